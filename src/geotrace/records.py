@@ -43,6 +43,9 @@ class GpsFix:
     source: str
     utc: datetime | None = None
     usable: bool = True
+    #: Horizontal accuracy the device itself stated (EXIF GPSHPositioningError, Apple's
+    #: location.accuracy.horizontal), in metres; None when the file does not say.
+    radius_m: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +86,71 @@ class MediaMetadata:
     taken: Taken | None
     device: Device
     problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One ingested input as it was found: where, what kind, which bytes, read by what.
+
+    ``kind`` is ``file`` (a file on disk), ``archive`` (a zip file, kept whole as well as
+    expanded) or ``archive_member`` (one entry of a zip; ``container`` is then the
+    archive's path).  The same bytes found under two paths are two sources and one media.
+    """
+
+    path: str
+    kind: str
+    size: int
+    sha256: str
+    reader: str
+    reader_version: str
+    container: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """One original, content-addressed: the same bytes under any name are one media.
+
+    ``metadata`` is the reader's public JSON object for it (the ``inspect --json`` form),
+    kept verbatim so that the case can answer what was read without the reader.
+    """
+
+    sha256: str
+    kind: str
+    mime: str | None
+    size: int
+    first_path: str
+    metadata: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """This media was at this place at this time, by this method, this surely.
+
+    ``radius_m`` is the honest horizontal uncertainty of the position; ``at_utc`` is None
+    when the zone is unknown (``at_local`` then keeps the wall-clock reading) and
+    ``time_uncertainty_s`` is the half-width of the window the instant lies in (None when
+    the file carries no time at all).  ``evidence`` points back at the tags it came from.
+    """
+
+    media_sha256: str
+    method: str
+    lat: float
+    lon: float
+    alt_m: float | None
+    radius_m: float
+    at_utc: datetime | None
+    at_local: datetime | None
+    time_basis: str
+    time_uncertainty_s: float | None
+    confidence: float
+    evidence: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyEntry:
+    """One action on the case's originals, in the append-only chain of custody."""
+
+    at: datetime
+    action: str
+    sha256: str
+    detail: dict[str, object] = field(default_factory=dict)

@@ -1,16 +1,55 @@
-"""Entry point of the metadata reader: bytes in, MediaMetadata out, never an exception."""
+"""Entry point of the metadata reader: bytes in, MediaMetadata out, never an exception.
+
+Files are memory-mapped, so a 4 GB video costs only the pages its atoms sit on, and the
+SHA-256 is computed over the same mapping.  Every reader below is bounded; anything they
+did not foresee is still caught here and recorded as a problem, because one hostile file
+must never stop a batch of a hundred thousand.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import mmap
-from dataclasses import dataclass
+import os
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from geotrace.records import MediaMetadata
+from geotrace.evidence import clock, containers, gps, makernotes, vendor
+from geotrace.evidence.quicktime import read_video
+from geotrace.evidence.sniff import sniff
+from geotrace.evidence.tiff import (
+    Ifd,
+    Tiff,
+    decode_text,
+    directories,
+    format_number,
+    parse_tiff,
+)
+from geotrace.evidence.xmp import parse_xmp
+from geotrace.records import Device, GpsFix, MediaMetadata, Problem, Taken
 
 READER_VERSION = "1"
+
+MAKE, MODEL, SOFTWARE = 0x010F, 0x0110, 0x0131
+DATETIME_ORIGINAL, OFFSET_ORIGINAL, SUBSEC_ORIGINAL = 0x9003, 0x9011, 0x9291
+#: Serial tags of the EXIF/TIFF/DNG tables, named as exiftool names them; the group is the
+#: directory they were found in.  0xC62F is DNG's CameraSerialNumber, 0xFDE9 Adobe Camera
+#: Raw's copy of it.
+EXIF_SERIALS = {
+    0xA431: "SerialNumber",
+    0xA435: "LensSerialNumber",
+    0xC62F: "SerialNumber",
+    0xFDE9: "SerialNumber",
+}
+XMP_SERIALS = (
+    ("aux:SerialNumber", "XMP-aux:SerialNumber"),
+    ("aux:LensSerialNumber", "XMP-aux:LensSerialNumber"),
+    ("exifEX:BodySerialNumber", "XMP-exifEX:SerialNumber"),
+    ("exifEX:LensSerialNumber", "XMP-exifEX:LensSerialNumber"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,16 +62,304 @@ class FileReport:
     meta: MediaMetadata
 
 
-def read_buffer(buf: bytes | memoryview | mmap.mmap, name: str = "") -> MediaMetadata:
-    """Read metadata from the bytes of one file; ``name`` is only used in messages."""
-    raise NotImplementedError  # filled in by the evidence work in progress
-
-
 def read_file(path: str | Path) -> FileReport:
     """Hash and read one file through a memory map (no copy, no pixel decoding)."""
-    raise NotImplementedError  # filled in by the evidence work in progress
+    p = Path(path)
+    with open(p, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            meta = read_buffer(b"", str(p))
+            return FileReport(str(p), hashlib.sha256(b"").hexdigest(), 0, meta)
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            digest = hashlib.sha256(mm).hexdigest()
+            meta = read_buffer(mm, str(p))
+    return FileReport(str(p), digest, size, meta)
+
+
+def read_buffer(buf: bytes | memoryview | mmap.mmap, name: str = "") -> MediaMetadata:
+    """Read metadata from the bytes of one file; ``name`` is only used in messages."""
+    fmt = sniff(bytes(buf[:64]), name)
+    problems: list[Problem] = []
+    try:
+        if fmt.container == "video":
+            return _video(buf, fmt.kind, fmt.mime, problems)
+        return _still(buf, fmt.kind, fmt.mime, fmt.container, problems)
+    except Exception as exc:  # the last line of defence: record, never crash the batch
+        problems.append(
+            Problem("reader_error", f"{type(exc).__name__} while reading {name or 'file'}: {exc}")
+        )
+        return MediaMetadata(fmt.kind, fmt.mime, None, None, Device(), tuple(problems))
+
+
+def _blocks(buf: Any, container: str) -> containers.Blocks:
+    view = memoryview(buf)
+    if container == "jpeg":
+        return containers.jpeg_blocks(view)
+    if container == "png":
+        return containers.png_blocks(view)
+    if container == "webp":
+        return containers.webp_blocks(view)
+    if container == "tiff":
+        return containers.Blocks(exif=[(view, 0)])
+    if container == "exv":
+        return containers.exv_blocks(view)
+    if container == "bmff":
+        return containers.bmff_blocks(view)
+    if container == "xmp":
+        return containers.Blocks(xmp=[bytes(view[: 4 * 1024 * 1024 + 1])])
+    return containers.Blocks()
+
+
+def _still(
+    buf: Any, kind: str, mime: str | None, container: str, problems: list[Problem]
+) -> MediaMetadata:
+    blocks = _blocks(buf, container)
+    problems.extend(blocks.problems)
+    tiff = _exif(blocks, problems)
+    if tiff is not None and mime == "image/tiff" and tiff.ifd0 is not None:
+        if 0xC612 in tiff.ifd0.entries:  # DNGVersion
+            mime = "image/x-adobe-dng"
+        xmp_tag = tiff.ifd0.raw(0x02BC)
+        if xmp_tag:
+            blocks.xmp.append(xmp_tag)
+    xmp: dict[str, str] = {}
+    for packet in blocks.xmp:
+        for k, v in parse_xmp(packet, problems).items():
+            xmp.setdefault(k, v)
+    info = vendor.vendor_metadata(blocks.vendor) if blocks.vendor else None
+    if info is not None:
+        problems.extend(info.problems)
+
+    fix = None
+    if tiff is not None and tiff.gps is not None:
+        fix = gps.exif_fix(tiff.gps, problems)
+    if fix is None and xmp:
+        fix = gps.xmp_fix(xmp, problems)
+    elif fix is not None and fix.utc is None and xmp:
+        fix = replace(fix, utc=gps.xmp_instant(xmp))
+
+    make, model, software = _device_strings(tiff, xmp)
+    serials = _serials(tiff, make, xmp, problems)
+    if info is not None:
+        serials.update(info.serials)
+
+    local, offset, source = _capture_time(tiff, xmp, blocks.iptc, info, problems)
+    taken = clock.resolve(local, offset, source, fix, problems)
+    device = Device(make, model, software, serials)
+    return MediaMetadata(kind, mime, fix, taken, device, tuple(problems))
+
+
+def _exif(blocks: containers.Blocks, problems: list[Problem]) -> Tiff | None:
+    """The first readable EXIF block; CR3's four CMT boxes are joined into one."""
+    if blocks.cr3:
+        return _cr3(blocks.cr3, problems)
+    for data, base in blocks.exif:
+        tiff = parse_tiff(data, base)
+        if tiff is None:
+            problems.append(Problem("exif_invalid", "EXIF block has no TIFF header"))
+            continue
+        problems.extend(tiff.problems)
+        return tiff
+    return None
+
+
+def _cr3(cmt: dict[str, bytes], problems: list[Problem]) -> Tiff | None:
+    parts = {k: parse_tiff(v, 0) for k, v in cmt.items()}
+    main = parts.get("CMT1")
+    if main is None:
+        return None
+    for key, attr in (("CMT2", "exif"), ("CMT4", "gps")):
+        part = parts.get(key)
+        if part is not None:
+            setattr(main, attr, part.ifd0)
+            problems.extend(part.problems)
+    maker = parts.get("CMT3")
+    if maker is not None and maker.ifd0 is not None:
+        main.maker_note = maker.ifd0
+    problems.extend(main.problems)
+    return main
+
+
+def _first_text(ifds: list[Ifd | None], tag: int) -> str | None:
+    """exiftool's preference: the first directory holding the tag wins, even if empty."""
+    for ifd in ifds:
+        if ifd is not None and tag in ifd.entries:
+            return (ifd.text(tag) or "").strip() or None
+    return None
+
+
+def _device_strings(
+    tiff: Tiff | None, xmp: dict[str, str]
+) -> tuple[str | None, str | None, str | None]:
+    ifds = [tiff.ifd0, tiff.exif] if tiff is not None else []
+    make = _first_text(ifds, MAKE) if tiff else None
+    model = _first_text(ifds, MODEL) if tiff else None
+    software = _first_text(ifds, SOFTWARE) if tiff else None
+    has_make = tiff is not None and any(i is not None and MAKE in i.entries for i in ifds)
+    has_model = tiff is not None and any(i is not None and MODEL in i.entries for i in ifds)
+    if not has_make:
+        make = xmp.get("tiff:Make") or None
+    if not has_model:
+        model = xmp.get("tiff:Model") or None
+    return make, model, software
+
+
+def _serials(
+    tiff: Tiff | None, make: str | None, xmp: dict[str, str], problems: list[Problem]
+) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if tiff is not None:
+        for group, ifd in directories(tiff):
+            for tag, name in EXIF_SERIALS.items():
+                if tag in ifd.entries:
+                    out.setdefault(f"{group}:{name}", _tag_string(ifd, tag))
+        found, more = makernotes.maker_serials(tiff, make)
+        out.update(found)
+        problems.extend(more)
+    for key, name in XMP_SERIALS:
+        if key in xmp:
+            out[name] = xmp[key]
+    return out
+
+
+def _tag_string(ifd: Ifd, tag: int) -> str:
+    """Any tag's value as exiftool -n prints it: text as text, numbers space-separated."""
+    nums = ifd.numbers(tag)
+    if nums is not None:
+        return " ".join(format_number(n) for n in nums)
+    return (ifd.text(tag) or "").rstrip()
+
+
+def _capture_time(
+    tiff: Tiff | None,
+    xmp: dict[str, str],
+    iptc: list[bytes],
+    info: vendor.VendorInfo | None,
+    problems: list[Problem],
+) -> tuple[datetime | None, timedelta | None, str]:
+    """DateTimeOriginal, in exiftool's order: EXIF, XMP, IPTC, vendor segments."""
+    if tiff is not None:
+        for name, ifd in (("ExifIFD", tiff.exif), ("IFD0", tiff.ifd0)):
+            if ifd is None or DATETIME_ORIGINAL not in ifd.entries:
+                continue
+            text = ifd.text(DATETIME_ORIGINAL)
+            subsec = tiff.exif.text(SUBSEC_ORIGINAL) if tiff.exif is not None else None
+            parsed = clock.parse_datetime(text, subsec)
+            if parsed is None:
+                problems.append(
+                    Problem("datetime_invalid", f"{name} DateTimeOriginal {text!r} is not a date")
+                )
+                continue
+            offset_text = tiff.exif.text(OFFSET_ORIGINAL) if tiff.exif is not None else None
+            offset = clock.parse_offset(offset_text)
+            if offset_text and offset_text.strip() and offset is None:
+                problems.append(
+                    Problem("offset_invalid", f"OffsetTimeOriginal {offset_text!r} is not an offset")
+                )
+            return parsed[0], offset, f"exif:{name}:DateTimeOriginal"
+    candidates = [
+        ("xmp:exif:DateTimeOriginal", xmp.get("exif:DateTimeOriginal")),
+        ("iptc:DateCreated+TimeCreated", _iptc_datetime(iptc)),
+        ("vendor:DateTimeOriginal", info.datetime_original if info else None),
+    ]
+    for source, text in candidates:
+        if text:
+            parsed = clock.parse_datetime(text)
+            if parsed is not None:
+                return parsed[0], parsed[1], source
+            problems.append(Problem("datetime_invalid", f"{source} {text!r} is not a date"))
+    return None, None, ""
+
+
+def _iptc_datetime(blocks: list[bytes]) -> str | None:
+    """IPTC-IIM 2:55 DateCreated (CCYYMMDD) + 2:60 TimeCreated (HHMMSS±HHMM)."""
+    for data in blocks:
+        fields: dict[int, bytes] = {}
+        pos = 0
+        while pos + 5 <= len(data) and data[pos] == 0x1C:
+            record, dataset = data[pos + 1], data[pos + 2]
+            length = int.from_bytes(data[pos + 3 : pos + 5], "big")
+            if length & 0x8000:
+                break  # extended length: not used for dates
+            if record == 2:
+                fields.setdefault(dataset, data[pos + 5 : pos + 5 + length])
+            pos += 5 + length
+        date, time = fields.get(55), fields.get(60)
+        if date and len(date) >= 8:
+            d = decode_text(date)
+            t = decode_text(time) if time else "000000"
+            m = re.match(r"(\d{2})(\d{2})(\d{2})([+-]\d{4})?", t)
+            if m is None:
+                continue
+            zone = f"{m[4][:3]}:{m[4][3:]}" if m[4] else ""
+            return f"{d[:4]}:{d[4:6]}:{d[6:8]} {m[1]}:{m[2]}:{m[3]}{zone}"
+    return None
+
+
+def _video(buf: Any, kind: str, mime: str | None, problems: list[Problem]) -> MediaMetadata:
+    info = read_video(memoryview(buf))
+    problems.extend(info.problems)
+    fix: GpsFix | None = None
+    if info.location is not None:
+        lat, lon, alt, source = info.location
+        fix = gps.checked_fix(lat, lon, alt, source, radius_m=info.accuracy_m, problems=problems)
+    taken: Taken | None = None
+    parsed = clock.parse_datetime(info.creation) if info.creation else None
+    if parsed is not None and parsed[1] is not None:
+        taken = clock.resolve(parsed[0], parsed[1], info.creation_source or "", fix, problems)
+    elif info.movie_created is not None:
+        taken = Taken(
+            None,
+            info.movie_created,
+            None,
+            "container_utc",
+            clock.UNKNOWN_ZONE_WINDOW,
+            "quicktime:mvhd",
+        )
+    elif parsed is not None:
+        taken = clock.resolve(parsed[0], None, info.creation_source or "", fix, problems)
+    device = Device(info.make, info.model, info.software, {})
+    return MediaMetadata(kind, mime, fix, taken, device, tuple(problems))
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    text = value.replace(tzinfo=None).isoformat()
+    return text + "Z" if value.tzinfo is not None else text
 
 
 def report_to_json(report: FileReport) -> dict[str, Any]:
     """The public ``inspect --json`` object (README, "inspect --json format")."""
-    raise NotImplementedError  # filled in by the evidence work in progress
+    meta = report.meta
+    fix = meta.gps
+    taken = meta.taken
+    return {
+        "path": report.path,
+        "sha256": report.sha256,
+        "kind": meta.kind,
+        "mime": meta.mime,
+        "gps": None
+        if fix is None
+        else {
+            "lat": fix.lat,
+            "lon": fix.lon,
+            "alt_m": fix.alt_m,
+            "source": fix.source,
+            "utc": _iso(fix.utc),
+        },
+        "taken": None
+        if taken is None
+        else {
+            "local": _iso(taken.local),
+            "utc": _iso(taken.utc),
+            "offset": clock.format_offset(taken.offset) if taken.offset is not None else None,
+            "basis": taken.basis,
+        },
+        "device": {
+            "make": meta.device.make,
+            "model": meta.device.model,
+            "serials": dict(meta.device.serials),
+        },
+        "problems": [{"code": p.code, "message": p.message} for p in meta.problems],
+    }

@@ -105,6 +105,9 @@ class Tiff:
     exif: Ifd | None = None
     gps: Ifd | None = None
     sub_ifds: list[Ifd] = field(default_factory=list)
+    #: Set only where the container stores the maker note as a TIFF of its own (CR3's
+    #: CMT3 box); otherwise the maker note is the MakerNote tag of the EXIF directory.
+    maker_note: Ifd | None = None
     problems: list[Problem] = field(default_factory=list)
     _seen: set[int] = field(default_factory=set)
 
@@ -124,11 +127,8 @@ class Tiff:
 
 
 def decode_text(data: bytes) -> str:
-    """EXIF says ASCII; cameras write UTF-8 or Latin-1: try UTF-8 first, never fail."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    """EXIF says ASCII, cameras write UTF-8: invalid bytes become "?", as exiftool prints them."""
+    return data.decode("utf-8", "replace").replace("\ufffd", "?")
 
 
 def read_ifd(

@@ -1,0 +1,169 @@
+"""Pin a capture time to UTC, and say on what basis (DESIGN.md, rule 3).
+
+EXIF capture times are wall-clock times with no zone.  In order of trust: an offset the
+camera wrote; the GPS receiver's clock (satellite time, independent of how the camera
+was set), which also measures the camera clock's drift; the zone of the photo's own
+location at that date; otherwise the zone is unknown and no UTC instant is invented.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from geotrace.records import UNKNOWN_ZONE_WINDOW, GpsFix, Problem, Taken
+
+_DATETIME = re.compile(
+    r"^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?"
+)
+_OFFSET = re.compile(r"^\s*([+-])(\d{2}):?(\d{2})\s*$")
+MAX_OFFSET = timedelta(hours=14)
+QUARTER_HOUR = timedelta(minutes=15)
+#: A camera clock further than this from the GPS clock is reported as a problem.
+DRIFT_WARNING = timedelta(minutes=2)
+
+
+def parse_datetime(
+    text: str | None, subsec: str | None = None
+) -> tuple[datetime, timedelta | None] | None:
+    """EXIF/XMP/QuickTime date-time text to (naive local time, offset if written)."""
+    if not text:
+        return None
+    m = _DATETIME.match(text)
+    if m is None:
+        return None
+    y, mo, d, h, mi, s, frac, zone = m.groups()
+    try:
+        local = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
+    except ValueError:
+        return None
+    digits = (frac or "")[1:]
+    if not digits and subsec:
+        digits = subsec.strip()
+    if digits.isdigit():
+        local = local.replace(microsecond=int((digits + "000000")[:6]))
+    offset = None
+    if zone == "Z":
+        offset = timedelta(0)
+    elif zone:
+        offset = parse_offset(zone)
+    return local, offset
+
+
+def parse_offset(text: str | None) -> timedelta | None:
+    """"+05:30" to a timedelta; None for anything that is not a real-world offset."""
+    if not text:
+        return None
+    m = _OFFSET.match(text)
+    if m is None:
+        return None
+    sign, hh, mm = m.groups()
+    value = timedelta(hours=int(hh), minutes=int(mm))
+    if value > MAX_OFFSET or int(mm) >= 60:
+        return None
+    return -value if sign == "-" else value
+
+
+@lru_cache(maxsize=4096)
+def _zone_name(lat6: float, lon6: float) -> str | None:
+    from tzfpy import get_tz
+
+    name: str = get_tz(lon6, lat6)
+    return name or None
+
+
+def zone_at(lat: float, lon: float) -> ZoneInfo | None:
+    """The IANA zone of a point (tzfpy's polygons, shipped inside its wheel: offline)."""
+    name = _zone_name(round(lat, 6), round(lon, 6))
+    if name is None:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def resolve(
+    local: datetime | None,
+    offset: timedelta | None,
+    source: str,
+    fix: GpsFix | None,
+    problems: list[Problem],
+) -> Taken | None:
+    """Choose the best basis available for one capture time."""
+    gps_utc = fix.utc if fix is not None else None
+    if local is None:
+        if gps_utc is None:
+            return None
+        return Taken(None, gps_utc, None, "gps_clock", timedelta(0), "gps")
+    if offset is not None:
+        utc = (local - offset).replace(tzinfo=UTC)
+        drift = _drift(utc, gps_utc)
+        return Taken(local, utc, offset, "offset_tag", timedelta(0), source, drift)
+    zone = zone_at(fix.lat, fix.lon) if fix is not None and fix.usable else None
+    if gps_utc is not None:
+        zone_offset = zone.utcoffset(gps_utc.astimezone(zone).replace(tzinfo=None)) if zone else None
+        if zone_offset is None:
+            zone_offset = _round_offset(local - gps_utc.replace(tzinfo=None))
+        drift = local - zone_offset - gps_utc.replace(tzinfo=None) if zone_offset is not None else None
+        if drift is not None and abs(drift) > DRIFT_WARNING:
+            problems.append(
+                Problem(
+                    "camera_clock_drift",
+                    f"camera clock differs from the GPS clock by {_fmt(drift)} after the zone "
+                    "offset; the GPS instant is used",
+                )
+            )
+        return Taken(
+            local,
+            gps_utc,
+            zone_offset,
+            "gps_clock",
+            max(abs(drift), timedelta(seconds=1)) if drift is not None else timedelta(seconds=1),
+            source,
+            drift,
+        )
+    if zone is not None:
+        return _from_zone(local, zone, source, problems)
+    return Taken(local, None, None, "unknown_zone", UNKNOWN_ZONE_WINDOW, source)
+
+
+def _from_zone(local: datetime, zone: ZoneInfo, source: str, problems: list[Problem]) -> Taken:
+    first = local.replace(tzinfo=zone, fold=0)
+    second = local.replace(tzinfo=zone, fold=1)
+    off0, off1 = first.utcoffset(), second.utcoffset()
+    assert off0 is not None and off1 is not None
+    uncertainty = timedelta(0)
+    if off0 != off1:
+        # Inside a DST change the wall time is ambiguous (or never existed).
+        uncertainty = abs(off0 - off1)
+        problems.append(
+            Problem("ambiguous_local_time", f"{local} falls in a DST change in {zone.key}")
+        )
+    utc = first.astimezone(UTC)
+    return Taken(local, utc, off0, "location_timezone", uncertainty, source)
+
+
+def _round_offset(delta: timedelta) -> timedelta | None:
+    rounded = QUARTER_HOUR * round(delta / QUARTER_HOUR)
+    return rounded if abs(rounded) <= MAX_OFFSET else None
+
+
+def _drift(utc: datetime, gps_utc: datetime | None) -> timedelta | None:
+    return utc - gps_utc if gps_utc is not None else None
+
+
+def _fmt(delta: timedelta) -> str:
+    sign = "-" if delta < timedelta(0) else "+"
+    secs = abs(delta.total_seconds())
+    return f"{sign}{int(secs // 3600)}h{int(secs % 3600 // 60):02d}m{secs % 60:04.1f}s"
+
+
+def format_offset(offset: timedelta) -> str:
+    """timedelta to "+HH:MM", as OffsetTimeOriginal writes it."""
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    hh, mm = divmod(abs(minutes), 60)
+    return f"{sign}{hh:02d}:{mm:02d}"

@@ -1,0 +1,227 @@
+"""Find the metadata blocks (EXIF, XMP, IPTC, vendor segments) inside image containers.
+
+Only container headers are read; pixels never are, so a decompression bomb costs nothing.
+Each walker is bounded by the buffer and by a count of segments or chunks.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from geotrace.evidence import bmff
+from geotrace.records import Problem
+
+MAX_SEGMENTS = 4096
+EXIF_HEADER = b"Exif\0\0"
+XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\0"
+XMP_EXT_HEADER = b"http://ns.adobe.com/xmp/extension/\0"
+PHOTOSHOP_HEADER = b"Photoshop 3.0\0"
+CR3_UUID = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")
+
+
+@dataclass(slots=True)
+class Blocks:
+    """Raw metadata blocks of one file, in the order a reader should prefer them."""
+
+    exif: list[tuple[bytes | memoryview, int]] = field(default_factory=list)
+    #: CR3 keeps IFD0, the EXIF directory, the maker note and GPS as separate TIFFs.
+    cr3: dict[str, bytes] = field(default_factory=dict)
+    xmp: list[bytes] = field(default_factory=list)
+    iptc: list[bytes] = field(default_factory=list)
+    vendor: list[tuple[int, bytes]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def jpeg_blocks(buf: bytes | memoryview, start: int = 2) -> Blocks:
+    """Walk JPEG markers up to the first scan; APPn payloads sorted into blocks."""
+    out = Blocks()
+    pos = start
+    n = 0
+    extended: dict[bytes, dict[int, bytes]] = {}
+    size = len(buf)
+    while pos + 4 <= size:
+        n += 1
+        if n > MAX_SEGMENTS:
+            out.problems.append(Problem("segment_limit", f"more than {MAX_SEGMENTS} segments"))
+            break
+        if buf[pos] != 0xFF:
+            out.problems.append(Problem("jpeg_marker_missing", f"no marker at offset {pos}"))
+            break
+        marker = buf[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            pos += 2
+            continue
+        if marker in (0xDA, 0xD9):  # start of scan / end of image: no metadata after
+            break
+        (length,) = struct.unpack_from(">H", buf, pos + 2)
+        end = pos + 2 + length
+        if length < 2 or end > size:
+            # A cut segment's offsets point into nothing; like exiftool, read none of it.
+            out.problems.append(
+                Problem("jpeg_segment_truncated", f"segment 0x{marker:02X} at {pos} runs past the end")
+            )
+            break
+        payload = bytes(buf[pos + 4 : end])
+        _sort_segment(marker, payload, out, extended)
+        pos = end
+    for chunks in extended.values():
+        out.xmp.append(b"".join(chunks[k] for k in sorted(chunks)))
+    return out
+
+
+def _sort_segment(
+    marker: int, payload: bytes, out: Blocks, extended: dict[bytes, dict[int, bytes]]
+) -> None:
+    if marker == 0xE1 and payload.startswith(EXIF_HEADER):
+        out.exif.append((payload, 6))
+    elif marker == 0xE1 and payload.startswith(XMP_HEADER):
+        out.xmp.append(payload[len(XMP_HEADER) :])
+    elif marker == 0xE1 and payload.startswith(XMP_EXT_HEADER):
+        body = payload[len(XMP_EXT_HEADER) :]
+        if len(body) >= 40:
+            guid, offset = body[:32], struct.unpack_from(">I", body, 36)[0]
+            extended.setdefault(guid, {})[offset] = body[40:]
+    elif marker == 0xED and payload.startswith(PHOTOSHOP_HEADER):
+        out.iptc.extend(_photoshop_iptc(payload[len(PHOTOSHOP_HEADER) :]))
+    elif 0xE0 <= marker <= 0xEF:
+        out.vendor.append((marker, payload))
+
+
+def _photoshop_iptc(data: bytes) -> list[bytes]:
+    """IPTC-IIM blocks (resource 0x0404) inside Photoshop image resources ("8BIM")."""
+    found = []
+    pos = 0
+    for _ in range(MAX_SEGMENTS):
+        if pos + 12 > len(data) or data[pos : pos + 4] != b"8BIM":
+            break
+        (rid,) = struct.unpack_from(">H", data, pos + 4)
+        name_len = data[pos + 6]
+        pos += 7 + name_len + ((name_len + 1) & 1)  # Pascal string padded to even
+        if pos + 4 > len(data):
+            break
+        (length,) = struct.unpack_from(">I", data, pos)
+        pos += 4
+        if rid == 0x0404:
+            found.append(data[pos : pos + length])
+        pos += length + (length & 1)
+    return found
+
+
+def png_blocks(buf: bytes | memoryview) -> Blocks:
+    """PNG chunks: eXIf, XMP in iTXt, ImageMagick's hex "Raw profile type exif"."""
+    out = Blocks()
+    pos = 8
+    for _ in range(MAX_SEGMENTS):
+        if pos + 8 > len(buf):
+            break
+        length, ctype = struct.unpack_from(">I4s", buf, pos)
+        body, end = pos + 8, pos + 8 + length
+        if end > len(buf):
+            out.problems.append(Problem("png_chunk_truncated", f"chunk {ctype!r} at {pos}"))
+            break
+        if ctype == b"eXIf":
+            data = bytes(buf[body:end])
+            out.exif.append((data, 6 if data.startswith(EXIF_HEADER) else 0))
+        elif ctype == b"iTXt" and bytes(buf[body : body + 18]) == b"XML:com.adobe.xmp\0":
+            parts = bytes(buf[body + 18 : end])
+            if len(parts) >= 2 and parts[0] == 0:  # uncompressed
+                rest = parts[2:].split(b"\0", 2)
+                if len(rest) == 3:
+                    out.xmp.append(rest[2])
+        elif ctype in (b"tEXt", b"zTXt") and bytes(buf[body : body + 24]).startswith(
+            b"Raw profile type exif\0"
+        ):
+            raw = _raw_profile(bytes(buf[body:end]), ctype == b"zTXt")
+            if raw is not None:
+                out.exif.append((raw, 6 if raw.startswith(EXIF_HEADER) else 0))
+        elif ctype == b"IEND":
+            break
+        pos = end + 4  # skip CRC
+    return out
+
+
+def _raw_profile(chunk: bytes, compressed: bool) -> bytes | None:
+    """ImageMagick writes EXIF as hex text: "\\nexif\\n   LEN\\nHEX..."."""
+    import zlib
+
+    text = chunk.split(b"\0", 1)[1]
+    if compressed:
+        try:
+            text = zlib.decompressobj().decompress(text[1:], 16 * 1024 * 1024)
+        except zlib.error:
+            return None
+    lines = text.split(b"\n")
+    try:
+        return bytes.fromhex(b"".join(lines[3:]).decode("ascii"))
+    except ValueError:
+        return None
+
+
+def webp_blocks(buf: bytes | memoryview) -> Blocks:
+    """RIFF chunks of a WebP: "EXIF" (with or without the JPEG-style Exif header), "XMP "."""
+    out = Blocks()
+    pos = 12
+    end_all = min(len(buf), 8 + struct.unpack_from("<I", buf, 4)[0])
+    for _ in range(MAX_SEGMENTS):
+        if pos + 8 > end_all:
+            break
+        ctype, length = struct.unpack_from("<4sI", buf, pos)
+        body, end = pos + 8, pos + 8 + length
+        if end > len(buf):
+            out.problems.append(Problem("riff_chunk_truncated", f"chunk {ctype!r} at {pos}"))
+            break
+        if ctype == b"EXIF":
+            data = bytes(buf[body:end])
+            out.exif.append((data, 6 if data.startswith(EXIF_HEADER) else 0))
+        elif ctype == b"XMP ":
+            out.xmp.append(bytes(buf[body:end]))
+        pos = end + (length & 1)
+    return out
+
+
+def exv_blocks(buf: bytes | memoryview) -> Blocks:
+    """Exiv2's EXV sidecar: a JPEG without image data, after a 7-byte signature."""
+    return jpeg_blocks(buf, 7)
+
+
+def bmff_blocks(buf: bytes | memoryview) -> Blocks:
+    """HEIF/AVIF items, JPEG XL "Exif"/"xml " boxes, CR3 CMT boxes, MP4 XMP uuid."""
+    out = Blocks()
+    top = list(bmff.iter_boxes(buf, 0, len(buf), out.problems, "file"))
+    for box in top:
+        if box.type == b"meta":
+            items = bmff.heif_items(buf, box, out.problems)
+            for data in items.get("exif", []):
+                _add_item_exif(data, out)
+            out.xmp.extend(items.get("xmp", []))
+        elif box.type == b"Exif":
+            _add_item_exif(bytes(buf[box.body : box.end]), out)
+        elif box.type == b"xml ":
+            out.xmp.append(bytes(buf[box.body : box.end]))
+        elif box.type == b"brob" and bytes(buf[box.body : box.body + 4]) in (b"Exif", b"xml "):
+            out.problems.append(
+                Problem("compressed_box", "JPEG XL metadata box is Brotli-compressed; not read")
+            )
+        elif box.type == b"moov":
+            for uuid in bmff.find_path(buf, [box], [b"moov", b"uuid"], out.problems):
+                if bytes(buf[uuid.body : uuid.body + 16]) == CR3_UUID:
+                    for sub in bmff.iter_boxes(buf, uuid.body + 16, uuid.end, out.problems, "CR3"):
+                        if sub.type in (b"CMT1", b"CMT2", b"CMT3", b"CMT4"):
+                            out.cr3[sub.type.decode()] = bytes(buf[sub.body : sub.end])
+    return out
+
+
+def _add_item_exif(data: bytes, out: Blocks) -> None:
+    """HEIF and JPEG XL prefix the TIFF with a 4-byte offset to its header."""
+    if len(data) < 4:
+        return
+    (skip,) = struct.unpack_from(">I", data, 0)
+    start = 4 + skip
+    if start + 8 > len(data):
+        out.problems.append(Problem("exif_item_invalid", "Exif item offset points past its end"))
+        return
+    out.exif.append((data, start))

@@ -1,0 +1,75 @@
+"""XMP packets: the few properties geotrace needs, read with an XML-bomb-safe parser.
+
+XMP is attacker-controlled XML, so it goes through defusedxml (entity expansion and
+external references refused) and is capped in size before parsing.
+"""
+
+from __future__ import annotations
+
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from geotrace.records import Problem
+
+MAX_XMP_BYTES = 4 * 1024 * 1024
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+#: Namespace URI -> the prefix exiftool uses for its XMP group (``XMP-<prefix>``).
+PREFIXES = {
+    "http://ns.adobe.com/exif/1.0/": "exif",
+    "http://ns.adobe.com/tiff/1.0/": "tiff",
+    "http://ns.adobe.com/exif/1.0/aux/": "aux",
+    "http://cipa.jp/exif/1.0/": "exifEX",
+    "http://ns.adobe.com/photoshop/1.0/": "photoshop",
+    "http://ns.adobe.com/xap/1.0/": "xmp",
+}
+
+
+def parse_xmp(packet: bytes, problems: list[Problem]) -> dict[str, str]:
+    """Flatten the packet to ``{"prefix:Name": first value}`` for the namespaces we know."""
+    if len(packet) > MAX_XMP_BYTES:
+        problems.append(Problem("xmp_too_large", f"XMP packet of {len(packet)} bytes not read"))
+        return {}
+    start = packet.find(b"<")
+    if start < 0:
+        return {}
+    packet = packet[start:].replace(b"\0", b"")  # NUL is never legal XML; some writers pad with it
+    end = packet.rfind(b"</x:xmpmeta>")
+    if end >= 0:
+        packet = packet[: end + len(b"</x:xmpmeta>")]
+    try:
+        root = fromstring(packet)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        problems.append(Problem("xmp_invalid", f"XMP packet is not well-formed XML: {exc}"))
+        return {}
+    out: dict[str, str] = {}
+    for desc in root.iter(f"{RDF}Description"):
+        for key, value in desc.attrib.items():
+            name = _name(key)
+            if name is not None:
+                out.setdefault(name, value.strip())
+        for child in desc:
+            name = _name(child.tag)
+            if name is not None:
+                value = _value(child)
+                if value is not None:
+                    out.setdefault(name, value)
+    return out
+
+
+def _name(tag: str) -> str | None:
+    if not tag.startswith("{"):
+        return None
+    uri, _, local = tag[1:].partition("}")
+    prefix = PREFIXES.get(uri)
+    return f"{prefix}:{local}" if prefix else None
+
+
+def _value(elem: Element) -> str | None:
+    """Simple text, or the first item of an rdf:Alt/Seq/Bag."""
+    for li in elem.iter(f"{RDF}li"):
+        return (li.text or "").strip()
+    if len(elem) == 0:
+        return (elem.text or "").strip()
+    return None
