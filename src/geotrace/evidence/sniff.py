@@ -43,6 +43,10 @@ def sniff(head: bytes, name: str = "") -> Format:
         return Format("image", "image/webp", "webp")
     if head[:4] in (b"II*\0", b"MM\0*"):
         return Format("image", "image/tiff", "tiff")
+    if head[:4] in (b"IIRO", b"IIRS", b"MMOR"):
+        return Format("image", "image/x-olympus-orf", "tiff")
+    if head[:4] == b"IIU\0":
+        return Format("image", "image/x-panasonic-rw2", "tiff")
     if head[:4] in (b"II+\0", b"MM\0+"):  # BigTIFF: not a camera format; type only
         return Format("image", "image/tiff", "none")
     if head.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):

@@ -26,7 +26,12 @@ MAX_ENTRIES = 1024
 MAX_IFDS = 64
 #: Size in bytes of each TIFF field type; the value is kept inline when count*size <= 4.
 TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+_ENTRY = {o: struct.Struct(o + "HHII") for o in "<>"}
 _INT_FORMATS = {1: "B", 3: "H", 4: "I", 6: "b", 8: "h", 9: "i", 11: "f", 12: "d", 13: "I"}
+
+#: TIFF and the raw formats that only change its magic number (Olympus ORF, Panasonic RW2).
+LITTLE_ENDIAN_MAGIC = (b"II*\0", b"IIRO", b"IIRS", b"IIU\0")
+BIG_ENDIAN_MAGIC = (b"MM\0*", b"MMOR")
 
 # Tags that point to other directories.
 EXIF_IFD = 0x8769
@@ -158,20 +163,18 @@ def read_ifd(
             Problem("ifd_truncated", f"{name}: {n} entries declared, {max(available, 0)} present")
         )
         n = max(available, 0)
-    head = struct.Struct(order + "HHI")
-    for i in range(n):
-        p = start + 12 * i
-        tag, typ, count = head.unpack_from(buf, p)
-        size = TYPE_SIZES.get(typ)
+    size_of = TYPE_SIZES.get
+    limit = len(buf)
+    for i, (tag, typ, count, rel) in enumerate(_ENTRY[order].iter_unpack(buf[start : start + 12 * n])):
+        size = size_of(typ)
         if size is None:
             continue  # unknown type: exiftool skips these too
         total = size * count
         if total <= 4:
-            value_at = p + 8
+            value_at = start + 12 * i + 8
         else:
-            (rel,) = struct.unpack_from(order + "I", buf, p + 8)
             value_at = base + rel
-            if value_at + total > len(buf):
+            if value_at + total > limit:
                 problems.append(
                     Problem(
                         "tag_out_of_bounds",
@@ -179,7 +182,8 @@ def read_ifd(
                     )
                 )
                 continue
-        entries.setdefault(tag, Entry(tag, typ, count, value_at))
+        if tag not in entries:
+            entries[tag] = Entry(tag, typ, count, value_at)
     return Ifd(buf, order, entries, pos)
 
 
@@ -192,9 +196,9 @@ def parse_tiff(buf: bytes | memoryview, base: int = 0) -> Tiff | None:
     if base + 8 > len(buf):
         return None
     mark = bytes(buf[base : base + 4])
-    if mark == b"II*\0":
+    if mark in LITTLE_ENDIAN_MAGIC:
         order = "<"
-    elif mark == b"MM\0*":
+    elif mark in BIG_ENDIAN_MAGIC:
         order = ">"
     else:
         return None

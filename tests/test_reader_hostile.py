@@ -1,0 +1,107 @@
+"""Hostile and damaged files: problems on record, never a crash, a hang or a wrong fix.
+
+``read_buffer`` has a last-resort handler that turns any exception into a
+``reader_error`` problem; these tests demand that it is never needed, i.e. that every
+parser met the damage on its own terms.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geotrace.evidence import read_buffer, read_file
+from tests.conftest import PHOTOS, require_shared
+
+MALFORMED = sorted((PHOTOS / "malformed").glob("*")) if PHOTOS.exists() else []
+#: One real file per container, to mutate.
+SEEDS = [
+    "jpeg/exiftool__GPS.jpg",
+    "jpeg/exiftool__Canon.jpg",
+    "jpeg/immich__thompson-springs.jpg",
+    "heif/exiv2__Stonehenge.heic",
+    "heif/exifpy__test_0001.jxl",
+    "other/exifr__png_with_exif_and_gps.png",
+    "other/exiftool__RIFF.webp",
+    "other/exiftool__ExifTool.tif",
+    "other/immich__iso-value-array.xmp",
+    "video/jcodec__itunes.mov",
+    "video/photoprism__quicktime-hvc1.mov",
+]
+
+
+def _codes(meta: object) -> set[str]:
+    return {p.code for p in meta.problems}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=[p.name for p in MALFORMED])
+def test_malformed_corpus_is_read_without_crashing(path: Path) -> None:
+    require_shared()
+    started = time.perf_counter()
+    report = read_file(path)
+    assert time.perf_counter() - started < 2.0
+    assert "reader_error" not in _codes(report.meta), report.meta.problems
+
+
+def test_damage_is_reported_not_hidden() -> None:
+    """Each kind of damage in the corpus yields the problem that names it."""
+    require_shared()
+    expect = {
+        "derived__with-location.jpg.zero-denominator.jpg": "gps_zero_denominator",
+        "exifcleaner__sample.jpg": "gps_ref_missing",
+        "photoprism__buggy_panorama.jpg": "gps_out_of_range",
+        "goexif__geodegrees_as_string.jpg": "gps_as_text",
+        "photoprism__image-2011.jpg": "gps_null_island",
+        "derived__Apple.jpg.truncated-in-gps-ifd.jpg": "jpeg_segment_truncated",
+        "derived__with-gps.mp4.truncated-in-xyz.mp4": "box_truncated",
+    }
+    for name, code in expect.items():
+        meta = read_file(PHOTOS / "malformed" / name).meta
+        assert code in _codes(meta), (name, meta.problems)
+        if code in ("gps_null_island", "gps_as_text"):
+            assert meta.gps is not None and not meta.gps.usable
+        elif code.startswith("gps_"):
+            assert meta.gps is None
+
+
+def test_empty_and_tiny_inputs() -> None:
+    for data in (b"", b"\xff", b"\xff\xd8", b"\xff\xd8\xff", b"RIFF", b"\0\0\0\x08ftyp", b"II*\0"):
+        meta = read_buffer(data, "tiny")
+        assert "reader_error" not in _codes(meta)
+        assert meta.gps is None
+
+
+def _seed_bytes() -> list[bytes]:
+    require_shared()
+    return [(PHOTOS / s).read_bytes() for s in SEEDS]
+
+
+@st.composite
+def _mutated(draw: st.DrawFn) -> bytes:
+    seeds = _seed_bytes()
+    data = bytearray(seeds[draw(st.integers(0, len(seeds) - 1))])
+    for _ in range(draw(st.integers(1, 8))):
+        op = draw(st.sampled_from(["flip", "cut", "insert", "zero"]))
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if op == "flip" and data:
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif op == "cut":
+            del data[at:]
+        elif op == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=16))
+        elif op == "zero" and data:
+            data[at : at + 4] = b"\0\0\0\0"
+    return bytes(data)
+
+
+@settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutated())
+def test_mutated_real_files_never_break_the_reader(data: bytes) -> None:
+    meta = read_buffer(data, "mutant")
+    assert "reader_error" not in _codes(meta), meta.problems
+    if meta.gps is not None:
+        assert -90 <= meta.gps.lat <= 90 and -180 <= meta.gps.lon <= 180
