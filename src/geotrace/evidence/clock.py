@@ -90,10 +90,14 @@ def resolve(
     offset: timedelta | None,
     source: str,
     fix: GpsFix | None,
+    gps_utc: datetime | None,
     problems: list[Problem],
 ) -> Taken | None:
-    """Choose the best basis available for one capture time."""
-    gps_utc = fix.utc if fix is not None else None
+    """Choose the best basis available for one capture time.
+
+    ``gps_utc`` is the GPS receiver's instant, None when absent or untrustworthy; ``fix``
+    gives the location whose zone is the fallback.
+    """
     if local is None:
         if gps_utc is None:
             return None

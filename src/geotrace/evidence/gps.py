@@ -21,7 +21,11 @@ _XMP_COORD = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?(?:,(\d+(?:\.\
 
 
 def exif_fix(gps: Ifd, problems: list[Problem]) -> GpsFix | None:
-    """The signed fix in an EXIF GPS directory, with altitude, accuracy and GPS instant."""
+    """The signed fix in an EXIF GPS directory, with altitude and stated accuracy.
+
+    The GPS instant is read apart (``gps_instant``): a receiver can log time without a
+    position, and the caller decides whether a dummy fix's clock can be trusted.
+    """
     if LAT not in gps.entries and LON not in gps.entries:
         if gps.entries:
             problems.append(Problem("gps_no_position", "GPS directory holds no coordinates"))
@@ -44,7 +48,6 @@ def exif_fix(gps: Ifd, problems: list[Problem]) -> GpsFix | None:
         signed[1],
         _altitude(gps, problems),
         "exif",
-        utc=gps_instant(gps, problems),
         radius_m=_h_error(gps),
         flagged=as_text,
         problems=problems,
@@ -204,7 +207,7 @@ def xmp_fix(props: dict[str, str], problems: list[Problem]) -> GpsFix | None:
         parts = _text_parts(alt_t)
         if parts:
             alt = float(parts[0]) * (-1 if props.get("exif:GPSAltitudeRef", "").strip() == "1" else 1)
-    return checked_fix(lat, lon, alt, "xmp", utc=xmp_instant(props), problems=problems)
+    return checked_fix(lat, lon, alt, "xmp", problems=problems)
 
 
 def xmp_instant(props: dict[str, str]) -> datetime | None:

@@ -130,21 +130,25 @@ def _still(
     if info is not None:
         problems.extend(info.problems)
 
-    fix = None
+    fix = gps_utc = None
     if tiff is not None and tiff.gps is not None:
         fix = gps.exif_fix(tiff.gps, problems)
+        gps_utc = gps.gps_instant(tiff.gps, problems)
     if fix is None and xmp:
         fix = gps.xmp_fix(xmp, problems)
-    elif fix is not None and fix.utc is None and xmp:
-        fix = replace(fix, utc=gps.xmp_instant(xmp))
+    if gps_utc is None and xmp:
+        gps_utc = gps.xmp_instant(xmp)
+    if fix is not None and gps_utc is not None:
+        fix = replace(fix, utc=gps_utc)
+    if fix is not None and not fix.usable:
+        gps_utc = None  # a dummy fix's clock is as much a placeholder as its position
+    local, offset, source = _capture_time(tiff, xmp, blocks.iptc, info, problems)
+    taken = clock.resolve(local, offset, source, fix, gps_utc, problems)
 
     make, model, software = _device_strings(tiff, xmp)
     serials = _serials(tiff, make, xmp, problems)
     if info is not None:
         serials.update(info.serials)
-
-    local, offset, source = _capture_time(tiff, xmp, blocks.iptc, info, problems)
-    taken = clock.resolve(local, offset, source, fix, problems)
     device = Device(make, model, software, serials)
     return MediaMetadata(kind, mime, fix, taken, device, tuple(problems))
 
@@ -306,7 +310,7 @@ def _video(buf: Any, kind: str, mime: str | None, problems: list[Problem]) -> Me
     taken: Taken | None = None
     parsed = clock.parse_datetime(info.creation) if info.creation else None
     if parsed is not None and parsed[1] is not None:
-        taken = clock.resolve(parsed[0], parsed[1], info.creation_source or "", fix, problems)
+        taken = clock.resolve(parsed[0], parsed[1], info.creation_source or "", fix, None, problems)
     elif info.movie_created is not None:
         taken = Taken(
             None,
@@ -317,7 +321,7 @@ def _video(buf: Any, kind: str, mime: str | None, problems: list[Problem]) -> Me
             "quicktime:mvhd",
         )
     elif parsed is not None:
-        taken = clock.resolve(parsed[0], None, info.creation_source or "", fix, problems)
+        taken = clock.resolve(parsed[0], None, info.creation_source or "", fix, None, problems)
     device = Device(info.make, info.model, info.software, {})
     return MediaMetadata(kind, mime, fix, taken, device, tuple(problems))
 
