@@ -17,7 +17,9 @@ def _fix(lat: float, lon: float) -> GpsFix:
 def test_offset_tag_wins_and_measures_drift_against_gps() -> None:
     problems: list[Problem] = []
     gps_utc = datetime(2022, 2, 24, 3, 0, 30, tzinfo=UTC)
-    taken = resolve(datetime(2022, 2, 24, 5, 0, 0), timedelta(hours=2), "exif", _fix(*KYIV), gps_utc, problems)
+    taken = resolve(
+        datetime(2022, 2, 24, 5, 0, 0), timedelta(hours=2), "exif", _fix(*KYIV), gps_utc, problems
+    )
     assert taken is not None
     assert taken.basis == "offset_tag"
     assert taken.utc == datetime(2022, 2, 24, 3, 0, tzinfo=UTC)
@@ -72,7 +74,10 @@ def test_parsers_refuse_nonsense() -> None:
     assert parse_datetime("0000:00:00 00:00:00") is None
     assert parse_datetime("    :  :     :  :  ") is None
     assert parse_datetime("2019:02:30 10:00:00") is None
-    assert parse_datetime("2019:03:21 11:04:22", "348") == (datetime(2019, 3, 21, 11, 4, 22, 348000), None)
+    assert parse_datetime("2019:03:21 11:04:22", "348") == (
+        datetime(2019, 3, 21, 11, 4, 22, 348000),
+        None,
+    )
     assert parse_datetime("2010-07-11T13:53:00+02:00") == (
         datetime(2010, 7, 11, 13, 53),
         timedelta(hours=2),

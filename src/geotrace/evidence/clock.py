@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from geotrace.records import UNKNOWN_ZONE_WINDOW, GpsFix, Problem, Taken
 
 _DATETIME = re.compile(
-    r"^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?"
+    r"^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?(\.\d+)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?"
 )
 _OFFSET = re.compile(r"^\s*([+-])(\d{2}):?(\d{2})\s*$")
 MAX_OFFSET = timedelta(hours=14)
@@ -53,7 +54,7 @@ def parse_datetime(
 
 
 def parse_offset(text: str | None) -> timedelta | None:
-    """"+05:30" to a timedelta; None for anything that is not a real-world offset."""
+    """ "+05:30" to a timedelta; None for anything that is not a real-world offset."""
     if not text:
         return None
     m = _OFFSET.match(text)
@@ -108,10 +109,14 @@ def resolve(
         return Taken(local, utc, offset, "offset_tag", timedelta(0), source, drift)
     zone = zone_at(fix.lat, fix.lon) if fix is not None and fix.usable else None
     if gps_utc is not None:
-        zone_offset = zone.utcoffset(gps_utc.astimezone(zone).replace(tzinfo=None)) if zone else None
+        zone_offset = (
+            zone.utcoffset(gps_utc.astimezone(zone).replace(tzinfo=None)) if zone else None
+        )
         if zone_offset is None:
             zone_offset = _round_offset(local - gps_utc.replace(tzinfo=None))
-        drift = local - zone_offset - gps_utc.replace(tzinfo=None) if zone_offset is not None else None
+        drift = (
+            local - zone_offset - gps_utc.replace(tzinfo=None) if zone_offset is not None else None
+        )
         if drift is not None and abs(drift) > DRIFT_WARNING:
             problems.append(
                 Problem(

@@ -62,7 +62,9 @@ def jpeg_blocks(buf: bytes | memoryview, start: int = 2) -> Blocks:
         if length < 2 or end > size:
             # A cut segment's offsets point into nothing; like exiftool, read none of it.
             out.problems.append(
-                Problem("jpeg_segment_truncated", f"segment 0x{marker:02X} at {pos} runs past the end")
+                Problem(
+                    "jpeg_segment_truncated", f"segment 0x{marker:02X} at {pos} runs past the end"
+                )
             )
             break
         payload = bytes(buf[pos + 4 : end])

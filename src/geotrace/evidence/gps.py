@@ -17,7 +17,9 @@ from geotrace.records import GpsFix, Problem
 
 LAT_REF, LAT, LON_REF, LON, ALT_REF, ALT, TIME, DATE, H_ERROR = 1, 2, 3, 4, 5, 6, 7, 0x1D, 0x1F
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:/\d+)?")
-_XMP_COORD = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?(?:,(\d+(?:\.\d+)?))?\s*([NSEWnsew])\s*$")
+_XMP_COORD = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?(?:,(\d+(?:\.\d+)?))?\s*([NSEWnsew])\s*$"
+)
 
 
 def exif_fix(gps: Ifd, problems: list[Problem]) -> GpsFix | None:
@@ -104,7 +106,11 @@ def _coordinate(
     if not parts:
         problems.append(Problem("gps_unreadable", f"GPS {what} has no readable value"))
         return None
-    value = parts[0] + (parts[1] / 60 if len(parts) > 1 else 0) + (parts[2] / 3600 if len(parts) > 2 else 0)
+    value = (
+        parts[0]
+        + (parts[1] / 60 if len(parts) > 1 else 0)
+        + (parts[2] / 3600 if len(parts) > 2 else 0)
+    )
     return float(value), from_text
 
 
@@ -146,7 +152,9 @@ def _altitude(gps: Ifd, problems: list[Problem]) -> float | None:
     ref = gps.numbers(ALT_REF)
     if not ref or ref[0] not in (0, 1):
         problems.append(
-            Problem("gps_altitude_ref_missing", "GPS altitude has no above/below sea level reference")
+            Problem(
+                "gps_altitude_ref_missing", "GPS altitude has no above/below sea level reference"
+            )
         )
         return None
     return (-1 if ref[0] == 1 else 1) * num / den
@@ -206,7 +214,9 @@ def xmp_fix(props: dict[str, str], problems: list[Problem]) -> GpsFix | None:
     if alt_t:
         parts = _text_parts(alt_t)
         if parts:
-            alt = float(parts[0]) * (-1 if props.get("exif:GPSAltitudeRef", "").strip() == "1" else 1)
+            alt = float(parts[0]) * (
+                -1 if props.get("exif:GPSAltitudeRef", "").strip() == "1" else 1
+            )
     return checked_fix(lat, lon, alt, "xmp", problems=problems)
 
 

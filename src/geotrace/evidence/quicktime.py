@@ -203,7 +203,9 @@ def _parse_iso6709(
     return lat, lon, alt, source
 
 
-def _parse_loci(value: bytes, problems: list[Problem]) -> tuple[float, float, float | None, str] | None:
+def _parse_loci(
+    value: bytes, problems: list[Problem]
+) -> tuple[float, float, float | None, str] | None:
     """3GPP TS 26.244 ``loci``: full box, language, name, role, then 16.16 lon/lat/alt."""
     pos = 6  # version/flags + packed language
     if value[pos : pos + 2] in (b"\xfe\xff", b"\xff\xfe"):

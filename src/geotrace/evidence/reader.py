@@ -29,7 +29,7 @@ from geotrace.evidence.tiff import (
     parse_tiff,
 )
 from geotrace.evidence.xmp import parse_xmp
-from geotrace.records import Device, GpsFix, MediaMetadata, Problem, Taken
+from geotrace.records import UNKNOWN_ZONE_WINDOW, Device, GpsFix, MediaMetadata, Problem, Taken
 
 READER_VERSION = "1"
 
@@ -258,7 +258,9 @@ def _capture_time(
             offset = clock.parse_offset(offset_text)
             if offset_text and offset_text.strip() and offset is None:
                 problems.append(
-                    Problem("offset_invalid", f"OffsetTimeOriginal {offset_text!r} is not an offset")
+                    Problem(
+                        "offset_invalid", f"OffsetTimeOriginal {offset_text!r} is not an offset"
+                    )
                 )
             return parsed[0], offset, f"exif:{name}:DateTimeOriginal"
     candidates = [
@@ -317,7 +319,7 @@ def _video(buf: Any, kind: str, mime: str | None, problems: list[Problem]) -> Me
             info.movie_created,
             None,
             "container_utc",
-            clock.UNKNOWN_ZONE_WINDOW,
+            UNKNOWN_ZONE_WINDOW,
             "quicktime:mvhd",
         )
     elif parsed is not None:

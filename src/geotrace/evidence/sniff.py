@@ -80,7 +80,9 @@ def _ftyp(head: bytes) -> Format:
         if brand == b"qt  ":
             return Format("video", "video/quicktime", "video")
         if brand.startswith(b"3gp") or brand.startswith(b"3g2"):
-            return Format("video", "video/3gpp2" if brand.startswith(b"3g2") else "video/3gpp", "video")
+            return Format(
+                "video", "video/3gpp2" if brand.startswith(b"3g2") else "video/3gpp", "video"
+            )
     if major in (b"M4A ", b"M4B ", b"F4A "):
         return Format("other", "audio/mp4", "video")
     return Format("video", "video/mp4", "video")

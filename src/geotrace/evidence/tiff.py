@@ -153,7 +153,9 @@ def read_ifd(
         return None
     (n,) = struct.unpack_from(order + count_fmt, buf, pos)
     if n > MAX_ENTRIES:
-        problems.append(Problem("ifd_too_many_entries", f"{name}: {n} entries, limit {MAX_ENTRIES}"))
+        problems.append(
+            Problem("ifd_too_many_entries", f"{name}: {n} entries, limit {MAX_ENTRIES}")
+        )
         return None
     entries: dict[int, Entry] = {}
     start = pos + n_size
@@ -165,7 +167,9 @@ def read_ifd(
         n = max(available, 0)
     size_of = TYPE_SIZES.get
     limit = len(buf)
-    for i, (tag, typ, count, rel) in enumerate(_ENTRY[order].iter_unpack(buf[start : start + 12 * n])):
+    for i, (tag, typ, count, rel) in enumerate(
+        _ENTRY[order].iter_unpack(buf[start : start + 12 * n])
+    ):
         size = size_of(typ)
         if size is None:
             continue  # unknown type: exiftool skips these too
@@ -217,9 +221,9 @@ def parse_tiff(buf: bytes | memoryview, base: int = 0) -> Tiff | None:
         if ptr is not None:
             tiff.gps = tiff.read_ifd(ptr, "GPS")
     subs = tiff.ifd0.numbers(SUB_IFDS)
-    for ptr in (subs or [])[:8]:
-        if isinstance(ptr, int):
-            sub = tiff.read_ifd(ptr, "SubIFD")
+    for sub_ptr in (subs or [])[:8]:
+        if isinstance(sub_ptr, int):
+            sub = tiff.read_ifd(sub_ptr, "SubIFD")
             if sub is not None:
                 tiff.sub_ifds.append(sub)
     return tiff

@@ -51,10 +51,9 @@ def parse_xmp(packet: bytes, problems: list[Problem]) -> dict[str, str]:
                 out.setdefault(name, value.strip())
         for child in desc:
             name = _name(child.tag)
-            if name is not None:
-                value = _value(child)
-                if value is not None:
-                    out.setdefault(name, value)
+            text = _value(child) if name is not None else None
+            if name is not None and text is not None:
+                out.setdefault(name, text)
     return out
 
 

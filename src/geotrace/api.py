@@ -1,0 +1,108 @@
+"""The Python API; the command line (``geotrace.cli``) is a thin layer over it, one to one.
+
+>>> from geotrace import api
+>>> summary = api.ingest(["photos/", "export.zip"], "inv.case")
+>>> with open("sightings.geojson", "w") as out:
+...     api.export_sightings("inv.case", "geojson", out)
+>>> api.verify("inv.case").ok
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from geotrace.case import SIGHTING_FIELDS, Case
+from geotrace.evidence import FileReport, read_file
+from geotrace.export import write_csv, write_geojson, write_jsonl
+from geotrace.ingest import IngestSummary
+from geotrace.ingest import ingest as _ingest
+from geotrace.mediastore import hash_stream
+from geotrace.sources import Refusal, ZipLimits, find_files
+
+FORMATS = ("jsonl", "csv", "geojson")
+
+
+def inspect(paths: Iterable[str | Path]) -> Iterator[FileReport | Refusal]:
+    """Read every file under the given files and folders; nothing is stored.
+
+    Archives are not expanded here (``ingest`` does that): inspect shows files as they are.
+    """
+    for found in find_files(paths):
+        if isinstance(found, Refusal):
+            yield found
+            continue
+        try:
+            yield read_file(found)
+        except Exception as exc:  # a reader bug costs this file, not the listing
+            yield Refusal(str(found), "reader_error", f"{type(exc).__name__}: {exc}")
+
+
+def ingest(
+    paths: Iterable[str | Path],
+    case: str | Path,
+    *,
+    limits: ZipLimits | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> IngestSummary:
+    """Ingest files, folders and zip archives into a case (created if missing)."""
+    with Case(Path(case), write=True) as opened:
+        return _ingest(opened, paths, limits, progress)
+
+
+def sightings(case: str | Path) -> list[dict[str, Any]]:
+    """Every sighting in a case, as flat dicts (see ``geotrace.case.SIGHTING_FIELDS``)."""
+    with Case(Path(case)) as opened:
+        return list(opened.sightings())
+
+
+def problem_counts(case: str | Path) -> dict[str, int]:
+    """Problems recorded in a case, by code."""
+    with Case(Path(case)) as opened:
+        return opened.problem_counts()
+
+
+def export_sightings(case: str | Path, fmt: str, out: TextIO) -> int:
+    """Write a case's sightings as ``jsonl``, ``csv`` or ``geojson``; return how many."""
+    with Case(Path(case)) as opened:
+        rows = opened.sightings()
+        if fmt == "geojson":
+            return write_geojson(rows, out)
+        if fmt == "csv":
+            return write_csv(rows, out, SIGHTING_FIELDS)
+        if fmt == "jsonl":
+            return write_jsonl(rows, out)
+    raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    """The outcome of re-hashing every stored original."""
+
+    checked: int = 0
+    mismatched: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every original is present and hashes to its name."""
+        return not self.mismatched and not self.missing
+
+
+def verify(case: str | Path) -> VerifyReport:
+    """Re-hash every original the case holds; report the missing and the altered."""
+    report = VerifyReport()
+    with Case(Path(case)) as opened:
+        for sha, _size, stored in opened.originals():
+            report.checked += 1
+            try:
+                with stored.open("rb") as f:
+                    actual, _ = hash_stream(f)
+            except FileNotFoundError:
+                report.missing.append(sha)
+                continue
+            if actual != sha:
+                report.mismatched.append(sha)
+    return report

@@ -1,0 +1,178 @@
+"""The ``geotrace`` command: a thin layer over :mod:`geotrace.api`, one command per call.
+
+Exit codes, the same for every command:
+
+- 0: everything was read (or verified) and nothing was skipped;
+- 1: the command finished, but some items were skipped or refused (``ingest``,
+  ``inspect``), or some originals are missing or altered (``verify``); details are in
+  the output and, for a case, in its ``problems`` table;
+- 2: usage error, or a fatal error: no such case, not a case, case busy.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Column, Table
+
+from geotrace import api
+from geotrace.evidence import FileReport, report_to_json
+from geotrace.ingest import IngestSummary
+from geotrace.mediastore import CaseBusy
+from geotrace.sources import Refusal
+
+app = typer.Typer(
+    help="Where and when: photo and video metadata as evidence, kept in a case.",
+    epilog="Exit codes: 0 all read; 1 some items skipped or originals altered; 2 usage or fatal.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+CaseOption = Annotated[Path, typer.Option("--case", help="The case file (SQLite).")]
+
+
+class Format(StrEnum):
+    """Output formats of ``sightings``."""
+
+    jsonl = "jsonl"
+    csv = "csv"
+    geojson = "geojson"
+
+
+@contextmanager
+def fatal_errors() -> Iterator[None]:
+    """Turn errors about the case itself into a message and exit code 2."""
+    try:
+        yield
+    except (FileNotFoundError, CaseBusy, sqlite3.DatabaseError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+
+
+def _refused(refusal: Refusal) -> None:
+    err.print(
+        f"[yellow]skipped[/yellow] {escape(refusal.path)}: {refusal.code}: "
+        f"{escape(refusal.message)}"
+    )
+
+
+def _row(report: FileReport) -> list[str]:
+    meta = report.meta
+    where = f"{meta.gps.lat:.6f}, {meta.gps.lon:.6f}" if meta.gps else ""
+    if meta.gps is not None and not meta.gps.usable:
+        where += " (unusable)"
+    when = ""
+    if meta.taken is not None:
+        instant = meta.taken.utc or meta.taken.local
+        when = f"{instant.isoformat() if instant else '?'} ({meta.taken.basis})"
+    device = " ".join(v for v in (meta.device.make, meta.device.model) if v)
+    return [report.path, meta.kind, where, when, device, str(len(meta.problems))]
+
+
+@app.command()
+def inspect(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per file per line (see README).")
+    ] = False,
+) -> None:
+    """Show where, when and by what each file was made; stores nothing."""
+    table = Table("kind", "lat, lon", "taken (UTC, basis)", "device", "problems")
+    table.columns.insert(0, Column("path", overflow="fold"))
+    skipped = 0
+    for found in api.inspect(paths):
+        if isinstance(found, Refusal):
+            _refused(found)
+            skipped += 1
+        elif as_json:
+            sys.stdout.write(json.dumps(report_to_json(found), ensure_ascii=False) + "\n")
+        else:
+            table.add_row(*(escape(cell) for cell in _row(found)))
+    if not as_json:
+        out.print(table)
+    raise typer.Exit(1 if skipped else 0)
+
+
+def _print_summary(summary: IngestSummary, case: Path, problems: dict[str, int]) -> None:
+    out.print(
+        f"[bold]{case}[/bold]: {summary.files} files read ({summary.items} items), "
+        f"{summary.new_media} new originals, {summary.new_sources} new sources, "
+        f"{summary.new_sightings} new sightings, {summary.skipped} skipped"
+    )
+    if summary.problems:
+        listed = ", ".join(f"{code} {n}" for code, n in sorted(summary.problems.items()))
+        out.print(f"problems this run: {escape(listed)}")
+    if problems:
+        listed = ", ".join(f"{code} {n}" for code, n in problems.items())
+        out.print(f"problems in the case: {escape(listed)}")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders and zip archives.")],
+    case: CaseOption,
+) -> None:
+    """Keep every original in the case, read it, and record sightings and problems."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with fatal_errors():
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("ingest", total=None)
+
+            def advance(path: str, done: int, total: int) -> None:
+                name = escape(Path(path).name[-40:])
+                bar.update(task, completed=done, total=total, description=name)
+
+            summary = api.ingest(paths, case, progress=advance)
+        _print_summary(summary, case, api.problem_counts(case))
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command()
+def sightings(
+    case: CaseOption,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.jsonl,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Write the case's sightings as JSON Lines, CSV or GeoJSON (RFC 7946)."""
+    with fatal_errors():
+        if output is None:
+            count = api.export_sightings(case, fmt.value, sys.stdout)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as f:
+                count = api.export_sightings(case, fmt.value, f)
+    if output is not None:
+        err.print(f"{count} sightings written to {escape(str(output))}")
+
+
+@app.command()
+def verify(case: CaseOption) -> None:
+    """Re-hash every stored original; exit 1 if any is missing or altered."""
+    with fatal_errors():
+        report = api.verify(case)
+    for sha in report.missing:
+        out.print(f"[red]missing[/red]  {sha}")
+    for sha in report.mismatched:
+        out.print(f"[red]altered[/red]  {sha}")
+    verdict = "[green]ok[/green]" if report.ok else "[red]FAILED[/red]"
+    out.print(f"{report.checked} originals checked: {verdict}")
+    raise typer.Exit(0 if report.ok else 1)

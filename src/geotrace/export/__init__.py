@@ -1,0 +1,6 @@
+"""Present stage: sightings and other records written out in formats other tools read."""
+
+from geotrace.export.geojson import write_geojson
+from geotrace.export.table import write_csv, write_jsonl
+
+__all__ = ["write_csv", "write_geojson", "write_jsonl"]

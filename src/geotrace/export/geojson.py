@@ -1,0 +1,36 @@
+"""Sightings as an RFC 7946 GeoJSON FeatureCollection (opens in QGIS, geojson.io, Leaflet).
+
+Each sighting is a Point at ``[lon, lat]`` (RFC 7946 order) with every field of the
+sighting as a property, ``radius_m`` included, so that a map can draw the uncertainty.
+The altitude stays a property (``alt_m``) rather than a third coordinate: RFC 7946 heights
+are above the WGS 84 ellipsoid, EXIF altitudes above sea level, and they differ by tens
+of metres.  Features are written one at a time, so memory does not grow with the case.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+
+def feature(row: dict[str, Any]) -> dict[str, Any]:
+    """One sighting row as a GeoJSON Feature."""
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+        "properties": dict(row),
+    }
+
+
+def write_geojson(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Write a FeatureCollection; return the number of features."""
+    out.write('{"type": "FeatureCollection", "features": [\n')
+    count = 0
+    for row in rows:
+        out.write(",\n" if count else "")
+        out.write(json.dumps(feature(row), ensure_ascii=False))
+        count += 1
+    out.write("\n]}\n")
+    return count

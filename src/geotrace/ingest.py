@@ -1,0 +1,167 @@
+"""Ingest: items from the read stage -> originals in the media store -> rows in the case.
+
+The order per item is what makes a kill harmless: (1) the original is copied into the
+media store atomically, (2) it is read from the stored copy (so the metadata describes
+exactly the bytes kept), (3) all its rows go into the case in one transaction.  A kill
+before (3) leaves at most an original with no rows, which the re-run finds and records.
+
+One bad item never stops the run: any error while reading it becomes a problem record.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geotrace.case import Case
+from geotrace.evidence import FileReport, read_buffer, report_to_json
+from geotrace.evidence.reader import READER_VERSION
+from geotrace.evidence.sightings import sighting_from
+from geotrace.mediastore import Blob, TooLarge, hash_stream
+from geotrace.records import Device, Media, MediaMetadata, Problem, Source
+from geotrace.sources import Item, Refusal, ZipLimits, find_files
+from geotrace.sources.folder import expand
+
+READER = "geotrace.evidence"
+
+
+@dataclass(slots=True)
+class IngestSummary:
+    """What one ingest run did; ``skipped`` counts items that could not be kept or read."""
+
+    files: int = 0
+    items: int = 0
+    new_sources: int = 0
+    new_media: int = 0
+    new_sightings: int = 0
+    skipped: int = 0
+    problems: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every item was kept and read, 1 when some were skipped (see README)."""
+        return 1 if self.skipped else 0
+
+
+def read_stored(blob: Blob, name: str) -> tuple[MediaMetadata, dict[str, Any]]:
+    """Metadata of a stored original, and its public JSON form; never raises.
+
+    The reader promises not to raise, but the case must survive a reader bug too: the
+    original is already kept, so the failure is recorded and the run goes on.
+    """
+    try:
+        with blob.path.open("rb") as f:
+            if blob.size == 0:
+                meta = read_buffer(b"", name)
+            else:
+                with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                    meta = read_buffer(buf, name)
+        return meta, report_to_json(FileReport(name, blob.sha256, blob.size, meta))
+    except Exception as exc:  # a reader bug must not cost the rest of the run
+        problem = Problem("reader_error", f"{type(exc).__name__}: {exc}")
+        meta = MediaMetadata("other", None, None, None, Device(), (problem,))
+        return meta, _minimal_json(name, blob.sha256, problem)
+
+
+def _minimal_json(name: str, sha256: str, problem: Problem) -> dict[str, Any]:
+    """The public JSON shape for a file the reader could not handle."""
+    return {
+        "path": name,
+        "sha256": sha256,
+        "kind": "other",
+        "mime": None,
+        "gps": None,
+        "taken": None,
+        "device": {"make": None, "model": None, "serials": {}},
+        "problems": [{"code": problem.code, "message": problem.message}],
+    }
+
+
+def _known_file(case: Case, item: Item) -> tuple[str, int] | None:
+    """(sha256, size) of a plain file already in the case, read by this reader version.
+
+    Hashing in place first spares a re-run from copying every file again.
+    """
+    if item.kind == "archive_member":
+        return None
+    with item.open() as stream:
+        sha, size = hash_stream(stream)
+    if case.media_reader_version(sha) == READER_VERSION and case.media.has(sha):
+        return sha, size
+    return None
+
+
+def ingest_item(case: Case, item: Item, summary: IngestSummary) -> None:
+    """Keep, read and record one item (see the module docstring for the order)."""
+    known = _known_file(case, item)
+    if known is not None:
+        sha, size = known
+        media = None
+        sighting = None
+        problems: tuple[Problem, ...] = ()
+    else:
+        blob = case.media.put(item.open, item.max_bytes)
+        sha, size = blob.sha256, blob.size
+        if case.media_reader_version(sha) == READER_VERSION:
+            media, sighting, problems = None, None, ()
+        else:
+            meta, public = read_stored(blob, item.path)
+            media = Media(sha, meta.kind, meta.mime, size, item.path, public)
+            sighting = sighting_from(meta, sha)
+            problems = meta.problems
+            summary.problems.update(p.code for p in problems)
+    source = Source(item.path, item.kind, size, sha, READER, READER_VERSION, item.container)
+    written = case.record(source, media, sighting, problems)
+    summary.new_sources += written.new_source
+    summary.new_media += written.new_media
+    summary.new_sightings += written.new_sighting
+
+
+def refuse(case: Case, refusal: Refusal, summary: IngestSummary) -> None:
+    """Record an item that was not read, as a problem."""
+    case.refuse(refusal.path, Problem(refusal.code, refusal.message))
+    summary.skipped += 1
+    summary.problems[refusal.code] += 1
+
+
+def ingest(
+    case: Case,
+    paths: Iterable[str | Path],
+    limits: ZipLimits | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> IngestSummary:
+    """Ingest files, folders and zip archives into an open (writable) case.
+
+    ``progress(path, done, total)`` is called after each file found on disk (an archive
+    counts as one file, however many members it holds).
+    """
+    summary = IngestSummary()
+    found = list(find_files(os.path.abspath(p) for p in paths))
+    files = [f for f in found if isinstance(f, Path)]
+    for refusal in (f for f in found if isinstance(f, Refusal)):
+        refuse(case, refusal, summary)
+    for done, path in enumerate(files, start=1):
+        summary.files += 1
+        for entry in expand(path, limits or ZipLimits()):
+            if isinstance(entry, Refusal):
+                refuse(case, entry, summary)
+                continue
+            summary.items += 1
+            try:
+                ingest_item(case, entry, summary)
+            except sqlite3.Error:
+                raise  # the case itself failed: fatal, not one bad item
+            except TooLarge as exc:
+                refuse(case, Refusal(entry.path, "archive_size_mismatch", str(exc)), summary)
+            except Exception as exc:  # unreadable input: I/O error, zip CRC, bad compression
+                code = "archive_member_unreadable" if entry.container else "unreadable"
+                refuse(case, Refusal(entry.path, code, f"{type(exc).__name__}: {exc}"), summary)
+        if progress is not None:
+            progress(str(path), done, len(files))
+    return summary

@@ -1,0 +1,129 @@
+"""The case's media folder: originals kept byte-exact, named by their sha256.
+
+Layout: ``CASE.media/ab/cd/<sha256>`` (two levels of fan-out keep folders small).  Every
+write goes to ``tmp/`` first, is hashed while it is copied (so what is stored is exactly
+what was hashed and later read), fsynced, made read-only, then moved into place with
+``os.replace`` and the folder fsynced: a kill at any moment leaves either no file or the
+whole file under its final name, never a partial original.  Leftovers in ``tmp/`` from a
+killed run are removed when the next writer takes the lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+CHUNK = 1 << 20
+
+
+class TooLarge(Exception):
+    """A stream gave more bytes than it was allowed to (a zip member lying about its size)."""
+
+
+class CaseBusy(Exception):
+    """Another process is writing to this case."""
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """An original as stored: its hash, size and file."""
+
+    sha256: str
+    size: int
+    path: Path
+
+
+def hash_stream(stream: IO[bytes], max_bytes: int | None = None) -> tuple[str, int]:
+    """(sha256, size) of a stream, read in bounded chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise TooLarge(f"more than the {max_bytes} bytes declared")
+        digest.update(chunk)
+    return digest.hexdigest(), size
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class MediaStore:
+    """Content-addressed, write-once storage of originals beside a case file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock: IO[bytes] | None = None
+
+    def relpath(self, sha256: str) -> str:
+        """Where an original lives, relative to the media folder."""
+        return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+    def path_of(self, sha256: str) -> Path:
+        """The stored file for a hash (it may be missing: see ``verify``)."""
+        return self.root / self.relpath(sha256)
+
+    def has(self, sha256: str) -> bool:
+        """Whether the original for this hash is in the store."""
+        return self.path_of(sha256).is_file()
+
+    def lock(self) -> None:
+        """Take the writer lock (released by close or by the process dying) and tidy tmp/."""
+        tmp = self.root / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        handle = (self.root / ".lock").open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise CaseBusy(f"{self.root} is being written by another process") from None
+        self._lock = handle
+        for leftover in tmp.iterdir():
+            leftover.unlink()
+
+    def close(self) -> None:
+        """Release the writer lock."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def put(self, opener: Callable[[], IO[bytes]], max_bytes: int | None = None) -> Blob:
+        """Copy a stream into the store atomically; return what was stored."""
+        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp", prefix="put-")
+        tmp = Path(tmp_name)
+        try:
+            digest = hashlib.sha256()
+            size = 0
+            with os.fdopen(fd, "wb") as out, opener() as stream:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise TooLarge(f"more than the {max_bytes} bytes declared")
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            final = self.path_of(sha)
+            if final.is_file():
+                tmp.unlink()
+            else:
+                os.chmod(tmp, 0o444)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, final)
+                _fsync_dir(final.parent)
+            return Blob(sha, size, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise

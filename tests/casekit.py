@@ -1,0 +1,53 @@
+"""Helpers for the case-store tests: small real inputs and a look inside a case file."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+from geotrace.case import TABLES
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "demo" / "photos"
+
+
+def demo_copy(dest: Path) -> Path:
+    """The bundled demo photos (in the repo, so no skip needed), copied to ``dest``."""
+    shutil.copytree(DEMO, dest)
+    return dest
+
+
+def counts(case: Path) -> dict[str, int]:
+    """Rows per table, read with plain sqlite3 as any other tool would."""
+    with sqlite3.connect(case) as db:
+        return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+def integrity(case: Path) -> str:
+    with sqlite3.connect(case) as db:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def has_schema(case: Path) -> bool:
+    with sqlite3.connect(case) as db:
+        return (
+            db.execute("SELECT 1 FROM sqlite_master WHERE name = 'custody_log'").fetchone()
+            is not None
+        )
+
+
+def duplicates(case: Path) -> int:
+    """Rows that repeat a content key; a correct case has none."""
+    keys = {
+        "sources": "path, sha256",
+        "sightings": "media_sha256, method",
+        "problems": "sha256, path, code, message",
+    }
+    with sqlite3.connect(case) as db:
+        return sum(
+            db.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {t} GROUP BY {k} HAVING count(*) > 1)"
+            ).fetchone()[0]
+            for t, k in keys.items()
+        )

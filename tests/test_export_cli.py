@@ -1,0 +1,143 @@
+"""The command line end to end on the bundled demo, and the sightings writers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from geotrace.case import SIGHTING_FIELDS
+from geotrace.cli import app
+from geotrace.export import write_csv, write_geojson, write_jsonl
+from tests.casekit import DEMO, demo_copy
+
+runner = CliRunner()
+PUBLIC_KEYS = {"path", "sha256", "kind", "mime", "gps", "taken", "device", "problems"}
+
+
+def _row(**changes: Any) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(SIGHTING_FIELDS)
+    row.update(id=1, lat=48.5, lon=37.9, radius_m=50.0, method="exif_gps", evidence={"tags": []})
+    row.update(changes)
+    return row
+
+
+def check_geojson(doc: dict[str, Any]) -> None:
+    """The parts of RFC 7946 a sightings file uses: Points, [lon, lat], in range."""
+    assert doc["type"] == "FeatureCollection"
+    for f in doc["features"]:
+        assert f["type"] == "Feature"
+        assert f["geometry"]["type"] == "Point"
+        lon, lat = f["geometry"]["coordinates"]
+        assert -180 <= lon <= 180 and -90 <= lat <= 90
+        props = f["properties"]
+        assert (props["lon"], props["lat"]) == (lon, lat)
+        assert props["radius_m"] > 0 and props["method"] and "evidence" in props
+
+
+def test_geojson_writer_puts_lon_first() -> None:
+    out = io.StringIO()
+    assert write_geojson([_row(), _row(id=2, lat=-33.4, lon=-70.6)], out) == 2
+    doc = json.loads(out.getvalue())
+    check_geojson(doc)
+    assert doc["features"][1]["geometry"]["coordinates"] == [-70.6, -33.4]
+    empty = io.StringIO()
+    write_geojson([], empty)
+    assert json.loads(empty.getvalue()) == {"type": "FeatureCollection", "features": []}
+
+
+def test_csv_writer_defuses_formulas_and_keeps_a_header() -> None:
+    out = io.StringIO()
+    write_csv([_row(media_path='=HYPERLINK("http://x")', lat=-1.5)], out, SIGHTING_FIELDS)
+    (row,) = csv.DictReader(io.StringIO(out.getvalue()))
+    assert row["media_path"].startswith("'=")
+    assert row["lat"] == "-1.5"
+    assert json.loads(row["evidence"]) == {"tags": []}
+    empty = io.StringIO()
+    write_csv([], empty, SIGHTING_FIELDS)
+    assert empty.getvalue().strip() == ",".join(SIGHTING_FIELDS)
+
+
+def test_jsonl_writer() -> None:
+    out = io.StringIO()
+    write_jsonl([_row(), _row(id=2)], out)
+    assert [json.loads(line)["id"] for line in out.getvalue().splitlines()] == [1, 2]
+
+
+@pytest.fixture()
+def ingested(tmp_path: Path) -> Path:
+    case = tmp_path / "demo.case"
+    result = runner.invoke(
+        app, ["ingest", str(demo_copy(tmp_path / "photos")), "--case", str(case)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "new sightings" in result.output
+    return case
+
+
+def test_sightings_in_three_formats(ingested: Path, tmp_path: Path) -> None:
+    with sqlite3.connect(ingested) as db:
+        (n,) = db.execute("SELECT count(*) FROM sightings").fetchone()
+    assert n >= 4  # the demo holds four photos and a video with a usable fix
+    geo = tmp_path / "s.geojson"
+    result = runner.invoke(
+        app, ["sightings", "--case", str(ingested), "--format", "geojson", "-o", str(geo)]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(geo.read_text())
+    check_geojson(doc)
+    assert len(doc["features"]) == n
+    beijing = [f for f in doc["features"] if "goexif__sample1" in f["properties"]["media_path"]]
+    assert beijing and beijing[0]["geometry"]["coordinates"] == pytest.approx(
+        [116.39083, 39.91556], abs=1e-4
+    )
+    assert {f["properties"]["method"] for f in doc["features"]} >= {"exif_gps", "video_gps"}
+
+    table = runner.invoke(app, ["sightings", "--case", str(ingested), "--format", "csv"])
+    assert table.exit_code == 0
+    assert len(list(csv.DictReader(io.StringIO(table.stdout)))) == n
+
+    lines = runner.invoke(app, ["sightings", "--case", str(ingested), "--format", "jsonl"])
+    records = [json.loads(line) for line in lines.stdout.splitlines()]
+    assert len(records) == n and set(records[0]) == set(SIGHTING_FIELDS)
+
+
+def test_inspect_json_is_one_public_object_per_line() -> None:
+    result = runner.invoke(app, ["inspect", "--json", str(DEMO)])
+    assert result.exit_code == 0, result.output
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(objects) == len(list(DEMO.iterdir()))
+    assert all(set(o) == PUBLIC_KEYS for o in objects)
+    with_gps = [o for o in objects if o["gps"] is not None]
+    assert len(with_gps) >= 5
+
+
+def test_inspect_table_lists_every_file() -> None:
+    result = runner.invoke(
+        app, ["inspect", str(DEMO / "goexif__sample1.jpg")], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "goexif__sample1.jpg" in result.stdout and "39.915" in result.stdout
+
+
+def test_exit_codes(ingested: Path, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["verify", "--case", str(ingested)]).exit_code == 0
+    stored = next(p for p in (tmp_path / "demo.case.media").rglob("*") if len(p.name) == 64)
+    os.chmod(stored, 0o644)
+    stored.write_bytes(b"tampered")
+    result = runner.invoke(app, ["verify", "--case", str(ingested)])
+    assert result.exit_code == 1 and "altered" in result.stdout
+    missing = runner.invoke(app, ["verify", "--case", str(tmp_path / "nope.case")])
+    assert missing.exit_code == 2
+    assert (
+        runner.invoke(app, ["sightings", "--case", str(ingested), "--format", "kml"]).exit_code == 2
+    )
+    skipped = runner.invoke(app, ["ingest", str(tmp_path / "absent"), "--case", str(ingested)])
+    assert skipped.exit_code == 1 and "not_found" in skipped.stdout
