@@ -147,6 +147,11 @@ def _still(
 
     make, model, software = _device_strings(tiff, xmp)
     serials = _serials(tiff, make, xmp, problems)
+    cmt3 = parse_tiff(blocks.cr3["CMT3"]) if "CMT3" in blocks.cr3 else None
+    if cmt3 is not None:  # CR3 keeps Canon's maker note as a TIFF of its own
+        found, more = makernotes.canon_cmt3_serials(cmt3, model)
+        serials.update(found)
+        problems.extend(more)
     if info is not None:
         serials.update(info.serials)
     device = Device(make, model, software, serials)
@@ -168,7 +173,7 @@ def _exif(blocks: containers.Blocks, problems: list[Problem]) -> Tiff | None:
 
 
 def _cr3(cmt: dict[str, bytes], problems: list[Problem]) -> Tiff | None:
-    parts = {k: parse_tiff(v, 0) for k, v in cmt.items()}
+    parts = {k: parse_tiff(v, 0) for k, v in cmt.items() if k != "CMT3"}
     main = parts.get("CMT1")
     if main is None:
         return None
@@ -177,9 +182,6 @@ def _cr3(cmt: dict[str, bytes], problems: list[Problem]) -> Tiff | None:
         if part is not None:
             setattr(main, attr, part.ifd0)
             problems.extend(part.problems)
-    maker = parts.get("CMT3")
-    if maker is not None and maker.ifd0 is not None:
-        main.maker_note = maker.ifd0
     problems.extend(main.problems)
     return main
 
