@@ -85,3 +85,26 @@ def test_parsers_refuse_nonsense() -> None:
     assert parse_offset("+15:00") is None and parse_offset("   :  ") is None
     assert parse_offset("-03:30") == -timedelta(hours=3, minutes=30)
     assert format_offset(-timedelta(hours=3, minutes=30)) == "-03:30"
+
+
+def test_camera_left_on_utc_is_named_not_mistaken_for_drift() -> None:
+    problems: list[Problem] = []
+    gps_utc = datetime(2003, 11, 23, 18, 7, 37, tzinfo=UTC)
+    beijing = _fix(39.9, 116.39)
+    taken = resolve(
+        datetime(2003, 11, 23, 18, 7, 37, 630000), None, "exif", beijing, gps_utc, problems
+    )
+    assert taken is not None and taken.offset == timedelta(0)
+    assert taken.clock_drift == timedelta(microseconds=630000)
+    assert [p.code for p in problems] == ["camera_zone_mismatch"]
+
+
+def test_camera_clock_a_day_off_keeps_the_gps_instant_and_says_so() -> None:
+    problems: list[Problem] = []
+    gps_utc = datetime(2008, 10, 23, 14, 36, 47, tzinfo=UTC)
+    tuscany = _fix(43.467, 11.885)
+    taken = resolve(datetime(2008, 10, 22, 16, 38, 20), None, "exif", tuscany, gps_utc, problems)
+    assert taken is not None and taken.utc == gps_utc
+    assert taken.offset == timedelta(hours=2)
+    assert taken.uncertainty > timedelta(hours=20)
+    assert [p.code for p in problems] == ["camera_clock_drift"]

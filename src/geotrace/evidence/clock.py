@@ -114,34 +114,51 @@ def resolve(
         return Taken(local, utc, offset, "offset_tag", timedelta(0), source, drift)
     zone = zone_at(fix.lat, fix.lon) if fix is not None and fix.usable else None
     if gps_utc is not None:
-        zone_offset = (
-            zone.utcoffset(gps_utc.astimezone(zone).replace(tzinfo=None)) if zone else None
-        )
-        if zone_offset is None:
-            zone_offset = _round_offset(local - gps_utc.replace(tzinfo=None))
-        drift = (
-            local - zone_offset - gps_utc.replace(tzinfo=None) if zone_offset is not None else None
-        )
-        if drift is not None and abs(drift) > DRIFT_WARNING:
-            problems.append(
-                Problem(
-                    "camera_clock_drift",
-                    f"camera clock differs from the GPS clock by {_fmt(drift)} after the zone "
-                    "offset; the GPS instant is used",
-                )
-            )
-        return Taken(
-            local,
-            gps_utc,
-            zone_offset,
-            "gps_clock",
-            max(abs(drift), timedelta(seconds=1)) if drift is not None else timedelta(seconds=1),
-            source,
-            drift,
-        )
+        return _gps_clock(local, gps_utc, zone, source, problems)
     if zone is not None:
         return _from_zone(local, zone, source, problems)
     return Taken(local, None, None, "unknown_zone", UNKNOWN_ZONE_WINDOW, source)
+
+
+def _gps_clock(
+    local: datetime, gps_utc: datetime, zone: ZoneInfo | None, source: str, problems: list[Problem]
+) -> Taken:
+    """UTC from the GPS receiver; the camera's zone and drift measured against it.
+
+    The offset is the one the camera clock was running on: the location's own zone when
+    the camera is within the hour of it (the residue is drift), else the quarter-hour
+    nearest to what the camera shows (a camera left on home time or on UTC).  ``local``
+    minus the offset is then the camera's idea of UTC, and its distance to the GPS instant
+    is the drift, which is also the uncertainty of the instant: a GPS stamp can be stale.
+    """
+    delta = local - gps_utc.replace(tzinfo=None)
+    zone_offset = gps_utc.astimezone(zone).utcoffset() if zone is not None else None
+    offset: timedelta | None
+    if zone_offset is not None and abs(delta - zone_offset) < timedelta(hours=1):
+        offset = zone_offset
+    else:
+        offset = _round_offset(delta)
+        if offset is not None and zone_offset is not None:
+            problems.append(
+                Problem(
+                    "camera_zone_mismatch",
+                    f"camera clock runs on UTC{format_offset(offset)} but the zone at the "
+                    f"photo's position is UTC{format_offset(zone_offset)}",
+                )
+            )
+        offset = offset if offset is not None else zone_offset
+    drift = delta - offset if offset is not None else None
+    if drift is not None and abs(drift) > DRIFT_WARNING:
+        problems.append(
+            Problem(
+                "camera_clock_drift",
+                f"camera clock is {_fmt(drift)} off the GPS clock; the GPS instant is used",
+            )
+        )
+    uncertainty = (
+        max(abs(drift), timedelta(seconds=1)) if drift is not None else timedelta(seconds=1)
+    )
+    return Taken(local, gps_utc, offset, "gps_clock", uncertainty, source, drift)
 
 
 def _from_zone(local: datetime, zone: ZoneInfo, source: str, problems: list[Problem]) -> Taken:

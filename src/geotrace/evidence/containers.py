@@ -46,8 +46,14 @@ def jpeg_blocks(buf: bytes | memoryview, start: int = 2) -> Blocks:
             out.problems.append(Problem("segment_limit", f"more than {MAX_SEGMENTS} segments"))
             break
         if buf[pos] != 0xFF:
-            out.problems.append(Problem("jpeg_marker_missing", f"no marker at offset {pos}"))
-            break
+            # Junk after a segment whose length was wrong: resume at the next marker,
+            # as exiftool does, rather than lose every segment after it.
+            nxt = bytes(buf[pos : min(size, pos + 65536)]).find(b"\xff")
+            out.problems.append(Problem("jpeg_junk", f"no marker at offset {pos}; skipped"))
+            if nxt < 0:
+                break
+            pos += nxt
+            continue
         marker = buf[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1
