@@ -56,8 +56,9 @@ def _ingest_then_kill(inputs: Path, case: Path, delay: float) -> bool:
     while not case.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
     time.sleep(delay)
-    running = proc.poll() is None
-    os.kill(proc.pid, signal.SIGKILL)
+    running = proc.poll() is None  # poll() reaps a finished child: then there is none to kill
+    if running:
+        os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     return running
 
