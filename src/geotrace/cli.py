@@ -88,19 +88,26 @@ def inspect(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per file per line (see README).")
     ] = False,
+    workers: Annotated[
+        int | None, typer.Option(help="Reader processes (default: one per core).")
+    ] = None,
 ) -> None:
     """Show where, when and by what each file was made; stores nothing."""
     table = Table("kind", "lat, lon", "taken (UTC, basis)", "device", "problems")
     table.columns.insert(0, Column("path", overflow="fold"))
     skipped = 0
-    for found in api.inspect(paths):
-        if isinstance(found, Refusal):
-            _refused(found)
-            skipped += 1
-        elif as_json:
-            sys.stdout.write(json.dumps(report_to_json(found), ensure_ascii=False) + "\n")
-        else:
-            table.add_row(*(escape(cell) for cell in _row(found)))
+    columns = (TextColumn("inspect"), MofNCompleteColumn(), TextColumn("files"))
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("inspect", total=None)
+        for found in api.inspect(paths, workers=workers):
+            bar.advance(task)
+            if isinstance(found, Refusal):
+                _refused(found)
+                skipped += 1
+            elif as_json:
+                sys.stdout.write(json.dumps(report_to_json(found), ensure_ascii=False) + "\n")
+            else:
+                table.add_row(*(escape(cell) for cell in _row(found)))
     if not as_json:
         out.print(table)
     raise typer.Exit(1 if skipped else 0)
