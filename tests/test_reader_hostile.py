@@ -62,7 +62,7 @@ def test_damage_is_reported_not_hidden() -> None:
     for name, code in expect.items():
         meta = read_file(PHOTOS / "malformed" / name).meta
         assert code in _codes(meta), (name, meta.problems)
-        if code in ("gps_null_island", "gps_as_text"):
+        if code in ("gps_null_island", "gps_as_text", "gps_out_of_range"):
             assert meta.gps is not None and not meta.gps.usable
         elif code.startswith("gps_"):
             assert meta.gps is None
@@ -73,6 +73,31 @@ def test_empty_and_tiny_inputs() -> None:
         meta = read_buffer(data, "tiny")
         assert "reader_error" not in _codes(meta)
         assert meta.gps is None
+
+
+def test_not_a_number_is_never_a_position() -> None:
+    sidecar = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" '
+        b'exif:GPSLatitude="nan" exif:GPSLongitude="inf"/></rdf:RDF></x:xmpmeta>'
+    )
+    meta = read_buffer(sidecar, "nan.xmp")
+    assert meta.gps is None and "gps_unreadable" in _codes(meta)
+
+
+def test_xml_bombs_in_xmp_are_refused() -> None:
+    bomb = (
+        b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Make="&c;"/>'
+        b"</rdf:RDF></x:xmpmeta>"
+    )
+    meta = read_buffer(b"<?xpacket begin?>" + bomb, "bomb.xmp")
+    assert meta.device.make is None
+    assert any("EntitiesForbidden" in p.message for p in meta.problems), meta.problems
 
 
 def _seed_bytes() -> list[bytes]:
@@ -103,5 +128,5 @@ def _mutated(draw: st.DrawFn) -> bytes:
 def test_mutated_real_files_never_break_the_reader(data: bytes) -> None:
     meta = read_buffer(data, "mutant")
     assert "reader_error" not in _codes(meta), meta.problems
-    if meta.gps is not None:
+    if meta.gps is not None and meta.gps.usable:
         assert -90 <= meta.gps.lat <= 90 and -180 <= meta.gps.lon <= 180

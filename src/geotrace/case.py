@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.request import pathname2url
+from urllib.parse import quote
 
 from geotrace.mediastore import MediaStore
 from geotrace.records import CustodyEntry, Media, Problem, Sighting, Source
@@ -146,7 +146,7 @@ class Case:
             raise FileNotFoundError(f"no case at {self.path}")
         # Readers open read-write too: only a writer can roll back the journal a killed
         # ingest left, and SQLite does that on open; "rw" never creates a missing file.
-        uri = "file:" + pathname2url(str(self.path)) + ("" if write else "?mode=rw")
+        uri = "file:" + quote(str(self.path)) + ("" if write else "?mode=rw")
         try:
             self.db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA foreign_keys = ON")

@@ -7,6 +7,7 @@ dummy many phones write before a fix, or coordinates stored as text.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -67,13 +68,25 @@ def checked_fix(
     radius_m: float | None = None,
     flagged: bool = False,
 ) -> GpsFix | None:
-    """Range checks shared by every source of coordinates."""
-    if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lon <= 180.0):
+    """Range checks shared by every source of coordinates.
+
+    Impossible positions are kept, flagged, as the file states them (so that nothing is
+    hidden from the user and the GPS time stamp beside them survives) but never used.
+    """
+    if not (math.isfinite(lat) and math.isfinite(lon)):
         problems.append(
-            Problem("gps_out_of_range", f"{source} position {lat}, {lon} is outside the globe")
+            Problem("gps_unreadable", f"{source} position {lat}, {lon} is not a number")
         )
         return None
-    if lat == 0.0 and lon == 0.0:
+    if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lon <= 180.0):
+        problems.append(
+            Problem(
+                "gps_out_of_range",
+                f"{source} position {lat}, {lon} is outside the globe: flagged, not used",
+            )
+        )
+        flagged = True
+    elif lat == 0.0 and lon == 0.0:
         problems.append(
             Problem("gps_null_island", f"{source} position is exactly 0, 0: a dummy, not a fix")
         )

@@ -9,6 +9,7 @@ here.
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 from dataclasses import dataclass, field
@@ -132,8 +133,12 @@ def _apply_keys(info: VideoInfo, keyed: dict[str, tuple[bytes, int]]) -> None:
     acc = text("com.apple.quicktime.location.accuracy.horizontal")
     if acc:
         try:
-            info.accuracy_m = float(acc)
+            value = float(acc)
         except ValueError:
+            value = math.nan
+        if math.isfinite(value) and value > 0:
+            info.accuracy_m = value
+        else:
             info.problems.append(Problem("accuracy_invalid", f"location accuracy {acc!r}"))
     created = text("com.apple.quicktime.creationdate")
     if created:
