@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TextIO
@@ -38,17 +39,20 @@ def inspect(
     """
     n = workers if workers is not None else (os.cpu_count() or 1)
     found = find_files(paths)
-    if n <= 1:
-        yield from map(_inspect_one, found)
+    head = list(islice(found, PARALLEL_FROM))
+    if n <= 1 or len(head) < PARALLEL_FROM:  # a pool costs more than a few files
+        yield from map(_inspect_one, chain(head, found))
         return
     # fork is cheap and the parent holds nothing a child could corrupt; the pool reads
     # ahead a bounded number of chunks, so memory does not grow with the number of files.
     with get_context("fork").Pool(n) as pool:
-        yield from pool.imap(_inspect_one, found, chunksize=INSPECT_CHUNK)
+        yield from pool.imap(_inspect_one, chain(head, found), chunksize=INSPECT_CHUNK)
 
 
 #: Files per task sent to an inspect worker: large enough to amortise the hand-off.
 INSPECT_CHUNK = 32
+#: Fewer files than this are read in-process: forking and joining a pool costs ~0.1 s.
+PARALLEL_FROM = 64
 
 
 def _inspect_one(found: Path | Refusal) -> FileReport | Refusal:

@@ -19,7 +19,6 @@ can open at most one level of sub-directories, so no input can make the walk loo
 
 from __future__ import annotations
 
-import codecs
 import re
 import struct
 from collections.abc import Callable, Iterator
@@ -32,6 +31,7 @@ from geotrace.evidence.tiff import (
     Entry,
     Ifd,
     Tiff,
+    decode_text,
     format_number,
     read_ifd,
 )
@@ -47,16 +47,6 @@ _INT_TYPES = {1, 3, 4, 6, 8, 9}
 _JSON_NUMBER = re.compile(r"-?(\d|[1-9]\d{1,14})(\.\d{1,16})?([eE][-+]?\d{1,3})?")
 
 
-def _question_marks(err: UnicodeError) -> tuple[str, int]:
-    """exiftool's JSON writer (``FixUTF8``) turns each byte of bad UTF-8 into '?'."""
-    if not isinstance(err, UnicodeDecodeError):
-        raise err
-    return "?" * (err.end - err.start), err.end
-
-
-codecs.register_error("geotrace-exiftool-utf8", _question_marks)
-
-
 def json_text(data: bytes) -> str:
     """Bytes as they come out of ``exiftool -json`` read back by Python's ``json``.
 
@@ -64,7 +54,7 @@ def json_text(data: bytes) -> str:
     looks like a number (``1.50``) as a JSON number, which reads back as ``1.5``.  The
     truth we are measured against went through exactly that path.
     """
-    text = data.replace(b"\0", b"").decode("utf-8", "geotrace-exiftool-utf8")
+    text = decode_text(data.replace(b"\0", b""))
     if _JSON_NUMBER.fullmatch(text) and not text.lstrip("-").isdigit():
         return repr(float(text))
     return text

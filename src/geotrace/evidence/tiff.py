@@ -15,6 +15,7 @@ offset twice (IFD loops), and never reads past the buffer: a hostile file costs 
 
 from __future__ import annotations
 
+import codecs
 import math
 import struct
 from collections.abc import Iterator
@@ -132,9 +133,19 @@ class Tiff:
         return ifd
 
 
+def _question_marks(err: UnicodeError) -> tuple[str, int]:
+    """exiftool's JSON writer (``FixUTF8``) turns each byte of bad UTF-8 into '?'."""
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    return "?" * (err.end - err.start), err.end
+
+
+codecs.register_error("geotrace-exiftool-utf8", _question_marks)
+
+
 def decode_text(data: bytes) -> str:
-    """EXIF says ASCII, cameras write UTF-8: invalid bytes become "?", as exiftool prints them."""
-    return data.decode("utf-8", "replace").replace("\ufffd", "?")
+    """EXIF says ASCII, cameras write UTF-8: each invalid byte becomes "?", as in exiftool."""
+    return data.decode("utf-8", "geotrace-exiftool-utf8")
 
 
 def read_ifd(
