@@ -50,6 +50,7 @@ from scoring import (
     RIGHT,
     Expected,
     load_truth,
+    markdown_table,
     reading_from_geotrace,
     score,
 )
@@ -247,11 +248,6 @@ def same_as_original(
     )
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -363,7 +359,7 @@ def run(
         )
     print(f"\nfiles/s: median of {args.runs} runs, whole process; peak RSS in MiB:\n")
     print(
-        _table(
+        markdown_table(
             [
                 "input",
                 "files",

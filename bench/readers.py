@@ -27,7 +27,7 @@ import sys
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
@@ -46,6 +46,7 @@ from scoring import (
     Reading,
     clean_text,
     load_truth,
+    markdown_table,
     normalise_offset,
     parse_instant,
     parse_stamp,
@@ -412,12 +413,6 @@ def run_reader(
     return outcome
 
 
-def _table(header: list[str], rows: Iterable[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def report(outcomes: list[Outcome], truth: list[Expected]) -> str:
     """The three tables: rows right per field, quiet failures, fully right rows per folder."""
     total = len(truth)
@@ -458,9 +453,11 @@ def report(outcomes: list[Outcome], truth: list[Expected]) -> str:
     return "\n\n".join(
         [
             f"Rows right per field ({total} files; fix = lat and lon within 1e-6°):\n\n"
-            + _table(["reader", *FIELDS, "fully right", "files/s", "exceptions", "refused"], main),
+            + markdown_table(
+                ["reader", *FIELDS, "fully right", "files/s", "exceptions", "refused"], main
+            ),
             "How the other rows fail (counts of fields, over all files):\n\n"
-            + _table(
+            + markdown_table(
                 [
                     "reader",
                     "fix where truth has none",
@@ -473,7 +470,7 @@ def report(outcomes: list[Outcome], truth: list[Expected]) -> str:
                 quiet,
             ),
             "Fully right rows per folder:\n\n"
-            + _table(["reader"] + [f"{f} ({sizes[f]})" for f in folders], per_folder),
+            + markdown_table(["reader"] + [f"{f} ({sizes[f]})" for f in folders], per_folder),
         ]
     )
 

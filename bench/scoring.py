@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -327,3 +328,10 @@ def reading_from_geotrace(obj: dict[str, Any]) -> Reading:
         text for text in (clean_text(v) for v in (device.get("serials") or {}).values()) if text
     )
     return reading
+
+
+def markdown_table(header: list[str], rows: Iterable[list[str]]) -> str:
+    """A Markdown table, as RESULTS.md holds them."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)

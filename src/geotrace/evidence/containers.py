@@ -7,6 +7,8 @@ Each walker is bounded by the buffer and by a count of segments or chunks.
 from __future__ import annotations
 
 import struct
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from geotrace.evidence import bmff
@@ -119,21 +121,41 @@ def _photoshop_iptc(data: bytes) -> list[bytes]:
     return found
 
 
+def _chunks(
+    buf: bytes | memoryview, pos: int, limit: int, riff: bool, problems: list[Problem]
+) -> Iterator[tuple[bytes, int, int]]:
+    """(type, body start, body end) of each chunk of a PNG or RIFF (WebP) file.
+
+    PNG: big-endian length, type, body, CRC.  RIFF: type, little-endian length, body,
+    a pad byte when the length is odd.
+    """
+    kind = "riff" if riff else "png"
+    for _ in range(MAX_SEGMENTS):
+        if pos + 8 > limit:
+            return
+        if riff:
+            ctype, length = struct.unpack_from("<4sI", buf, pos)
+        else:
+            length, ctype = struct.unpack_from(">I4s", buf, pos)
+        body, end = pos + 8, pos + 8 + length
+        if end > len(buf):
+            problems.append(Problem(f"{kind}_chunk_truncated", f"chunk {ctype!r} at {pos}"))
+            return
+        yield ctype, body, end
+        pos = end + ((length & 1) if riff else 4)
+
+
+def _exif_chunk(data: bytes, out: Blocks) -> None:
+    """PNG eXIf and WebP EXIF hold a bare TIFF, or (some writers) one behind "Exif\\0\\0"."""
+    out.exif.append((data, 6 if data.startswith(EXIF_HEADER) else 0))
+
+
 def png_blocks(buf: bytes | memoryview) -> Blocks:
     """PNG chunks: eXIf, XMP in iTXt, ImageMagick's hex "Raw profile type exif"."""
     out = Blocks()
-    pos = 8
-    for _ in range(MAX_SEGMENTS):
-        if pos + 8 > len(buf):
-            break
-        length, ctype = struct.unpack_from(">I4s", buf, pos)
-        body, end = pos + 8, pos + 8 + length
-        if end > len(buf):
-            out.problems.append(Problem("png_chunk_truncated", f"chunk {ctype!r} at {pos}"))
-            break
+    for ctype, body, end in _chunks(buf, 8, len(buf), False, out.problems):
         if ctype == b"eXIf":
-            data = bytes(buf[body:end])
-            out.exif.append((data, 6 if data.startswith(EXIF_HEADER) else 0))
+            _exif_chunk(bytes(buf[body:end]), out)
         elif ctype == b"iTXt" and bytes(buf[body : body + 18]) == b"XML:com.adobe.xmp\0":
             parts = bytes(buf[body + 18 : end])
             if len(parts) >= 2 and parts[0] == 0:  # uncompressed
@@ -145,17 +167,14 @@ def png_blocks(buf: bytes | memoryview) -> Blocks:
         ):
             raw = _raw_profile(bytes(buf[body:end]), ctype == b"zTXt")
             if raw is not None:
-                out.exif.append((raw, 6 if raw.startswith(EXIF_HEADER) else 0))
+                _exif_chunk(raw, out)
         elif ctype == b"IEND":
             break
-        pos = end + 4  # skip CRC
     return out
 
 
 def _raw_profile(chunk: bytes, compressed: bool) -> bytes | None:
     """ImageMagick writes EXIF as hex text: "\\nexif\\n   LEN\\nHEX..."."""
-    import zlib
-
     text = chunk.split(b"\0", 1)[1]
     if compressed:
         try:
@@ -172,22 +191,12 @@ def _raw_profile(chunk: bytes, compressed: bool) -> bytes | None:
 def webp_blocks(buf: bytes | memoryview) -> Blocks:
     """RIFF chunks of a WebP: "EXIF" (with or without the JPEG-style Exif header), "XMP "."""
     out = Blocks()
-    pos = 12
-    end_all = min(len(buf), 8 + struct.unpack_from("<I", buf, 4)[0])
-    for _ in range(MAX_SEGMENTS):
-        if pos + 8 > end_all:
-            break
-        ctype, length = struct.unpack_from("<4sI", buf, pos)
-        body, end = pos + 8, pos + 8 + length
-        if end > len(buf):
-            out.problems.append(Problem("riff_chunk_truncated", f"chunk {ctype!r} at {pos}"))
-            break
+    limit = min(len(buf), 8 + struct.unpack_from("<I", buf, 4)[0])
+    for ctype, body, end in _chunks(buf, 12, limit, True, out.problems):
         if ctype == b"EXIF":
-            data = bytes(buf[body:end])
-            out.exif.append((data, 6 if data.startswith(EXIF_HEADER) else 0))
+            _exif_chunk(bytes(buf[body:end]), out)
         elif ctype == b"XMP ":
             out.xmp.append(bytes(buf[body:end]))
-        pos = end + (length & 1)
     return out
 
 
