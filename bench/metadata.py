@@ -45,10 +45,10 @@ from pathlib import Path
 from typing import Any
 
 from scoring import (
-    DEFAULT_CORPUS,
     FIELDS,
     RIGHT,
     Expected,
+    corpus_parser,
     load_truth,
     markdown_table,
     reading_from_geotrace,
@@ -249,13 +249,7 @@ def same_as_original(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--corpus",
-        type=Path,
-        default=DEFAULT_CORPUS,
-        help="folder holding truth.jsonl (default: ../shared/corpora/photos)",
-    )
+    parser = corpus_parser(__doc__)
     parser.add_argument("--n", type=int, default=5000, help="replicated JPEGs (default 5000)")
     parser.add_argument(
         "--small",

@@ -18,7 +18,6 @@ Run:  python bench/readers.py [--corpus DIR] [--runs 3] [--only READER] [--misma
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import re
@@ -35,7 +34,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scoring import (
-    DEFAULT_CORPUS,
     EXTRA,
     FIELDS,
     MISSING,
@@ -45,6 +43,7 @@ from scoring import (
     Expected,
     Reading,
     clean_text,
+    corpus_parser,
     load_truth,
     markdown_table,
     normalise_offset,
@@ -526,13 +525,7 @@ def versions() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--corpus",
-        type=Path,
-        default=DEFAULT_CORPUS,
-        help="folder holding truth.jsonl (default: ../shared/corpora/photos)",
-    )
+    parser = corpus_parser(__doc__)
     parser.add_argument(
         "--runs", type=int, default=3, help="passes per reader; files/s is the median (default 3)"
     )

@@ -13,6 +13,7 @@ of that folder's README).  Tolerances are the ones issue 3 sets: 1e-6 degree for
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import re
@@ -335,3 +336,15 @@ def markdown_table(header: list[str], rows: Iterable[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def corpus_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The argument parser every benchmark starts from: its summary and ``--corpus``."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=DEFAULT_CORPUS,
+        help="folder holding truth.jsonl (default: ../shared/corpora/photos)",
+    )
+    return parser
