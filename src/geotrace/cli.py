@@ -11,7 +11,6 @@ Exit codes, the same for every command:
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column, Table
 
 from geotrace import api
-from geotrace.evidence import FileReport, report_to_json
+from geotrace.evidence import FileReport
 from geotrace.ingest import IngestSummary
 from geotrace.mediastore import CaseBusy
 from geotrace.sources import Refusal
@@ -99,13 +98,14 @@ def inspect(
     columns = (TextColumn("inspect"), MofNCompleteColumn(), TextColumn("files"))
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("inspect", total=None)
-        for found in api.inspect(paths, workers=workers):
+        read = api.inspect_json if as_json else api.inspect
+        for found in read(paths, workers=workers):
             bar.advance(task)
             if isinstance(found, Refusal):
                 _refused(found)
                 skipped += 1
-            elif as_json:
-                sys.stdout.write(json.dumps(report_to_json(found), ensure_ascii=False) + "\n")
+            elif isinstance(found, str):
+                sys.stdout.write(found + "\n")
             else:
                 table.add_row(*(escape(cell) for cell in _row(found)))
     if not as_json:
