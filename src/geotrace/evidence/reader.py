@@ -44,12 +44,8 @@ EXIF_SERIALS = {
     0xC62F: "SerialNumber",
     0xFDE9: "SerialNumber",
 }
-XMP_SERIALS = (
-    ("aux:SerialNumber", "XMP-aux:SerialNumber"),
-    ("aux:LensSerialNumber", "XMP-aux:LensSerialNumber"),
-    ("exifEX:BodySerialNumber", "XMP-exifEX:SerialNumber"),
-    ("exifEX:LensSerialNumber", "XMP-exifEX:LensSerialNumber"),
-)
+#: XMP properties exiftool names other than by their local name.
+XMP_RENAMED = {"exifEX:BodySerialNumber": "SerialNumber"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,9 +218,10 @@ def _serials(
         found, more = makernotes.maker_serials(tiff, make)
         out.update(found)
         problems.extend(more)
-    for key, name in XMP_SERIALS:
-        if key in xmp:
-            out[name] = xmp[key]
+    for key, value in xmp.items():
+        prefix, _, local = key.partition(":")
+        if "SerialNumber" in local:
+            out[f"XMP-{prefix}:{XMP_RENAMED.get(key, local[:1].upper() + local[1:])}"] = value
     return out
 
 
