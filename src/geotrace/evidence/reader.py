@@ -21,6 +21,8 @@ from geotrace.evidence import clock, containers, gps, makernotes, vendor
 from geotrace.evidence.quicktime import read_video
 from geotrace.evidence.sniff import sniff
 from geotrace.evidence.tiff import (
+    IPTC_TAG,
+    XMP_TAG,
     Ifd,
     Tiff,
     decode_text,
@@ -28,12 +30,13 @@ from geotrace.evidence.tiff import (
     format_number,
     parse_tiff,
 )
-from geotrace.evidence.xmp import parse_xmp
+from geotrace.evidence.xmp import MAX_XMP_BYTES, parse_xmp
 from geotrace.records import UNKNOWN_ZONE_WINDOW, Device, GpsFix, MediaMetadata, Problem, Taken
 
 READER_VERSION = "1"
 
 MAKE, MODEL, SOFTWARE = 0x010F, 0x0110, 0x0131
+DNG_VERSION = 0xC612
 DATETIME_ORIGINAL, OFFSET_ORIGINAL, SUBSEC_ORIGINAL = 0x9003, 0x9011, 0x9291
 #: Serial tags of the EXIF/TIFF/DNG tables, named as exiftool names them; the group is the
 #: directory they were found in.  0xC62F is DNG's CameraSerialNumber, 0xFDE9 Adobe Camera
@@ -102,7 +105,7 @@ def _blocks(buf: Any, container: str) -> containers.Blocks:
     if container == "bmff":
         return containers.bmff_blocks(view)
     if container == "xmp":
-        return containers.Blocks(xmp=[bytes(view[: 4 * 1024 * 1024 + 1])])
+        return containers.Blocks(xmp=[bytes(view[: MAX_XMP_BYTES + 1])])  # over: refused
     return containers.Blocks()
 
 
@@ -112,12 +115,15 @@ def _still(
     blocks = _blocks(buf, container)
     problems.extend(blocks.problems)
     tiff = _exif(blocks, problems)
-    if tiff is not None and mime == "image/tiff" and tiff.ifd0 is not None:
-        if 0xC612 in tiff.ifd0.entries:  # DNGVersion
+    if tiff is not None and container == "tiff" and tiff.ifd0 is not None:
+        if mime == "image/tiff" and DNG_VERSION in tiff.ifd0.entries:
             mime = "image/x-adobe-dng"
-        xmp_tag = tiff.ifd0.raw(0x02BC)
+        xmp_tag = tiff.ifd0.raw(XMP_TAG)
         if xmp_tag:
             blocks.xmp.append(xmp_tag)
+        iptc_tag = tiff.ifd0.raw(IPTC_TAG)
+        if iptc_tag:
+            blocks.iptc.append(iptc_tag)
     xmp: dict[str, str] = {}
     for packet in blocks.xmp:
         for k, v in parse_xmp(packet, problems).items():
@@ -182,28 +188,24 @@ def _cr3(cmt: dict[str, bytes], problems: list[Problem]) -> Tiff | None:
     return main
 
 
-def _first_text(ifds: list[Ifd | None], tag: int) -> str | None:
-    """exiftool's preference: the first directory holding the tag wins, even if empty."""
+def _first_text(ifds: list[Ifd | None], tag: int, fallback: str | None) -> str | None:
+    """exiftool's preference: the first directory holding the tag wins, even if empty;
+    only a tag no directory holds falls back (to XMP)."""
     for ifd in ifds:
         if ifd is not None and tag in ifd.entries:
             return (ifd.text(tag) or "").strip() or None
-    return None
+    return fallback or None
 
 
 def _device_strings(
     tiff: Tiff | None, xmp: dict[str, str]
 ) -> tuple[str | None, str | None, str | None]:
     ifds = [tiff.ifd0, tiff.exif] if tiff is not None else []
-    make = _first_text(ifds, MAKE) if tiff else None
-    model = _first_text(ifds, MODEL) if tiff else None
-    software = _first_text(ifds, SOFTWARE) if tiff else None
-    has_make = tiff is not None and any(i is not None and MAKE in i.entries for i in ifds)
-    has_model = tiff is not None and any(i is not None and MODEL in i.entries for i in ifds)
-    if not has_make:
-        make = xmp.get("tiff:Make") or None
-    if not has_model:
-        model = xmp.get("tiff:Model") or None
-    return make, model, software
+    return (
+        _first_text(ifds, MAKE, xmp.get("tiff:Make")),
+        _first_text(ifds, MODEL, xmp.get("tiff:Model")),
+        _first_text(ifds, SOFTWARE, None),
+    )
 
 
 def _serials(
@@ -290,9 +292,9 @@ def _iptc_datetime(blocks: list[bytes]) -> str | None:
                 fields.setdefault(dataset, data[pos + 5 : pos + 5 + length])
             pos += 5 + length
         date, time = fields.get(55), fields.get(60)
-        if date and len(date) >= 8:
+        if date and time and len(date) >= 8:  # a day alone is not a capture time
             d = decode_text(date)
-            t = decode_text(time) if time else "000000"
+            t = decode_text(time)
             m = re.match(r"(\d{2})(\d{2})(\d{2})([+-]\d{4})?", t)
             if m is None:
                 continue
