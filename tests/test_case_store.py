@@ -13,7 +13,7 @@ import pytest
 
 from geotrace import api
 from geotrace import ingest as ingest_module
-from geotrace.case import Case
+from geotrace.case import MIGRATIONS, Case
 from geotrace.mediastore import CaseBusy
 from tests.casekit import counts, demo_copy, duplicates, integrity
 
@@ -49,7 +49,7 @@ def test_rows_trace_back_to_the_source_path(photos: Path, tmp_path: Path) -> Non
         ).fetchall()
         (version,) = db.execute("SELECT max(version) FROM schema_version").fetchone()
         actions = {a for (a,) in db.execute("SELECT action FROM custody_log")}
-    assert version == 1
+    assert version == len(MIGRATIONS)
     assert actions == {"case_created", "stored"}
     assert {Path(p).parent for p, *_ in rows} == {photos}
     for _path, kind, reader, reader_version, stored_as, metadata in rows:

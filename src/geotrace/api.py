@@ -25,6 +25,9 @@ from geotrace.export import write_csv, write_geojson, write_jsonl
 from geotrace.ingest import IngestSummary
 from geotrace.ingest import ingest as _ingest
 from geotrace.mediastore import hash_stream
+from geotrace.places import ControlLayer
+from geotrace.places.table import TableSummary
+from geotrace.places.table import resolve_csv as _resolve_csv
 from geotrace.sources import Refusal, ZipLimits, find_files
 
 FORMATS = ("jsonl", "csv", "geojson")
@@ -122,6 +125,28 @@ def problem_counts(case: str | Path) -> dict[str, int]:
     """Problems recorded in a case, by code."""
     with Case(Path(case)) as opened:
         return opened.problem_counts()
+
+
+def regions(case: str | Path) -> list[dict[str, Any]]:
+    """Sightings per de jure country, de facto country and admin-1 unit."""
+    with Case(Path(case)) as opened:
+        return opened.regions()
+
+
+def resolve_csv(
+    src: str | Path,
+    out: str | Path,
+    *,
+    control: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> TableSummary:
+    """Answer a ``lat,lon[,radius_m]`` CSV's rows with their places (see places.table)."""
+    layer = ControlLayer.load(Path(control)) if control is not None else None
+    with (
+        open(src, newline="", encoding="utf-8-sig") as fin,
+        open(out, "w", newline="", encoding="utf-8") as fout,
+    ):
+        return _resolve_csv(fin, fout, control=layer, progress=progress)
 
 
 def export_sightings(case: str | Path, fmt: str, out: TextIO) -> int:

@@ -86,9 +86,24 @@ MIGRATIONS: tuple[str, ...] = (
         detail TEXT NOT NULL
     );
     """,
+    # 2: the resolve stage's answer per sighting (geotrace.places); derived, so it can
+    # always be rebuilt, and it goes with its sighting.
+    """
+    CREATE TABLE places (
+        sighting_id       INTEGER PRIMARY KEY REFERENCES sightings(id) ON DELETE CASCADE,
+        places_version    TEXT NOT NULL,
+        country_de_jure   TEXT,
+        country_de_facto  TEXT,
+        admin1_code       TEXT,
+        admin1_name       TEXT,
+        border_confidence TEXT,
+        place             TEXT NOT NULL
+    );
+    CREATE INDEX places_country ON places(country_de_jure, country_de_facto, admin1_code);
+    """,
 )
 
-TABLES = ("sources", "media", "sightings", "problems", "custody_log")
+TABLES = ("sources", "media", "sightings", "places", "problems", "custody_log")
 
 #: The fields of a sighting as :meth:`Case.sightings` gives them, in order.
 SIGHTING_FIELDS = (
@@ -107,6 +122,11 @@ SIGHTING_FIELDS = (
     "time_uncertainty_s",
     "confidence",
     "evidence",
+    "country_de_jure",
+    "country_de_facto",
+    "admin1_code",
+    "border_confidence",
+    "place",
 )
 
 
@@ -340,14 +360,78 @@ class Case:
         cur = self.db.execute(
             "SELECT s.id, s.media_sha256, m.first_path, m.kind, s.method, s.lat, s.lon,"
             " s.alt_m, s.radius_m, s.at_utc, s.at_local, s.time_basis, s.time_uncertainty_s,"
-            " s.confidence, s.evidence"
+            " s.confidence, s.evidence, p.country_de_jure, p.country_de_facto, p.admin1_code,"
+            " p.border_confidence, p.place"
             " FROM sightings s JOIN media m ON m.sha256 = s.media_sha256"
+            " LEFT JOIN places p ON p.sighting_id = s.id"
             " ORDER BY s.at_utc IS NULL, s.at_utc, s.id"
         )
         for row in cur:
             record = dict(zip(SIGHTING_FIELDS, row, strict=True))
             record["evidence"] = json.loads(record["evidence"])
+            record["place"] = json.loads(record["place"]) if record["place"] else None
             yield record
+
+    def unplaced_sightings(
+        self, version: str
+    ) -> list[tuple[int, float, float, float, str | None, str]]:
+        """(id, lat, lon, radius_m, at_utc, time_basis) of sightings lacking a current place."""
+        rows = self.db.execute(
+            "SELECT s.id, s.lat, s.lon, s.radius_m, s.at_utc, s.time_basis FROM sightings s"
+            " LEFT JOIN places p ON p.sighting_id = s.id"
+            " WHERE p.places_version IS NOT ? ORDER BY s.id",
+            (version,),
+        )
+        return [(int(i), float(a), float(o), float(r), t, str(b)) for i, a, o, r, t, b in rows]
+
+    def put_places(self, version: str, places: Sequence[tuple[int, dict[str, Any]]]) -> int:
+        """Store resolved places, replacing older versions, in one transaction."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO places (sighting_id, places_version, country_de_jure,"
+                " country_de_facto, admin1_code, admin1_name, border_confidence, place)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        sid,
+                        version,
+                        p.get("country_de_jure"),
+                        p.get("country_de_facto"),
+                        p.get("admin1_code"),
+                        p.get("admin1_name"),
+                        p.get("border_confidence"),
+                        json.dumps(p, ensure_ascii=False),
+                    )
+                    for sid, p in places
+                ],
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return len(places)
+
+    def regions(self) -> list[dict[str, Any]]:
+        """Sightings per de jure country, de facto country and admin-1 unit."""
+        rows = self.db.execute(
+            "SELECT p.country_de_jure, p.country_de_facto, p.admin1_code, p.admin1_name,"
+            " count(*), min(s.at_utc), max(s.at_utc),"
+            " sum(p.border_confidence = 'high')"
+            " FROM sightings s JOIN places p ON p.sighting_id = s.id"
+            " GROUP BY 1, 2, 3, 4 ORDER BY count(*) DESC, 1, 3"
+        )
+        keys = (
+            "country_de_jure",
+            "country_de_facto",
+            "admin1_code",
+            "admin1_name",
+            "sightings",
+            "first_utc",
+            "last_utc",
+            "high_confidence",
+        )
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def originals(self) -> Iterator[tuple[str, int, Path]]:
         """(sha256, size, stored file) of every original the case holds."""

@@ -183,3 +183,55 @@ def verify(case: CaseOption) -> None:
     verdict = "[green]ok[/green]" if report.ok else "[red]FAILED[/red]"
     out.print(f"{report.checked} originals checked: {verdict}")
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def resolve(
+    csv_in: Annotated[Path, typer.Option("--csv", help="CSV with lat, lon[, radius_m] columns.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV to write: the input plus places.")],
+    control: Annotated[
+        Path | None, typer.Option(help="Dated control-of-territory layer (GeoJSON or KML).")
+    ] = None,
+) -> None:
+    """Answer your own table of points: country de jure / de facto, oblast, settlement, zone."""
+    columns = (TextColumn("resolve"), MofNCompleteColumn(), TextColumn("rows"))
+    with fatal_errors(), Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("resolve", total=None)
+        try:
+            summary = api.resolve_csv(
+                csv_in, out, control=control, progress=lambda n: bar.update(task, completed=n)
+            )
+        except ValueError as exc:  # not a table of points: nothing to answer
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from None
+    message = f"{summary.rows} rows written to {out}"
+    if summary.invalid:
+        message += f"; {summary.invalid} rows without a readable position (see flags)"
+    err.print(escape(message))
+    raise typer.Exit(1 if summary.invalid else 0)
+
+
+@app.command()
+def regions(case: CaseOption) -> None:
+    """Sightings per country (de jure, de facto) and admin-1 unit."""
+    with fatal_errors():
+        rows = api.regions(case)
+    table = Table(
+        "de jure", "de facto", "admin-1", "name", "sightings", "first (UTC)", "last (UTC)"
+    )
+    for r in rows:
+        table.add_row(
+            *(
+                escape(str(v or "–"))
+                for v in (
+                    r["country_de_jure"],
+                    r["country_de_facto"],
+                    r["admin1_code"],
+                    r["admin1_name"],
+                    r["sightings"],
+                    r["first_utc"],
+                    r["last_utc"],
+                )
+            )
+        )
+    out.print(table)

@@ -16,14 +16,18 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from geotrace.case import Case
 from geotrace.evidence import FileReport, read_buffer, report_to_json
 from geotrace.evidence.reader import READER_VERSION
 from geotrace.evidence.sightings import sighting_from
 from geotrace.mediastore import Blob, TooLarge, hash_stream
+from geotrace.places import PLACES_VERSION, resolve
 from geotrace.records import Device, Media, MediaMetadata, Problem, Source
 from geotrace.sources import Item, Refusal, ZipLimits, find_files
 from geotrace.sources.folder import expand
@@ -41,6 +45,7 @@ class IngestSummary:
     new_media: int = 0
     new_sightings: int = 0
     skipped: int = 0
+    placed: int = 0
     problems: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -164,4 +169,34 @@ def ingest(
                 refuse(case, Refusal(entry.path, code, f"{type(exc).__name__}: {exc}"), summary)
         if progress is not None:
             progress(str(path), done, len(files))
+    summary.placed = place_sightings(case)
     return summary
+
+
+#: Sightings resolved per batch: one vectorised pass each, memory bounded.
+PLACE_BATCH = 50_000
+
+
+def place_sightings(case: Case) -> int:
+    """Give every sighting without a current place its place (see geotrace.places).
+
+    Run after the items are in, in batches: places are derived data, so a kill here
+    loses nothing that the next run does not redo.
+    """
+    todo = case.unplaced_sightings(PLACES_VERSION)
+    for start in range(0, len(todo), PLACE_BATCH):
+        batch = todo[start : start + PLACE_BATCH]
+        ids, lat, lon, radius, at, basis = zip(*batch, strict=True)
+        answers = resolve(
+            np.array(lat),
+            np.array(lon),
+            np.array(radius),
+            at=[_instant(t) for t in at],
+            from_local=[b == "location_timezone" for b in basis],
+        )
+        case.put_places(PLACES_VERSION, list(zip(ids, answers.rows(), strict=True)))
+    return len(todo)
+
+
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
