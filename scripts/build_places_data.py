@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,12 @@ DEFAULT_OUT = REPO / "src" / "geotrace" / "places" / "data"
 
 QUANTUM = 1e-7
 CELL_DEG = 0.25
-LEVELS = (16.0, 4.0, 1.0, CELL_DEG)  # coarse-to-fine cutting, so no cut touches a huge polygon
+# Coarse-to-fine cutting, so no cut touches a huge polygon.  Every level must divide 180
+# and 360 and the level above it: with 16 degrees the last column stopped at 172 E and
+# Chukotka, New Zealand and Fiji east of it fell out of the grid.
+LEVELS = (15.0, 5.0, 1.0, CELL_DEG)
 NLAT, NLON = round(180 / CELL_DEG), round(360 / CELL_DEG)
+assert all(180 % a == 0 and a % b == 0 for a, b in pairwise(LEVELS)), LEVELS
 OUTSIDE, MIXED = -1, -2
 
 

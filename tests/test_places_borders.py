@@ -126,3 +126,13 @@ def test_speed_one_million_land_points() -> None:
     print(f"\ncountries(): {rate:,.0f} points/s on {len(lat):,} land-ish points")
     assert (hits.de_jure != "").mean() > 0.9
     assert rate > 20_000
+
+
+def test_land_east_of_172e_is_in_the_grid() -> None:
+    """Regression: a 16-degree cutting level stopped the grid at 172 E (Chukotka, NZ, Fiji)."""
+    hits = borders.countries([66.588, -39.199, -17.8, 52.93], [178.97, 175.976, 178.0, 172.9])
+    assert hits.de_jure.tolist() == ["RU", "NZ", "FJ", "US"]
+    assert borders.admin1([66.588, -39.199], [178.97, 175.976]).code.tolist() == [
+        "RU-CHU",
+        "NZ-MWT",
+    ]
