@@ -136,3 +136,16 @@ def test_land_east_of_172e_is_in_the_grid() -> None:
         "RU-CHU",
         "NZ-MWT",
     ]
+
+
+def test_the_fast_answer_is_the_full_answer(dev: dict[str, np.ndarray]) -> None:
+    """``resolve``'s default path (bounded border query) agrees with the full distance."""
+    from geotrace.places import resolve
+
+    full = borders.countries(dev["lat"], dev["lon"])
+    fast = resolve(dev["lat"], dev["lon"])
+    assert fast.country_de_jure.tolist() == full.de_jure.tolist()
+    assert fast.border_confidence.tolist() == full.confidence.tolist()
+    assert fast.also_country.tolist() == full.also.tolist()
+    rows = list(fast.rows())
+    assert [r["distance_to_border_km"] for r in rows] == full.distance_to_border_km.tolist()

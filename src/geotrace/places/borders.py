@@ -330,6 +330,61 @@ def normalise(
     return np.where(invalid, 0.0, lat_a), wrapped, normalised, invalid
 
 
+@dataclass(frozen=True)
+class Located:
+    """The cheap part of the country answer: which polygon, and how sure given the border.
+
+    Confidence needs the border distance only up to 5 km, and a k-d tree query bounded at
+    5 km is fast where an unbounded one is not; the exact distance of farther points (and
+    the neighbour across) is left to :func:`countries`, which callers ask only when they
+    need it.  ``near_km`` is exact below ``MEDIUM_KM`` and infinite beyond.
+    """
+
+    lat: FloatArray
+    lon: FloatArray
+    de_jure: StrArray
+    also: StrArray
+    confidence: StrArray
+    near_km: FloatArray
+    near_neighbour: StrArray
+    lon_normalised: BoolArray
+    invalid: BoolArray
+
+
+def locate(lat: npt.ArrayLike, lon: npt.ArrayLike) -> Located:
+    """De jure country and border confidence per point, at table-lookup speed."""
+    data = _data()
+    lat_a, lon_a, normalised, invalid = normalise(lat, lon)
+    first, second = data.admin0.locate(lat_a, lon_a)
+    first[invalid] = OUTSIDE
+    second[invalid] = OUTSIDE
+    dense, _ = data.borders[0]
+    angle, line = dense.nearest(_xyz(lat_a, lon_a), (MEDIUM_KM + MAX_ERROR_KM) / EARTH_RADIUS_KM)
+    km = angle * EARTH_RADIUS_KM
+    de_jure, also = data.iso2[first], data.iso2[second]
+    neighbour = _across(data, de_jure, line)
+    on_line = (km < ON_BORDER_KM) & (neighbour != "") & (also == "")
+    confidence = np.where(km < LOW_KM, "low", np.where(km < MEDIUM_KM, "medium", "high"))
+    return Located(
+        lat_a,
+        lon_a,
+        de_jure,
+        np.where(on_line, neighbour, also),
+        np.where(de_jure == "", "none", confidence),
+        np.where(km < MEDIUM_KM, km, np.inf),
+        np.where(km < MEDIUM_KM, neighbour, ""),
+        normalised,
+        invalid,
+    )
+
+
+def _across(data: _Data, de_jure: StrArray, line: IntArray) -> StrArray:
+    """The country on the other side of each point's nearest border line ("" if none)."""
+    a, b = data.border_a[line], data.border_b[line]
+    out: StrArray = np.where(line < 0, "", np.where(de_jure == a, b, np.where(de_jure == b, a, "")))
+    return out
+
+
 def countries(lat: npt.ArrayLike, lon: npt.ArrayLike) -> CountryHits:
     """De jure country, border distance and confidence for each point (degrees WGS84)."""
     data = _data()
@@ -344,8 +399,7 @@ def countries(lat: npt.ArrayLike, lon: npt.ArrayLike) -> CountryHits:
     )
     km = angle * EARTH_RADIUS_KM
     de_jure, also = data.iso2[first], data.iso2[second]
-    a, b = data.border_a[line], data.border_b[line]
-    neighbour = np.where(de_jure == a, b, np.where(de_jure == b, a, ""))
+    neighbour = _across(data, de_jure, line)
     on_line = (km < ON_BORDER_KM) & (neighbour != "") & (also == "")
     also = np.where(on_line, neighbour, also)
     sea = de_jure == ""
