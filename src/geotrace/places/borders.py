@@ -37,6 +37,8 @@ from scipy.spatial import cKDTree
 DATA = Path(__file__).with_name("data")
 EARTH_RADIUS_KM = 6371.0088
 LOW_KM, MEDIUM_KM = 2.0, 5.0
+BAND_EDGES_KM = np.array([LOW_KM, MEDIUM_KM])
+CONFIDENCE_LABELS = np.array(["low", "medium", "high", "none"])  # by band; "none" at sea
 ON_BORDER_KM = 1e-6  # 1 mm: "exactly on the line", allowing for floating-point rounding
 DENSE_DEG = 0.003  # <= 0.334 km between vertices: the nearest vertex is off by <= 0.17 km
 MAX_ERROR_KM = 0.15
@@ -362,17 +364,20 @@ def locate(lat: npt.ArrayLike, lon: npt.ArrayLike) -> Located:
     angle, line = dense.nearest(_xyz(lat_a, lon_a), (MEDIUM_KM + MAX_ERROR_KM) / EARTH_RADIUS_KM)
     km = angle * EARTH_RADIUS_KM
     de_jure, also = data.iso2[first], data.iso2[second]
-    neighbour = _across(data, de_jure, line)
-    on_line = (km < ON_BORDER_KM) & (neighbour != "") & (also == "")
-    confidence = np.where(km < LOW_KM, "low", np.where(km < MEDIUM_KM, "medium", "high"))
+    near = np.flatnonzero(km < MEDIUM_KM)  # a few per cent of points: the rest are "high"
+    neighbour = np.full(len(km), "", dtype=data.iso2.dtype)
+    neighbour[near] = _across(data, de_jure[near], line[near])
+    on_line = near[(km[near] < ON_BORDER_KM) & (neighbour[near] != "") & (also[near] == "")]
+    also[on_line] = neighbour[on_line]
+    band = np.where(first == OUTSIDE, 3, np.searchsorted(BAND_EDGES_KM, km, side="right"))
     return Located(
         lat_a,
         lon_a,
         de_jure,
-        np.where(on_line, neighbour, also),
-        np.where(de_jure == "", "none", confidence),
+        also,
+        CONFIDENCE_LABELS[band],
         np.where(km < MEDIUM_KM, km, np.inf),
-        np.where(km < MEDIUM_KM, neighbour, ""),
+        neighbour,
         normalised,
         invalid,
     )
