@@ -24,8 +24,11 @@ Everything is loaded on first use and vectorised over NumPy arrays; no Python lo
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +131,7 @@ class _Layer:
         counts = stop - start
         point = np.repeat(mixed, counts)
         piece = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-        hit = shapely.intersects_xy(self.pieces[piece], lon[point], lat[point])
+        hit = _intersects_xy(self.pieces[piece], lon[point], lat[point])
         point, feature = point[hit], self.piece_feature[piece[hit]].astype(np.int64)
         # The first hit per point is its answer; another feature hit means "on the line".
         is_first = np.diff(point, prepend=-1) != 0
@@ -136,6 +139,29 @@ class _Layer:
         other = feature != first[point]
         second[point[other]] = feature[other]
         return first, second
+
+
+def _intersects_xy(pieces: npt.NDArray[Any], x: FloatArray, y: FloatArray) -> BoolArray:
+    """``shapely.intersects_xy`` split over the cores: GEOS releases the GIL, and this
+    point-in-piece test is the largest single cost of locating points near coasts."""
+    workers = min(os.cpu_count() or 1, max(1, len(x) // PARALLEL_MIN))
+    if workers == 1:
+        out: BoolArray = shapely.intersects_xy(pieces, x, y)
+        return out
+    bounds = np.linspace(0, len(x), workers + 1).astype(np.int64)
+    spans = list(pairwise(bounds.tolist()))
+    with ThreadPoolExecutor(workers) as pool:
+        parts = pool.map(
+            lambda ab: shapely.intersects_xy(
+                pieces[ab[0] : ab[1]], x[ab[0] : ab[1]], y[ab[0] : ab[1]]
+            ),
+            spans,
+        )
+        return np.concatenate(list(parts))
+
+
+#: Fewer tests than this per thread are not worth a thread.
+PARALLEL_MIN = 50_000
 
 
 @dataclass(frozen=True)
