@@ -386,9 +386,16 @@ def locate(lat: npt.ArrayLike, lon: npt.ArrayLike) -> Located:
     first, second = data.admin0.locate(lat_a, lon_a)
     first[invalid] = OUTSIDE
     second[invalid] = OUTSIDE
+    # Cells that start past tier 0 are >= 20 km from every border (BOUNDS_KM[0] less a
+    # cell's width): "high" without asking the tree.  Only the rest need the 5 km query.
+    close = np.flatnonzero(data.border_tier[data.admin0.cells(lat_a, lon_a)] == 0)
     dense, _ = data.borders[0]
-    angle, line = dense.nearest(_xyz(lat_a, lon_a), (MEDIUM_KM + MAX_ERROR_KM) / EARTH_RADIUS_KM)
-    km = angle * EARTH_RADIUS_KM
+    km = np.full(len(lat_a), np.inf)
+    line = np.full(len(lat_a), -1, dtype=np.int64)
+    angle, line[close] = dense.nearest(
+        _xyz(lat_a[close], lon_a[close]), (MEDIUM_KM + MAX_ERROR_KM) / EARTH_RADIUS_KM
+    )
+    km[close] = angle * EARTH_RADIUS_KM
     de_jure, also = data.iso2[first], data.iso2[second]
     near = np.flatnonzero(km < MEDIUM_KM)  # a few per cent of points: the rest are "high"
     neighbour = np.full(len(km), "", dtype=data.iso2.dtype)
