@@ -28,6 +28,7 @@ demo: $(VENV)/.installed
 	$(BIN)/geotrace sightings --case $(CASE) --format geojson -o demo-out/sightings.geojson
 	$(BIN)/geotrace sightings --case $(CASE) --format csv -o demo-out/sightings.csv
 	$(BIN)/geotrace verify --case $(CASE)
+	$(BIN)/geotrace regions --case $(CASE)
 	@echo
 	@echo "Outputs:"
 	@echo "  case (SQLite, opens in sqlite3/Datasette): $(CASE)"

@@ -117,7 +117,8 @@ def _print_summary(summary: IngestSummary, case: Path, problems: dict[str, int])
     out.print(
         f"[bold]{case}[/bold]: {summary.files} files read ({summary.items} items), "
         f"{summary.new_media} new originals, {summary.new_sources} new sources, "
-        f"{summary.new_sightings} new sightings, {summary.skipped} skipped"
+        f"{summary.new_sightings} new sightings ({summary.placed} placed), "
+        f"{summary.skipped} skipped"
     )
     if summary.problems:
         listed = ", ".join(f"{code} {n}" for code, n in sorted(summary.problems.items()))
