@@ -202,19 +202,24 @@ def save(path: Path, **arrays: npt.NDArray[Any]) -> None:
     np.savez_compressed(path, allow_pickle=False, **arrays)
 
 
+def save_layer(path: Path, geoms: npt.NDArray[Any]) -> None:
+    """A polygon layer as its owner grid plus the pieces of its mixed cells."""
+    grid, pieces, feature, cell = cut(geoms)
+    save(
+        path,
+        grid=grid,
+        feature=feature.astype(np.int16),
+        cell=cell,
+        **ragged(multipolygons(pieces)),
+    )
+
+
 def build(shared: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     ne = shared / "naturalearth"
 
     geoms0, cols0 = read_admin0(ne / "ne_10m_admin_0_countries_deu.shp")
-    grid0, pieces0, feat0, cell0 = cut(geoms0)
-    save(
-        out / "admin0.npz",
-        grid=grid0,
-        feature=feat0.astype(np.int16),
-        cell=cell0,
-        **ragged(multipolygons(pieces0)),
-    )
+    save_layer(out / "admin0.npz", geoms0)
     lines, tags = land_borders(geoms0, cols0["iso2"])
     pair_names = sorted(set(tags))
     pair_index = np.array([pair_names.index(t) for t in tags], dtype=np.int16)
@@ -228,14 +233,7 @@ def build(shared: Path, out: Path) -> None:
     (out / "admin0.json").write_text(json.dumps(cols0_out, ensure_ascii=False), "utf-8")
 
     geoms1, cols1 = read_admin1(ne / "ne_10m_admin_1_states_provinces.geojson.gz")
-    grid1, pieces1, feat1, cell1 = cut(geoms1)
-    save(
-        out / "admin1.npz",
-        grid=grid1,
-        feature=feat1.astype(np.int16),
-        cell=cell1,
-        **ragged(multipolygons(pieces1)),
-    )
+    save_layer(out / "admin1.npz", geoms1)
     cols1_out: dict[str, Any] = {**cols1, "cell_deg": CELL_DEG, "quantum": QUANTUM}
     (out / "admin1.json").write_text(json.dumps(cols1_out, ensure_ascii=False), "utf-8")
 

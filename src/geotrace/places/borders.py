@@ -379,13 +379,21 @@ class Located:
     invalid: BoolArray
 
 
-def locate(lat: npt.ArrayLike, lon: npt.ArrayLike) -> Located:
-    """De jure country and border confidence per point, at table-lookup speed."""
-    data = _data()
+def _in_polygons(
+    data: _Data, lat: npt.ArrayLike, lon: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray, BoolArray, BoolArray, IntArray, IntArray]:
+    """Normalised position, its flags, and the (first, second) admin-0 feature holding it."""
     lat_a, lon_a, normalised, invalid = normalise(lat, lon)
     first, second = data.admin0.locate(lat_a, lon_a)
     first[invalid] = OUTSIDE
     second[invalid] = OUTSIDE
+    return lat_a, lon_a, normalised, invalid, first, second
+
+
+def locate(lat: npt.ArrayLike, lon: npt.ArrayLike) -> Located:
+    """De jure country and border confidence per point, at table-lookup speed."""
+    data = _data()
+    lat_a, lon_a, normalised, invalid, first, second = _in_polygons(data, lat, lon)
     # Cells that start past tier 0 are >= 20 km from every border (BOUNDS_KM[0] less a
     # cell's width): "high" without asking the tree.  Only the rest need the 5 km query.
     close = np.flatnonzero(data.border_tier[data.admin0.cells(lat_a, lon_a)] == 0)
@@ -426,10 +434,7 @@ def _across(data: _Data, de_jure: StrArray, line: IntArray) -> StrArray:
 def countries(lat: npt.ArrayLike, lon: npt.ArrayLike) -> CountryHits:
     """De jure country, border distance and confidence for each point (degrees WGS84)."""
     data = _data()
-    lat_a, lon_a, normalised, invalid = normalise(lat, lon)
-    first, second = data.admin0.locate(lat_a, lon_a)
-    first[invalid] = OUTSIDE
-    second[invalid] = OUTSIDE
+    lat_a, lon_a, normalised, invalid, first, second = _in_polygons(data, lat, lon)
     angle, line = _distance(
         data.borders,
         _xyz(lat_a, lon_a),
