@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from geotrace.mediastore import MediaStore
-from geotrace.records import CustodyEntry, Media, Problem, Sighting, Source
+from geotrace.records import CustodyEntry, Media, Problem, Sighting, Source, iso
 
 #: Each entry migrates the schema from version i to i+1; never edit one, append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -130,15 +131,6 @@ SIGHTING_FIELDS = (
 )
 
 
-def iso(dt: datetime | None) -> str | None:
-    """ISO 8601; aware instants as UTC with ``Z``, naive ones (wall time) as they are."""
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        return dt.isoformat()
-    return dt.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
-
-
 def now_utc() -> datetime:
     """The current instant, for ``ingested_at`` and the custody log."""
     return datetime.now(UTC)
@@ -184,6 +176,17 @@ class Case:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction: wholly on disk or wholly undone (see the module docstring)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
     def close(self) -> None:
         """Close the database and release the writer lock."""
         self.db.close()
@@ -199,8 +202,7 @@ class Case:
             "SELECT coalesce(max(version), 0) FROM schema_version"
         ).fetchone()
         for version in range(current + 1, len(MIGRATIONS) + 1):
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 for statement in MIGRATIONS[version - 1].split(";"):
                     if statement.strip():
                         self.db.execute(statement)
@@ -209,10 +211,6 @@ class Case:
                 )
                 if version == 1:
                     self._log(CustodyEntry(now_utc(), "case_created", "", {}))
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
 
     # -- writes ------------------------------------------------------------------------
 
@@ -236,8 +234,7 @@ class Case:
         read by an older reader version is read again: its sighting and problems are
         replaced, in the same transaction, so no stale reading survives beside the new.
         """
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             new_media = media is not None and self._put_media(media, source)
             cur = self.db.execute(
                 "INSERT OR IGNORE INTO sources"
@@ -259,21 +256,12 @@ class Case:
             if media is not None:
                 for problem in problems:
                     self._put_problem(media.sha256, media.first_path, problem)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return Written(new_source, new_media, new_sighting)
 
     def refuse(self, path: str, problem: Problem, sha256: str = "") -> bool:
         """Record an input that was not read; True if the problem is new."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             added = self._put_problem(sha256, path, problem)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return added
 
     def _put_media(self, media: Media, source: Source) -> bool:
@@ -386,8 +374,7 @@ class Case:
 
     def put_places(self, version: str, places: Sequence[tuple[int, dict[str, Any]]]) -> int:
         """Store resolved places, replacing older versions, in one transaction."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO places (sighting_id, places_version, country_de_jure,"
                 " country_de_facto, admin1_code, admin1_name, border_confidence, place)"
@@ -406,10 +393,6 @@ class Case:
                     for sid, p in places
                 ],
             )
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return len(places)
 
     def regions(self) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ pure function of its input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 #: The ways a capture instant can be pinned to UTC, best first.  ``container_utc`` is the
 #: QuickTime/MP4 movie header time, UTC by the specification but written as local time by
@@ -18,6 +18,16 @@ TIME_BASES = ("offset_tag", "gps_clock", "location_timezone", "container_utc", "
 #: Half-width of the window an instant with no known zone can fall in: the Earth's clocks
 #: run from UTC-12 to UTC+14.
 UNKNOWN_ZONE_WINDOW = timedelta(hours=14)
+
+
+def iso(dt: datetime | None) -> str | None:
+    """ISO 8601 as every output writes it: aware instants as UTC with ``Z``, naive ones
+    (wall-clock times with no zone) as they are."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        return dt.isoformat()
+    return dt.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,7 +76,7 @@ def zone_at(lat: float, lon: float) -> ZoneInfo | None:
     first call (``load_zones`` does it up front, e.g. before forking workers).
     """
     name: str = get_tz(lon, lat)
-    return _zone(name) if name else None
+    return zone(name) if name else None
 
 
 def load_zones() -> None:
@@ -86,7 +86,7 @@ def load_zones() -> None:
 
 
 @lru_cache(maxsize=512)
-def _zone(name: str) -> ZoneInfo | None:
+def zone(name: str) -> ZoneInfo | None:
     """ZoneInfo keeps only a few zones strongly cached; re-reading tzdata costs 80 µs."""
     try:
         return ZoneInfo(name)

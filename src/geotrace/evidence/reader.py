@@ -31,7 +31,15 @@ from geotrace.evidence.tiff import (
     parse_tiff,
 )
 from geotrace.evidence.xmp import MAX_XMP_BYTES, parse_xmp
-from geotrace.records import UNKNOWN_ZONE_WINDOW, Device, GpsFix, MediaMetadata, Problem, Taken
+from geotrace.records import (
+    UNKNOWN_ZONE_WINDOW,
+    Device,
+    GpsFix,
+    MediaMetadata,
+    Problem,
+    Taken,
+    iso,
+)
 
 READER_VERSION = "1"
 
@@ -329,13 +337,6 @@ def _video(buf: Any, kind: str, mime: str | None, problems: list[Problem]) -> Me
     return MediaMetadata(kind, mime, fix, taken, device, tuple(problems))
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    text = value.replace(tzinfo=None).isoformat()
-    return text + "Z" if value.tzinfo is not None else text
-
-
 def report_to_json(report: FileReport) -> dict[str, Any]:
     """The public ``inspect --json`` object (README, "inspect --json format")."""
     meta = report.meta
@@ -353,13 +354,13 @@ def report_to_json(report: FileReport) -> dict[str, Any]:
             "lon": fix.lon,
             "alt_m": fix.alt_m,
             "source": fix.source,
-            "utc": _iso(fix.utc),
+            "utc": iso(fix.utc),
         },
         "taken": None
         if taken is None
         else {
-            "local": _iso(taken.local),
-            "utc": _iso(taken.utc),
+            "local": iso(taken.local),
+            "utc": iso(taken.utc),
             "offset": clock.format_offset(taken.offset) if taken.offset is not None else None,
             "basis": taken.basis,
         },

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from geotrace.evidence.clock import format_offset
 from geotrace.places import borders, gazetteer, timezones
 from geotrace.places.control import ControlLayer
 
@@ -197,7 +198,7 @@ def resolve(
             for i, (zone, when) in enumerate(zip(zones, at, strict=True)):
                 if when is None or not zone:
                     continue
-                offsets[i] = timezones.format_offset(timezones.utc_offset(zone, when))
+                offsets[i] = format_offset(timezones.utc_offset(zone, when))
                 if local[i]:
                     caveat = timezones.moscow_clock_caveat(codes[i] or None, zone, when)
                     if caveat:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 import tzfpy
+
+from geotrace.evidence import clock
+from geotrace.evidence.clock import format_offset
 
 MOSCOW = "Europe/Moscow"
 
@@ -42,9 +44,11 @@ def zone_names(lat: npt.ArrayLike, lon: npt.ArrayLike) -> list[str]:
     ]
 
 
-@cache
 def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+    zone = clock.zone(name)
+    if zone is None:
+        raise ValueError(f"unknown time zone {name!r}")
+    return zone
 
 
 def utc_offset(zone: str, at_utc: datetime) -> timedelta:
@@ -54,14 +58,6 @@ def utc_offset(zone: str, at_utc: datetime) -> timedelta:
     if offset is None:  # pragma: no cover - ZoneInfo always knows its offset
         raise ValueError(f"no UTC offset for {zone} at {at_utc.isoformat()}")
     return offset
-
-
-def format_offset(offset: timedelta) -> str:
-    """``+03:00`` style, as ISO 8601 writes offsets."""
-    minutes = round(offset.total_seconds() / 60)
-    sign = "-" if minutes < 0 else "+"
-    hours, mins = divmod(abs(minutes), 60)
-    return f"{sign}{hours:02d}:{mins:02d}"
 
 
 @dataclass(frozen=True, slots=True)
