@@ -164,3 +164,126 @@ class CustodyEntry:
     action: str
     sha256: str
     detail: dict[str, object] = field(default_factory=dict)
+
+
+# -- what the platforms' exports say (geotrace.sources.<platform>) ---------------------
+
+#: How a post's instant is pinned to UTC, best first.  ``platform_utc``: the platform
+#: stated an absolute instant (Unix seconds, ISO 8601 with Z or an offset).
+#: ``exporter_offset_inferred``: a local wall time whose zone the file betrays (Telegram's
+#: "never edited" placeholder); ``utc_day``: only the UTC date is known (yt-dlp's
+#: ``upload_date``), the instant is noon with a 12 h half-width; ``unknown_zone``: a wall
+#: time of an unknown zone, no UTC.
+POST_TIME_BASES = ("platform_utc", "exporter_offset_inferred", "utc_day", "unknown_zone")
+
+
+@dataclass(frozen=True, slots=True)
+class Instant:
+    """When something was posted, as the platform states it, and how sure the UTC is.
+
+    ``utc`` is None when the zone is unknown (``local`` then keeps the wall-clock text);
+    ``uncertainty_s`` is the half-width of the window the true instant lies in;
+    ``source`` names the field it was read from (``date_unixtime``, ``created_at``).
+    """
+
+    utc: datetime | None
+    local: datetime | None
+    basis: str
+    uncertainty_s: float
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A platform identity as one item shows it: stable id, and handle/name at that time.
+
+    ``account_id`` is the platform's own stable id as text (``user123``, ``-42895313``,
+    ``783214``); handles and display names change, so the case keeps every one seen with
+    the instants it was seen at.
+    """
+
+    platform: str
+    account_id: str
+    handle: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Geotag:
+    """A position the platform attached to a post, with an honest radius.
+
+    ``kind`` says what it is: ``point`` (a pin or GPS point), ``venue`` (a named place's
+    pin), ``live_location``, ``place_bbox`` (an area: the radius covers its bounding box),
+    ``photo_point`` (a photo's own lat/long on the platform).  ``label`` is the place name
+    the platform gave, kept as a separate claim: names and coordinates can disagree.
+    """
+
+    lat: float
+    lon: float
+    radius_m: float
+    kind: str
+    source: str
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRef:
+    """A file a post carries: a path inside the export, a URL, or a placeholder.
+
+    ``path`` is relative to the export document's folder as the export writes it;
+    ``missing`` holds the exporter's placeholder text ("File not included…") when the
+    file was not exported: recorded, not an error.  ``metadata`` is what the platform
+    says about the file (size, dimensions, Instagram's ``exif_data``), verbatim.
+    """
+
+    path: str | None = None
+    url: str | None = None
+    kind: str | None = None
+    missing: str | None = None
+    metadata: dict[str, object] = field(default_factory=dict)
+
+
+#: Kinds of provenance link a post can carry.
+LINK_KINDS = ("forward_of", "repost_of", "reply_to", "quote_of")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """This post forwards, reposts, quotes or answers another post or account.
+
+    ``post_id`` is the target's id on the same platform when the export gives it (a
+    platform-wide id as :attr:`Post.post_id` would write it); ``account_id``/``name``
+    name the original author when only that is known (Telegram's ``forwarded_from``).
+    """
+
+    kind: str
+    post_id: str | None = None
+    account_id: str | None = None
+    name: str | None = None
+    at: Instant | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post, message, tweet or story as an export holds it.
+
+    ``post_id`` is unique on its platform (Telegram: ``<chat id>/<message id>``; VK:
+    ``<owner id>_<id>``; X: the tweet id).  ``raw`` is the item exactly as parsed, so
+    nothing the reader did not understand is lost; ``location`` says where in the file
+    it was (``chats.list[2].messages[17]``, ``line 5``).  ``chat`` is where it appeared
+    (a channel, group or wall) when that is not the author.
+    """
+
+    platform: str
+    post_id: str
+    kind: str
+    author: Account | None
+    posted_at: Instant | None
+    text: str
+    raw: dict[str, object]
+    location: str
+    url: str | None = None
+    chat: Account | None = None
+    geotags: tuple[Geotag, ...] = ()
+    media: tuple[MediaRef, ...] = ()
+    links: tuple[Link, ...] = ()

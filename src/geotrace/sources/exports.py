@@ -1,0 +1,122 @@
+"""Platform exports: how a document is recognised and how its reader is called.
+
+An export document (Telegram's ``result.json``, a twarc2 JSONL, an X archive's
+``tweets.js``) is an original like any photo: ingest keeps its bytes in the media store
+and hands its reader an :class:`ExportFile` over the stored copy.  Each format lives in
+its own module (``telegram.py``, ``vk.py`` …) as an :class:`ExportReader`; :data:`READERS`
+lists them most specific first, and :func:`detect` picks the first whose ``sniff`` accepts
+the document's name and first bytes.  Readers yield records (posts, accounts) and
+refusals (one bad item, with where it was in the file); they never raise for bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from geotrace.records import Account, Post
+from geotrace.sources.items import Refusal
+
+#: What a reader yields.
+Record = Post | Account | Refusal
+
+#: Bytes given to ``sniff``: enough for any format's tell-tale keys, small enough to read
+#: for every ``.json`` in a folder of thousands.
+SNIFF_BYTES = 64 * 1024
+
+#: Names of files worth sniffing; anything else is a photo, video or other original.
+EXPORT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".js", ".csv", ".tsv")
+
+
+@dataclass(slots=True)
+class Meter:
+    """Bytes read so far from a document's streams, for the progress bar."""
+
+    consumed: int = 0
+
+
+class CountingReader:
+    """A binary stream that counts what is read through it (see :class:`Meter`)."""
+
+    def __init__(self, raw: IO[bytes], meter: Meter) -> None:
+        self._raw = raw
+        self._meter = meter
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self._meter.consumed += len(data)
+        return data
+
+    def readline(self, limit: int = -1) -> bytes:
+        data = self._raw.readline(limit)
+        self._meter.consumed += len(data)
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> CountingReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One export document as a reader sees it.
+
+    ``name`` is the path the case records for it (a file path, or ``archive.zip!/data/
+    tweets.js``).  ``open()`` gives its bytes, counted into ``meter``; ``sibling(rel)``
+    opens another file of the same export by a path relative to this document's folder
+    (the X archive's ``account.js`` beside ``tweets.js``), or None when there is none.
+    """
+
+    name: str
+    size: int
+    opener: Callable[[], IO[bytes]]
+    sibling: Callable[[str], ExportFile | None] = field(default=lambda rel: None)
+    meter: Meter = field(default_factory=Meter)
+
+    def open(self) -> CountingReader:
+        return CountingReader(self.opener(), self.meter)
+
+
+@dataclass(frozen=True)
+class ExportReader:
+    """A format: its name and version (recorded with every source it read), how it is
+    recognised, and the generator that reads it."""
+
+    name: str
+    version: str
+    sniff: Callable[[str, bytes], bool]
+    read: Callable[[ExportFile], Iterator[Record]]
+
+
+def _readers() -> tuple[ExportReader, ...]:
+    """Every reader, most specific first: the generic table reader comes last."""
+    from geotrace.sources import generic, meta, telegram, telethon, twitter, vk, ytdlp
+
+    return (
+        *telegram.READERS,
+        *telethon.READERS,
+        *vk.READERS,
+        *twitter.READERS,
+        *meta.READERS,
+        *ytdlp.READERS,
+        *generic.READERS,
+    )
+
+
+def detect(name: str, head: bytes) -> ExportReader | None:
+    """The reader for a document, judged from its name and first :data:`SNIFF_BYTES`."""
+    if not name.lower().endswith(EXPORT_SUFFIXES):
+        return None
+    for reader in _readers():
+        if reader.sniff(name, head):
+            return reader
+    return None
