@@ -41,7 +41,13 @@ def duplicates(case: Path) -> int:
     """Rows that repeat a content key; a correct case has none."""
     keys = {
         "sources": "path, sha256",
-        "sightings": "media_sha256, method",
+        # a media's sighting is keyed by (media, method), a post's by (post, method, point)
+        "sightings": "coalesce(media_sha256, 'post ' || post), method,"
+        " CASE WHEN post IS NULL THEN 0 ELSE lat END, CASE WHEN post IS NULL THEN 0 ELSE lon END",
+        "posts": "platform, post_id",
+        "accounts": "platform, account_id",
+        "post_media": "post, ref",
+        "links": "post, kind, target_post, target_account, target_name",
         "problems": "sha256, path, code, message",
     }
     with sqlite3.connect(case) as db:

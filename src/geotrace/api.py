@@ -19,11 +19,15 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from geotrace.case import SIGHTING_FIELDS, Case
+from geotrace.case_posts import POST_FIELDS
+from geotrace.case_posts import accounts as _accounts
+from geotrace.case_posts import posts as _posts
 from geotrace.evidence import FileReport, read_file, report_to_json
 from geotrace.evidence.clock import load_zones
 from geotrace.export import write_csv, write_geojson, write_jsonl
 from geotrace.ingest import IngestSummary
 from geotrace.ingest import ingest as _ingest
+from geotrace.ingest_export import ExportProgress
 from geotrace.mediastore import hash_stream
 from geotrace.places import ControlLayer
 from geotrace.places.table import TableSummary
@@ -109,10 +113,51 @@ def ingest(
     *,
     limits: ZipLimits | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    export_progress: ExportProgress | None = None,
 ) -> IngestSummary:
-    """Ingest files, folders and zip archives into a case (created if missing)."""
+    """Ingest files, folders, zip archives and platform exports into a case (created if
+    missing); see ``geotrace.ingest.ingest`` for the progress callbacks."""
     with Case(Path(case), write=True) as opened:
-        return _ingest(opened, paths, limits, progress)
+        return _ingest(opened, paths, limits, progress, export_progress)
+
+
+def posts(
+    case: str | Path,
+    *,
+    account: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    raw: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Posts in time order (see ``geotrace.case_posts.POST_FIELDS``), optionally of one
+    account (``platform:id``, id, handle or name; also the posts in that chat or channel)
+    and within ``since``/``until`` (UTC dates or instants, inclusive)."""
+    with Case(Path(case)) as opened:
+        yield from _posts(opened, account, since, until, raw=raw)
+
+
+def export_posts(
+    case: str | Path,
+    fmt: str,
+    out: TextIO,
+    *,
+    account: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> int:
+    """Write posts as ``jsonl`` (with each post's raw item) or ``csv``; return how many."""
+    if fmt not in ("jsonl", "csv"):
+        raise ValueError(f"unknown format {fmt!r}; one of jsonl, csv")
+    rows = posts(case, account=account, since=since, until=until, raw=fmt == "jsonl")
+    if fmt == "csv":
+        return write_csv(rows, out, POST_FIELDS)
+    return write_jsonl(rows, out)
+
+
+def accounts(case: str | Path) -> list[dict[str, Any]]:
+    """Every account in a case: names over time, posts, first/last post, sightings."""
+    with Case(Path(case)) as opened:
+        return list(_accounts(opened))
 
 
 def sightings(case: str | Path) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from geotrace.mediastore import MediaStore
-from geotrace.records import CustodyEntry, Media, Problem, Sighting, Source, iso
+from geotrace.records import Account, CustodyEntry, Media, Post, Problem, Sighting, Source, iso
 
 #: Each entry migrates the schema from version i to i+1; never edit one, append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -102,9 +102,112 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX places_country ON places(country_de_jure, country_de_facto, admin1_code);
     """,
+    # 3: what platform exports say (geotrace.sources.exports).  Accounts keep every
+    # handle and name seen with when; posts keep their raw item and where in which source
+    # file it was; post_media links posts to originals by the path the export gives
+    # (sha256 filled once the file is in the case); links are provenance between posts.
+    # Sightings are rebuilt so that a platform geotag (a post, no media) can be one; text
+    # columns in UNIQUE keys use '' for "unknown" because SQLite keeps NULLs distinct.
+    """
+    CREATE TABLE accounts (
+        id         INTEGER PRIMARY KEY,
+        platform   TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        UNIQUE (platform, account_id)
+    );
+    CREATE TABLE account_names (
+        account    INTEGER NOT NULL REFERENCES accounts(id),
+        handle     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        first_seen TEXT,
+        last_seen  TEXT,
+        UNIQUE (account, handle, name)
+    );
+    CREATE TABLE posts (
+        id                 INTEGER PRIMARY KEY,
+        platform           TEXT NOT NULL,
+        post_id            TEXT NOT NULL,
+        kind               TEXT NOT NULL,
+        account            INTEGER REFERENCES accounts(id),
+        chat               INTEGER REFERENCES accounts(id),
+        url                TEXT,
+        posted_utc         TEXT,
+        posted_local       TEXT,
+        time_basis         TEXT NOT NULL,
+        time_uncertainty_s REAL,
+        time_source        TEXT,
+        text               TEXT NOT NULL,
+        raw                TEXT NOT NULL,
+        source_sha256      TEXT NOT NULL REFERENCES media(sha256),
+        location           TEXT NOT NULL,
+        UNIQUE (platform, post_id)
+    );
+    CREATE INDEX posts_account ON posts(account, posted_utc);
+    CREATE INDEX posts_time ON posts(posted_utc);
+    CREATE TABLE post_media (
+        post     INTEGER NOT NULL REFERENCES posts(id),
+        ref      TEXT NOT NULL,
+        path     TEXT,
+        sha256   TEXT REFERENCES media(sha256),
+        kind     TEXT,
+        missing  TEXT,
+        metadata TEXT NOT NULL,
+        UNIQUE (post, ref)
+    );
+    CREATE INDEX post_media_sha256 ON post_media(sha256);
+    CREATE INDEX post_media_unlinked ON post_media(path) WHERE sha256 IS NULL;
+    CREATE TABLE links (
+        post           INTEGER NOT NULL REFERENCES posts(id),
+        kind           TEXT NOT NULL,
+        target_post    TEXT NOT NULL,
+        target_account TEXT NOT NULL,
+        target_name    TEXT NOT NULL,
+        target_at      TEXT,
+        UNIQUE (post, kind, target_post, target_account, target_name)
+    );
+    CREATE INDEX links_target ON links(target_post);
+    CREATE TABLE sightings_v3 (
+        id                 INTEGER PRIMARY KEY,
+        media_sha256       TEXT REFERENCES media(sha256),
+        post               INTEGER REFERENCES posts(id),
+        method             TEXT NOT NULL,
+        lat                REAL NOT NULL,
+        lon                REAL NOT NULL,
+        alt_m              REAL,
+        radius_m           REAL NOT NULL,
+        at_utc             TEXT,
+        at_local           TEXT,
+        time_basis         TEXT NOT NULL,
+        time_uncertainty_s REAL,
+        confidence         REAL NOT NULL,
+        evidence           TEXT NOT NULL,
+        CHECK (media_sha256 IS NOT NULL OR post IS NOT NULL)
+    );
+    INSERT INTO sightings_v3 (id, media_sha256, method, lat, lon, alt_m, radius_m, at_utc,
+        at_local, time_basis, time_uncertainty_s, confidence, evidence)
+        SELECT id, media_sha256, method, lat, lon, alt_m, radius_m, at_utc, at_local,
+        time_basis, time_uncertainty_s, confidence, evidence FROM sightings;
+    DROP TABLE sightings;
+    ALTER TABLE sightings_v3 RENAME TO sightings;
+    CREATE UNIQUE INDEX sightings_of_media ON sightings(media_sha256, method)
+        WHERE post IS NULL;
+    CREATE UNIQUE INDEX sightings_of_post ON sightings(post, method, lat, lon)
+        WHERE post IS NOT NULL;
+    """,
 )
 
-TABLES = ("sources", "media", "sightings", "places", "problems", "custody_log")
+TABLES = (
+    "sources",
+    "media",
+    "sightings",
+    "places",
+    "problems",
+    "custody_log",
+    "accounts",
+    "posts",
+    "post_media",
+    "links",
+)
 
 #: The fields of a sighting as :meth:`Case.sightings` gives them, in order.
 SIGHTING_FIELDS = (
@@ -128,12 +231,76 @@ SIGHTING_FIELDS = (
     "admin1_code",
     "border_confidence",
     "place",
+    "platform",
+    "post_id",
+    "account_id",
+    "account_name",
+)
+
+
+def latest_name(alias: str) -> str:
+    """SQL for the name the account ``alias`` was last seen under: display name, else
+    handle."""
+    return (
+        "(SELECT coalesce(nullif(n.name, ''), nullif(n.handle, '')) FROM account_names n"
+        f" WHERE n.account = {alias}.id ORDER BY n.last_seen IS NULL, n.last_seen DESC LIMIT 1)"
+    )
+
+
+#: SQL for the earliest post that carried a sighting's (``s``) media: whose picture it is.
+FIRST_POST_OF_MEDIA = (
+    "(SELECT pm.post FROM post_media pm JOIN posts fp ON fp.id = pm.post"
+    " WHERE pm.sha256 = s.media_sha256"
+    " ORDER BY fp.posted_utc IS NULL, fp.posted_utc, fp.id LIMIT 1)"
 )
 
 
 def now_utc() -> datetime:
     """The current instant, for ``ingested_at`` and the custody log."""
     return datetime.now(UTC)
+
+
+#: Account row ids kept in memory while writing posts, at most.
+ACCOUNT_CACHE = 100_000
+#: Suffix of an export document's reader version while its posts are being written.
+INCOMPLETE = "+incomplete"
+
+
+def _fields(record: Source) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class MediaLink:
+    """A post's media reference as stored: ``ref`` is its key within the post (the path or
+    URL as written), ``path`` the file it resolves to (None when outside the export or
+    absent), ``missing`` the exporter's placeholder text."""
+
+    ref: str
+    path: str | None
+    kind: str | None
+    missing: str | None
+    metadata_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostBundle:
+    """A post ready to store: the record, its raw item serialised, its resolved media and
+    the sightings its geotags support."""
+
+    post: Post
+    raw_json: str
+    media: tuple[MediaLink, ...]
+    sightings: tuple[Sighting, ...]
+
+
+@dataclass(slots=True)
+class PostsWritten:
+    """What a batch of posts added."""
+
+    posts: int = 0
+    sightings: int = 0
+    links: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +318,7 @@ class Case:
     def __init__(self, path: Path, *, write: bool = False) -> None:
         self.path = Path(path)
         self.media = MediaStore(self.path.with_name(self.path.name + ".media"))
+        self._account_ids: dict[tuple[str, str], int] = {}
         if write:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.media.lock()
@@ -201,16 +369,27 @@ class Case:
         (current,) = self.db.execute(
             "SELECT coalesce(max(version), 0) FROM schema_version"
         ).fetchone()
-        for version in range(current + 1, len(MIGRATIONS) + 1):
-            with self._transaction():
-                for statement in MIGRATIONS[version - 1].split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
-                self.db.execute(
-                    "INSERT INTO schema_version VALUES (?, ?)", (version, iso(now_utc()))
-                )
-                if version == 1:
-                    self._log(CustodyEntry(now_utc(), "case_created", "", {}))
+        # A migration may rebuild a table (SQLite's documented way to change a column):
+        # with foreign keys on, dropping the old table would cascade into its children.
+        # The pragma is a no-op inside a transaction, so it is set around them, and the
+        # keys are checked before the new version is committed.
+        self.db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for version in range(current + 1, len(MIGRATIONS) + 1):
+                with self._transaction():
+                    for statement in MIGRATIONS[version - 1].split(";"):
+                        if statement.strip():
+                            self.db.execute(statement)
+                    broken = self.db.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise sqlite3.IntegrityError(f"migration {version}: {broken[:3]}")
+                    self.db.execute(
+                        "INSERT INTO schema_version VALUES (?, ?)", (version, iso(now_utc()))
+                    )
+                    if version == 1:
+                        self._log(CustodyEntry(now_utc(), "case_created", "", {}))
+        finally:
+            self.db.execute("PRAGMA foreign_keys = ON")
 
     # -- writes ------------------------------------------------------------------------
 
@@ -295,14 +474,15 @@ class Case:
         self._log(CustodyEntry(now_utc(), action, media.sha256, detail))
         return previous is None
 
-    def _put_sighting(self, s: Sighting) -> bool:
+    def _put_sighting(self, s: Sighting, post: int | None = None) -> bool:
         cur = self.db.execute(
             "INSERT OR IGNORE INTO sightings"
-            " (media_sha256, method, lat, lon, alt_m, radius_m, at_utc, at_local, time_basis,"
-            "  time_uncertainty_s, confidence, evidence)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " (media_sha256, post, method, lat, lon, alt_m, radius_m, at_utc, at_local,"
+            "  time_basis, time_uncertainty_s, confidence, evidence)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 s.media_sha256,
+                post,
                 s.method,
                 s.lat,
                 s.lon,
@@ -317,6 +497,179 @@ class Case:
             ),
         )
         return cur.rowcount == 1
+
+    # -- exports -----------------------------------------------------------------------
+
+    def start_export(self, source: Source, media: Media) -> bool:
+        """Keep an export document's source and media rows before its posts.
+
+        The media row is marked ``+incomplete`` until :meth:`finish_export`: a kill in
+        between leaves a document that the next run reads again (its posts are keyed, so
+        nothing doubles) instead of one that looks done.  True if the bytes are new.
+        """
+        marked = Source(**{**_fields(source), "reader_version": source.reader_version + INCOMPLETE})
+        return self.record(marked, media, None, ()).new_media
+
+    def finish_export(
+        self, source: Source, metadata: dict[str, object], problems: Sequence[Problem]
+    ) -> None:
+        """Mark an export document as wholly read, with what its reader said of it."""
+        with self._transaction():
+            self.db.execute(
+                "UPDATE media SET reader_version = ?, metadata = ? WHERE sha256 = ?",
+                (source.reader_version, json.dumps(metadata, ensure_ascii=False), source.sha256),
+            )
+            self.db.execute(
+                "UPDATE sources SET reader_version = ? WHERE sha256 = ? AND path = ?",
+                (source.reader_version, source.sha256, source.path),
+            )
+            for problem in problems:
+                self._put_problem(source.sha256, source.path, problem)
+
+    def put_posts(
+        self,
+        source_sha256: str,
+        bundles: Sequence[PostBundle],
+        accounts: Sequence[Account] = (),
+        refused: Sequence[tuple[str, Problem]] = (),
+    ) -> PostsWritten:
+        """Write a batch of posts, accounts met on their own (an archive's owner) and the
+        items the reader refused (location, problem), in one transaction.  A post already
+        in the case (same platform and id) is left as it is, with its media, links and
+        sightings.
+
+        Batches, not one transaction per post: a transaction costs a disk sync (FULL
+        synchronous), and exports bring posts by the million.
+        """
+        written = PostsWritten()
+        names: dict[tuple[int, str, str], tuple[str | None, str | None]] = {}
+        with self._transaction():
+            for account in accounts:
+                self._account(account, None, names)
+            for location, problem in refused:
+                self._put_problem(source_sha256, location, problem)
+            for bundle in bundles:
+                post = bundle.post
+                at = post.posted_at
+                seen = iso(at.utc) if at is not None else None
+                author = self._account(post.author, seen, names)
+                chat = self._account(post.chat, seen, names)
+                cur = self.db.execute(
+                    "INSERT OR IGNORE INTO posts (platform, post_id, kind, account, chat, url,"
+                    " posted_utc, posted_local, time_basis, time_uncertainty_s, time_source,"
+                    " text, raw, source_sha256, location)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        post.platform,
+                        post.post_id,
+                        post.kind,
+                        author,
+                        chat,
+                        post.url,
+                        seen,
+                        iso(at.local) if at is not None else None,
+                        at.basis if at is not None else "unknown_zone",
+                        at.uncertainty_s if at is not None else None,
+                        at.source if at is not None else None,
+                        post.text,
+                        bundle.raw_json,
+                        source_sha256,
+                        post.location,
+                    ),
+                )
+                if cur.rowcount != 1:
+                    continue
+                written.posts += 1
+                rowid = cur.lastrowid
+                self._put_post_children(rowid, bundle, written)
+            self.db.executemany(
+                "INSERT INTO account_names (account, handle, name, first_seen, last_seen)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, handle, name) DO UPDATE SET"
+                " first_seen = min(coalesce(first_seen, excluded.first_seen),"
+                "                  coalesce(excluded.first_seen, first_seen)),"
+                " last_seen = max(coalesce(last_seen, excluded.last_seen),"
+                "                 coalesce(excluded.last_seen, last_seen))",
+                [(*key, first, last) for key, (first, last) in names.items()],
+            )
+        return written
+
+    def _put_post_children(
+        self, rowid: int | None, bundle: PostBundle, written: PostsWritten
+    ) -> None:
+        for ref in bundle.media:
+            self.db.execute(
+                "INSERT OR IGNORE INTO post_media (post, ref, path, kind, missing, metadata)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (rowid, ref.ref, ref.path, ref.kind, ref.missing, ref.metadata_json),
+            )
+        for link in bundle.post.links:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO links (post, kind, target_post, target_account,"
+                " target_name, target_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    rowid,
+                    link.kind,
+                    link.post_id or "",
+                    link.account_id or "",
+                    link.name or "",
+                    iso(link.at.utc) if link.at is not None else None,
+                ),
+            )
+            written.links += cur.rowcount
+        for sighting in bundle.sightings:
+            written.sightings += self._put_sighting(sighting, rowid)
+
+    def _account(
+        self,
+        account: Account | None,
+        seen: str | None,
+        names: dict[tuple[int, str, str], tuple[str | None, str | None]],
+    ) -> int | None:
+        """The row id of an account (added if new), noting the handle and name seen."""
+        if account is None:
+            return None
+        key = (account.platform, account.account_id)
+        rowid = self._account_ids.get(key)
+        if rowid is None:
+            self.db.execute(
+                "INSERT OR IGNORE INTO accounts (platform, account_id) VALUES (?, ?)", key
+            )
+            (rowid,) = self.db.execute(
+                "SELECT id FROM accounts WHERE platform = ? AND account_id = ?", key
+            ).fetchone()
+            if len(self._account_ids) >= ACCOUNT_CACHE:
+                self._account_ids.clear()  # bounded: a firehose can hold millions of authors
+            self._account_ids[key] = rowid
+        if account.handle or account.name:
+            name_key = (rowid, account.handle or "", account.name or "")
+            first, last = names.get(name_key, (seen, seen))
+            if seen is not None:
+                first = seen if first is None or seen < first else first
+                last = seen if last is None or seen > last else last
+            names[name_key] = (first, last)
+        return int(rowid)
+
+    def link_post_media(self) -> int:
+        """Point every post's media reference at the original it names, once that file is
+        in the case (by the path the export gave, resolved); return how many were linked."""
+        with self._transaction():
+            cur = self.db.execute(
+                "UPDATE post_media SET sha256 = (SELECT s.sha256 FROM sources s"
+                "  WHERE s.path = post_media.path LIMIT 1)"
+                " WHERE sha256 IS NULL AND path IS NOT NULL"
+                " AND EXISTS (SELECT 1 FROM sources s WHERE s.path = post_media.path)"
+            )
+        return cur.rowcount
+
+    def unlinked_media_paths(self, after: str = "", limit: int = 10_000) -> list[str]:
+        """Paths, in order after ``after``, of files posts name that are not in the case:
+        a page at a time, so that an export naming a million files is not held at once."""
+        rows = self.db.execute(
+            "SELECT DISTINCT path FROM post_media WHERE sha256 IS NULL AND path > ?"
+            " ORDER BY path LIMIT ?",
+            (after, limit),
+        )
+        return [str(path) for (path,) in rows]
 
     def _put_problem(self, sha256: str, path: str, problem: Problem) -> bool:
         cur = self.db.execute(
@@ -349,9 +702,12 @@ class Case:
             "SELECT s.id, s.media_sha256, m.first_path, m.kind, s.method, s.lat, s.lon,"
             " s.alt_m, s.radius_m, s.at_utc, s.at_local, s.time_basis, s.time_uncertainty_s,"
             " s.confidence, s.evidence, p.country_de_jure, p.country_de_facto, p.admin1_code,"
-            " p.border_confidence, p.place"
-            " FROM sightings s JOIN media m ON m.sha256 = s.media_sha256"
+            " p.border_confidence, p.place, po.platform, po.post_id, a.account_id,"
+            f" {latest_name('a')}"
+            " FROM sightings s LEFT JOIN media m ON m.sha256 = s.media_sha256"
             " LEFT JOIN places p ON p.sighting_id = s.id"
+            f" LEFT JOIN posts po ON po.id = coalesce(s.post, {FIRST_POST_OF_MEDIA})"
+            " LEFT JOIN accounts a ON a.id = po.account"
             " ORDER BY s.at_utc IS NULL, s.at_utc, s.id"
         )
         for row in cur:

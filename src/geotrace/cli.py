@@ -17,16 +17,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Column, Table
 
 from geotrace import api
 from geotrace.evidence import FileReport
+from geotrace.export import write_jsonl
 from geotrace.ingest import IngestSummary
 from geotrace.mediastore import CaseBusy
 from geotrace.sources import Refusal
@@ -120,6 +128,12 @@ def _print_summary(summary: IngestSummary, case: Path, problems: dict[str, int])
         f"{summary.new_sightings} new sightings ({summary.placed} placed), "
         f"{summary.skipped} skipped"
     )
+    if summary.exports:
+        out.print(
+            f"{summary.exports} export documents: {summary.posts} posts read, "
+            f"{summary.new_posts} new, {summary.new_links} new provenance links, "
+            f"{summary.media_linked} media files linked to their posts"
+        )
     if summary.problems:
         listed = ", ".join(f"{code} {n}" for code, n in sorted(summary.problems.items()))
         out.print(f"problems this run: {escape(listed)}")
@@ -143,12 +157,19 @@ def ingest(
     with fatal_errors():
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("ingest", total=None)
+            reading: dict[str, TaskID] = {}
 
             def advance(path: str, done: int, total: int) -> None:
                 name = escape(Path(path).name[-40:])
                 bar.update(task, completed=done, total=total, description=name)
 
-            summary = api.ingest(paths, case, progress=advance)
+            def read_bytes(doc: str, done: int, total: int, posts: int) -> None:
+                if doc not in reading:
+                    reading[doc] = bar.add_task(escape(Path(doc).name[-30:]), total=total)
+                label = f"{escape(Path(doc).name[-30:])}: {posts:,} posts"
+                bar.update(reading[doc], completed=done, description=label)
+
+            summary = api.ingest(paths, case, progress=advance, export_progress=read_bytes)
         _print_summary(summary, case, api.problem_counts(case))
     raise typer.Exit(summary.exit_code)
 
@@ -170,6 +191,91 @@ def sightings(
                 count = api.export_sightings(case, fmt.value, f)
     if output is not None:
         err.print(f"{count} sightings written to {escape(str(output))}")
+
+
+class PostFormat(StrEnum):
+    """Output formats of ``posts``."""
+
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@app.command()
+def posts(
+    case: CaseOption,
+    account: Annotated[
+        str | None,
+        typer.Option(help="platform:id, id, @handle or name; also matches a chat or channel."),
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="From this UTC date or instant.")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Up to this UTC date or instant, inclusive.")
+    ] = None,
+    fmt: Annotated[PostFormat, typer.Option("--format", help="Output format.")] = (
+        PostFormat.jsonl
+    ),
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Write the case's posts in time order: JSON Lines (with the raw item) or CSV."""
+    with fatal_errors():
+        try:
+            if output is None:
+                count = _export_posts(case, fmt, sys.stdout, account, since, until)
+            else:
+                with output.open("w", encoding="utf-8", newline="") as f:
+                    count = _export_posts(case, fmt, f, account, since, until)
+        except ValueError as exc:  # a --since/--until that is not a date
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from None
+    err.print(f"{count} posts written" + (f" to {escape(str(output))}" if output else ""))
+
+
+def _export_posts(
+    case: Path,
+    fmt: PostFormat,
+    out: TextIO,
+    account: str | None,
+    since: str | None,
+    until: str | None,
+) -> int:
+    return api.export_posts(case, fmt.value, out, account=account, since=since, until=until)
+
+
+@app.command()
+def accounts(
+    case: CaseOption,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Accounts in the case: names seen over time, posts, first/last post, sightings."""
+    with fatal_errors():
+        rows = api.accounts(case)
+    if as_json:
+        write_jsonl(rows, sys.stdout)
+        return
+    table = Table("platform", "account", "names", "posts", "first (UTC)", "last (UTC)", "sightings")
+    for r in rows:
+        names = ", ".join(
+            dict.fromkeys(
+                n["name"] or f"@{n['handle']}" for n in r["names"] if n["name"] or n["handle"]
+            )
+        )
+        table.add_row(
+            *(
+                escape(str(v if v is not None else "–"))
+                for v in (
+                    r["platform"],
+                    r["account_id"],
+                    names or "–",
+                    r["posts"],
+                    r["first_post_utc"],
+                    r["last_post_utc"],
+                    r["sightings"],
+                )
+            )
+        )
+    out.print(table)
 
 
 @app.command()

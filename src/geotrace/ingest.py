@@ -26,10 +26,22 @@ from geotrace.case import Case
 from geotrace.evidence import FileReport, read_buffer, report_to_json
 from geotrace.evidence.reader import READER_VERSION
 from geotrace.evidence.sightings import sighting_from
+from geotrace.ingest_export import (
+    READER as EXPORT_READER,
+)
+from geotrace.ingest_export import (
+    ExportProgress,
+    ingest_root,
+    read_export,
+    reader_for,
+    referenced_item,
+    version_of,
+)
 from geotrace.mediastore import Blob, TooLarge, hash_stream
 from geotrace.places import PLACES_VERSION, resolve
 from geotrace.records import Device, Media, MediaMetadata, Problem, Source
 from geotrace.sources import Item, Refusal, ZipLimits, find_files
+from geotrace.sources.exports import ExportReader
 from geotrace.sources.folder import expand
 
 READER = "geotrace.evidence"
@@ -46,6 +58,11 @@ class IngestSummary:
     new_sightings: int = 0
     skipped: int = 0
     placed: int = 0
+    exports: int = 0
+    posts: int = 0
+    new_posts: int = 0
+    new_links: int = 0
+    media_linked: int = 0
     problems: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -88,7 +105,7 @@ def _minimal_json(name: str, sha256: str, problem: Problem) -> dict[str, Any]:
     }
 
 
-def _known_file(case: Case, item: Item) -> tuple[str, int] | None:
+def _known_file(case: Case, item: Item, version: str) -> tuple[str, int] | None:
     """(sha256, size) of a plain file already in the case, read by this reader version.
 
     Hashing in place first spares a re-run from copying every file again.
@@ -97,14 +114,28 @@ def _known_file(case: Case, item: Item) -> tuple[str, int] | None:
         return None
     with item.open() as stream:
         sha, size = hash_stream(stream)
-    if case.media_reader_version(sha) == READER_VERSION and case.media.has(sha):
+    if case.media_reader_version(sha) == version and case.media.has(sha):
         return sha, size
     return None
 
 
-def ingest_item(case: Case, item: Item, summary: IngestSummary) -> None:
-    """Keep, read and record one item (see the module docstring for the order)."""
-    known = _known_file(case, item)
+def ingest_item(
+    case: Case,
+    item: Item,
+    summary: IngestSummary,
+    root: str = "/",
+    export_progress: ExportProgress | None = None,
+) -> None:
+    """Keep, read and record one item (see the module docstring for the order).
+
+    An export document (``sources.exports``) is kept the same way and then streamed
+    into posts; ``root`` bounds the files its posts may name.
+    """
+    reader = reader_for(item)
+    if reader is not None:
+        _ingest_export(case, item, reader, summary, root, export_progress)
+        return
+    known = _known_file(case, item, READER_VERSION)
     if known is not None:
         sha, size = known
         media = None
@@ -128,6 +159,43 @@ def ingest_item(case: Case, item: Item, summary: IngestSummary) -> None:
     summary.new_sightings += written.new_sighting
 
 
+def _ingest_export(
+    case: Case,
+    item: Item,
+    reader: ExportReader,
+    summary: IngestSummary,
+    root: str,
+    progress: ExportProgress | None,
+) -> None:
+    summary.exports += 1
+    version = version_of(reader)
+    known = _known_file(case, item, version)
+    if known is not None:  # read whole before: only a new name for the same bytes
+        sha, size = known
+        source = Source(item.path, item.kind, size, sha, EXPORT_READER, version, item.container)
+        summary.new_sources += case.record(source, None, None, ()).new_source
+        return
+    blob = case.media.put(item.open, item.max_bytes)
+    if case.media_reader_version(blob.sha256) == version:
+        source = Source(
+            item.path, item.kind, blob.size, blob.sha256, EXPORT_READER, version, item.container
+        )
+        summary.new_sources += case.record(source, None, None, ()).new_source
+        return
+
+    def refused(location: str, problem: Problem) -> None:
+        summary.skipped += 1
+        summary.problems[problem.code] += 1
+
+    counts = read_export(case, item, blob, reader, root, refused, progress)
+    summary.new_sources += 1
+    summary.new_media += 1
+    summary.posts += counts.posts
+    summary.new_posts += counts.new_posts
+    summary.new_sightings += counts.new_sightings
+    summary.new_links += counts.links
+
+
 def refuse(case: Case, refusal: Refusal, summary: IngestSummary) -> None:
     """Record an item that was not read, as a problem."""
     case.refuse(refusal.path, Problem(refusal.code, refusal.message))
@@ -140,37 +208,67 @@ def ingest(
     paths: Iterable[str | Path],
     limits: ZipLimits | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    export_progress: ExportProgress | None = None,
 ) -> IngestSummary:
     """Ingest files, folders and zip archives into an open (writable) case.
 
     ``progress(path, done, total)`` is called after each file found on disk (an archive
-    counts as one file, however many members it holds).
+    counts as one file, however many members it holds); ``export_progress(document,
+    bytes read, bytes in all, posts)`` after each batch of posts an export document gives.
+    Files that posts name and the walk did not meet (the user gave ``result.json``, not
+    its folder) are ingested after the walk, then posts are linked to their media.
     """
     summary = IngestSummary()
-    found = list(find_files(os.path.abspath(p) for p in paths))
-    files = [f for f in found if isinstance(f, Path)]
-    for refusal in (f for f in found if isinstance(f, Refusal)):
-        refuse(case, refusal, summary)
-    for done, path in enumerate(files, start=1):
+    files: list[tuple[Path, str]] = []
+    for given in paths:
+        root = ingest_root(str(given))
+        for found in find_files([os.path.abspath(given)]):
+            if isinstance(found, Refusal):
+                refuse(case, found, summary)
+            else:
+                files.append((found, root))
+    for done, (path, root) in enumerate(files, start=1):
         summary.files += 1
         for entry in expand(path, limits or ZipLimits()):
-            if isinstance(entry, Refusal):
-                refuse(case, entry, summary)
-                continue
-            summary.items += 1
-            try:
-                ingest_item(case, entry, summary)
-            except sqlite3.Error:
-                raise  # the case itself failed: fatal, not one bad item
-            except TooLarge as exc:
-                refuse(case, Refusal(entry.path, "archive_size_mismatch", str(exc)), summary)
-            except Exception as exc:  # unreadable input: I/O error, zip CRC, bad compression
-                code = "archive_member_unreadable" if entry.container else "unreadable"
-                refuse(case, Refusal(entry.path, code, f"{type(exc).__name__}: {exc}"), summary)
+            _ingest_entry(case, entry, summary, root, export_progress)
         if progress is not None:
             progress(str(path), done, len(files))
+    if summary.exports:
+        summary.media_linked = case.link_post_media()
+        page = case.unlinked_media_paths()
+        while page:
+            for named in page:
+                item = referenced_item(named)
+                if item is not None:
+                    summary.files += 1
+                    _ingest_entry(case, item, summary, "/", None)
+            page = case.unlinked_media_paths(after=page[-1])
+        summary.media_linked += case.link_post_media()
     summary.placed = place_sightings(case)
     return summary
+
+
+def _ingest_entry(
+    case: Case,
+    entry: Item | Refusal,
+    summary: IngestSummary,
+    root: str,
+    export_progress: ExportProgress | None,
+) -> None:
+    """One item of the walk, with every failure of the input turned into a refusal."""
+    if isinstance(entry, Refusal):
+        refuse(case, entry, summary)
+        return
+    summary.items += 1
+    try:
+        ingest_item(case, entry, summary, root, export_progress)
+    except sqlite3.Error:
+        raise  # the case itself failed: fatal, not one bad item
+    except TooLarge as exc:
+        refuse(case, Refusal(entry.path, "archive_size_mismatch", str(exc)), summary)
+    except Exception as exc:  # unreadable input: I/O error, zip CRC, bad compression
+        code = "archive_member_unreadable" if entry.container else "unreadable"
+        refuse(case, Refusal(entry.path, code, f"{type(exc).__name__}: {exc}"), summary)
 
 
 #: Sightings resolved per batch: one vectorised pass each, memory bounded.

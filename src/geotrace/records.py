@@ -134,15 +134,16 @@ class Media:
 
 @dataclass(frozen=True, slots=True)
 class Sighting:
-    """This media was at this place at this time, by this method, this surely.
+    """This media (or this post) was at this place at this time, by this method, this surely.
 
     ``radius_m`` is the honest horizontal uncertainty of the position; ``at_utc`` is None
     when the zone is unknown (``at_local`` then keeps the wall-clock reading) and
     ``time_uncertainty_s`` is the half-width of the window the instant lies in (None when
     the file carries no time at all).  ``evidence`` points back at the tags it came from.
+    A platform geotag's sighting has no media and names its post as (platform, post id).
     """
 
-    media_sha256: str
+    media_sha256: str | None
     method: str
     lat: float
     lon: float
@@ -154,6 +155,7 @@ class Sighting:
     time_uncertainty_s: float | None
     confidence: float
     evidence: dict[str, object] = field(default_factory=dict)
+    post: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

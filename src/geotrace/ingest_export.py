@@ -1,0 +1,231 @@
+"""Ingest one export document: keep its bytes, stream its posts into the case in batches.
+
+The document is an original like any photo: it goes into the media store first and is
+read from the stored copy, so every post row points at bytes the case holds.  Posts are
+written a batch at a time (one transaction each); the document's media row stays marked
+incomplete until the last batch is in, so a kill part-way makes the next run read the
+document again, and the keyed inserts make that re-read add only what was missing.  A
+document already read whole by the same reader version is not read again at all: a
+re-ingest of an export costs one hash.
+
+Files the posts name (Telegram's ``photos/…``, an X archive's ``tweets_media/…``) are
+resolved against the document's folder and kept only inside what the user chose to
+ingest: a hostile export cannot make the case copy ``../../../home/user/.ssh/id_rsa``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import IO
+
+from geotrace.case import Case, MediaLink, PostBundle
+from geotrace.evidence.geotags import sightings_from_post
+from geotrace.mediastore import Blob
+from geotrace.records import Account, Media, MediaRef, Post, Problem, Source
+from geotrace.sources import Item
+from geotrace.sources.archive import ZipLimits, member_refusal
+from geotrace.sources.exports import SNIFF_BYTES, ExportFile, ExportReader, detect
+
+READER = "geotrace.sources"
+
+#: Posts per write transaction: large enough that the disk syncs do not dominate, small
+#: enough that a batch's memory is a few megabytes.
+POST_BATCH = 5_000
+
+#: Placeholder recorded for a file a post names outside the folder given to ingest.
+OUTSIDE = "not read: the path leaves the folder given to ingest"
+
+#: ``progress(document, bytes read, bytes in all, posts so far)``
+ExportProgress = Callable[[str, int, int, int], None]
+
+
+@dataclass(slots=True)
+class ExportCounts:
+    """What reading one document added, for the ingest summary."""
+
+    posts: int = 0
+    new_posts: int = 0
+    new_sightings: int = 0
+    links: int = 0
+    refused: int = 0
+
+
+def reader_for(item: Item) -> ExportReader | None:
+    """The export reader for an item, from its name and first bytes; None for media."""
+    name = item.path.rsplit("!/", 1)[-1]
+    if not name.lower().endswith((".json", ".jsonl", ".ndjson", ".js", ".csv", ".tsv")):
+        return None
+    with item.open() as stream:
+        head = stream.read(SNIFF_BYTES)
+    return detect(name, head)
+
+
+def version_of(reader: ExportReader) -> str:
+    """The reader version recorded with a document's source and media rows."""
+    return f"{reader.name}/{reader.version}"
+
+
+def read_export(
+    case: Case,
+    item: Item,
+    blob: Blob,
+    reader: ExportReader,
+    root: str,
+    problems: Callable[[str, Problem], None],
+    progress: ExportProgress | None = None,
+) -> ExportCounts:
+    """Stream a stored export document's records into the case (see the module docstring).
+
+    ``problems(location, problem)`` is told of every item the reader refused.
+    """
+    source = Source(
+        item.path, item.kind, blob.size, blob.sha256, READER, version_of(reader), item.container
+    )
+    meta: dict[str, object] = {
+        "path": item.path,
+        "sha256": blob.sha256,
+        "kind": "export",
+        "export": {"reader": reader.name, "version": reader.version},
+    }
+    case.start_export(
+        source, Media(blob.sha256, "export", _mime(item.path), blob.size, item.path, meta)
+    )
+    doc = ExportFile(
+        item.path, blob.size, _opener(blob.path), sibling=partial(_sibling, item, root)
+    )
+    counts = ExportCounts()
+    bundles: list[PostBundle] = []
+    accounts: list[Account] = []
+    refused: list[tuple[str, Problem]] = []
+
+    def flush() -> None:
+        written = case.put_posts(blob.sha256, bundles, accounts, refused)
+        counts.new_posts += written.posts
+        counts.new_sightings += written.sightings
+        counts.links += written.links
+        bundles.clear()
+        accounts.clear()
+        refused.clear()
+        if progress is not None:
+            progress(item.path, doc.meter.consumed, blob.size, counts.posts)
+
+    for record in reader.read(doc):
+        if isinstance(record, Post):
+            counts.posts += 1
+            bundles.append(_bundle(record, item, root))
+        elif isinstance(record, Account):
+            accounts.append(record)
+        else:
+            counts.refused += 1
+            problem = Problem(record.code, record.message)
+            refused.append((record.path, problem))
+            problems(record.path, problem)
+        if len(bundles) >= POST_BATCH or len(refused) >= POST_BATCH:
+            flush()
+    flush()
+    meta["export"] = {
+        "reader": reader.name,
+        "version": reader.version,
+        "posts": counts.posts,
+        "refused": counts.refused,
+    }
+    case.finish_export(source, meta, ())
+    return counts
+
+
+def _opener(path: Path) -> Callable[[], IO[bytes]]:
+    return lambda: path.open("rb")
+
+
+def _mime(path: str) -> str:
+    if path.lower().endswith((".csv", ".tsv")):
+        return "text/csv"
+    if path.lower().endswith(".js"):
+        return "text/javascript"
+    return "application/json"
+
+
+def _bundle(post: Post, item: Item, root: str) -> PostBundle:
+    media = tuple(_media_link(i, ref, item, root) for i, ref in enumerate(post.media))
+    raw = json.dumps(post.raw, ensure_ascii=False, separators=(",", ":"), default=str)
+    return PostBundle(post, raw, media, tuple(sightings_from_post(post)))
+
+
+def _media_link(index: int, ref: MediaRef, item: Item, root: str) -> MediaLink:
+    """A post's media reference with the file it names resolved (see module docstring)."""
+    metadata = json.dumps(ref.metadata, ensure_ascii=False, default=str)
+    key = ref.path or ref.url or f"#{index}"
+    if ref.path is None:
+        return MediaLink(key, None, ref.kind, ref.missing, metadata)
+    resolved = resolve_ref(item, ref.path, root)
+    missing = ref.missing if resolved is not None else OUTSIDE
+    return MediaLink(key, resolved, ref.kind, missing, metadata)
+
+
+def resolve_ref(item: Item, ref: str, root: str) -> str | None:
+    """The path (as the case names files) of a file a document refers to, relative to the
+    document's folder; None when it would leave the ingested folder or archive."""
+    ref = ref.replace("\\", "/")
+    if ref.startswith("/") or (len(ref) > 1 and ref[1] == ":"):
+        return None
+    if item.container is not None:  # a member of a zip: stay inside the archive
+        member = item.path[len(item.container) + 2 :]
+        inner = posixpath.normpath(posixpath.join(posixpath.dirname(member), ref))
+        if inner == ".." or inner.startswith("../"):
+            return None
+        return f"{item.container}!/{inner}"
+    candidate = os.path.normpath(os.path.join(os.path.dirname(item.path), ref))
+    inside = candidate.startswith(root.rstrip(os.sep) + os.sep)
+    return candidate if inside else None
+
+
+def ingest_root(given: str) -> str:
+    """The folder whose files a document may name: the folder given, or a given file's."""
+    path = os.path.abspath(given)
+    return path if os.path.isdir(path) else os.path.dirname(path)
+
+
+def _sibling(item: Item, root: str, rel: str) -> ExportFile | None:
+    """Another file of the same export, by a path relative to the document."""
+    resolved = resolve_ref(item, rel, root)
+    if resolved is None:
+        return None
+    if item.container is None:
+        path = Path(resolved)
+        if not path.is_file() or path.is_symlink():
+            return None
+        return ExportFile(resolved, path.stat().st_size, _opener(path))
+    return _zip_sibling(item.container, resolved[len(item.container) + 2 :])
+
+
+def _zip_sibling(container: str, member: str) -> ExportFile | None:
+    """A member of the archive a document came from, under the same safety checks."""
+    try:
+        with zipfile.ZipFile(container) as zf:
+            info = zf.getinfo(member)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    if info.is_dir() or member_refusal(info, ZipLimits()) is not None:
+        return None
+
+    def opener() -> IO[bytes]:
+        # The member stream keeps the archive's file open after the ZipFile object goes.
+        return zipfile.ZipFile(container).open(info)
+
+    return ExportFile(f"{container}!/{member}", info.file_size, opener)
+
+
+def referenced_item(path: str) -> Item | None:
+    """A file on disk that posts name and the walk did not meet, as an item to ingest."""
+    if "!/" in path:
+        return None  # an archive's members were all offered by the walk already
+    if not os.path.isfile(path) or os.path.islink(path):
+        return None
+    return Item(path, "file", _opener(Path(path)))
