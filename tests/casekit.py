@@ -6,7 +6,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from geotrace.case import TABLES
+from geotrace.case import MIGRATIONS, TABLES
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo" / "photos"
@@ -30,11 +30,12 @@ def integrity(case: Path) -> str:
 
 
 def has_schema(case: Path) -> bool:
+    """Whether every migration has been committed (a kill can land between two)."""
     with sqlite3.connect(case) as db:
-        return (
-            db.execute("SELECT 1 FROM sqlite_master WHERE name = 'custody_log'").fetchone()
-            is not None
-        )
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone():
+            (version,) = db.execute("SELECT max(version) FROM schema_version").fetchone()
+            return bool(version == len(MIGRATIONS))
+        return False
 
 
 def duplicates(case: Path) -> int:

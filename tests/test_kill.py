@@ -75,7 +75,7 @@ def test_kill_at_random_moments_then_rerun(
         if not case.exists():
             continue
         assert integrity(case) == "ok", f"trial {trial}, killed after {delay:.3f}s"
-        if has_schema(case):  # else killed before the schema's one transaction committed
+        if has_schema(case):  # else killed before every migration committed
             assert counts(case)["media"] <= complete["media"]
             assert duplicates(case) == 0
             assert api.verify(case).ok  # an original is always in place before its rows
