@@ -143,7 +143,6 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (platform, post_id)
     );
     CREATE INDEX posts_account ON posts(account, posted_utc);
-    CREATE INDEX posts_time ON posts(posted_utc);
     CREATE TABLE post_media (
         post     INTEGER NOT NULL REFERENCES posts(id),
         ref      TEXT NOT NULL,
@@ -260,6 +259,8 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+#: SQLite page cache of a writer, in KiB: bounded, and enough for the posts' indexes.
+CACHE_KIB = 64 * 1024
 #: Account row ids kept in memory while writing posts, at most.
 ACCOUNT_CACHE = 100_000
 #: Suffix of an export document's reader version while its posts are being written.
@@ -333,6 +334,9 @@ class Case:
             if write:
                 self.db.execute("PRAGMA journal_mode = DELETE")
                 self.db.execute("PRAGMA synchronous = FULL")
+                # Index pages of a million posts do not fit SQLite's default 2 MB page
+                # cache; every insert then re-reads B-tree pages (measured: 46 us/post).
+                self.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
                 self._migrate()
         except BaseException:
             self.media.close()  # not a case (or a broken one): give the lock back

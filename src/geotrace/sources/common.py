@@ -81,7 +81,8 @@ def bbox_geotag(
         return f"bounding box south {south} is north of north {north}"
     width = (east - west) % 360.0 if west > east else east - west
     lon = west + width / 2.0
-    lon = (lon + 180.0) % 360.0 - 180.0
+    if lon > 180.0:  # only a box across the antimeridian: wrapping others costs precision
+        lon -= 360.0
     lat = (south + north) / 2.0
     radius = max(distance_m(lat, lon, c_lat, c_lon) for c_lat in (south, north)
                  for c_lon in (west, east))

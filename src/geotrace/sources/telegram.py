@@ -1,7 +1,810 @@
-"""(being written)"""
+"""Telegram Desktop's machine-readable export (``result.json``), both roots.
+
+"Export Telegram data" writes the whole account (``chats.list[*].messages``, then
+``left_chats.list[*].messages``); "Export chat history" writes one chat, and the root
+object is that chat.  A chat's ``id``/``name``/``type`` come before its messages, and one
+chat may hold a million messages, so messages are taken one at a time by ijson's C
+``items`` and the chat they belong to is learnt from the bytes (:class:`_ExportStream`).
+
+What tdesktop gets wrong, per its source (``export_output_json.cpp``) and issues:
+
+- control characters written as ``\\x01`` (tdesktop #27571), U+2028/U+2029 written as
+  ``\\u2028`` followed by the character's stray continuation bytes (invalid UTF-8, every
+  version) and, in 4.1.1, custom-emoji ``document_id`` values written unquoted (#24961):
+  all are repaired in the byte stream before the parser sees them;
+- ``date`` is the exporting machine's wall clock with no offset (it even runs backwards at
+  a DST change); newer exports add ``date_unixtime``.  Older ones betray the exporter's
+  offset through the "never edited" placeholder, epoch 0 in local time
+  (``"edited": "1970-01-01T05:00:00"``), which :func:`exporter_offset` finds first;
+- a file that was not exported is a placeholder sentence where its path would be;
+- ``from_id`` was the sender's bare user id (an integer) until the API gave messages a
+  peer sender (layer 119, tdesktop 2.5); since then ``user<id>``/``channel<id>``/``chat<id>``.
+"""
 
 from __future__ import annotations
 
-from geotrace.sources.exports import ExportReader
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any, Protocol, cast
 
-READERS: tuple[ExportReader, ...] = ()
+import ijson
+
+from geotrace.records import Account, Geotag, Instant, Link, MediaRef, Post
+from geotrace.sources.common import checked_point, unix_instant
+from geotrace.sources.exports import SNIFF_BYTES, ExportFile, ExportReader, Record
+from geotrace.sources.items import Refusal
+from geotrace.sources.jsonstream import BOM, json_items
+
+PLATFORM = "telegram"
+
+#: A sent location carries no accuracy in the export (the API's ``accuracy_radius`` is
+#: dropped): a phone's fix (a few to tens of metres in a town) or a pin dropped on a map
+#: at street zoom; 50 m covers either, and is what the Telethon reader uses for the same
+#: message read from the API.
+POINT_RADIUS_M = 50.0
+#: A venue's coordinates are the place's registered pin (Foursquare, Google), not the
+#: sender's: a square, station or mall extends ~100 m around it.
+VENUE_RADIUS_M = 100.0
+
+#: Half-width of an instant whose zone is the exporter's offset read from the 1970
+#: placeholder: that is the zone's offset on 1 January 1970, and the offset at the
+#: message's date differs by DST or by later law.  Over 2013-2025 it stays within 1 h for
+#: 560 of the 597 tzdata zones (Windows applies today's rules to 1970, which leaves only
+#: DST); the rest (Alaska, Greenland, Mongolia, date-line islands) can be 2-25 h off.
+INFERRED_OFFSET_UNCERTAINTY_S = 3600.0
+#: A wall time of an unknown zone: UTC-12 to UTC+14.
+UNKNOWN_ZONE_UNCERTAINTY_S = 14 * 3600.0
+
+#: What tdesktop writes instead of a path for a file it did not save (``pushPath``); the
+#: sentence may follow a label (``contact_vcard``), so it is matched as a suffix.
+MISSING_FILE = (
+    "(File not included. Change data exporting settings to download.)",
+    "(File exceeds maximum size. Change data exporting settings to download.)",
+    "(File unavailable, please try again later)",
+    "(Photo not included. Change data exporting settings to download.)",
+    "(Photo exceeds maximum size. Change data exporting settings to download.)",
+    "(Photo unavailable, please try again later)",
+)
+
+#: Chat types by the peer kind of their id (``DialogInfo::Type`` in tdesktop).
+USER_CHATS = frozenset({"saved_messages", "replies", "personal_chat", "bot_chat",
+                        "verification_codes"})
+CHANNEL_CHATS = frozenset({"private_supergroup", "public_supergroup", "private_channel",
+                           "public_channel"})
+BROADCAST_CHATS = frozenset({"private_channel", "public_channel"})
+CHAT_TYPES = USER_CHATS | CHANNEL_CHATS | {"private_group"}
+#: Top-level sections of a whole-account export besides ``about`` (``JsonWriter``).
+ACCOUNT_SECTIONS = frozenset({
+    "personal_information", "profile_pictures", "stories", "profile_music", "contacts",
+    "frequent_contacts", "sessions", "web_sessions", "other_data", "chats", "left_chats",
+})
+MESSAGE_TYPES = frozenset({"message", "service", "unsupported"})
+
+#: Before 64-bit ids (tdesktop 3.1) a chat's ``id`` was the exporter's internal peer id:
+#: ``1 << 32 | user id`` or ``2 << 32 | chat or channel id`` (``export_data_types.cpp``).
+USER_SHIFT = 1 << 32
+CHAT_SHIFT = 2 << 32
+
+
+# -- the byte stream ijson reads -------------------------------------------------------------
+
+
+class _Readable(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+#: A key that opens a chat's message list, or the section of chats the account has left.
+_OPENER = re.compile(rb'"(messages|left_chats)"[ \t\r\n]*:[ \t\r\n]*([\[{])')
+#: The same, cut off at the end of a piece: the piece must end before it.
+_OPENER_TAIL = re.compile(rb'"(?:messages|left_chats)"[ \t\r\n]*(?::[ \t\r\n]*)?\Z')
+_DOCUMENT_ID = b'"document_id": '
+_JSON_SCALAR = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|null|true|false")
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+#: Bytes of output kept to read a chat header from (a name is at most 255 bytes).
+_HISTORY = 8192
+#: A piece normally ends at a line end; a file with no line end for this long (re-written
+#: compact JSON) is cut anywhere safe instead.
+_MAX_LINE = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class _Chat:
+    """A chat header as read from the bytes; ``id`` None when it could not be read."""
+
+    section: str | None  # "chats" | "left_chats" | None (a single-chat export)
+    index: int
+    id: object
+    name: str | None
+    type: str | None
+
+    def where(self) -> str:
+        """Where its message list is: ``chats.list[2].messages``, or ``messages``."""
+        if self.section is None:
+            return "messages"
+        return f"{self.section}.list[{self.index}].messages"
+
+
+class _ExportStream:
+    """The export's bytes, repaired, and cut so that the current chat is always known.
+
+    Every piece handed to the parser ends right after a chat's ``"messages": [``.  ijson's
+    reading generator (C and Python) reads again only once every item it has completed
+    has been taken, so the messages taken after the next ``read`` are the new chat's:
+    :attr:`chat` is switched at that ``read``.  ``"left_chats"`` is renamed ``"chats"``
+    so that one ``items`` prefix takes both sections in one pass; the section is kept
+    in the chat header.  Repairs are counted in :attr:`escapes`, :attr:`document_ids` and
+    :attr:`separators`.
+    """
+
+    def __init__(self, raw: _Readable, *, single: bool, chunk: int = 1 << 16) -> None:
+        self._raw = raw
+        self._chunk = chunk
+        self._buf = b""
+        self._eof = False
+        self._ready = b""
+        self._next: _Chat | None = None
+        self._history = b""
+        self._section: str | None = None if single else "chats"
+        self._left_seen = False
+        self._counts: dict[str | None, int] = {}
+        self.chat: _Chat | None = None
+        self.escapes = 0
+        self.document_ids = 0
+        self.separators = 0
+        self.consumed = 0
+
+    def read(self, n: int = -1) -> bytes:
+        if not self._ready:
+            if self._next is not None:
+                self.chat, self._next = self._next, None
+            self._ready = self._produce()
+        if n < 0 or n >= len(self._ready):
+            out, self._ready = self._ready, b""
+        else:
+            out, self._ready = self._ready[:n], self._ready[n:]
+        return out
+
+    def _produce(self) -> bytes:
+        cut = self._cut()
+        while cut == 0:
+            if self._eof:
+                return b""
+            data = self._raw.read(self._chunk)
+            if data:
+                self.consumed += len(data)
+                self._buf += data
+            else:
+                self._eof = True
+            cut = self._cut()
+        piece, header = self._split(cut)
+        piece = self._repair(piece)
+        self._history = (self._history + piece)[-_HISTORY:] if len(piece) < _HISTORY \
+            else piece[-_HISTORY:]
+        if header:
+            self._next = self._header()
+        return piece
+
+    def _cut(self) -> int:
+        """How much of the buffer can be handed on without splitting anything that is
+        repaired or recognised: at the last line end (tdesktop puts every key on its own
+        line, and a JSON string holds no raw line end)."""
+        buf = self._buf
+        if self._eof:
+            return len(buf)
+        line_end = buf.rfind(b"\n")
+        if line_end >= 0:
+            cut = line_end + 1
+        elif len(buf) >= _MAX_LINE:
+            cut = _compact_cut(buf)
+        else:
+            return 0
+        tail = _OPENER_TAIL.search(buf, max(0, cut - 64), cut)
+        return tail.start() if tail else cut
+
+    def _split(self, cut: int) -> tuple[bytes, bool]:
+        """The next piece (up to ``cut``, or up to the first chat opener in it) and whether
+        it ends with a chat's ``"messages": [``; a ``"left_chats"`` key is renamed."""
+        buf = self._buf
+        start = 0
+        while True:
+            at = self._first_opener(buf, start, cut)
+            if at is None:
+                piece, self._buf = buf[:cut], buf[cut:]
+                return piece, False
+            match = _OPENER.match(buf, at, cut)
+            if match is None:
+                start = at + 1
+                continue
+            if match.group(1) == b"left_chats":
+                self._section = "left_chats"
+                self._left_seen = True
+                rest = buf[match.end() - 1 :]
+                self._buf = rest
+                return buf[:at] + b'"chats":', False
+            if match.group(2) != b"[":
+                start = match.end()
+                continue
+            piece, self._buf = buf[: match.end()], buf[match.end() :]
+            return piece, True
+
+    def _first_opener(self, buf: bytes, start: int, end: int) -> int | None:
+        """Where the next ``"messages"`` or ``"left_chats"`` key may be.  A single chat has one
+        message list, and an account one ``left_chats``: neither is looked for again."""
+        if self._section is None and self.chat is not None:
+            return None
+        at = buf.find(b'"messages"', start, end)
+        if not self._left_seen and self._section is not None:
+            left = buf.find(b'"left_chats"', start, end)
+            if left >= 0 and (at < 0 or left < at):
+                return left
+        return at if at >= 0 else None
+
+    def _header(self) -> _Chat | None:
+        """The chat whose ``"messages": [`` ends the history: the innermost ``{`` from which
+        the bytes parse as an object; None for an object that is no chat (no id, no type)."""
+        window = self._history
+        pos = len(window)
+        for _ in range(64):
+            pos = window.rfind(b"{", 0, pos)
+            if pos < 0:
+                break
+            try:
+                obj = json.loads(window[pos:] + b"]}")
+            except (ValueError, RecursionError):
+                continue
+            if not isinstance(obj, dict):
+                continue
+            if "id" not in obj and "type" not in obj:
+                return None
+            name, kind = obj.get("name"), obj.get("type")
+            return _Chat(self._section, self._count(), obj.get("id"),
+                         name if isinstance(name, str) else None,
+                         kind if isinstance(kind, str) else None)
+        return _Chat(self._section, self._count(), None, None, None)
+
+    def _count(self) -> int:
+        index = self._counts.get(self._section, 0)
+        self._counts[self._section] = index + 1
+        return index
+
+    def _repair(self, piece: bytes) -> bytes:
+        if b"document_id" in piece:
+            piece = self._quote_document_ids(piece)
+        if b"\\" in piece:  # one memchr; the searches for the escapes are slower
+            if b"\\x" in piece:
+                piece = self._escape_controls(piece)
+            if b"\\u202" in piece:
+                piece = self._drop_separator_tails(piece)
+        return piece
+
+    def _drop_separator_tails(self, piece: bytes) -> bytes:
+        """``SerializeString`` writes U+2028/U+2029 as ``\\u2028`` and then, as it does not
+        skip them, the character's two raw continuation bytes: invalid UTF-8."""
+        before = len(piece)
+        piece = piece.replace(b"\\u2028\x80\xa8", b"\\u2028")
+        piece = piece.replace(b"\\u2029\x80\xa9", b"\\u2029")
+        self.separators += (before - len(piece)) // 2
+        return piece
+
+    def _quote_document_ids(self, piece: bytes) -> bytes:
+        """tdesktop 4.1.1 wrote a custom emoji's file path bare: ``"document_id": video_files/
+        sticker (2).webm``, always the object's last key, so the value runs to the line end."""
+        parts: list[bytes] = []
+        start = 0
+        at = piece.find(_DOCUMENT_ID)
+        while at >= 0:
+            value_at = at + len(_DOCUMENT_ID)
+            end = piece.find(b"\n", value_at)
+            if end >= 0 and piece[value_at : value_at + 1] not in (b'"', b"{", b"["):
+                value = piece[value_at:end].rstrip(b" \t\r")
+                if value and not _JSON_SCALAR.fullmatch(value):
+                    parts += (piece[start:value_at], _quoted(value))
+                    start = value_at + len(value)
+                    self.document_ids += 1
+            at = piece.find(_DOCUMENT_ID, value_at)
+        return b"".join((*parts, piece[start:])) if parts else piece
+
+    def _escape_controls(self, piece: bytes) -> bytes:
+        """``\\x01`` -> ``\\u0001``; a backslash that is itself escaped (``\\\\x``) is text."""
+        parts: list[bytes] = []
+        start = 0
+        at = piece.find(b"\\x")
+        while at >= 0:
+            run = at
+            while run > 0 and piece[run - 1] == 0x5C:
+                run -= 1
+            digits = piece[at + 2 : at + 4]
+            if (at - run) % 2 == 0 and len(digits) == 2 and all(b in _HEX for b in digits):
+                parts += (piece[start:at], b"\\u00", digits)
+                start = at + 4
+                self.escapes += 1
+            at = piece.find(b"\\x", at + 2)
+        return b"".join((*parts, piece[start:])) if parts else piece
+
+
+def _compact_cut(buf: bytes) -> int:
+    """A cut in a buffer with no line end: 64 bytes short of its end, before any opener
+    that straddles it and before any backslash run near it (an escape stays whole)."""
+    cut = len(buf) - 64
+    for match in _OPENER.finditer(buf, max(0, cut - 64)):
+        if match.start() < cut < match.end():
+            cut = match.start()
+    slash = buf.rfind(b"\\", cut - 8, cut)  # \\x01, or \\u2028 and its stray bytes
+    if slash >= 0:
+        cut = slash
+        while cut > 0 and buf[cut - 1] == 0x5C:
+            cut -= 1
+    return max(cut, 1)
+
+
+def _quoted(value: bytes) -> bytes:
+    escaped = value.replace(b"\\", b"\\\\").replace(b'"', b'\\"').replace(b"\t", b"\\t")
+    return b'"' + escaped + b'"'
+
+
+# -- recognising the document -----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Head:
+    """What the first bytes say: which root, and the exporting account when it is there."""
+
+    kind: str | None = None  # "account" | "chat"
+    top: dict[str, object] = field(default_factory=dict)
+    first_message: dict[str, object] = field(default_factory=dict)
+    owner: dict[str, object] = field(default_factory=dict)
+
+
+def _read_head(head: bytes) -> _Head:
+    result = _Head()
+    stream = _ExportStream(io.BytesIO(head.removeprefix(BOM)), single=True)
+    try:
+        # Small reads and a cap on the path length: ijson builds every event's prefix, so a
+        # bracket bomb ("[[[[..." 64 KiB deep) would cost gigabytes within one read.
+        for prefix, event, value in ijson.parse(stream, use_float=True, buf_size=1024):
+            if len(prefix) > 256:
+                break
+            if prefix == "" and event == "map_key":
+                result.top.setdefault(value, None)
+            elif "." not in prefix and prefix in result.top:
+                result.top[prefix] = event if event in ("start_array", "start_map") else value
+            elif prefix.startswith("messages.item."):
+                result.first_message[prefix[14:]] = value
+            elif prefix == "messages.item" and event == "end_map":
+                break
+            elif prefix.startswith("personal_information."):
+                result.owner[prefix[21:]] = value
+    except (ijson.JSONError, UnicodeDecodeError):
+        pass  # the head ends mid-document, or the document is not JSON
+    result.kind = _root_kind(result.top, result.first_message)
+    return result
+
+
+def _root_kind(top: dict[str, object], first: dict[str, object]) -> str | None:
+    if isinstance(top.get("about"), str) and ACCOUNT_SECTIONS.intersection(top):
+        return "account"
+    if top.get("messages") != "start_array" or not _is_int(top.get("id")):
+        return None
+    if top.get("type") in CHAT_TYPES:
+        return "chat"
+    if isinstance(first.get("date"), str) and first.get("type") in MESSAGE_TYPES:
+        return "chat"
+    return None
+
+
+def sniff(name: str, head: bytes) -> bool:
+    """A ``.json`` whose top level is an account export (``about`` and its sections) or a
+    chat (``id``, ``type``, ``messages`` of dated message/service objects)."""
+    if not name.lower().endswith(".json"):
+        return False
+    body = head.removeprefix(BOM).lstrip()
+    if not body.startswith(b"{"):
+        return False
+    return _read_head(head).kind is not None
+
+
+# -- time -------------------------------------------------------------------------------------
+
+_EPOCH_EDITED = re.compile(rb'"edited": "(19(?:70-01-01|69-12-31)T\d\d:\d\d(?::\d\d)?)"')
+
+
+def exporter_offset(stream: _Readable) -> timedelta | None:
+    """The exporting machine's UTC offset, from the first "never edited" placeholder
+    (epoch 0 written as local time); None when the document has ``date_unixtime`` (it
+    needs none) or betrays nothing.  One pass of ``bytes.find`` over the file: it stops at
+    the first message of an old export, at the first ``date_unixtime`` of a new one, and
+    reads to the end (about 1 s/GB) only when neither is there."""
+    carry = b""
+    while True:
+        data = stream.read(1 << 20)
+        if not data:
+            return None
+        buf = carry + data
+        unixtime = buf.find(b'"date_unixtime"')
+        at = buf.find(b'"edited": "19')
+        while at >= 0 and (unixtime < 0 or at < unixtime):
+            match = _EPOCH_EDITED.match(buf, at)
+            if match is not None:
+                offset = _epoch_offset(match.group(1).decode("ascii"))
+                if offset is not None:
+                    return offset
+            elif len(buf) - at < 40:
+                break  # the value may be cut off: look again with the next block
+            at = buf.find(b'"edited": "19', at + 1)
+        if unixtime >= 0 and (at < 0 or unixtime < at):
+            return None
+        carry = buf[at:] if at >= 0 and len(buf) - at < 40 else buf[-40:]
+
+
+def _epoch_offset(wall: str) -> timedelta | None:
+    try:
+        offset = datetime.fromisoformat(wall) - datetime(1970, 1, 1)
+    except ValueError:
+        return None
+    return offset if abs(offset) <= timedelta(hours=14) else None
+
+
+def message_instant(message: dict[str, Any], offset: timedelta | None) -> Instant | None:
+    """``date_unixtime`` when there; else ``date`` (the exporter's wall clock) pinned by the
+    inferred exporter offset, or kept as a wall time of an unknown zone."""
+    stated = unix_instant(message.get("date_unixtime"), "date_unixtime")
+    if stated is not None:
+        return stated
+    date = message.get("date")
+    if not isinstance(date, str):
+        return None
+    try:
+        local = datetime.fromisoformat(date)
+    except ValueError:
+        return None
+    if local.tzinfo is not None:  # not what tdesktop writes, but then it is absolute
+        return Instant(local.astimezone(UTC), None, "platform_utc", 0.0, "date")
+    if offset is None:
+        return Instant(None, local, "unknown_zone", UNKNOWN_ZONE_UNCERTAINTY_S, "date")
+    try:
+        utc = (local - offset).replace(tzinfo=UTC)
+    except OverflowError:  # a date at the edge of year 1 or 9999: not a post time
+        return None
+    return Instant(utc, local, "exporter_offset_inferred", INFERRED_OFFSET_UNCERTAINTY_S,
+                   "date+edited_1970")
+
+
+# -- accounts and ids -------------------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _as_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def peer_id(value: object) -> str | None:
+    """A sender or forward origin as tdesktop writes it now (``user123``, ``channel123``,
+    ``chat123``).  An integer is an exporter from before layer 119, when a message's
+    ``from_id`` could only be a user's id (``fromId = data.vfrom_id.v``)."""
+    if _is_int(value):
+        return f"user{value}"
+    return _text_or_none(value)
+
+
+def _bare_peer(value: object) -> str | None:
+    """``channel123`` -> ``123``: the form a chat's own ``id`` (and so a post id) takes."""
+    if _is_int(value):
+        return str(value)
+    if isinstance(value, str):
+        digits = value.lstrip("abcdefghijklmnopqrstuvwxyz")
+        return digits if digits.lstrip("-").isdigit() else None
+    return None
+
+
+def chat_account_id(chat_type: str | None, chat_id: int, shifted: bool | None) -> str:
+    """The chat as an account, in the ``from_id`` form when the id allows it.
+
+    ``shifted`` says whether this document writes tdesktop's old internal peer ids (True:
+    its messages give ``from_id`` as integers; False: it has ``date_unixtime``, so it is
+    from after 64-bit ids; None: unknown).  A group or channel id at or above ``2 << 32``
+    is always the old form (bare channel ids are far below it); a user id in the old range
+    is also a plausible new bare id, so it is decoded only when ``shifted``.  An id that
+    cannot be put in that form is kept as written.
+    """
+    if chat_type in USER_CHATS:
+        prefix, shift = "user", USER_SHIFT
+    elif chat_type == "private_group":
+        prefix, shift = "chat", CHAT_SHIFT
+    elif chat_type in CHANNEL_CHATS:
+        prefix, shift = "channel", CHAT_SHIFT
+    else:
+        return str(chat_id)
+    if shift <= chat_id < 2 * shift and (shifted or shift == CHAT_SHIFT):
+        return f"{prefix}{chat_id - shift}"
+    if chat_id < USER_SHIFT or shifted is False:
+        return f"{prefix}{chat_id}"
+    return str(chat_id)
+
+
+def _shifted_era(message: dict[str, Any]) -> bool | None:
+    if "date_unixtime" in message:
+        return False
+    sender = message.get("from_id", message.get("actor_id"))
+    if _is_int(sender):
+        return True
+    return None
+
+
+def _owner(fields: dict[str, object]) -> Account | None:
+    """The exporting account (``personal_information``), when the head holds it."""
+    user_id = fields.get("user_id")
+    if not _is_int(user_id) or not user_id:
+        return None
+    names = [fields.get("first_name"), fields.get("last_name")]
+    name = " ".join(n for n in names if isinstance(n, str) and n) or None
+    handle = _text_or_none(fields.get("username"))
+    return Account(PLATFORM, f"user{user_id}", handle.removeprefix("@") if handle else None,
+                   name)
+
+
+# -- one message ------------------------------------------------------------------------------
+
+
+#: Senders remembered per chat, so that a chat's thousands of messages by the same few
+#: people share one :class:`Account` each; cleared when a huge group exceeds it.
+_AUTHOR_CACHE = 4096
+
+
+@dataclass(slots=True)
+class _ChatContext:
+    """A chat while its messages are read: its post-id prefix, its account (decided at its
+    first message, which tells the id era) and the senders seen in it."""
+
+    chat: _Chat
+    key: str | None
+    offset: timedelta | None
+    account: Account | None = None
+    skipped: int = 0
+    authors: dict[tuple[object, object], Account | None] = field(default_factory=dict)
+
+
+def _chat_context(chat: _Chat, offset: timedelta | None) -> _ChatContext:
+    cid = _as_int(chat.id)
+    key = str(cid) if cid is not None else _text_or_none(chat.id)
+    return _ChatContext(chat, key, offset)
+
+
+def _text(value: object) -> str:
+    """``text`` is a string, or a list of strings and entity objects whose ``text`` is the
+    shown text (links, bold, mentions ...): joined plain."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list):
+        return ""
+    parts: list[str] = []
+    for part in value:
+        if isinstance(part, str):
+            parts.append(part)
+        elif isinstance(part, dict) and isinstance(part.get("text"), str):
+            parts.append(part["text"])
+    return "".join(parts)
+
+
+def _geotag(message: dict[str, Any]) -> Geotag | str | None:
+    """The message's location, venue or live location; a reason when its coordinates are
+    not a position; None when it has none (a live location with ``null`` has no point).
+
+    A live location's point is its last update: the message is edited as the sender moves
+    (in the 2020-01 sample ``edited`` - ``date`` == ``live_location_period_seconds``), so
+    the sender was there at some instant between ``date`` and ``edited``.
+    """
+    location = message.get("location_information")
+    if location is None:
+        return None
+    if not isinstance(location, dict):
+        return f"location_information is not an object: {location!r:.80}"
+    point = checked_point(location.get("latitude"), location.get("longitude"))
+    if isinstance(point, str):
+        return point
+    names = (message.get("place_name"), message.get("address"))
+    label = ", ".join(n for n in names if isinstance(n, str) and n) or None
+    if "live_location_period_seconds" in message:
+        kind, radius = "live_location", POINT_RADIUS_M
+    elif "place_name" in message or "address" in message:
+        kind, radius = "venue", VENUE_RADIUS_M
+    else:
+        kind, radius = "point", POINT_RADIUS_M
+    return Geotag(point[0], point[1], radius, kind, "location_information", label)
+
+
+_MEDIA_KEYS = frozenset({"photo", "file", "thumbnail", "contact_vcard"})
+_LINK_KEYS = frozenset({"forwarded_from", "forwarded_from_id", "saved_from",
+                        "reply_to_message_id"})
+_PHOTO_META = ("width", "height", "photo_file_size", "self_destruct_period_seconds")
+_FILE_META = ("file_name", "file_size", "mime_type", "duration_seconds", "width", "height",
+              "sticker_emoji", "self_destruct_period_seconds")
+
+
+def _media_ref(value: object, kind: str, meta: dict[str, object]) -> MediaRef | None:
+    if not isinstance(value, str) or not value:
+        return None
+    if value.endswith(MISSING_FILE):
+        return MediaRef(kind=kind, missing=value, metadata=meta)
+    return MediaRef(path=value, kind=kind, metadata=meta)
+
+
+def _media(message: dict[str, Any]) -> tuple[MediaRef, ...]:
+    refs: list[MediaRef | None] = []
+    if "photo" in message:
+        meta = {k: message[k] for k in _PHOTO_META if k in message}
+        refs.append(_media_ref(message["photo"], "photo", meta))
+    if "file" in message:
+        media_type = message.get("media_type")
+        keys = _FILE_META + (("performer", "title") if media_type == "audio_file" else ())
+        meta = {k: message[k] for k in keys if k in message}
+        refs.append(_media_ref(message["file"], _text_or_none(media_type) or "file", meta))
+    if "thumbnail" in message:
+        refs.append(_media_ref(message["thumbnail"], "thumbnail", {}))
+    if "contact_vcard" in message:
+        refs.append(_media_ref(message["contact_vcard"], "contact_vcard", {}))
+    return tuple(ref for ref in refs if ref is not None)
+
+
+def _links(message: dict[str, Any], chat_key: str) -> tuple[Link, ...]:
+    links: list[Link] = []
+    if "forwarded_from" in message or "forwarded_from_id" in message:
+        # A hidden sender is ``"forwarded_from": null``: still a forward, of no one known.
+        links.append(Link("forward_of", account_id=peer_id(message.get("forwarded_from_id")),
+                          name=_text_or_none(message.get("forwarded_from"))))
+    if "saved_from" in message:
+        links.append(Link("forward_of", name=_text_or_none(message.get("saved_from"))))
+    reply = message.get("reply_to_message_id")
+    if _is_int(reply):
+        peer = message.get("reply_to_peer_id")
+        target = _bare_peer(peer) if peer is not None else chat_key
+        if target is not None:
+            links.append(Link("reply_to", post_id=f"{target}/{reply}"))
+    return tuple(links)
+
+
+def _author(message: dict[str, Any], service: bool, context: _ChatContext) -> Account | None:
+    id_key, name_key = ("actor_id", "actor") if service else ("from_id", "from")
+    if service and message.get(id_key) is None:
+        id_key, name_key = "from_id", "from"  # proximity_reached names its ``from``
+    raw_id, raw_name = message.get(id_key), message.get(name_key)
+    if raw_id is None:
+        # A channel post without a sender (older exports) is the channel's.
+        return context.account if context.chat.type in BROADCAST_CHATS else None
+    cacheable = isinstance(raw_id, str | int) and isinstance(raw_name, str | None)
+    if cacheable and (cached := context.authors.get((raw_id, raw_name))) is not None:
+        return cached
+    account_id = peer_id(raw_id)
+    author = None if account_id is None else Account(PLATFORM, account_id, None,
+                                                      _text_or_none(raw_name))
+    if cacheable and author is not None:
+        if len(context.authors) >= _AUTHOR_CACHE:
+            context.authors.clear()
+        context.authors[raw_id, raw_name] = author
+    return author
+
+
+def _convert(message: object, context: _ChatContext, location: str
+             ) -> tuple[Post | None, str | None]:
+    """The post and why its geotag was refused (None), or no post and why.
+
+    Called for every message: the common case (no geotag, media or links) is kept to
+    dictionary lookups and the objects a post is made of.
+    """
+    if not isinstance(message, dict):
+        return None, "message is not an object"
+    message_id = message.get("id")
+    if type(message_id) is not int or context.key is None:  # bool is no message id
+        return None, f"no integer message id: {message_id!r:.40}"
+    if context.account is None:
+        chat_id = _as_int(context.chat.id)
+        account_id = (context.key if chat_id is None else
+                      chat_account_id(context.chat.type, chat_id, _shifted_era(message)))
+        context.account = Account(PLATFORM, account_id, None, context.chat.name)
+    kind = message.get("type")
+    if type(kind) is not str or not kind:
+        kind = "message"
+    text = message.get("text")
+    geotag = _geotag(message) if "location_information" in message else None
+    post = Post(  # positional: a frozen dataclass is built per message, keep it cheap
+        PLATFORM,
+        f"{context.key}/{message_id}",
+        kind,
+        _author(message, kind == "service", context),
+        message_instant(message, context.offset),
+        text if type(text) is str else _text(text),
+        message,
+        location,
+        None,  # url: the export names no public link for a message
+        context.account,
+        (geotag,) if isinstance(geotag, Geotag) else (),
+        _media(message) if _MEDIA_KEYS & message.keys() else (),
+        _links(message, context.key) if _LINK_KEYS & message.keys() else (),
+    )
+    return post, geotag if isinstance(geotag, str) else None
+
+
+# -- the document -----------------------------------------------------------------------------
+
+
+def read(doc: ExportFile) -> Iterator[Record]:
+    """Every message of every chat as a post, in file order; a message that cannot be read
+    is a refusal and the rest goes on; a document that breaks ends with one refusal."""
+    with doc.opener() as raw:
+        head = _read_head(raw.read(SNIFF_BYTES))
+    if head.kind is None:
+        yield Refusal(doc.name, "not_telegram_export",
+                      "neither an account export nor a chat export at the top level")
+        return
+    owner = _owner(head.owner)
+    if owner is not None:
+        yield owner
+    with doc.opener() as raw:
+        offset = exporter_offset(raw)
+    single = head.kind == "chat"
+    prefix = "messages.item" if single else "chats.list.item.messages.item"
+    with doc.open() as counted:
+        stream = _ExportStream(counted, single=single)
+        yield from _messages(doc, stream, prefix, offset)
+
+
+def _messages(doc: ExportFile, stream: _ExportStream, prefix: str, offset: timedelta | None
+              ) -> Iterator[Record]:
+    context: _ChatContext | None = None
+    chat: _Chat | None = None  # the header the stream gave (None: none recognised yet)
+    base = "messages"
+    index = -1
+    for item in json_items(cast(IO[bytes], stream), prefix, doc.name):
+        if isinstance(item, Refusal):
+            yield from _unread(doc, context)
+            after = f"#{base}[{index}]" if index >= 0 else ""
+            yield Refusal(f"{doc.name}{after}", item.code,
+                          f"{item.message} (within the bytes before offset {stream.consumed})")
+            return
+        if stream.chat is not chat or context is None:
+            yield from _unread(doc, context)
+            chat = stream.chat
+            context = _chat_context(chat or _Chat(None, 0, None, None, None), offset)
+            base = context.chat.where()
+            index = 0
+        else:
+            index += 1
+        if context.key is None:
+            context.skipped += 1
+            continue
+        location = f"{base}[{index}]"
+        try:
+            post, problem = _convert(item, context, location)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            post, problem = None, f"{type(exc).__name__}: {exc}"
+        if post is None:
+            yield Refusal(f"{doc.name}#{location}", "item_invalid", problem or "not a message")
+            continue
+        yield post
+        if problem is not None:
+            yield Refusal(f"{doc.name}#{location}.location_information", "geotag_invalid",
+                          problem)
+    yield from _unread(doc, context)
+
+
+def _unread(doc: ExportFile, context: _ChatContext | None) -> Iterator[Refusal]:
+    """One refusal for the messages of a chat whose id could not be read from its header."""
+    if context is not None and context.skipped:
+        yield Refusal(f"{doc.name}#{context.chat.where()}", "chat_unreadable",
+                      f"{context.skipped} messages skipped: the chat's id could not be read "
+                      "from its header, so they cannot be given post ids")
+
+
+TELEGRAM_DESKTOP = ExportReader(name="telegram_desktop", version="1", sniff=sniff, read=read)
+
+READERS: tuple[ExportReader, ...] = (TELEGRAM_DESKTOP,)
