@@ -11,17 +11,23 @@ import json
 import shutil
 import sqlite3
 import zipfile
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 import geotrace.case as case_module
+import geotrace.ingest_export as ingest_export
 from geotrace import api
 from geotrace.case import MIGRATIONS, Case
 from geotrace.cli import app
 from geotrace.ingest import ingest
-from tests.casekit import counts, demo_copy, duplicates, integrity
+from geotrace.sources import vk
+from geotrace.sources.exports import ExportFile
+from tests.casekit import REPO, counts, demo_copy, duplicates, integrity
 from tests.conftest import SHARED, require_shared
 
 EXPORTS = SHARED / "corpora" / "exports"
@@ -268,3 +274,44 @@ def test_files_named_by_posts_stay_inside_what_was_given(tmp_path: Path) -> None
     assert str(inside) in paths and str(secret) not in paths
     assert media["../../secret.jpg"].startswith("not read")
     assert len(media["files/inside.jpg"]) == 64
+
+
+def test_reading_in_a_second_process_gives_the_same_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large documents are read in a forked child (ingest_export._forked); the case it
+    writes must be the one the in-process path writes, row for row."""
+    folder = _vk_folder(tmp_path)
+    inline, forked = tmp_path / "inline.case", tmp_path / "forked.case"
+    api.ingest([folder], inline)
+    monkeypatch.setattr(ingest_export, "FORK_FROM", 0)
+    monkeypatch.setattr(ingest_export, "POST_BATCH", 2)  # several batches cross the pipe
+    api.ingest([folder], forked)
+    assert counts(forked) == counts(inline)
+    strip = ("source",)
+    assert [{k: v for k, v in p.items() if k not in strip} for p in api.posts(forked)] == [
+        {k: v for k, v in p.items() if k not in strip} for p in api.posts(inline)
+    ]
+
+
+@pytest.mark.parametrize("fork_from", [0, 2**60])
+def test_a_reader_that_crashes_costs_its_document_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fork_from: int
+) -> None:
+    folder = _vk_folder(tmp_path)
+    (folder / "photo.jpg").write_bytes(next((REPO / "demo" / "photos").glob("*.jpg")).read_bytes())
+
+    def broken(doc: ExportFile) -> Iterator[Any]:
+        yield from ()
+        raise RuntimeError("reader bug")
+
+    monkeypatch.setattr(vk, "READERS", tuple(replace(r, read=broken) for r in vk.READERS))
+    monkeypatch.setattr(ingest_export, "FORK_FROM", fork_from)
+    case = tmp_path / "inv.case"
+    summary = api.ingest([folder], case)
+    assert summary.exit_code == 1
+    assert summary.problems["unreadable"] == summary.exports  # every VK document
+    assert counts(case)["posts"] == 0
+    with _db(case) as db:
+        kinds = {k for (k,) in db.execute("SELECT kind FROM media")}
+    assert "image" in kinds  # the rest of the folder was still read

@@ -321,6 +321,25 @@ def test_single_chat_export(tmp_path: Path, dump: dict[str, Any]) -> None:
     assert got[0].chat.name == (None if dump.get("sort_keys") else chat["name"])
 
 
+def test_a_document_without_line_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-written compact export: pieces are cut mid-line (here every 64 KiB instead of
+    every MiB), never inside a chat opener or an escape, and every message still lands in
+    its own chat."""
+    monkeypatch.setattr(tg, "_MAX_LINE", 1 << 16)
+    obj = json.loads(sample("2020-01").read_bytes())
+    for chat in obj["chats"]["list"]:
+        chat["messages"] = [dict(m, id=m["id"] * 1000 + k, text=f"{plain(m['text'])}\x01")
+                            for k in range(40) for m in chat["messages"]]
+    data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+    data = data.replace(b"\\u0001", b"\\x01")  # as tdesktop writes a control character
+    assert b"\n" not in data and len(data) > 6 << 16
+    got = posts(read_bytes(tmp_path, data))
+    expected = reference(obj)
+    assert [p.post_id for p in got] == [f"{c['id']}/{m['id']}" for _, c, m in expected]
+    assert [p.location for p in got] == [loc for loc, _, _ in expected]
+    assert all(p.text.endswith("\x01") for p in got)
+
+
 def test_left_chats_are_read_in_the_same_pass(tmp_path: Path) -> None:
     obj = json.loads(sample("2025-12").read_bytes())
     obj["left_chats"] = {"about": "left", "list": [obj["chats"]["list"].pop()]}

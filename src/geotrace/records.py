@@ -27,6 +27,8 @@ def iso(dt: datetime | None) -> str | None:
         return None
     if dt.tzinfo is None:
         return dt.isoformat()
+    if dt.tzinfo is UTC:  # the common case, a third of the time: posts come by the million
+        return dt.isoformat()[:-6] + "Z"
     return dt.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 

@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any, Protocol, cast
+from typing import Any
 
 import ijson
 
@@ -37,7 +37,7 @@ from geotrace.records import Account, Geotag, Instant, Link, MediaRef, Post
 from geotrace.sources.common import checked_point, unix_instant
 from geotrace.sources.exports import SNIFF_BYTES, ExportFile, ExportReader, Record
 from geotrace.sources.items import Refusal
-from geotrace.sources.jsonstream import BOM, json_items
+from geotrace.sources.jsonstream import BOM, Readable, json_items
 
 PLATFORM = "telegram"
 
@@ -93,10 +93,6 @@ CHAT_SHIFT = 2 << 32
 # -- the byte stream ijson reads -------------------------------------------------------------
 
 
-class _Readable(Protocol):
-    def read(self, n: int = -1, /) -> bytes: ...
-
-
 #: A key that opens a chat's message list, or the section of chats the account has left.
 _OPENER = re.compile(rb'"(messages|left_chats)"[ \t\r\n]*:[ \t\r\n]*([\[{])')
 #: The same, cut off at the end of a piece: the piece must end before it.
@@ -140,7 +136,7 @@ class _ExportStream:
     :attr:`separators`.
     """
 
-    def __init__(self, raw: _Readable, *, single: bool, chunk: int = 1 << 16) -> None:
+    def __init__(self, raw: Readable, *, single: bool, chunk: int = 1 << 16) -> None:
         self._raw = raw
         self._chunk = chunk
         self._buf = b""
@@ -412,7 +408,7 @@ def sniff(name: str, head: bytes) -> bool:
 _EPOCH_EDITED = re.compile(rb'"edited": "(19(?:70-01-01|69-12-31)T\d\d:\d\d(?::\d\d)?)"')
 
 
-def exporter_offset(stream: _Readable) -> timedelta | None:
+def exporter_offset(stream: Readable) -> timedelta | None:
     """The exporting machine's UTC offset, from the first "never edited" placeholder
     (epoch 0 written as local time); None when the document has ``date_unixtime`` (it
     needs none) or betrays nothing.  One pass of ``bytes.find`` over the file: it stops at
@@ -451,9 +447,11 @@ def _epoch_offset(wall: str) -> timedelta | None:
 def message_instant(message: dict[str, Any], offset: timedelta | None) -> Instant | None:
     """``date_unixtime`` when there; else ``date`` (the exporter's wall clock) pinned by the
     inferred exporter offset, or kept as a wall time of an unknown zone."""
-    stated = unix_instant(message.get("date_unixtime"), "date_unixtime")
-    if stated is not None:
-        return stated
+    stamp = message.get("date_unixtime")
+    if stamp is not None:  # (unix_instant(None) would raise and catch: slow per message)
+        stated = unix_instant(stamp, "date_unixtime")
+        if stated is not None:
+            return stated
     date = message.get("date")
     if not isinstance(date, str):
         return None
@@ -681,16 +679,19 @@ def _author(message: dict[str, Any], service: bool, context: _ChatContext) -> Ac
     if raw_id is None:
         # A channel post without a sender (older exports) is the channel's.
         return context.account if context.chat.type in BROADCAST_CHATS else None
-    cacheable = isinstance(raw_id, str | int) and isinstance(raw_name, str | None)
-    if cacheable and (cached := context.authors.get((raw_id, raw_name))) is not None:
-        return cached
+    authors = context.authors
+    try:
+        return authors[raw_id, raw_name]
+    except KeyError:
+        pass
+    except TypeError:  # an id or name that is a list or object: garbage, not remembered
+        return None
     account_id = peer_id(raw_id)
     author = None if account_id is None else Account(PLATFORM, account_id, None,
                                                       _text_or_none(raw_name))
-    if cacheable and author is not None:
-        if len(context.authors) >= _AUTHOR_CACHE:
-            context.authors.clear()
-        context.authors[raw_id, raw_name] = author
+    if len(authors) >= _AUTHOR_CACHE:
+        authors.clear()
+    authors[raw_id, raw_name] = author
     return author
 
 
@@ -764,7 +765,7 @@ def _messages(doc: ExportFile, stream: _ExportStream, prefix: str, offset: timed
     chat: _Chat | None = None  # the header the stream gave (None: none recognised yet)
     base = "messages"
     index = -1
-    for item in json_items(cast(IO[bytes], stream), prefix, doc.name):
+    for item in json_items(stream, prefix, doc.name):
         if isinstance(item, Refusal):
             yield from _unread(doc, context)
             after = f"#{base}[{index}]" if index >= 0 else ""
