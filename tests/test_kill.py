@@ -3,6 +3,7 @@ duplicates, and a re-run must complete it to exactly what an uninterrupted run g
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -86,3 +87,53 @@ def test_kill_at_random_moments_then_rerun(
         assert duplicates(case) == 0 and integrity(case) == "ok"
         assert list(Path(f"{case}.media", "tmp").iterdir()) == []
     assert interrupted >= 3, "too few kills landed during an ingest to prove anything"
+
+
+TELEGRAM = PHOTOS.parent / "exports" / "telegram_desktop_json" / "chm_telegram_2023-01.result.json"
+MESSAGES = 60_000  # about 30 MB: read in a forked child, in a dozen batches
+
+
+@pytest.fixture(scope="module")
+def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Telegram export of the real 2023-01 sample's messages, repeated with new ids and
+    times, some with the sample's own geotag added so that sightings are written too."""
+    data = json.loads(require_shared(TELEGRAM).read_text("utf-8"))
+    chat = data["chats"]["list"][0]
+    seeds = [m for m in chat["messages"] if m["type"] == "message"]
+    messages = []
+    for i in range(MESSAGES):
+        message = dict(seeds[i % len(seeds)], id=i + 1)
+        message["date_unixtime"] = str(1_672_531_200 + 60 * i)
+        if i % 100 == 0:
+            message["location_information"] = {"latitude": 50.45, "longitude": 30.52}
+        messages.append(message)
+    chat["messages"] = messages
+    folder = tmp_path_factory.mktemp("export") / "in"
+    folder.mkdir()
+    path = folder / "result.json"
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+    return folder
+
+
+def test_kill_during_an_export_then_rerun(big_export: Path, tmp_path: Path) -> None:
+    complete_case = tmp_path / "complete.case"
+    api.ingest([big_export], complete_case)
+    target = counts(complete_case)
+    assert target["posts"] == MESSAGES and target["sightings"] == MESSAGES // 100
+    rng = random.Random(19140628)
+    interrupted = 0
+    for trial, delay in enumerate(rng.uniform(0.3, 2.0) for _ in range(3)):
+        case = tmp_path / f"export{trial}.case"
+        interrupted += _ingest_then_kill(big_export, case, delay)
+        if not case.exists():
+            continue
+        assert integrity(case) == "ok", f"trial {trial}, killed after {delay:.3f}s"
+        if has_schema(case):
+            assert counts(case)["posts"] <= MESSAGES and duplicates(case) == 0
+        api.ingest([big_export], case)
+        # the custody log rightly says the interrupted document was read again
+        rows, logged = counts(case), counts(case)["custody_log"]
+        assert {**rows, "custody_log": 0} == {**target, "custody_log": 0}, f"trial {trial}"
+        assert logged >= target["custody_log"]
+        assert duplicates(case) == 0 and integrity(case) == "ok"
+    assert interrupted >= 2, "too few kills landed during the export to prove anything"

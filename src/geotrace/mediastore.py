@@ -92,6 +92,14 @@ class MediaStore:
         for leftover in tmp.iterdir():
             leftover.unlink()
 
+    def forget_lock(self) -> None:
+        """In a forked child: close the inherited descriptor of the writer lock without
+        releasing the lock, so that the lock dies with the parent and not with the child
+        (flock holds while any descriptor of the open file remains)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
     def close(self) -> None:
         """Release the writer lock."""
         if self._lock is not None:
