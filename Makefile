@@ -24,17 +24,20 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	rm -rf demo-out
 	mkdir -p demo-out
-	$(BIN)/geotrace ingest demo/photos --case $(CASE) || test $$? -eq 1
+	$(BIN)/geotrace ingest demo/photos demo/exports --case $(CASE) || test $$? -eq 1
 	$(BIN)/geotrace sightings --case $(CASE) --format geojson -o demo-out/sightings.geojson
 	$(BIN)/geotrace sightings --case $(CASE) --format csv -o demo-out/sightings.csv
 	$(BIN)/geotrace verify --case $(CASE)
 	$(BIN)/geotrace regions --case $(CASE)
+	$(BIN)/geotrace accounts --case $(CASE)
+	$(BIN)/geotrace posts --case $(CASE) --format csv -o demo-out/posts.csv
 	@echo
 	@echo "Outputs:"
 	@echo "  case (SQLite, opens in sqlite3/Datasette): $(CASE)"
 	@echo "  originals, content-addressed:             $(CASE).media/"
 	@echo "  sightings for QGIS (GeoJSON):              demo-out/sightings.geojson"
 	@echo "  sightings as a table (CSV):                demo-out/sightings.csv"
+	@echo "  posts of the bundled exports (CSV):        demo-out/posts.csv"
 
 test: lint typecheck unit
 

@@ -254,7 +254,16 @@ def accounts(
     if as_json:
         write_jsonl(rows, sys.stdout)
         return
-    table = Table("platform", "account", "names", "posts", "first (UTC)", "last (UTC)", "sightings")
+    table = Table(
+        "platform",
+        Column("account", overflow="fold"),
+        "names",
+        "posts",
+        "in chat",
+        "first (UTC)",
+        "last (UTC)",
+        "sightings",
+    )
     for r in rows:
         names = ", ".join(
             dict.fromkeys(
@@ -269,8 +278,9 @@ def accounts(
                     r["account_id"],
                     names or "–",
                     r["posts"],
-                    r["first_post_utc"],
-                    r["last_post_utc"],
+                    r["posts_in_chat"],
+                    (r["first_post_utc"] or "")[:10] or None,
+                    (r["last_post_utc"] or "")[:10] or None,
                     r["sightings"],
                 )
             )

@@ -46,6 +46,22 @@ from geotrace.sources.folder import expand
 
 READER = "geotrace.evidence"
 
+#: What export readers report about an item they kept whole: a doubt for the
+#: investigator (a coordinate order that puts the point on the Arctic ice, a point outside
+#: its own place, a time that disagrees with the id), not something skipped.  Recorded as
+#: problems like the rest, but they leave the exit code alone, as problems inside a
+#: photo that was read do.
+EXPORT_NOTES = frozenset(
+    {
+        "geotag_order_suspect",
+        "geotag_conflict",
+        "geotag_unresolved",
+        "time_conflict",
+        "stream_notice",
+        "vk_items_skipped",
+    }
+)
+
 
 @dataclass(slots=True)
 class IngestSummary:
@@ -184,7 +200,7 @@ def _ingest_export(
         return
 
     def refused(location: str, problem: Problem) -> None:
-        summary.skipped += 1
+        summary.skipped += problem.code not in EXPORT_NOTES
         summary.problems[problem.code] += 1
 
     counts = read_export(case, item, blob, reader, root, refused, progress)
