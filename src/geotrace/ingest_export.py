@@ -113,6 +113,8 @@ def read_export(
     )
     counts = ExportCounts()
     forked = blob.size >= FORK_FROM and sys.platform.startswith("linux")
+    if forked:
+        case.bulk_posts()
     batches = (
         _forked(reader, item, blob, root, case.media.forget_lock)
         if forked
