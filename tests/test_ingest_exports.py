@@ -315,3 +315,15 @@ def test_a_reader_that_crashes_costs_its_document_only(
     with _db(case) as db:
         kinds = {k for (k,) in db.execute("SELECT kind FROM media")}
     assert "image" in kinds  # the rest of the folder was still read
+
+
+def test_a_run_killed_during_a_bulk_load_gets_its_index_back(tmp_path: Path) -> None:
+    """A large export drops the posts' account index while it loads; the next ingest,
+    whatever it holds, builds it again."""
+    case = tmp_path / "inv.case"
+    with Case(case, write=True) as opened:
+        opened.bulk_posts()  # as a run killed mid-export would leave it
+    api.ingest([demo_copy(tmp_path / "photos")], case)
+    with _db(case) as db:
+        names = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "posts_account" in names

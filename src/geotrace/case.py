@@ -549,11 +549,16 @@ class Case:
         builds it again; queries work without it meanwhile, only slower."""
         self.db.execute("DROP INDEX IF EXISTS posts_account")
 
+    def ensure_indexes(self) -> None:
+        """Build what :meth:`bulk_posts` dropped (a no-op when it is there): after each
+        export, and at the end of every ingest, in case a killed run left it dropped."""
+        self.db.execute(POSTS_ACCOUNT_INDEX)
+
     def finish_export(
         self, source: Source, metadata: dict[str, object], problems: Sequence[Problem]
     ) -> None:
         """Mark an export document as wholly read, with what its reader said of it."""
-        self.db.execute(POSTS_ACCOUNT_INDEX)
+        self.ensure_indexes()
         with self._transaction():
             self.db.execute(
                 "UPDATE media SET reader_version = ?, metadata = ? WHERE sha256 = ?",

@@ -260,6 +260,7 @@ def ingest(
                     _ingest_entry(case, item, summary, "/", None)
             page = case.unlinked_media_paths(after=page[-1])
         summary.media_linked += case.link_post_media()
+    case.ensure_indexes()
     summary.placed = place_sightings(case)
     return summary
 
