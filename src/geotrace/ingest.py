@@ -58,6 +58,7 @@ EXPORT_NOTES = frozenset(
         "geotag_unresolved",
         "time_conflict",
         "stream_notice",
+        "api_error",
         "vk_items_skipped",
     }
 )
