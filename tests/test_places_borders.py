@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 
 from geotrace.places import borders
 
@@ -79,10 +80,8 @@ def test_sea_of_azov_is_none_with_nearest_country() -> None:
 def test_point_on_a_border_vertex_names_both_countries() -> None:
     data = borders._data()
     line = int(np.flatnonzero(data.border_pairs == "RU|UA")[0])
-    dense = data.borders[0][0]
-    vertex = np.flatnonzero(dense.line == line)[5]
-    x, y, z = dense.xyz[vertex]
-    lat, lon = np.degrees(np.arcsin(z)), np.degrees(np.arctan2(y, x))
+    dense = shapely.segmentize(data.borders.lines[line], borders.DENSE_DEG)  # as tier 0 has it
+    lon, lat = shapely.get_coordinates(dense)[5]
     hits = borders.countries(lat, lon)
     assert {hits.de_jure[0], hits.also[0]} == {"RU", "UA"}
     assert hits.distance_to_border_km[0] < 0.001 and hits.confidence[0] == "low"

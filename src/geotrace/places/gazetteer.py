@@ -17,12 +17,14 @@ Earth radius.  Loading (files + tree) happens once, on first use.
 from __future__ import annotations
 
 import gzip
-import json
+from array import array
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
+import ijson
 import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
@@ -54,12 +56,66 @@ class SettlementHits:
 
 
 @dataclass(frozen=True, slots=True)
+class _Names:
+    """Strings as one UTF-8 blob and offsets, decoded when picked.
+
+    235 k names as Python strings (and the Cyrillic ones) cost ~25 MB for the life of the
+    process; as a blob ~3.5 MB.  A query decodes only the names it returns.
+    """
+
+    blob: bytes
+    offsets: npt.NDArray[np.int32]  # name i is blob[offsets[i]:offsets[i + 1]]
+
+    def take(self, index: npt.NDArray[np.intp], empty: object = "") -> npt.NDArray[np.object_]:
+        """The names at ``index`` as an object array ("" entries given as ``empty``)."""
+        blob, start, stop = self.blob, self.offsets[index], self.offsets[index + 1]
+        values = np.empty(len(index), dtype=object)
+        values[:] = [
+            blob[a:b].decode("utf-8") or empty
+            for a, b in zip(start.tolist(), stop.tolist(), strict=True)
+        ]
+        return values
+
+
+def _read_text(path: Traversable) -> tuple[dict[str, _Names], dict[str, Any]]:
+    """``settlements.json.gz`` streamed: the two name lists into ``_Names``, the rest as is.
+
+    ``json.loads`` would hold all 470 k names as Python strings at once (+27 MB at its peak,
+    and ~8 MB of the small-object heap it leaves fragmented); streamed, one at a time.
+    """
+    blobs = {"name": bytearray(), "name_cyrillic": bytearray()}
+    ends = {"name": array("q"), "name_cyrillic": array("q")}  # C integers, not int objects
+    lists: dict[str, list[str]] = {"country": [], "admin1": []}
+    rest: dict[str, Any] = {}
+    with path.open("rb") as raw, gzip.open(raw, "rb") as f:
+        for prefix, event, value in ijson.parse(f, buf_size=1 << 16):
+            if event != "string":
+                continue
+            key, _, item = prefix.partition(".")
+            if item == "item" and key in blobs:
+                blob = blobs[key]
+                blob += value.encode("utf-8")
+                ends[key].append(len(blob))
+            elif item == "item" and key in lists:
+                lists[key].append(value)
+            elif not item:
+                rest[key] = value
+    names = {
+        k: _Names(bytes(blobs[k]), np.r_[0, np.frombuffer(ends[k], np.int64)].astype(np.int32))
+        for k in blobs
+    }
+    return names, {**rest, **lists}
+
+
+@dataclass(frozen=True, slots=True)
 class _Gazetteer:
     tree: Any  # scipy ships no type information for cKDTree
-    name: npt.NDArray[np.object_]
-    name_cyrillic: npt.NDArray[np.object_]
-    country: npt.NDArray[np.str_]
-    admin1: npt.NDArray[np.str_]
+    name: _Names
+    name_cyrillic: _Names
+    country_codes: npt.NDArray[np.str_]  # the distinct codes; ``country`` indexes them
+    country: npt.NDArray[np.uint16]
+    admin1_codes: npt.NDArray[np.str_]
+    admin1: npt.NDArray[np.uint16]
     population: npt.NDArray[np.int32]
     geonameid: npt.NDArray[np.int32]
     source: str
@@ -75,18 +131,22 @@ def unit_vectors(lat: npt.ArrayLike, lon: npt.ArrayLike) -> npt.NDArray[np.float
 
 @cache
 def _load() -> _Gazetteer:
+    """The tree, with names and codes kept compact (``_Names``, code indices): Python strings
+    for every settlement would double what the gazetteer costs in memory."""
     with (_DATA / "settlements.npz").open("rb") as f, np.load(f, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
-    with (_DATA / "settlements.json.gz").open("rb") as f:
-        text = json.loads(gzip.decompress(f.read()).decode("utf-8"))
-    cyrillic = np.array(text["name_cyrillic"], dtype=object)
-    cyrillic[cyrillic == ""] = None
+    tree = cKDTree(unit_vectors(arrays.pop("lat_e5") / 1e5, arrays.pop("lon_e5") / 1e5))
+    names, text = _read_text(_DATA / "settlements.json.gz")
+    if not len(names["name"].offsets) == len(names["name_cyrillic"].offsets) == len(tree.data) + 1:
+        raise ValueError("settlements.json.gz and settlements.npz do not have the same rows")
     return _Gazetteer(
-        tree=cKDTree(unit_vectors(arrays["lat_e5"] / 1e5, arrays["lon_e5"] / 1e5)),
-        name=np.array(text["name"], dtype=object),
-        name_cyrillic=cyrillic,
-        country=np.array(text["country"], dtype=np.str_)[arrays["country"]],
-        admin1=np.array(text["admin1"], dtype=np.str_)[arrays["admin1"]],
+        tree=tree,
+        name=names["name"],
+        name_cyrillic=names["name_cyrillic"],
+        country_codes=np.array(text["country"], dtype=np.str_),
+        country=arrays["country"],
+        admin1_codes=np.array(text["admin1"], dtype=np.str_),
+        admin1=arrays["admin1"],
         population=arrays["population"],
         geonameid=arrays["geonameid"],
         source=str(text["source"]),
@@ -122,11 +182,19 @@ def nearest_settlements(lat: npt.ArrayLike, lon: npt.ArrayLike) -> SettlementHit
         out[~ok] = missing
         return out
 
+    unique, inverse = np.unique(full, return_inverse=True)  # decode each name once
+    inverse = inverse.reshape(-1)
+    name, cyrillic = g.name.take(unique)[inverse], g.name_cyrillic.take(unique, None)[inverse]
+    name[~ok] = ""
+    cyrillic[~ok] = None
+    country, admin1 = g.country_codes[g.country[full]], g.admin1_codes[g.admin1[full]]
+    country[~ok] = ""
+    admin1[~ok] = ""
     return SettlementHits(
-        name=pick(g.name, ""),
-        name_cyrillic=pick(g.name_cyrillic, None),
-        country=pick(g.country, ""),
-        admin1=pick(g.admin1, ""),
+        name=name,
+        name_cyrillic=cyrillic,
+        country=country,
+        admin1=admin1,
         population=pick(g.population, 0),
         geonameid=pick(g.geonameid, -1),
         distance_km=distance,
