@@ -328,3 +328,26 @@ def test_a_run_killed_during_a_bulk_load_gets_its_index_back(tmp_path: Path) -> 
     with _db(case) as db:
         names = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "posts_account" in names
+
+
+def test_a_bulk_load_checks_its_foreign_keys_once_at_the_end(tmp_path: Path) -> None:
+    """A bulk load writes with foreign keys off (a third of the write cost); a row that
+    points nowhere is still caught, by the one check that builds the index again, and
+    the keys are enforced row by row again after it."""
+    with Case(tmp_path / "fk.case", write=True) as opened:
+        opened.bulk_posts()
+        with opened.db:
+            opened.db.execute(
+                "INSERT INTO links (post, kind, target_post, target_account, target_name)"
+                " VALUES (4242, 'reply_to', 'x/1', '', '')"
+            )
+        with pytest.raises(sqlite3.IntegrityError, match="links row"):
+            opened.ensure_indexes()
+        opened.db.execute("DELETE FROM links")
+        opened.ensure_indexes()
+        assert opened.db.execute("PRAGMA foreign_keys").fetchone() == (1,)
+        with pytest.raises(sqlite3.IntegrityError):
+            opened.db.execute(
+                "INSERT INTO links (post, kind, target_post, target_account, target_name)"
+                " VALUES (4242, 'reply_to', 'x/1', '', '')"
+            )

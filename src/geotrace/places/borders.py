@@ -48,7 +48,6 @@ from typing import Any, BinaryIO, Protocol
 import numpy as np
 import numpy.typing as npt
 import shapely
-from scipy.spatial import cKDTree
 
 DATA = Path(__file__).with_name("data")
 EARTH_RADIUS_KM = 6371.0088
@@ -460,6 +459,15 @@ def _intersects_xy(pieces: npt.NDArray[Any], x: FloatArray, y: FloatArray) -> Bo
         return np.concatenate(list(parts))
 
 
+def kd_tree(xyz: FloatArray) -> Any:
+    """A ``scipy.spatial.cKDTree``, scipy imported on first use: the import alone is 0.3 s,
+    which every command (and every forked export reader) paid at start when it was at
+    the top of this module, though few of them place anything."""
+    from scipy.spatial import cKDTree
+
+    return cKDTree(xyz)
+
+
 #: Fewer tests than this per thread are not worth a thread.
 PARALLEL_MIN = 50_000
 #: Fewer k-d tree queries than this are not worth starting threads for (a tile's few points).
@@ -477,7 +485,7 @@ class _Lines:
     number, so that no answer depends on which copy the tree happens to return.
     """
 
-    tree: cKDTree  # over the vertices' unit vectors (``tree.data``, not copied)
+    tree: Any  # cKDTree over the vertices' unit vectors (``tree.data``, not copied)
     part: npt.NDArray[np.int32]
     part_line: IntArray
     twin_vertex: IntArray  # vertices that share their position with another, ascending
@@ -611,7 +619,7 @@ def _lines(geoms: npt.NDArray[Any], part_line: IntArray | None = None) -> _Lines
     member_group = np.cumsum(np.r_[True, member_group[1:] != member_group[:-1]]) - 1
     by_vertex = np.argsort(member)
     return _Lines(
-        cKDTree(xyz),
+        kd_tree(xyz),
         part.astype(np.int32),
         np.arange(len(geoms), dtype=np.int64) if part_line is None else part_line,
         member[by_vertex].astype(np.int64),
@@ -837,7 +845,7 @@ class _Coasts:
         self._blocks = np.unique((row // COAST_BLOCK) * per_row + col // COAST_BLOCK)
         block_row, block_col = np.divmod(self._blocks, per_row)
         size = COAST_BLOCK * layer.cell_deg
-        self._tree = cKDTree(
+        self._tree = kd_tree(
             _xyz((block_row + 0.5) * size - 90.0, (block_col + 0.5) * size - 180.0)
         )
 

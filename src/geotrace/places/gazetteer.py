@@ -27,7 +27,8 @@ from typing import Any
 import ijson
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
+
+from geotrace.places.borders import kd_tree
 
 #: Mean Earth radius (IUGG R1), the radius the border distances use too.
 EARTH_RADIUS_KM = 6371.0088
@@ -135,7 +136,7 @@ def _load() -> _Gazetteer:
     for every settlement would double what the gazetteer costs in memory."""
     with (_DATA / "settlements.npz").open("rb") as f, np.load(f, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
-    tree = cKDTree(unit_vectors(arrays.pop("lat_e5") / 1e5, arrays.pop("lon_e5") / 1e5))
+    tree = kd_tree(unit_vectors(arrays.pop("lat_e5") / 1e5, arrays.pop("lon_e5") / 1e5))
     names, text = _read_text(_DATA / "settlements.json.gz")
     if not len(names["name"].offsets) == len(names["name_cyrillic"].offsets) == len(tree.data) + 1:
         raise ValueError("settlements.json.gz and settlements.npz do not have the same rows")
