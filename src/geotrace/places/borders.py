@@ -1134,7 +1134,33 @@ def admin1(lat: npt.ArrayLike, lon: npt.ArrayLike) -> Admin1Hits:
     )
 
 
+#: Points whose circles are intersected in one batch (see ``radius_shares``).
+RADIUS_CHUNK = 1024
+
+
 def radius_shares(
+    lat: npt.ArrayLike, lon: npt.ArrayLike, radius_m: npt.ArrayLike
+) -> list[dict[str, float]]:
+    """Per point, the share of its uncertainty circle's area in each de jure country ("" = sea),
+    ``RADIUS_CHUNK`` points at a time.
+
+    Every point near a border or coast carries its own projected copy of the pieces its
+    circle touches (a coastal cell's piece can be thousands of vertices), so one batch's
+    memory grows with its points: 9,568 geotags near Ukraine's borders and coasts took
+    176 MB in one go.  Chunks keep it bounded and give the same answers.
+    """
+    lat_a, lon_a = np.atleast_1d(np.asarray(lat, dtype=np.float64)), np.atleast_1d(
+        np.asarray(lon, dtype=np.float64)
+    )
+    r = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), lat_a.shape)
+    out: list[dict[str, float]] = []
+    for start in range(0, len(lat_a), RADIUS_CHUNK):
+        stop = start + RADIUS_CHUNK
+        out += _radius_shares(lat_a[start:stop], lon_a[start:stop], r[start:stop])
+    return out
+
+
+def _radius_shares(
     lat: npt.ArrayLike, lon: npt.ArrayLike, radius_m: npt.ArrayLike
 ) -> list[dict[str, float]]:
     """Per point, the share of its uncertainty circle's area in each de jure country ("" = sea).
