@@ -20,9 +20,12 @@ import gc
 import json
 import multiprocessing
 import os
+import pickle
 import posixpath
+import queue
 import signal
 import sys
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -205,26 +208,59 @@ def _forked(
     finally:
         gc.unfreeze()
     send.close()
+    # Batches are taken off the pipe by a thread, up to AHEAD of them, so that the reader
+    # goes on while this process waits for the disk at each commit (measured: 6 us a post
+    # of the writer's time is that wait).
+    ahead: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
+    stop = threading.Event()
+    taker = threading.Thread(target=_take, args=(receive, ahead, stop), daemon=True)
+    taker.start()
+    finished = False
     try:
         while True:
-            try:
-                kind, payload = receive.recv()
-            except EOFError:
+            data = ahead.get()
+            if data is None:
                 child.join()
                 raise ChildProcessError(
                     f"the export reader process ended early (exit code {child.exitcode})"
-                ) from None
+                )
+            kind, payload = pickle.loads(data)
             if kind == "error":
                 raise payload
             if kind == "done":
+                finished = True
                 break
             yield payload
     finally:
-        receive.close()
-        child.join(timeout=5)
+        stop.set()
+        child.join(timeout=5 if finished else 0)
         if child.is_alive():
             child.kill()
             child.join()
+        taker.join()
+        receive.close()
+
+
+#: Batches read off the pipe ahead of the writer (each a few megabytes).
+AHEAD = 2
+
+
+def _take(receive: Connection, ahead: queue.Queue[bytes | None], stop: threading.Event) -> None:
+    """The taking thread of :func:`_forked`: pickled batches into ``ahead``, then None at
+    the end of the pipe."""
+    while not stop.is_set():
+        try:
+            data: bytes | None = receive.recv_bytes()
+        except (EOFError, OSError):
+            data = None
+        while not stop.is_set():
+            try:
+                ahead.put(data, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        if data is None:
+            return
 
 
 def _produce(
