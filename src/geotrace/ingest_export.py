@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import msgspec
 
@@ -49,6 +49,10 @@ READER = "geotrace.sources"
 #: Posts per write transaction: large enough that the disk syncs do not dominate, small
 #: enough that a batch's memory is a few megabytes.
 POST_BATCH = 5_000
+#: ... and at most about this many characters of raw items and text: 5,000 tweets with
+#: their includes are 20 MB, four times what a batch of Telegram messages holds, and a
+#: batch is held three times over (being read, crossing the pipe, being written).
+BATCH_CHARS = 4_000_000
 
 #: Documents at least this large are read in a second process (see :func:`_forked`);
 #: below it, starting one costs more than it saves.
@@ -169,16 +173,19 @@ def _batches(reader: ExportReader, item: Item, blob: Blob, root: str) -> Iterato
     bundles: list[PostBundle] = []
     accounts: list[AccountSeen] = []
     refused: list[tuple[str, Problem]] = []
+    chars = 0
     for record in reader.read(doc):
         if isinstance(record, Post):
-            bundles.append(_bundle(record, item, root))
+            bundle = _bundle(record, item, root)
+            bundles.append(bundle)
+            chars += len(record.text) + len(cast(str, bundle[0][RAW_AT]))
         elif isinstance(record, Account):
             accounts.append(_seen(record))
         else:
             refused.append((record.path, Problem(record.code, record.message)))
-        if len(bundles) >= POST_BATCH or len(refused) >= POST_BATCH:
+        if len(bundles) >= POST_BATCH or len(refused) >= POST_BATCH or chars >= BATCH_CHARS:
             yield bundles, accounts, refused, doc.meter.consumed
-            bundles, accounts, refused = [], [], []
+            bundles, accounts, refused, chars = [], [], [], 0
     yield bundles, accounts, refused, doc.meter.consumed
 
 
@@ -346,6 +353,9 @@ def _link_row(link: Link) -> LinkRow:
         iso(link.at.utc) if link.at is not None else None,
     )
 
+
+#: Where the raw item's JSON sits in a bundle's ``posts`` values (see :func:`_bundle`).
+RAW_AT = 10
 
 _ENCODER = msgspec.json.Encoder()
 
