@@ -20,11 +20,13 @@ import pytest
 from typer.testing import CliRunner
 
 import geotrace.case as case_module
+import geotrace.ingest as ingest_module
 import geotrace.ingest_export as ingest_export
 from geotrace import api
 from geotrace.case import MIGRATIONS, Case
 from geotrace.cli import app
 from geotrace.ingest import ingest
+from geotrace.ingest_fingerprints import FingerprintSummary
 from geotrace.sources import vk
 from geotrace.sources.exports import ExportFile
 from tests.casekit import REPO, counts, demo_copy, duplicates, integrity
@@ -158,6 +160,9 @@ def test_migrating_a_version_2_case_keeps_sightings_and_places(
         old_schema.setattr(case_module, "MIGRATIONS", MIGRATIONS[:2])
         old_schema.setattr(Case, "_put_sighting", _v2_put_sighting)
         old_schema.setattr(Case, "ensure_indexes", lambda self: None)  # no posts in v2
+        old_schema.setattr(  # nor fingerprints (migration 4)
+            ingest_module, "fingerprint_media", lambda case, **_: FingerprintSummary()
+        )
         with Case(case, write=True) as opened:
             ingest(opened, [photos])
     with _db(case) as db:

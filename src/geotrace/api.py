@@ -18,12 +18,16 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from geotrace.analysis.appearances import facts_of
+from geotrace.analysis.find_copies import described, find_all, find_of, stored_path
 from geotrace.case import SIGHTING_FIELDS, Case
 from geotrace.case_posts import POST_FIELDS
 from geotrace.case_posts import accounts as _accounts
 from geotrace.case_posts import posts as _posts
 from geotrace.evidence import FileReport, read_file, report_to_json
 from geotrace.evidence.clock import load_zones
+from geotrace.evidence.fingerprint import decode, fingerprint_image
+from geotrace.evidence.layout import layout_of
 from geotrace.export import write_csv, write_geojson, write_jsonl
 from geotrace.ingest import IngestSummary
 from geotrace.ingest import ingest as _ingest
@@ -114,11 +118,12 @@ def ingest(
     limits: ZipLimits | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     export_progress: ExportProgress | None = None,
+    fingerprint_progress: Callable[[int, int], None] | None = None,
 ) -> IngestSummary:
     """Ingest files, folders, zip archives and platform exports into a case (created if
     missing); see ``geotrace.ingest.ingest`` for the progress callbacks."""
     with Case(Path(case), write=True) as opened:
-        return _ingest(opened, paths, limits, progress, export_progress)
+        return _ingest(opened, paths, limits, progress, export_progress, fingerprint_progress)
 
 
 def posts(
@@ -205,6 +210,64 @@ def export_sightings(case: str | Path, fmt: str, out: TextIO) -> int:
         if fmt == "jsonl":
             return write_jsonl(rows, out)
     raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+
+
+def copies(
+    case: str | Path,
+    image: str | None = None,
+    *,
+    of: str | Path | None = None,
+    deep: bool = True,
+    workers: int | None = None,
+) -> list[dict[str, Any]]:
+    """Groups of copies in a case, largest first: every group, or the group of one
+    picture of the case (``image``: its sha256, a prefix of it, or a path it was
+    ingested from), or the copies in the case of an outside picture (``of``).  Each
+    group gives its files with the metadata each kept, every appearance in time order
+    with its basis and delay after the first, the first and those that could be first,
+    and the evidence of every edge (hash distance, pixel check, transformation seen).
+    ``deep`` also checks, with local features, the pictures no hash joined."""
+    with Case(Path(case), write=True) as opened:
+        if of is None and image is None:
+            return described(opened, find_all(opened, workers, deep))
+        if of is not None:
+            path, sha, outside = Path(of), "", _outside_facts(Path(of))
+        else:
+            sha = _member(opened, str(image))
+            path, outside = stored_path(opened, sha), None
+        small, size = decode(path)
+        fp = fingerprint_image(small, size)
+        found = find_of(opened, fp, path, layout_of(small, fp), sha)
+        return described(opened, found, outside)
+
+
+def _outside_facts(path: Path) -> dict[str, Any]:
+    report = report_to_json(read_file(path))
+    with path.open("rb") as f:
+        sha, size = hash_stream(f)
+    return {
+        "sha256": sha,
+        **facts_of(report, str(path), size, str(report["kind"])),
+        "outside": True,
+    }
+
+
+def _member(case: Case, image: str) -> str:
+    """The sha256 of a picture of the case named by sha256, prefix or ingested path."""
+    if len(image) >= 8 and all(c in "0123456789abcdef" for c in image.lower()):
+        rows = case.db.execute(
+            "SELECT sha256 FROM media WHERE sha256 >= ? AND sha256 < ? LIMIT 2",
+            (image.lower(), image.lower() + "g"),
+        ).fetchall()
+        if len(rows) == 1:
+            return str(rows[0][0])
+    row = case.db.execute(
+        "SELECT sha256 FROM sources WHERE path = ? OR path = ? LIMIT 1",
+        (image, os.path.abspath(image)),
+    ).fetchone()
+    if row is None:
+        raise ValueError(f"{image!r} is neither a sha256 nor a path of a file in the case")
+    return str(row[0])
 
 
 @dataclass(slots=True)

@@ -25,7 +25,15 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from geotrace.mediastore import MediaStore
-from geotrace.records import CustodyEntry, Media, Problem, Sighting, Source, iso
+from geotrace.records import (
+    CustodyEntry,
+    Media,
+    PictureFingerprint,
+    Problem,
+    Sighting,
+    Source,
+    iso,
+)
 
 #: Each entry migrates the schema from version i to i+1; never edit one, append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -193,6 +201,46 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX sightings_of_post ON sightings(post, method, lat, lon)
         WHERE post IS NOT NULL;
     """,
+    # 4: the fingerprint stage's answer per picture (geotrace.evidence.fingerprint).
+    # Derived, like places: ``version`` says which algorithm and decoder made it, and a
+    # newer version redoes it.  ``error`` records a picture that could not be decoded
+    # (then it has no regions); ``descriptor`` is the stage-B candidate descriptor.
+    # ``verified_pairs`` keeps what the pixel check said of a candidate pair (a copy,
+    # another shot, unrelated), so that a second ``copies`` run does not redo it.
+    # A region is the whole frame or the content found inside borders, captions or a
+    # phone's UI; ``at_s`` is the keyframe's time in a video, 0 for a still.
+    """
+    CREATE TABLE fingerprints (
+        sha256     TEXT PRIMARY KEY REFERENCES media(sha256),
+        version    TEXT NOT NULL,
+        width      INTEGER,
+        height     INTEGER,
+        error      TEXT,
+        descriptor BLOB
+    );
+    CREATE TABLE fingerprint_regions (
+        sha256  TEXT NOT NULL REFERENCES fingerprints(sha256) ON DELETE CASCADE,
+        at_s    REAL NOT NULL,
+        region  TEXT NOT NULL,
+        x0      INTEGER NOT NULL,
+        y0      INTEGER NOT NULL,
+        x1      INTEGER NOT NULL,
+        y1      INTEGER NOT NULL,
+        pdq     BLOB NOT NULL,
+        quality INTEGER NOT NULL,
+        phash   INTEGER NOT NULL,
+        PRIMARY KEY (sha256, at_s, region)
+    );
+    CREATE TABLE verified_pairs (
+        a        TEXT NOT NULL REFERENCES media(sha256),
+        b        TEXT NOT NULL REFERENCES media(sha256),
+        version  TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        detail   TEXT NOT NULL,
+        PRIMARY KEY (a, b),
+        CHECK (a < b)
+    );
+    """,
 )
 
 TABLES = (
@@ -206,6 +254,9 @@ TABLES = (
     "posts",
     "post_media",
     "links",
+    "fingerprints",
+    "fingerprint_regions",
+    "verified_pairs",
 )
 
 #: The fields of a sighting as :meth:`Case.sightings` gives them, in order.
@@ -252,6 +303,11 @@ FIRST_POST_OF_MEDIA = (
     " WHERE pm.sha256 = s.media_sha256"
     " ORDER BY fp.posted_utc IS NULL, fp.posted_utc, fp.id LIMIT 1)"
 )
+
+
+def signed64(value: int) -> int:
+    """An unsigned 64-bit hash as SQLite's signed INTEGER holds it (and back, masked)."""
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def now_utc() -> datetime:
@@ -483,6 +539,10 @@ class Case:
         if previous is not None:
             self.db.execute("DELETE FROM sightings WHERE media_sha256 = ?", (media.sha256,))
             self.db.execute("DELETE FROM problems WHERE sha256 = ?", (media.sha256,))
+            # Its fingerprint goes too (and with it the fingerprint problem just deleted):
+            # the stage redoes it at the end of this ingest.
+            self.db.execute("DELETE FROM fingerprint_regions WHERE sha256 = ?", (media.sha256,))
+            self.db.execute("DELETE FROM fingerprints WHERE sha256 = ?", (media.sha256,))
         self.db.execute(
             "INSERT OR REPLACE INTO media"
             " (sha256, kind, mime, size, first_path, stored_as, reader, reader_version,"
@@ -791,6 +851,61 @@ class Case:
                 ],
             )
         return len(places)
+
+    def unfingerprinted(
+        self, version: str, after: str = "", limit: int = 1000
+    ) -> list[tuple[str, str, Path, str]]:
+        """(sha256, kind, stored file, first path) of pictures and videos with no
+        fingerprint of ``version``, a page at a time in sha256 order (the stage resumes
+        where it stopped)."""
+        rows = self.db.execute(
+            "SELECT m.sha256, m.kind, m.stored_as, m.first_path FROM media m"
+            " LEFT JOIN fingerprints f ON f.sha256 = m.sha256"
+            " WHERE m.kind IN ('image', 'video') AND m.sha256 > ?"
+            " AND f.version IS NOT ? ORDER BY m.sha256 LIMIT ?",
+            (after, version, limit),
+        )
+        return [
+            (str(sha), str(kind), self.media.root / rel, str(first))
+            for sha, kind, rel, first in rows
+        ]
+
+    def put_fingerprints(self, version: str, prints: Sequence[PictureFingerprint]) -> None:
+        """Store fingerprints, replacing older versions, in one transaction."""
+        with self._transaction():
+            self.db.executemany(
+                "DELETE FROM fingerprint_regions WHERE sha256 = ?", [(p.sha256,) for p in prints]
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO fingerprints (sha256, version, width, height, error,"
+                " descriptor) VALUES (?, ?, ?, ?, ?, ?)",
+                [(p.sha256, version, p.width, p.height, p.error, p.descriptor) for p in prints],
+            )
+            self.db.executemany(
+                "INSERT INTO fingerprint_regions (sha256, at_s, region, x0, y0, x1, y1, pdq,"
+                " quality, phash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (p.sha256, r.at_s, r.region, *r.box, r.pdq, r.quality, signed64(r.phash))
+                    for p in prints
+                    for r in p.regions
+                ],
+            )
+
+    def verified(self, version: str) -> Iterator[tuple[str, str, str]]:
+        """(a, b, detail JSON) of every pair the pixel check of ``version`` decided."""
+        for a, b, detail in self.db.execute(
+            "SELECT a, b, detail FROM verified_pairs WHERE version = ?", (version,)
+        ):
+            yield str(a), str(b), str(detail)
+
+    def put_verified(self, version: str, rows: Sequence[tuple[str, str, str, str]]) -> None:
+        """Keep pixel-check verdicts ``(a, b, relation, detail JSON)``, a < b."""
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO verified_pairs (a, b, version, relation, detail)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(a, b, version, relation, detail) for a, b, relation, detail in rows],
+            )
 
     def regions(self) -> list[dict[str, Any]]:
         """Sightings per de jure country, de facto country and admin-1 unit."""

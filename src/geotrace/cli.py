@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -126,7 +126,7 @@ def _print_summary(summary: IngestSummary, case: Path, problems: dict[str, int])
         f"[bold]{case}[/bold]: {summary.files} files read ({summary.items} items), "
         f"{summary.new_media} new originals, {summary.new_sources} new sources, "
         f"{summary.new_sightings} new sightings ({summary.placed} placed), "
-        f"{summary.skipped} skipped"
+        f"{summary.fingerprinted} pictures fingerprinted, {summary.skipped} skipped"
     )
     if summary.exports:
         out.print(
@@ -169,7 +169,18 @@ def ingest(
                 label = f"{escape(Path(doc).name[-30:])}: {posts:,} posts"
                 bar.update(reading[doc], completed=done, description=label)
 
-            summary = api.ingest(paths, case, progress=advance, export_progress=read_bytes)
+            def hashing(done: int, known: int) -> None:
+                if "prints" not in reading:
+                    reading["prints"] = bar.add_task("fingerprints", total=None)
+                bar.update(reading["prints"], completed=done, total=known)
+
+            summary = api.ingest(
+                paths,
+                case,
+                progress=advance,
+                export_progress=read_bytes,
+                fingerprint_progress=hashing,
+            )
         _print_summary(summary, case, api.problem_counts(case))
     raise typer.Exit(summary.exit_code)
 
@@ -241,6 +252,96 @@ def _export_posts(
     until: str | None,
 ) -> int:
     return api.export_posts(case, fmt.value, out, account=account, since=since, until=until)
+
+
+class CopiesFormat(StrEnum):
+    """Output formats of ``copies``."""
+
+    text = "text"
+    jsonl = "jsonl"
+
+
+@app.command()
+def copies(
+    case: CaseOption,
+    image: Annotated[
+        str | None,
+        typer.Argument(help="A picture of the case: sha256 (or a prefix) or an ingested path."),
+    ] = None,
+    of: Annotated[
+        Path | None, typer.Option("--of", help="An outside picture: its copies in the case.")
+    ] = None,
+    fmt: Annotated[CopiesFormat, typer.Option("--format", help="Output format.")] = (
+        CopiesFormat.text
+    ),
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep/--hashes-only",
+            help="Also check, with local features, the pictures no hash joined (crops, tilts).",
+        ),
+    ] = True,
+) -> None:
+    """Groups of copies of a picture, each ordered by first appearance (with time basis
+    and uncertainty), the transformations seen, and the metadata each copy kept."""
+    with fatal_errors():
+        try:
+            found = api.copies(case, image, of=of, deep=deep)
+        except (ValueError, OSError) as exc:  # not in the case; an unreadable --of
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from None
+    if fmt is CopiesFormat.jsonl:
+        write_jsonl(found, sys.stdout)
+    else:
+        for number, group in enumerate(found, start=1):
+            _print_group(number, group)
+    err.print(f"{len(found)} groups of copies")
+
+
+def _print_group(number: int, group: dict[str, Any]) -> None:
+    first = group["first"]
+    out.print(f"[bold]group {number}[/bold]: {len(group['members'])} files")
+    if first is not None:
+        out.print(f"  first: {escape(_appearance(first))}")
+    for a in group["could_be_first"]:
+        out.print(f"  could also be first (clocks cannot decide): {escape(_appearance(a))}")
+    for a in group["appearances"]:
+        delay = a["after_first_s"]
+        after = (
+            ""
+            if delay is None
+            else f"+{_duration(delay)} (±{_duration(a['after_first_uncertainty_s'])}) "
+        )
+        out.print(f"    {escape(after + _appearance(a))}")
+    for key, shas in group["metadata_kept_by"].items():
+        if shas and len(shas) < len(group["members"]):
+            listed = ", ".join(s[:12] for s in shas)
+            out.print(f"  {key} kept only by {len(shas)} of {len(group['members'])}: {listed}")
+    for e in group["edges"]:
+        seen = e.get("transformation") or e.get("dihedral") or ""
+        out.print(
+            f"  {e['a'][:12]} ~ {e['b'][:12]}: {e['method']} {e['relation']}"
+            f"{'' if e['distance'] is None else ' d=' + str(e['distance'])} {escape(str(seen))}"
+        )
+
+
+def _appearance(a: dict[str, Any]) -> str:
+    when = a["at_utc"] or "no time"
+    spread = a["time_uncertainty_s"]
+    when += f" ±{_duration(spread)}" if spread else ""
+    who = a["account_name"] or a["account"] or ""
+    what = f"{a['platform']} post {a['post_id']}" if a["kind"] == "post" else "capture time"
+    return f"{when} [{a['time_basis']}] {what} {who} ({a['via']})".strip()
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    s = abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if s >= size:
+            return f"{'-' if seconds < 0 else ''}{s / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 @app.command()

@@ -37,6 +37,7 @@ from geotrace.ingest_export import (
     referenced_item,
     version_of,
 )
+from geotrace.ingest_fingerprints import fingerprint_media
 from geotrace.mediastore import Blob, TooLarge, hash_stream
 from geotrace.places import PLACES_VERSION, resolve
 from geotrace.records import Device, Media, MediaMetadata, Problem, Source
@@ -80,6 +81,8 @@ class IngestSummary:
     new_posts: int = 0
     new_links: int = 0
     media_linked: int = 0
+    fingerprinted: int = 0
+    fingerprint_failed: int = 0
     problems: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -226,6 +229,7 @@ def ingest(
     limits: ZipLimits | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     export_progress: ExportProgress | None = None,
+    fingerprint_progress: Callable[[int, int], None] | None = None,
 ) -> IngestSummary:
     """Ingest files, folders and zip archives into an open (writable) case.
 
@@ -234,6 +238,8 @@ def ingest(
     bytes read, bytes in all, posts)`` after each batch of posts an export document gives.
     Files that posts name and the walk did not meet (the user gave ``result.json``, not
     its folder) are ingested after the walk, then posts are linked to their media.
+    Last come the derived stages: places of new sightings, then fingerprints of new
+    pictures (``fingerprint_progress(done, known)``).
     """
     summary = IngestSummary()
     files: list[tuple[Path, str]] = []
@@ -263,6 +269,10 @@ def ingest(
         summary.media_linked += case.link_post_media()
     case.ensure_indexes()
     summary.placed = place_sightings(case)
+    prints = fingerprint_media(case, progress=fingerprint_progress)
+    summary.fingerprinted, summary.fingerprint_failed = prints.done, prints.failed
+    if prints.failed:
+        summary.problems["fingerprint_failed"] += prints.failed
     return summary
 
 

@@ -297,3 +297,32 @@ class Post:
     geotags: tuple[Geotag, ...] = ()
     media: tuple[MediaRef, ...] = ()
     links: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RegionPrint:
+    """One region's perceptual hashes as the case stores them (migration 4).
+
+    ``pdq`` holds the eight dihedral variants (32 bytes each, variant 0 as seen upright),
+    so that a mirrored or quarter-turned copy is found by comparing a query's variants
+    with the stored variant 0; ``box`` is in pixels of the upright full-size picture.
+    """
+
+    at_s: float  # keyframe time in a video; 0 for a still
+    region: str  # "frame" | "content"
+    box: tuple[int, int, int, int]
+    pdq: bytes
+    quality: int
+    phash: int  # unsigned 64 bit
+
+
+@dataclass(frozen=True, slots=True)
+class PictureFingerprint:
+    """What the fingerprint stage found for one original: its regions, or why none."""
+
+    sha256: str
+    width: int | None
+    height: int | None
+    regions: tuple[RegionPrint, ...]
+    descriptor: bytes | None = None
+    error: str | None = None

@@ -1,0 +1,1 @@
+"""Analyses over a whole case: provenance of pictures."""

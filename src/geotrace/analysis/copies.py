@@ -1,0 +1,217 @@
+"""Which pictures of a case are copies of one another: hashes first, pixels where they fail.
+
+Stage A compares perceptual hashes (geotrace.evidence.fingerprint) of every region with
+every other, exactly, through the Hamming index: PDQ with its eight dihedral variants
+(mirrors, quarter turns) of the whole frame and of the content box (the picture inside
+borders, captions or a phone's UI), and pHash, which forgives mild crops.  Stage B covers
+what hashes miss by construction (crops of 10-30 %, small rotations, screenshots):
+the nearest pictures by a layout descriptor are candidates, checked with local features.
+Every hash match that is not beyond doubt (a pHash-only match, a low-quality PDQ) is
+checked the same way, and the check is what tells a copy from another shot of the scene.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from geotrace.analysis.hamming import HammingIndex
+from geotrace.analysis.provenance import CopyEdge, components
+from geotrace.case_fingerprints import VARIANTS, PrintTable
+from geotrace.evidence.layout import descriptors
+
+#: ThreatExchange's PDQ match threshold (of 256 bits), and pHash's usual one (of 64).
+PDQ_RADIUS = 31
+PHASH_RADIUS = 10
+#: Below this PDQ quality a region is nearly flat (a plain graphic, a dark frame) and its
+#: hash matches unrelated flat pictures: such matches are checked, not trusted.
+TRUSTED_QUALITY = 50
+#: A PDQ match this close is accepted without a check whatever the region.
+SURE_PDQ = 16
+
+#: pdqhash's order of the dihedral variants (that of the PDQ reference code), as the
+#: transformation a query variant matching a stored variant 0 implies.
+DIHEDRAL = (
+    None,
+    "rotated 90°",
+    "rotated 180°",
+    "rotated 270°",
+    "mirrored left-right",
+    "mirrored top-bottom",
+    "mirrored on the diagonal",
+    "mirrored on the anti-diagonal",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HashHits:
+    """Region pairs within the radius: ``a`` < ``b`` owners, with the distance, method
+    (0 PDQ, 1 pHash) and the dihedral variant of ``a``'s region that matched."""
+
+    a: npt.NDArray[np.int64]
+    b: npt.NDArray[np.int64]
+    distance: npt.NDArray[np.int64]
+    method: npt.NDArray[np.int8]
+    variant: npt.NDArray[np.int8]
+
+
+def hash_hits(table: PrintTable) -> HashHits:
+    """Every region pair of two different pictures within the PDQ or the pHash radius."""
+    found: list[tuple[Ints, Ints, Ints, int, int]] = []  # a, b, distance, method, variant
+    if len(table):
+        pdq = HammingIndex(table.pdq[:, 0, :])
+        i, j, d = pdq.pairs(PDQ_RADIUS)
+        found.append((i, j, d.astype(np.int64), 0, 0))
+        for v in range(1, VARIANTS):
+            q, ids, d = pdq.query_many(np.ascontiguousarray(table.pdq[:, v, :]), PDQ_RADIUS)
+            found.append((q, ids, d.astype(np.int64), 0, v))
+        i, j, d = HammingIndex(table.phash.reshape(-1, 1)).pairs(PHASH_RADIUS)
+        found.append((i, j, d.astype(np.int64), 1, 0))
+    ra = np.concatenate([f[0] for f in found] or [_NONE])
+    rb = np.concatenate([f[1] for f in found] or [_NONE])
+    d = np.concatenate([f[2] for f in found] or [_NONE])
+    method = np.concatenate([np.full(len(f[0]), f[3], np.int8) for f in found] or [_NONE8])
+    variant = np.concatenate([np.full(len(f[0]), f[4], np.int8) for f in found] or [_NONE8])
+    keep = table.owner[ra] != table.owner[rb]
+    return HashHits(ra[keep], rb[keep], d[keep], method[keep], variant[keep])
+
+
+Ints = npt.NDArray[np.int64]
+_NONE: Ints = np.zeros(0, dtype=np.int64)
+_NONE8 = np.zeros(0, dtype=np.int8)
+
+
+@dataclass(frozen=True, slots=True)
+class FilePair:
+    """The best hash evidence for two pictures (indexes into ``table.shas``, a < b)."""
+
+    a: int
+    b: int
+    method: str
+    distance: int
+    sure: bool  # accepted without a pixel check
+    detail: dict[str, object]
+
+
+def file_pairs(table: PrintTable, hits: HashHits) -> list[FilePair]:
+    """One entry per picture pair: its closest PDQ match if any (else pHash), and
+    whether it is sure enough to skip the pixel check."""
+    if not len(hits.a):
+        return []
+    oa, ob = table.owner[hits.a], table.owner[hits.b]
+    swap = oa > ob
+    first = np.where(swap, ob, oa)
+    second = np.where(swap, oa, ob)
+    ra = np.where(swap, hits.b, hits.a)
+    rb = np.where(swap, hits.a, hits.b)
+    # Best first: PDQ before pHash, then the smallest distance.
+    order = np.lexsort((hits.distance, hits.method, second, first))
+    key = first[order] * len(table.shas) + second[order]
+    lead = order[np.r_[True, key[1:] != key[:-1]]]
+    quality = np.minimum(table.quality[ra], table.quality[rb])
+    out = []
+    for k in lead.tolist():
+        pdq = hits.method[k] == 0
+        distance = int(hits.distance[k])
+        sure = bool(pdq and (distance <= SURE_PDQ or quality[k] >= TRUSTED_QUALITY))
+        detail: dict[str, object] = {
+            "regions": [_region_name(table, int(ra[k])), _region_name(table, int(rb[k]))],
+        }
+        turned = DIHEDRAL[int(hits.variant[k])]
+        if turned is not None:
+            detail["dihedral"] = turned
+        out.append(
+            FilePair(
+                int(first[k]), int(second[k]), "pdq" if pdq else "phash", distance, sure, detail
+            )
+        )
+    return out
+
+
+def _region_name(table: PrintTable, r: int) -> str:
+    name = "content" if table.content[r] else "frame"
+    return f"{name}@{table.at_s[r]:g}s" if table.at_s[r] else name
+
+
+def candidate_pairs(table: PrintTable, joined: Ints, k: int) -> list[tuple[int, int]]:
+    """Picture pairs for the pixel check that hashes did not join: each picture's ``k``
+    nearest by layout descriptor, skipped where both are already in one group
+    (``joined`` labels).
+
+    All against all, a block of rows at a time (one BLAS product each): fine for the tens
+    of thousands of pictures of most cases; at a million it is hours, and ``copies`` of
+    one picture (a single row) is what scales.
+    """
+    have = np.array([i for i, d in enumerate(table.descriptors) if d], dtype=np.int64)
+    if len(have) < 2:
+        return []
+    matrix = descriptors([table.descriptors[i] or b"" for i in have]).astype(np.float32)
+    # The nearest are often copies already joined (a picture with a dozen copies has them
+    # all at the top): look further down each row and keep its k nearest not yet joined.
+    wide = min(k + 1 + LOOK_PAST, len(have))
+    pairs: set[tuple[int, int]] = set()
+    block = max(1, SCORES // len(have))
+    for start in range(0, len(have), block):
+        scores = matrix[start : start + block] @ matrix.T
+        top = np.argpartition(-scores, wide - 1, axis=1)[:, :wide]
+        order = np.take_along_axis(-scores, top, axis=1).argsort(axis=1, kind="stable")
+        top = np.take_along_axis(top, order, axis=1)
+        rows = np.repeat(have[start : start + block], wide).reshape(-1, wide)
+        cols = have[top]
+        open_ = (rows != cols) & (joined[rows] != joined[cols])
+        keep = open_ & (np.cumsum(open_, axis=1) <= k)
+        a, b = np.minimum(rows, cols)[keep], np.maximum(rows, cols)[keep]
+        pairs.update(zip(a.tolist(), b.tolist(), strict=True))
+    return sorted(pairs)
+
+
+#: How far past the k nearest a row is read for pictures not yet joined.
+LOOK_PAST = 16
+#: Scores held at a time (floats): 64 MB, whatever the number of pictures.
+SCORES = 1 << 24
+
+
+def sure_edges(table: PrintTable, pairs: Sequence[FilePair]) -> list[CopyEdge]:
+    return [
+        CopyEdge(table.shas[p.a], table.shas[p.b], p.method, "copy", p.distance, p.detail)
+        for p in pairs
+        if p.sure
+    ]
+
+
+def labels_of(table: PrintTable, edges: Sequence[CopyEdge]) -> npt.NDArray[np.int64]:
+    """Group label of each picture of ``table`` under the ``copy`` edges."""
+    index = {sha: i for i, sha in enumerate(table.shas)}
+    pairs = np.array(
+        [(index[e.a], index[e.b]) for e in edges if e.relation == "copy"], dtype=np.int64
+    ).reshape(-1, 2)
+    return components(len(table.shas), pairs)
+
+
+def query_hits(
+    table: PrintTable, pdq: npt.NDArray[np.uint8], phash: npt.NDArray[np.uint64]
+) -> list[tuple[int, str, int, int]]:
+    """Pictures of ``table`` near a query's regions (``pdq`` (q, 8, 32), ``phash`` (q,)):
+    (picture index, method, distance, dihedral variant), the closest per picture."""
+    best: dict[int, tuple[int, str, int, int]] = {}
+    if not len(table):
+        return []
+    index = HammingIndex(table.pdq[:, 0, :])
+    found: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], str, int]] = []
+    for v in range(VARIANTS):
+        _, ids, d = index.query_many(np.ascontiguousarray(pdq[:, v, :]), PDQ_RADIUS)
+        found.append((ids, d.astype(np.int64), "pdq", v))
+    _, ids, d = HammingIndex(table.phash.reshape(-1, 1)).query_many(
+        phash.reshape(-1, 1), PHASH_RADIUS
+    )
+    found.append((ids, d.astype(np.int64), "phash", 0))
+    for ids, distances, method, v in found:
+        for r, dist in zip(table.owner[ids].tolist(), distances.tolist(), strict=True):
+            rank_key = (0 if method == "pdq" else 1, dist)
+            old = best.get(r)
+            if old is None or rank_key < (0 if old[1] == "pdq" else 1, old[2]):
+                best[r] = (r, method, dist, v)
+    return sorted(best.values(), key=lambda hit: (hit[1] != "pdq", hit[2]))

@@ -1,0 +1,248 @@
+"""The copy search over a case, end to end: hashes, candidates, pixel checks, groups.
+
+The pure parts are in :mod:`geotrace.analysis.copies` (hash matching) and
+:mod:`geotrace.analysis.verify` (the pixel check); this module reads the case, runs the
+checks on every core, and keeps each check's verdict in the case (``verified_pairs``),
+so that asking again, or after adding a few files, redoes only what is new.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geotrace.analysis.appearances import appearances, file_facts
+from geotrace.analysis.copies import (
+    FilePair,
+    candidate_pairs,
+    file_pairs,
+    hash_hits,
+    labels_of,
+    query_hits,
+    sure_edges,
+)
+from geotrace.analysis.provenance import CopyEdge, describe, groups
+from geotrace.analysis.verify import (
+    STAGE_VERSION,
+    Features,
+    Verdict,
+    local_features,
+    open_upright,
+    verify,
+)
+from geotrace.case import Case
+from geotrace.case_fingerprints import PrintTable, load_prints
+from geotrace.evidence.fingerprint import Fingerprint
+from geotrace.evidence.layout import rank
+from geotrace.ingest_fingerprints import VERSION as PRINT_VERSION
+
+#: Nearest pictures by layout descriptor that each picture is checked against.
+CANDIDATES = 3
+#: Pairs per task handed to a checking worker.
+CHUNK = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Groups of copies (each a list of sha256, two or more) and the edges joining them."""
+
+    groups: list[list[str]]
+    edges: list[CopyEdge]
+    checked: int  # pixel checks run now (not taken from the case)
+
+
+def find_all(case: Case, workers: int | None = None, deep: bool = True) -> Found:
+    """Every group of copies in the case.  ``deep`` adds the candidates no hash joined
+    (crops, small rotations, screenshots): each picture's nearest by layout, checked."""
+    table = load_prints(case, PRINT_VERSION)
+    pairs = file_pairs(table, hash_hits(table))
+    edges = sure_edges(table, pairs)
+    unsure = [(p.a, p.b) for p in pairs if not p.sure]
+    check = list(unsure)
+    if deep:
+        joined = labels_of(table, edges)
+        known = set(unsure)
+        check += [c for c in candidate_pairs(table, joined, CANDIDATES) if c not in known]
+    evidence = {(p.a, p.b): p for p in pairs}
+    verdicts, checked = _checked(case, table, check, workers)
+    edges += [
+        _edge(table, a, b, verdict, evidence.get((a, b)))
+        for (a, b), verdict in verdicts.items()
+        if verdict["relation"] != "unrelated"
+    ]
+    found = [g for g in groups(table.shas, edges) if len(g) > 1]
+    return Found(found, edges, checked)
+
+
+def find_of(
+    case: Case, query: Fingerprint, query_path: Path, query_descriptor: bytes, exclude: str = ""
+) -> Found:
+    """The pictures of the case that are copies of one picture (in the case or not): a
+    star around it, every member compared with the query itself."""
+    table = load_prints(case, PRINT_VERSION)
+    regions = [query.frame] if query.content is None else [query.frame, query.content]
+    pdq = np.frombuffer(b"".join(r.pdq for r in regions), dtype=np.uint8).reshape(-1, 8, 32)
+    phash = np.array([r.phash for r in regions], dtype=np.uint64)
+    hits = [h for h in query_hits(table, pdq, phash) if table.shas[h[0]] != exclude]
+    me = exclude or "outside"
+    edges = [
+        CopyEdge(me, table.shas[i], method, "copy", d, _dihedral(v))
+        for i, method, d, v in hits
+        if method == "pdq"
+    ]
+    hashed = {i for i, *_ in hits}
+    near = [int(i) for i in rank(query_descriptor, _descriptors(table), CANDIDATES + 1)]
+    check = sorted(
+        {i for i, method, *_ in hits if method != "pdq"}
+        | set(near) - hashed - {i for i in near if table.shas[i] == exclude}
+    )
+    query_features = _features(query_path)
+    for i in check:
+        verdict = _verdict(verify(query_features, _features(stored_path(case, table.shas[i]))))
+        if verdict["relation"] != "unrelated":
+            edges.append(
+                CopyEdge(
+                    me, table.shas[i], "local_features", str(verdict["relation"]), None, verdict
+                )
+            )
+    members = sorted({e.b for e in edges if e.relation == "copy"})
+    return Found([[me, *members]] if members else [], edges, len(check))
+
+
+def _descriptors(table: PrintTable) -> list[bytes]:
+    return [d or b"" for d in table.descriptors]
+
+
+def _dihedral(variant: int) -> dict[str, object]:
+    from geotrace.analysis.copies import DIHEDRAL
+
+    turned = DIHEDRAL[variant]
+    return {} if turned is None else {"dihedral": turned}
+
+
+def _edge(
+    table: PrintTable, a: int, b: int, verdict: dict[str, Any], hashed: FilePair | None
+) -> CopyEdge:
+    detail = dict(verdict)
+    if hashed is not None:
+        detail["hash"] = {"method": hashed.method, "distance": hashed.distance, **hashed.detail}
+    relation = str(verdict["relation"])
+    return CopyEdge(table.shas[a], table.shas[b], "local_features", relation, None, detail)
+
+
+def _verdict(v: Verdict) -> dict[str, Any]:
+    """A verdict as the case keeps it and the output shows it (JSON-ready)."""
+    out: dict[str, Any] = {
+        "relation": v.relation,
+        "inliers": v.inliers,
+        "ncc": None if v.ncc is None else round(v.ncc, 3),
+        "transformation": v.description,
+    }
+    if v.transform is not None:
+        out["rotation_deg"] = round(v.transform.rotation_deg, 1)
+        out["scale"] = round(v.transform.scale, 3)
+        out["mirrored"] = v.transform.mirrored
+    if v.overlap is not None:
+        out["a_in_b"] = round(v.overlap.a_in_b, 3)
+        out["b_in_a"] = round(v.overlap.b_in_a, 3)
+    return out
+
+
+def stored_path(case: Case, sha: str) -> Path:
+    """The stored original of a picture of the case."""
+    (rel,) = case.db.execute("SELECT stored_as FROM media WHERE sha256 = ?", (sha,)).fetchone()
+    return case.media.root / str(rel)
+
+
+def _features(path: Path) -> Features:
+    image, size = open_upright(path)
+    return local_features(image, size)
+
+
+# -- the checks, on every core, remembered in the case -----------------------------------
+
+_FEATURES: dict[int, Features] = {}
+
+
+def _checked(
+    case: Case, table: PrintTable, pairs: Sequence[tuple[int, int]], workers: int | None
+) -> tuple[dict[tuple[int, int], dict[str, Any]], int]:
+    """Verdicts for ``pairs`` (picture indexes), from the case where it has them."""
+    known = _known(case, table, pairs)
+    todo = [p for p in pairs if p not in known]
+    if todo:
+        files = sorted({i for p in todo for i in p})
+        paths = {i: stored_path(case, table.shas[i]) for i in files}
+        n = min(workers or os.cpu_count() or 1, len(todo))
+        context = get_context("fork")
+        with ProcessPoolExecutor(n, mp_context=context) as pool:
+            feats = pool.map(_features_or_none, [paths[i] for i in files], chunksize=CHUNK)
+            _FEATURES.clear()
+            _FEATURES.update({i: f for i, f in zip(files, feats, strict=True) if f is not None})
+        # Forked after the features are in this process: workers read them for free.
+        with ProcessPoolExecutor(n, mp_context=context) as pool:
+            done = list(pool.map(_check, todo, chunksize=CHUNK))
+        _FEATURES.clear()
+        new = dict(zip(todo, done, strict=True))
+        case.put_verified(
+            STAGE_VERSION,
+            [
+                (table.shas[a], table.shas[b], v["relation"], json.dumps(v))
+                for (a, b), v in new.items()
+            ],
+        )
+        known.update(new)
+    return known, len(todo)
+
+
+def _known(
+    case: Case, table: PrintTable, pairs: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], dict[str, Any]]:
+    index = {sha: i for i, sha in enumerate(table.shas)}
+    wanted = set(pairs)
+    out: dict[tuple[int, int], dict[str, Any]] = {}
+    for a, b, detail in case.verified(STAGE_VERSION):
+        key = (index.get(a, -1), index.get(b, -1))
+        if key in wanted:
+            out[key] = json.loads(detail)
+    return out
+
+
+def _features_or_none(path: Path) -> Features | None:
+    try:
+        return _features(path)
+    except Exception:  # undecodable here too: the fingerprint stage recorded why
+        return None
+
+
+def _check(pair: tuple[int, int]) -> dict[str, Any]:
+    a, b = (_FEATURES.get(i) for i in pair)
+    if a is None or b is None:
+        return {"relation": "unrelated", "transformation": "not decodable"}
+    return _verdict(verify(a, b))
+
+
+def described(
+    case: Case, found: Found, outside: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Each group as the ``copies`` output gives it (see provenance.describe), largest
+    first.  ``outside`` is what is known of a query picture that is not in the case."""
+    out = []
+    for group in found.groups:
+        members = [sha for sha in group if sha != "outside"]
+        seen = appearances(case, members)
+        facts: dict[str, dict[str, Any]] = dict(file_facts(case, members))
+        listed = list(members)
+        if outside is not None and "outside" in group:
+            facts["outside"] = outside
+            listed = ["outside", *members]
+        out.append(describe(listed, found.edges, seen, facts))
+    return out

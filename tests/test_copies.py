@@ -1,0 +1,168 @@
+"""Copies of a picture across a case: a real Telegram export, loose originals, hostile files."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from typer.testing import CliRunner
+
+from geotrace import api
+from geotrace.case import Case
+from geotrace.cli import app
+from tests.conftest import SHARED, require_shared
+
+EXPORTS = SHARED / "corpora" / "exports"
+TELEGRAM_2020 = EXPORTS / "telegram_desktop_json" / "chm_telegram_2020-01.result.json"
+JPEG = SHARED / "corpora" / "photos" / "jpeg"
+ORIGINAL = JPEG / "exifpy__DSCN0021.jpg"  # Nikon, GPS in Tuscany, capture time
+OTHER_SHOT = JPEG / "exifpy__DSCN0040.jpg"  # same camera and place, another photo
+
+
+def _jpeg(image: Image.Image, quality: int = 85) -> bytes:
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def _as_posted(path: Path) -> bytes:
+    """What a platform serves: resized, re-encoded, metadata stripped."""
+    with Image.open(path) as im:
+        return _jpeg(im.resize((480, 360), Image.Resampling.LANCZOS), 80)
+
+
+def _captioned(path: Path) -> bytes:
+    """The picture under a meme-style caption band, re-encoded."""
+    with Image.open(path) as im:
+        w, h = im.size
+        canvas = Image.new("RGB", (w, h + h // 4), "white")
+        canvas.paste(im, (0, h // 4))
+        ImageDraw.Draw(canvas).text((10, 10), "LOOK WHAT THEY LEFT BEHIND", fill="black")
+        return _jpeg(canvas, 75)
+
+
+@pytest.fixture
+def telegram_case(tmp_path: Path) -> tuple[Path, Path]:
+    """The 2020-01 Telegram Desktop export byte for byte, with the two photos its
+    messages 4721 and 4725 name put in place (the sample ships without its files), and
+    the camera original loose beside it with another shot from the same camera."""
+    require_shared(TELEGRAM_2020)
+    export = tmp_path / "export"
+    (export / "chats" / "chat_01").mkdir(parents=True)
+    shutil.copyfile(TELEGRAM_2020, export / "result.json")
+    (export / "chats" / "chat_01" / "group_photo_1.jpg").write_bytes(_as_posted(ORIGINAL))
+    (export / "chats" / "chat_01" / "group_photo_2.jpg").write_bytes(_captioned(ORIGINAL))
+    loose = tmp_path / "camera"
+    loose.mkdir()
+    shutil.copyfile(ORIGINAL, loose / ORIGINAL.name)
+    shutil.copyfile(OTHER_SHOT, loose / OTHER_SHOT.name)
+    case = tmp_path / "t.case"
+    summary = api.ingest([export, loose], case)
+    assert summary.fingerprint_failed == 0
+    return case, tmp_path
+
+
+def test_a_picture_posted_twice_in_a_real_export_is_traced_to_its_camera_original(
+    telegram_case: tuple[Path, Path],
+) -> None:
+    case, _ = telegram_case
+    found = api.copies(case)
+    assert len(found) == 1
+    group = found[0]
+    paths = {Path(p).name for m in group["members"] for p in m["paths"]}
+    assert paths == {"group_photo_1.jpg", "group_photo_2.jpg", ORIGINAL.name}
+    # The camera's own time (2008) is years before the posts: it is the first appearance.
+    first = group["first"]
+    assert first["kind"] == "capture" and first["at_utc"].startswith("2008-")
+    posts = [a for a in group["appearances"] if a["kind"] == "post"]
+    assert [p["post_id"].rsplit("/", 1)[1] for p in posts] == ["4721", "4725"]
+    # Both posts are read off the exporter's wall clock (offset inferred, +-1 h each):
+    # the 14 s between them is exact, and said to be.
+    assert posts[0]["time_basis"] == "exporter_offset_inferred"
+    assert posts[1]["after_first_s"] - posts[0]["after_first_s"] == 14.0
+    # Only the camera original kept its position, camera and capture time.
+    original = next(m["sha256"] for m in group["members"] if m["paths"][0].endswith(ORIGINAL.name))
+    assert group["metadata_kept_by"]["gps"] == [original]
+    assert group["metadata_kept_by"]["camera"] == [original]
+    # The captioned copy was matched through its content box, not its whole frame.
+    captioned = next(
+        m["sha256"] for m in group["members"] if m["paths"][0].endswith("group_photo_2.jpg")
+    )
+    touching = [e for e in group["edges"] if captioned in (e["a"], e["b"])]
+    assert touching and any("content" in json.dumps(e) for e in touching)
+
+
+def test_one_picture_and_an_outside_picture_find_the_same_group(
+    telegram_case: tuple[Path, Path], tmp_path: Path
+) -> None:
+    case, root = telegram_case
+    (whole,) = api.copies(case)
+    (mine,) = api.copies(case, str(root / "camera" / ORIGINAL.name))
+    assert {m["sha256"] for m in mine["members"]} == {m["sha256"] for m in whole["members"]}
+    # A mirrored screenshot-like copy found outside the case.
+    with Image.open(ORIGINAL) as im:
+        outside = tmp_path / "seen_elsewhere.jpg"
+        outside.write_bytes(_jpeg(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT), 70))
+    (theirs,) = api.copies(case, of=outside)
+    assert theirs["members"][0]["outside"] is True
+    assert {m["sha256"] for m in theirs["members"][1:]} == {m["sha256"] for m in whole["members"]}
+    mirrored = [e for e in theirs["edges"] if "mirror" in json.dumps(e)]
+    assert mirrored
+    # Another shot from the same camera is not a copy of anything.
+    assert api.copies(case, str(root / "camera" / OTHER_SHOT.name)) == []
+
+
+def test_the_cli_prints_the_group_in_time_order(telegram_case: tuple[Path, Path]) -> None:
+    case, _ = telegram_case
+    result = CliRunner().invoke(app, ["copies", "--case", str(case)])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "group 1: 3 files" in text
+    assert (
+        text.index("capture time")
+        < text.index("/4721")
+        < text.index("/4725")
+    )
+    jsonl = CliRunner().invoke(app, ["copies", "--case", str(case), "--format", "jsonl"])
+    assert len(jsonl.stdout.splitlines()) == 1
+
+
+def test_a_corrupt_picture_in_the_middle_of_a_batch_costs_only_itself(tmp_path: Path) -> None:
+    """Forty pictures, the twentieth cut off after its headers: it gets a problem record
+    with its path and reason, the 39 others their fingerprints, and a second run redoes
+    nothing."""
+    require_shared(JPEG)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with Image.open(ORIGINAL) as im:
+        base = im.convert("RGB").resize((320, 240))
+    for n in range(40):
+        if n == 19:
+            (folder / f"p{n:02d}.jpg").write_bytes(ORIGINAL.read_bytes()[:6000])
+            continue
+        # Distinct pictures: each a differently rotated and coloured crop.
+        tile = base.rotate(n * 9, expand=False).crop((n % 7, n % 5, 300, 220))
+        (folder / f"p{n:02d}.jpg").write_bytes(_jpeg(tile.point(lambda v, n=n: (v + n * 5) % 256)))
+    case = tmp_path / "c.case"
+    summary = api.ingest([folder], case)
+    assert summary.fingerprinted == 40 and summary.fingerprint_failed == 1
+    with Case(case) as opened:
+        (error,) = opened.db.execute(
+            "SELECT f.error FROM fingerprints f JOIN sources s ON s.sha256 = f.sha256"
+            " WHERE s.path LIKE '%p19.jpg'"
+        ).fetchone()
+        assert "truncated" in error.lower() or "broken" in error.lower()
+        regions = opened.db.execute(
+            "SELECT count(DISTINCT sha256) FROM fingerprint_regions"
+        ).fetchone()[0]
+        assert regions == 39
+        (where,) = opened.db.execute(
+            "SELECT path FROM problems WHERE code = 'fingerprint_failed'"
+        ).fetchone()
+        assert where.endswith("p19.jpg")
+    again = api.ingest([folder], case)
+    assert again.fingerprinted == 0

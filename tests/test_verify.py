@@ -1,0 +1,164 @@
+"""Stage B of provenance on real photos: edited copies verify, other pictures do not."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageOps
+
+from geotrace.analysis import verify as V
+from geotrace.evidence import layout as L
+from geotrace.evidence.fingerprint import content_box
+from tests.conftest import PHOTOS, SHARED, require_shared
+
+SOURCE = "mei__Nikon D5000.jpg"  # 858 x 570, a railway line: real camera JPEG
+OTHERS = (
+    "exifpy__DSCN0040.jpg",
+    "exifpy__DSCN0021.jpg",
+    "photoprism__Iceland-P3.jpg",
+    "photoprism__beach_sand.jpg",
+    "strelka__test.jpg",
+)
+BENCH = Path("/tmp/dupbench/set")
+
+
+def photo(name: str) -> Image.Image:
+    with Image.open(require_shared(PHOTOS) / "jpeg" / name) as im:
+        return ImageOps.exif_transpose(im).convert("RGB")
+
+
+def edited(source: Image.Image) -> Image.Image:
+    """Mirror, turn 5 degrees, keep the middle 75 % of width and height (a 25 % crop on
+    each axis, 56 % of the area), shrink to 70 % -- what a repost might do all at once."""
+    w, h = source.size
+    turned = ImageOps.mirror(source).rotate(5, resample=Image.Resampling.BICUBIC)
+    cut = turned.crop((w // 8, h // 8, w - w // 8, h - h // 8))
+    return cut.resize((round(cut.width * 0.7), round(cut.height * 0.7)), Image.Resampling.LANCZOS)
+
+
+@pytest.fixture(scope="module")
+def source() -> Image.Image:
+    return photo(SOURCE)
+
+
+def test_crop_rotation_mirror_verify_as_copy_with_the_transformation(source: Image.Image) -> None:
+    copy = edited(source)
+    verdict = V.verify_images(copy, source)
+    assert verdict.is_copy and verdict.relation == "copy"
+    assert verdict.inliers >= 50 and verdict.ncc is not None and verdict.ncc >= 0.9
+    t, o = verdict.transform, verdict.overlap
+    assert t is not None and o is not None
+    assert t.mirrored
+    assert abs(abs(t.rotation_deg) - 5.0) < 0.7
+    assert t.scale == pytest.approx(1 / 0.7, rel=0.03)  # source pixels per copy pixel
+    # all of the copy lies inside the source, and covers ~56 % of it: a crop of it
+    assert o.a_in_b > 0.95
+    assert o.b_in_a == pytest.approx(0.5625, abs=0.05)
+    assert "a lies inside b" in verdict.description and "mirrored" in verdict.description
+    # the other way round the transform inverts and the crop is named from b's side
+    back = V.verify_images(source, copy)
+    assert back.is_copy and back.overlap is not None and back.transform is not None
+    assert back.overlap.b_in_a > 0.95 and back.transform.mirrored
+    assert back.transform.scale == pytest.approx(0.7, rel=0.03)
+
+
+def test_the_copy_maps_its_corner_onto_the_source_pixel_it_came_from(
+    source: Image.Image,
+) -> None:
+    """The matrix is in image pixels: the copy's centre is the source's centre."""
+    copy = edited(source)
+    verdict = V.verify_images(copy, source)
+    assert verdict.transform is not None
+    m = np.array(verdict.transform.matrix)
+    centre = m @ np.array([copy.width / 2, copy.height / 2, 1.0])
+    assert np.allclose(centre, [source.width / 2, source.height / 2], atol=6)
+
+
+def test_different_photos_are_not_copies(source: Image.Image) -> None:
+    for name in OTHERS:
+        verdict = V.verify_images(source, photo(name))
+        assert not verdict.is_copy, name
+        assert verdict.relation == "unrelated", (name, verdict)
+        assert verdict.inliers < V.MIN_INLIERS
+
+
+def test_verify_files_reports_the_files_pixels(source: Image.Image, tmp_path: Path) -> None:
+    """Files are decoded in draft mode: the transform must still be in the files' pixels."""
+    big = source.resize((source.width * 2, source.height * 2), Image.Resampling.LANCZOS)
+    big.save(tmp_path / "big.jpg", quality=90)
+    edited(source).save(tmp_path / "copy.jpg", quality=70)
+    verdict = V.verify_files(tmp_path / "copy.jpg", tmp_path / "big.jpg")
+    assert verdict.is_copy and verdict.transform is not None
+    assert verdict.transform.scale == pytest.approx(2 / 0.7, rel=0.03)
+    unrelated = tmp_path / "other.jpg"
+    photo(OTHERS[0]).save(unrelated)
+    assert not V.verify_files(unrelated, tmp_path / "big.jpg").is_copy
+
+
+def test_features_survive_pickling(source: Image.Image) -> None:
+    features = V.local_features(source)
+    again = pickle.loads(pickle.dumps(features))
+    assert again.size == features.size
+    assert V.verify(V.local_features(edited(source)), again).is_copy
+
+
+def screenshot(source: Image.Image, page: str, ink: str) -> Image.Image:
+    """A picture posted on a page with a header and lines of text, as a phone shows it."""
+    shot = Image.new("RGB", (source.width + 40, source.height * 3), page)
+    shot.paste(source, (20, source.height))
+    draw = ImageDraw.Draw(shot)
+    draw.text((30, 60), "@convoy848  4h · VK", fill=ink, font_size=40)
+    for i, y in enumerate(range(source.height * 2 + 40, source.height * 3 - 60, 60)):
+        draw.text(
+            (30, y), f"line {i} of the post text, колонна фото posted", fill=ink, font_size=36
+        )
+    return shot
+
+
+def test_content_box_finds_the_picture_in_a_dark_mode_screenshot(source: Image.Image) -> None:
+    shot = screenshot(source, "#101010", "#e0e0e0")
+    small = shot.resize((shot.width // 4, shot.height // 4)).convert("L")
+    box = content_box(np.asarray(small))
+    assert box is not None
+    x0, y0, x1, y1 = box
+    assert abs(y0 * 4 - source.height) < 12 and abs(y1 * 4 - 2 * source.height) < 12
+    assert abs(x0 * 4 - 20) < 12 and abs(x1 * 4 - (source.width + 20)) < 12
+
+
+@pytest.mark.parametrize(
+    ("page", "ink"),
+    [("white", "black"), ("#101010", "#e0e0e0")],
+)
+def test_a_screenshot_of_the_photo_verifies_as_a_copy(
+    source: Image.Image, page: str, ink: str
+) -> None:
+    """The picture fills a sixth of the frame; the rest is the post's chrome and text."""
+    shot = screenshot(source, page, ink)
+    verdict = V.verify_images(shot.resize((shot.width // 2, shot.height // 2)), source)
+    assert verdict.is_copy and verdict.overlap is not None
+    assert verdict.overlap.b_in_a > 0.95 and verdict.overlap.a_in_b < 0.4
+
+
+def test_descriptor_ranks_the_source_of_a_crop_first(source: Image.Image) -> None:
+    names = [SOURCE, *OTHERS]
+    stored = [L.layout(photo(n).reduce(4)) for n in names]
+    assert all(len(d) == L.DESC_BYTES <= 1024 for d in stored)
+    query = L.layout(edited(source).reduce(2))
+    top = L.rank(query, stored, 3)
+    assert top[0] == 0
+    assert np.array_equal(top, L.rank(query, L.descriptors(stored), 3))
+    assert len(L.rank(query, stored, 50)) == len(names)
+
+
+def test_hard_negative_from_the_benchmark_is_not_a_copy() -> None:
+    """A stereo pair: hundreds of geometric matches, but not the same picture."""
+    if not (BENCH / "hard_negatives.csv").exists():
+        pytest.skip(f"{BENCH} is absent: build it with {SHARED}/bench/provenance_set.py")
+    verdict = V.verify_files(BENCH / "db" / "src018.jpg", BENCH / "db" / "hn000.jpg")
+    assert verdict.inliers >= V.MIN_INLIERS  # geometry alone would call it a copy
+    assert not verdict.is_copy
+    assert verdict.relation == "same_scene_other_shot"
+    assert verdict.ncc is not None and verdict.ncc < V.MIN_NCC
