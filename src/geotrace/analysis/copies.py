@@ -136,10 +136,11 @@ def _region_name(table: PrintTable, r: int) -> str:
     return f"{name}@{table.at_s[r]:g}s" if table.at_s[r] else name
 
 
-def candidate_pairs(table: PrintTable, joined: Ints, k: int) -> list[tuple[int, int]]:
+def candidate_pairs(table: PrintTable, joined: Ints, k: int) -> list[tuple[int, int, int]]:
     """Picture pairs for the pixel check that hashes did not join: each picture's ``k``
     nearest by layout descriptor, skipped where both are already in one group
-    (``joined`` labels).
+    (``joined`` labels), as (a, b, r) with a < b and r the rank of the nearer of the two
+    among those of its row (0 the nearest), so that the nearest can be checked first.
 
     All against all, a block of rows at a time (one BLAS product each): fine for the tens
     of thousands of pictures of most cases; at a million it is hours, and ``copies`` of
@@ -152,7 +153,7 @@ def candidate_pairs(table: PrintTable, joined: Ints, k: int) -> list[tuple[int, 
     # The nearest are often copies already joined (a picture with a dozen copies has them
     # all at the top): look further down each row and keep its k nearest not yet joined.
     wide = min(k + 1 + LOOK_PAST, len(have))
-    pairs: set[tuple[int, int]] = set()
+    best: dict[tuple[int, int], int] = {}
     block = max(1, SCORES // len(have))
     for start in range(0, len(have), block):
         scores = matrix[start : start + block] @ matrix.T
@@ -162,10 +163,14 @@ def candidate_pairs(table: PrintTable, joined: Ints, k: int) -> list[tuple[int, 
         rows = np.repeat(have[start : start + block], wide).reshape(-1, wide)
         cols = have[top]
         open_ = (rows != cols) & (joined[rows] != joined[cols])
-        keep = open_ & (np.cumsum(open_, axis=1) <= k)
+        rank = np.cumsum(open_, axis=1) - 1
+        keep = open_ & (rank < k)
         a, b = np.minimum(rows, cols)[keep], np.maximum(rows, cols)[keep]
-        pairs.update(zip(a.tolist(), b.tolist(), strict=True))
-    return sorted(pairs)
+        for pair, r in zip(
+            zip(a.tolist(), b.tolist(), strict=True), rank[keep].tolist(), strict=True
+        ):
+            best[pair] = min(r, best.get(pair, r))
+    return sorted((a, b, r) for (a, b), r in best.items())
 
 
 #: How far past the k nearest a row is read for pictures not yet joined.

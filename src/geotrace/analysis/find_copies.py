@@ -61,23 +61,40 @@ class Found:
 
 def find_all(case: Case, workers: int | None = None, deep: bool = True) -> Found:
     """Every group of copies in the case.  ``deep`` adds the candidates no hash joined
-    (crops, small rotations, screenshots): each picture's nearest by layout, checked."""
+    (crops, small rotations, screenshots): each picture's nearest by layout, checked.
+
+    Candidates are checked in rounds, each picture's nearest not yet in its group first:
+    once a crop has joined its source, its other copies need no check against the crop,
+    and a picture with a dozen copies costs a dozen checks, not a dozen squared.
+    """
     table = load_prints(case, PRINT_VERSION)
     pairs = file_pairs(table, hash_hits(table))
-    edges = sure_edges(table, pairs)
-    unsure = [(p.a, p.b) for p in pairs if not p.sure]
-    check = list(unsure)
-    if deep:
-        joined = labels_of(table, edges)
-        known = set(unsure)
-        check += [c for c in candidate_pairs(table, joined, CANDIDATES) if c not in known]
     evidence = {(p.a, p.b): p for p in pairs}
-    verdicts, checked = _checked(case, table, check, workers)
-    edges += [
-        _edge(table, a, b, verdict, evidence.get((a, b)))
-        for (a, b), verdict in verdicts.items()
-        if verdict["relation"] != "unrelated"
-    ]
+    edges = sure_edges(table, pairs)
+    # A pair the sure edges already put in one group needs no check: it adds nothing.
+    joined = labels_of(table, edges)
+    check = [(p.a, p.b) for p in pairs if not p.sure and joined[p.a] != joined[p.b]]
+    candidates = candidate_pairs(table, joined, CANDIDATES) if deep else []
+    checked = 0
+    cache = _Features()
+    for nearest in range(CANDIDATES):
+        known = set(check)
+        check += [
+            (a, b)
+            for a, b, r in candidates
+            if r == nearest and joined[a] != joined[b] and (a, b) not in known
+        ]
+        if not check:
+            continue
+        verdicts, ran = _checked(case, table, check, workers, cache)
+        checked += ran
+        edges += [
+            _edge(table, a, b, verdict, evidence.get((a, b)))
+            for (a, b), verdict in verdicts.items()
+            if verdict["relation"] != "unrelated"
+        ]
+        joined = labels_of(table, edges)
+        check = []
     found = [g for g in groups(table.shas, edges) if len(g) > 1]
     return Found(found, edges, checked)
 
@@ -169,25 +186,36 @@ def _features(path: Path) -> Features:
 
 # -- the checks, on every core, remembered in the case -----------------------------------
 
-_FEATURES: dict[int, Features] = {}
+_FEATURES: dict[int, Features | None] = {}
+
+
+class _Features(dict[int, Features | None]):
+    """Local features of the pictures checked so far in this run, by picture index."""
 
 
 def _checked(
-    case: Case, table: PrintTable, pairs: Sequence[tuple[int, int]], workers: int | None
+    case: Case,
+    table: PrintTable,
+    pairs: Sequence[tuple[int, int]],
+    workers: int | None,
+    cache: _Features,
 ) -> tuple[dict[tuple[int, int], dict[str, Any]], int]:
     """Verdicts for ``pairs`` (picture indexes), from the case where it has them."""
     known = _known(case, table, pairs)
     todo = [p for p in pairs if p not in known]
     if todo:
-        files = sorted({i for p in todo for i in p})
-        paths = {i: stored_path(case, table.shas[i]) for i in files}
+        files = sorted({i for p in todo for i in p} - set(cache))
         n = min(workers or os.cpu_count() or 1, len(todo))
         context = get_context("fork")
-        with ProcessPoolExecutor(n, mp_context=context) as pool:
-            feats = pool.map(_features_or_none, [paths[i] for i in files], chunksize=CHUNK)
-            _FEATURES.clear()
-            _FEATURES.update({i: f for i, f in zip(files, feats, strict=True) if f is not None})
+        if files:
+            paths = [stored_path(case, table.shas[i]) for i in files]
+            with ProcessPoolExecutor(min(n, len(files)), mp_context=context) as pool:
+                cache.update(
+                    zip(files, pool.map(_features_or_none, paths, chunksize=CHUNK), strict=True)
+                )
         # Forked after the features are in this process: workers read them for free.
+        _FEATURES.clear()
+        _FEATURES.update(cache)
         with ProcessPoolExecutor(n, mp_context=context) as pool:
             done = list(pool.map(_check, todo, chunksize=CHUNK))
         _FEATURES.clear()

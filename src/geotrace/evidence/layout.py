@@ -20,13 +20,17 @@ from PIL import Image
 
 from geotrace.evidence.fingerprint import Fingerprint, scaled
 
+# geotrace parallelises with processes, one per core: OpenCV's own threads in each would
+# only fight over the same cores (measured: no gain, more jitter).
+cv2.setNumThreads(1)
+
 #: Short side the candidate descriptor is computed at (the ingest's small decode is 128-256).
-DESC_SIDE = 128
+DESC_SIDE = 64
 #: Hue x saturation x value bins, then gradient orientation x magnitude bins.
 _HSV_BINS = (8, 4, 4)
 _GRAD_BINS = (8, 4)
 DESC_BYTES = int(np.prod(_HSV_BINS)) + int(np.prod(_GRAD_BINS))  # 160
-LAYOUT_VERSION = "layout hsv844-grad84-box6/0.8-v1"
+LAYOUT_VERSION = "layout hsv844-grad84 cv2 fingerprint-box v2"
 
 
 def layout(image: Image.Image, box: tuple[int, int, int, int] | None = None) -> bytes:
@@ -51,20 +55,19 @@ def layout(image: Image.Image, box: tuple[int, int, int, int] | None = None) -> 
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         rgb = cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_AREA)
     box_rgb = np.ascontiguousarray(rgb)
-    hsv = cv2.cvtColor(box_rgb, cv2.COLOR_RGB2HSV).astype(np.int32)  # H in 0..179
-    nh, ns, nv = _HSV_BINS
-    code = (hsv[..., 0] * nh // 180) * (ns * nv) + (hsv[..., 1] * ns // 256) * nv
-    code += hsv[..., 2] * nv // 256
-    colour = np.bincount(code.ravel(), minlength=nh * ns * nv).astype(np.float64)
+    # OpenCV's histograms and polar conversion: 3x faster than the same in NumPy here.
+    hsv = cv2.cvtColor(box_rgb, cv2.COLOR_RGB2HSV)  # H in 0..179
+    colour = cv2.calcHist([hsv], [0, 1, 2], None, list(_HSV_BINS), [0, 180, 0, 256, 0, 256])
     grey = cv2.cvtColor(box_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1)
-    na, nm = _GRAD_BINS
-    angle = np.clip((np.arctan2(gy, gx) % np.pi / np.pi * na).astype(np.int32), 0, na - 1)
-    magnitude = np.clip(
-        (np.log1p(np.hypot(gx, gy)) / math.log(256) * nm).astype(np.int32), 0, nm - 1
+    magnitude, angle = cv2.cartToPolar(
+        cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
     )
-    texture = np.bincount((angle * nm + magnitude).ravel(), minlength=na * nm).astype(np.float64)
+    np.fmod(angle, np.float32(math.pi), out=angle)  # an edge's orientation, not its sign
+    np.log1p(magnitude, out=magnitude)
+    texture = cv2.calcHist(
+        [angle, magnitude], [0, 1], None, list(_GRAD_BINS), [0, math.pi, 0, math.log(256)]
+    )
+    colour, texture = colour.ravel().astype(np.float64), texture.ravel().astype(np.float64)
     v = np.concatenate(
         [np.sqrt(colour / max(1.0, colour.sum())), np.sqrt(texture / max(1.0, texture.sum()))]
     )
