@@ -39,7 +39,7 @@ from PIL import Image, UnidentifiedImageError
 #: algorithms and their versions, the content-box heuristic.
 VERSION: Final = (
     f"fp1 pillow{PIL.__version__.split('.')[0]} draft short[128,256) exif rgb/white-alpha "
-    f"pdq(pdqhash {version('pdqhash')}) dihedral8 phash64(dct32 lanczos) box2"
+    f"pdq(pdqhash {version('pdqhash')}) dihedral8 phash64(dct32 lanczos) box3"
 )
 
 #: Short side the reduced image keeps at least (when the original has it).
@@ -387,5 +387,11 @@ def _peel(g: npt.NDArray[np.uint8]) -> int:
         # up to ``_GAP`` other rows is crossed when the band's colour comes back after it.
         rows = np.flatnonzero(near)
         breaks = np.flatnonzero(np.diff(rows) > _GAP * n + 1)
-        at += int(rows[breaks[0]] if len(breaks) else rows[-1]) + 1
+        end = at + int(rows[breaks[0]] if len(breaks) else rows[-1]) + 1
+        if end >= limit and at > 0:
+            # A second band that never ends is the picture itself (a white-backed
+            # drawing, a smooth grey surface, a brick wall's mortar) behind the page's
+            # own band: keep what was peeled before it.
+            break
+        at = end
     return min(at, limit)
