@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from geotrace.analysis.provenance import Appearance, CopyEdge, groups, order, uncertainty_for
+from geotrace.analysis.provenance import (
+    Appearance,
+    CopyEdge,
+    groups,
+    held_only_inside,
+    order,
+    uncertainty_for,
+)
 
 T0 = datetime(2014, 7, 17, 13, 20, tzinfo=UTC)
 
@@ -103,3 +110,24 @@ def test_a_composite_does_not_make_the_two_views_it_shows_copies_of_each_other()
     ]
     for ordered in (edges, edges[::-1]):
         assert groups(["F", "L", "Lq", "R"], ordered) == [["F", "L", "Lq"], ["R"]]
+
+
+def test_a_file_held_only_inside_composites_is_named_for_a_direct_check() -> None:
+    """R joined the group only as a part of two composite figures (F, G); L and its copy
+    Lq are joined directly; F shows L beside R.  R is the one to check against the core
+    (L, the file with most edges); L itself and Lq are not doubted."""
+    inside = {"a_in_b": 1.0, "b_in_a": 0.45}
+    edges = [
+        CopyEdge("L", "Lq", "pdq", distance=4),
+        CopyEdge("L", "F", "local_features", detail=inside),
+        CopyEdge("L", "G", "local_features", detail=inside),
+        CopyEdge("R", "F", "local_features", detail=inside),
+        CopyEdge("G", "R", "pdq", distance=20, detail={"regions": ["content", "frame"]}),
+    ]
+    assert held_only_inside(["F", "G", "L", "Lq", "R"], edges) == ("L", ["R"])
+    # Seen the other way round, a frame matched inside a content box is not "inside".
+    swapped = [
+        *edges[:4],
+        CopyEdge("G", "R", "pdq", distance=20, detail={"regions": ["frame", "content"]}),
+    ]
+    assert held_only_inside(["F", "G", "L", "Lq", "R"], swapped) == ("L", [])

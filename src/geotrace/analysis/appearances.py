@@ -33,8 +33,7 @@ def _utc(text: str | None) -> datetime | None:
 
 _POST_COLUMNS = (
     "p.id, p.platform, p.post_id, p.url, p.posted_utc, p.posted_local, p.time_basis,"
-    " p.time_uncertainty_s, p.source_sha256, a.platform || ':' || a.account_id, "
-    + latest_name("a")
+    " p.time_uncertainty_s, p.source_sha256, a.platform || ':' || a.account_id, " + latest_name("a")
 )
 
 #: Bases whose times are an exporter's wall clock: every post of one document shares it.

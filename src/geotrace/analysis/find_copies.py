@@ -29,7 +29,7 @@ from geotrace.analysis.copies import (
     query_hits,
     sure_edges,
 )
-from geotrace.analysis.provenance import CopyEdge, describe, groups
+from geotrace.analysis.provenance import CopyEdge, describe, groups, held_only_inside
 from geotrace.analysis.verify import (
     STAGE_VERSION,
     Features,
@@ -96,7 +96,43 @@ def find_all(case: Case, workers: int | None = None, deep: bool = True) -> Found
         joined = labels_of(table, edges)
         check = []
     found = [g for g in groups(table.shas, edges) if len(g) > 1]
-    return Found(found, edges, checked)
+    found, confirmed = _confirmed(case, table, found, edges, workers, cache)
+    return Found(found, edges, checked + confirmed)
+
+
+def _confirmed(
+    case: Case,
+    table: PrintTable,
+    found: list[list[str]],
+    edges: list[CopyEdge],
+    workers: int | None,
+    cache: _Features,
+) -> tuple[list[list[str]], int]:
+    """Each group without the files that are in it only inside a container and that the
+    pixel check, asked directly, does not call copies of the group's core (see
+    provenance.held_only_inside): they leave as groups of their own."""
+    index = {sha: i for i, sha in enumerate(table.shas)}
+    asks: list[tuple[int, int]] = []
+    for group in found:
+        core, doubtful = held_only_inside(group, edges)
+        asks += [_pair(index[core], index[x]) for x in doubtful]
+    if not asks:
+        return found, 0
+    verdicts, ran = _checked(case, table, asks, workers, cache)
+    out = []
+    for group in found:
+        core, doubtful = held_only_inside(group, edges)
+        gone = {x for x in doubtful if verdicts[_pair(index[core], index[x])]["relation"] != "copy"}
+        for sha in gone:
+            a, b = sorted((sha, core))
+            edges.append(CopyEdge(a, b, "local_features", "not_confirmed", None, {"core": core}))
+        kept = [x for x in group if x not in gone]
+        out += [kept] if len(kept) > 1 else []
+    return out, ran
+
+
+def _pair(i: int, j: int) -> tuple[int, int]:
+    return (i, j) if i < j else (j, i)
 
 
 def find_of(

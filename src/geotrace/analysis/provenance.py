@@ -208,6 +208,52 @@ def _apart(e: CopyEdge) -> bool:
     )
 
 
+#: An edge says "a is inside b" when nearly all of a is in b and b shows much more.
+INSIDE_ALL = 0.9
+INSIDE_PART = 0.7
+
+
+def inside_of(e: CopyEdge) -> str | None:
+    """The file that an edge says is shown inside the other (a picture inside a
+    screenshot, a composite figure, a collage), or None.  From the pixel check's overlap
+    shares, or from a hash match of one's whole frame with the other's content box."""
+    a_in_b, b_in_a = e.detail.get("a_in_b"), e.detail.get("b_in_a")
+    if isinstance(a_in_b, float) and isinstance(b_in_a, float):
+        if a_in_b >= INSIDE_ALL and b_in_a < INSIDE_PART:
+            return e.a
+        if b_in_a >= INSIDE_ALL and a_in_b < INSIDE_PART:
+            return e.b
+        return None
+    regions = e.detail.get("regions")
+    if isinstance(regions, list) and len(regions) == 2:
+        ra, rb = (str(r).split("@")[0] for r in regions)
+        if ra == "frame" and rb == "content":
+            return e.a
+        if ra == "content" and rb == "frame":
+            return e.b
+    return None
+
+
+def held_only_inside(group: Sequence[str], edges: Iterable[CopyEdge]) -> tuple[str, list[str]]:
+    """The group's core (the file with most copy edges in it) and the files whose every
+    copy edge in the group shows them inside another file: they belong to the group only
+    through a container, and a composite of two views would otherwise bring the second
+    view into the first's group.  Each is to be checked against the core."""
+    members = set(group)
+    degree: dict[str, int] = dict.fromkeys(group, 0)
+    contained_only: dict[str, bool] = dict.fromkeys(group, True)
+    for e in edges:
+        if e.relation != "copy" or e.a not in members or e.b not in members:
+            continue
+        inner = inside_of(e)
+        for x in (e.a, e.b):
+            degree[x] += 1
+            if inner != x:
+                contained_only[x] = False
+    core = max(group, key=lambda x: (degree[x], x))
+    return core, [x for x in group if x != core and contained_only[x] and degree[x]]
+
+
 def strength(e: CopyEdge) -> tuple[int, float]:
     """Sort key, strongest edge first: close PDQ matches, then by the pixel check's
     correlation, then pHash matches."""
