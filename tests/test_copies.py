@@ -35,13 +35,13 @@ def _as_posted(path: Path) -> bytes:
         return _jpeg(im.resize((480, 360), Image.Resampling.LANCZOS), 80)
 
 
-def _captioned(path: Path) -> bytes:
+def _captioned(source: Path | bytes, caption: str = "LOOK WHAT THEY LEFT BEHIND") -> bytes:
     """The picture under a meme-style caption band, re-encoded."""
-    with Image.open(path) as im:
+    with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
         w, h = im.size
         canvas = Image.new("RGB", (w, h + h // 4), "white")
         canvas.paste(im, (0, h // 4))
-        ImageDraw.Draw(canvas).text((10, 10), "LOOK WHAT THEY LEFT BEHIND", fill="black")
+        ImageDraw.Draw(canvas).text((10, 10), caption, fill="black")
         return _jpeg(canvas, 75)
 
 
@@ -122,11 +122,7 @@ def test_the_cli_prints_the_group_in_time_order(telegram_case: tuple[Path, Path]
     assert result.exit_code == 0, result.output
     text = result.stdout
     assert "group 1: 3 files" in text
-    assert (
-        text.index("capture time")
-        < text.index("/4721")
-        < text.index("/4725")
-    )
+    assert text.index("capture time") < text.index("/4721") < text.index("/4725")
     jsonl = CliRunner().invoke(app, ["copies", "--case", str(case), "--format", "jsonl"])
     assert len(jsonl.stdout.splitlines()) == 1
 
@@ -166,3 +162,56 @@ def test_a_corrupt_picture_in_the_middle_of_a_batch_costs_only_itself(tmp_path: 
         assert where.endswith("p19.jpg")
     again = api.ingest([folder], case)
     assert again.fingerprinted == 0
+
+
+def test_a_forward_brings_the_channel_it_came_from_into_the_group(tmp_path: Path) -> None:
+    """A group chat's message forwards a channel's photo (mirrored and captioned on the
+    way); the camera original is in the case too.  The group holds both files, and its
+    appearances add the channel's original post as the forward describes it: named, but
+    without a time, so listed and never ranked."""
+    require_shared(JPEG)
+    export = tmp_path / "export"
+    (export / "photos").mkdir(parents=True)
+    with Image.open(ORIGINAL) as im:
+        mirrored = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        buf = io.BytesIO()
+        mirrored.save(buf, "JPEG", quality=80)
+    forwarded = _captioned(buf.getvalue(), "FORWARDED FROM THE FRONT")
+    (export / "photos" / "photo_20.jpg").write_bytes(forwarded)
+    chat = {
+        "name": "Group G",
+        "type": "private_supergroup",
+        "id": 555,
+        "messages": [
+            {
+                "id": 20,
+                "type": "message",
+                "date": "2022-03-02T13:00:00",
+                "date_unixtime": "1646215200",
+                "from": "Ivan",
+                "from_id": "user42",
+                "forwarded_from": "Channel C",
+                "forwarded_from_id": "channel123",
+                "photo": "photos/photo_20.jpg",
+                "width": 640,
+                "height": 600,
+                "text": "look",
+                "text_entities": [{"type": "plain", "text": "look"}],
+            }
+        ],
+    }
+    (export / "result.json").write_text(json.dumps(chat), encoding="utf-8")
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    shutil.copyfile(ORIGINAL, camera / ORIGINAL.name)
+    case = tmp_path / "f.case"
+    api.ingest([export, camera], case)
+    (group,) = api.copies(case)
+    assert len(group["members"]) == 2
+    post = next(a for a in group["appearances"] if a["via"] == "file" and a["kind"] == "post")
+    assert post["at_utc"] == "2022-03-02T10:00:00Z" and post["time_uncertainty_s"] == 0.0
+    (origin,) = [a for a in group["appearances"] if a["via"].startswith("forward_of")]
+    assert origin["account"] == "telegram:channel123" and origin["account_name"] == "Channel C"
+    assert origin["at_utc"] is None and origin["after_first_s"] is None
+    mirror = [e for e in group["edges"] if "mirror" in json.dumps(e)]
+    assert mirror, group["edges"]
