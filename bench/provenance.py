@@ -29,8 +29,8 @@ Scoring: recall per transformation type = share of queries matched with their tr
 a false pair = a query matched with any other db file, or a hard-negative pair matched
 with each other; false pairs are also counted by the category of the db file involved
 (the set's README names known label noise: two OpenCV figures made from source photos
-are "diagrams" that really are copies).  Precision = right pairs / (right + false).  Pairs between two queries
-of the same source are neither (both are copies of one picture).  Images/s is wall time
+are "diagrams" that really are copies).  Precision = right pairs / (right + false).
+Pairs between two queries of the same source are neither (both are copies of one picture).  Images/s is wall time
 over all files, one process per tool except geotrace (its fingerprint stage uses both
 cores: the machine's cores are what a user has).
 
