@@ -30,9 +30,9 @@ a false pair = a query matched with any other db file, or a hard-negative pair m
 with each other; false pairs are also counted by the category of the db file involved
 (the set's README names known label noise: two OpenCV figures made from source photos
 are "diagrams" that really are copies).  Precision = right pairs / (right + false).
-Pairs between two queries of the same source are neither (both are copies of one picture).  Images/s is wall time
-over all files, one process per tool except geotrace (its fingerprint stage uses both
-cores: the machine's cores are what a user has).
+Pairs between two queries of the same source are neither (both are copies of one
+picture).  Images/s is wall time over all files, one process per tool except geotrace
+(its fingerprint stage uses both cores: the machine's cores are what a user has).
 
 Run:  python bench/provenance.py [--set DIR] [--keep]
 """
