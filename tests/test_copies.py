@@ -215,3 +215,30 @@ def test_a_forward_brings_the_channel_it_came_from_into_the_group(tmp_path: Path
     assert origin["at_utc"] is None and origin["after_first_s"] is None
     mirror = [e for e in group["edges"] if "mirror" in json.dumps(e)]
     assert mirror, group["edges"]
+
+
+def test_a_frame_grabbed_from_a_video_is_found_as_a_copy_of_the_video(tmp_path: Path) -> None:
+    """A still taken from a clip (a thermal camera's video from the shared corpus), cut
+    to its middle and re-encoded small, as a channel would post it: the video's keyframes
+    are fingerprinted at ingest, and the still joins the video's group."""
+    import cv2
+
+    video = require_shared(SHARED / "corpora" / "photos" / "video" / "mei__FLIR Thermal.mp4")
+    capture = cv2.VideoCapture(str(video))
+    capture.set(cv2.CAP_PROP_POS_MSEC, 2838.0)  # one of the clip's sampled instants
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    still = Image.fromarray(frame[:, :, ::-1]).resize((540, 720))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copyfile(video, folder / video.name)
+    (folder / "grab.jpg").write_bytes(_jpeg(still, 70))
+    case = tmp_path / "v.case"
+    summary = api.ingest([folder], case)
+    assert summary.fingerprinted == 2 and summary.fingerprint_failed == 0
+    (group,) = api.copies(case)
+    kinds = sorted(m["kind"] for m in group["members"])
+    assert kinds == ["image", "video"]
+    (edge,) = [e for e in group["edges"] if e["relation"] == "copy"]
+    assert "@" in json.dumps(edge)  # matched on a keyframe: region "frame@2.838s"
