@@ -299,8 +299,17 @@ def copies(
 
 
 def _print_group(number: int, group: dict[str, Any]) -> None:
+    members = group["members"]
+    name = {m["sha256"]: Path(m["path"]).name for m in members}
+    out.print(f"[bold]group {number}[/bold]: {len(members)} files")
+    for m in members:
+        kept = [k for k in ("gps", "camera", "taken") if m.get(k)]
+        where = "outside the case" if m.get("outside") else f"{len(m['paths'])} path(s)"
+        out.print(
+            f"  {m['sha256'][:12]}  {escape(name[m['sha256']])}  {m['size']:,} bytes, {where}"
+            + (f"; kept: {', '.join(kept)}" if kept else "")
+        )
     first = group["first"]
-    out.print(f"[bold]group {number}[/bold]: {len(group['members'])} files")
     if first is not None:
         out.print(f"  first: {escape(_appearance(first))}")
     for a in group["could_be_first"]:
@@ -314,14 +323,24 @@ def _print_group(number: int, group: dict[str, Any]) -> None:
         )
         out.print(f"    {escape(after + _appearance(a))}")
     for key, shas in group["metadata_kept_by"].items():
-        if shas and len(shas) < len(group["members"]):
-            listed = ", ".join(s[:12] for s in shas)
-            out.print(f"  {key} kept only by {len(shas)} of {len(group['members'])}: {listed}")
+        if shas and len(shas) < len(members):
+            listed = ", ".join(name.get(s, s[:12]) for s in shas)
+            out.print(f"  {key} kept only by {len(shas)} of {len(members)}: {escape(listed)}")
     for e in group["edges"]:
-        seen = e.get("transformation") or e.get("dihedral") or ""
+        seen = [
+            str(x)
+            for x in (
+                "↔".join(e["regions"]) if e.get("regions") else None,
+                e.get("dihedral"),
+                e.get("transformation"),
+                None if e.get("ncc") is None else f"correlation {e['ncc']}",
+            )
+            if x
+        ]
+        distance = "" if e["distance"] is None else f" d={e['distance']}"
         out.print(
-            f"  {e['a'][:12]} ~ {e['b'][:12]}: {e['method']} {e['relation']}"
-            f"{'' if e['distance'] is None else ' d=' + str(e['distance'])} {escape(str(seen))}"
+            f"  {escape(name.get(e['a'], e['a'][:12]))} ~ {escape(name.get(e['b'], e['b'][:12]))}:"
+            f" {e['method']}{distance} {e['relation']}; {escape('; '.join(seen))}"
         )
 
 

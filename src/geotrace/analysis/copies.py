@@ -32,18 +32,26 @@ TRUSTED_QUALITY = 50
 #: A PDQ match this close is accepted without a check whatever the region.
 SURE_PDQ = 16
 
-#: pdqhash's order of the dihedral variants (that of the PDQ reference code), as the
-#: transformation a query variant matching a stored variant 0 implies.
+#: What a match through the query's dihedral variant k says of the query: variant k of a
+#: picture is the picture with a turn or mirror undone, so a query whose variant k
+#: matches a stored picture is that picture turned or mirrored this way (measured with
+#: pdqhash 0.2.8 on Pillow's transposes; rotations are as seen on screen).
 DIHEDRAL = (
     None,
-    "rotated 90°",
+    "rotated 90° clockwise",
     "rotated 180°",
-    "rotated 270°",
-    "mirrored left-right",
+    "rotated 90° counter-clockwise",
     "mirrored top-bottom",
-    "mirrored on the diagonal",
+    "mirrored left-right",
+    "mirrored on the main diagonal",
     "mirrored on the anti-diagonal",
 )
+
+
+def turned(variant: int, query_is_a: bool) -> dict[str, object]:
+    """The ``dihedral`` detail of an edge: which of its two files is the other turned."""
+    name = DIHEDRAL[variant]
+    return {} if name is None else {"dihedral": f"{'a' if query_is_a else 'b'} is the other {name}"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +128,7 @@ def file_pairs(table: PrintTable, hits: HashHits) -> list[FilePair]:
         detail: dict[str, object] = {
             "regions": [_region_name(table, int(ra[k])), _region_name(table, int(rb[k]))],
         }
-        turned = DIHEDRAL[int(hits.variant[k])]
-        if turned is not None:
-            detail["dihedral"] = turned
+        detail.update(turned(int(hits.variant[k]), not bool(swap[k])))
         out.append(
             FilePair(
                 int(first[k]), int(second[k]), "pdq" if pdq else "phash", distance, sure, detail
@@ -196,27 +202,59 @@ def labels_of(table: PrintTable, edges: Sequence[CopyEdge]) -> npt.NDArray[np.in
     return components(len(table.shas), pairs)
 
 
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """The closest hash match of a query's region with a picture of ``table``."""
+
+    picture: int
+    method: str  # "pdq" | "phash"
+    distance: int
+    variant: int  # the query region's dihedral variant that matched
+    region: int  # the query's region (0 frame, 1 content box)
+    row: int  # the stored region (a row of ``table``)
+
+    def sure(self, table: PrintTable, quality: Sequence[int]) -> bool:
+        """The same rule as :func:`file_pairs`: a close PDQ match, or one between two
+        regions with enough detail to trust."""
+        if self.method != "pdq":
+            return False
+        low = min(quality[self.region], int(table.quality[self.row]))
+        return self.distance <= SURE_PDQ or low >= TRUSTED_QUALITY
+
+    def detail(self, table: PrintTable, regions: Sequence[str]) -> dict[str, object]:
+        out: dict[str, object] = {"regions": [regions[self.region], _region_name(table, self.row)]}
+        if self.method == "pdq":
+            out.update(turned(self.variant, True))  # the query is the edge's a
+        return out
+
+
 def query_hits(
     table: PrintTable, pdq: npt.NDArray[np.uint8], phash: npt.NDArray[np.uint64]
-) -> list[tuple[int, str, int, int]]:
-    """Pictures of ``table`` near a query's regions (``pdq`` (q, 8, 32), ``phash`` (q,)):
-    (picture index, method, distance, dihedral variant), the closest per picture."""
-    best: dict[int, tuple[int, str, int, int]] = {}
+) -> list[Hit]:
+    """Pictures of ``table`` near a query's regions (``pdq`` (q, 8, 32), ``phash`` (q,)),
+    the closest match per picture, PDQ before pHash."""
     if not len(table):
         return []
     index = HammingIndex(table.pdq[:, 0, :])
-    found: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], str, int]] = []
+    found: list[tuple[Ints, Ints, Ints, str, int]] = []
     for v in range(VARIANTS):
-        _, ids, d = index.query_many(np.ascontiguousarray(pdq[:, v, :]), PDQ_RADIUS)
-        found.append((ids, d.astype(np.int64), "pdq", v))
-    _, ids, d = HammingIndex(table.phash.reshape(-1, 1)).query_many(
+        q, ids, d = index.query_many(np.ascontiguousarray(pdq[:, v, :]), PDQ_RADIUS)
+        found.append((q, ids, d.astype(np.int64), "pdq", v))
+    q, ids, d = HammingIndex(table.phash.reshape(-1, 1)).query_many(
         phash.reshape(-1, 1), PHASH_RADIUS
     )
-    found.append((ids, d.astype(np.int64), "phash", 0))
-    for ids, distances, method, v in found:
-        for r, dist in zip(table.owner[ids].tolist(), distances.tolist(), strict=True):
-            rank_key = (0 if method == "pdq" else 1, dist)
-            old = best.get(r)
-            if old is None or rank_key < (0 if old[1] == "pdq" else 1, old[2]):
-                best[r] = (r, method, dist, v)
-    return sorted(best.values(), key=lambda hit: (hit[1] != "pdq", hit[2]))
+    found.append((q, ids, d.astype(np.int64), "phash", 0))
+    best: dict[int, Hit] = {}
+    for queries, rows, distances, method, v in found:
+        for region, row, dist in zip(
+            queries.tolist(), rows.tolist(), distances.tolist(), strict=True
+        ):
+            hit = Hit(int(table.owner[row]), method, dist, v, region, row)
+            old = best.get(hit.picture)
+            if old is None or _order(hit) < _order(old):
+                best[hit.picture] = hit
+    return sorted(best.values(), key=_order)
+
+
+def _order(hit: Hit) -> tuple[bool, int]:
+    return hit.method != "pdq", hit.distance

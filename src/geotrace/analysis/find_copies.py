@@ -138,25 +138,30 @@ def _pair(i: int, j: int) -> tuple[int, int]:
 def find_of(
     case: Case, query: Fingerprint, query_path: Path, query_descriptor: bytes, exclude: str = ""
 ) -> Found:
-    """The pictures of the case that are copies of one picture (in the case or not): a
-    star around it, every member compared with the query itself."""
+    """The pictures of the case that are copies of one picture (in the case or not).
+
+    The query's own matches first: sure hash matches, and, checked with local features,
+    the other hash matches and its nearest pictures by layout.  Then copies of those
+    copies, by sure hash matches only, up to ``HOPS`` steps: a crop that only its
+    uncropped repost resembles is still found, at the cost of one index query a member.
+    """
     table = load_prints(case, PRINT_VERSION)
     regions = [query.frame] if query.content is None else [query.frame, query.content]
+    names = ["frame", "content"]
     pdq = np.frombuffer(b"".join(r.pdq for r in regions), dtype=np.uint8).reshape(-1, 8, 32)
     phash = np.array([r.phash for r in regions], dtype=np.uint64)
-    hits = [h for h in query_hits(table, pdq, phash) if table.shas[h[0]] != exclude]
+    quality = [r.quality for r in regions]
     me = exclude or "outside"
+    hits = [h for h in query_hits(table, pdq, phash) if table.shas[h.picture] != exclude]
     edges = [
-        CopyEdge(me, table.shas[i], method, "copy", d, _dihedral(v))
-        for i, method, d, v in hits
-        if method == "pdq"
+        CopyEdge(me, table.shas[h.picture], h.method, "copy", h.distance, h.detail(table, names))
+        for h in hits
+        if h.sure(table, quality)
     ]
-    hashed = {i for i, *_ in hits}
+    joined = {h.picture for h in hits if h.sure(table, quality)}
     near = [int(i) for i in rank(query_descriptor, _descriptors(table), CANDIDATES + 1)]
-    check = sorted(
-        {i for i, method, *_ in hits if method != "pdq"}
-        | set(near) - hashed - {i for i in near if table.shas[i] == exclude}
-    )
+    candidates = ({h.picture for h in hits} | set(near)) - joined
+    check = sorted(i for i in candidates if table.shas[i] != exclude)
     query_features = _features(query_path)
     for i in check:
         verdict = _verdict(verify(query_features, _features(stored_path(case, table.shas[i]))))
@@ -166,19 +171,53 @@ def find_of(
                     me, table.shas[i], "local_features", str(verdict["relation"]), None, verdict
                 )
             )
-    members = sorted({e.b for e in edges if e.relation == "copy"})
+            if verdict["relation"] == "copy":
+                joined.add(i)
+    edges += _hops(table, joined, exclude)
+    members = sorted({sha for e in edges if e.relation == "copy" for sha in (e.a, e.b)} - {me})
     return Found([[me, *members]] if members else [], edges, len(check))
+
+
+#: Steps from the query's own copies to copies of copies (sure hash matches only).
+HOPS = 2
+
+
+def _hops(table: PrintTable, start: set[int], exclude: str) -> list[CopyEdge]:
+    """Sure hash matches of the members' own regions, ``HOPS`` steps out."""
+    seen, frontier, edges = set(start), set(start), []
+    for _ in range(HOPS):
+        rows = np.flatnonzero(np.isin(table.owner, sorted(frontier)))
+        if not len(rows):
+            break
+        names = [_region_label(table, int(r)) for r in rows]
+        quality = table.quality[rows].tolist()
+        found = query_hits(table, table.pdq[rows], table.phash[rows])
+        frontier = set()
+        for h in found:
+            if h.picture in seen or table.shas[h.picture] == exclude or not h.sure(table, quality):
+                continue
+            source = int(table.owner[rows[h.region]])
+            edges.append(
+                CopyEdge(
+                    table.shas[source],
+                    table.shas[h.picture],
+                    h.method,
+                    "copy",
+                    h.distance,
+                    h.detail(table, names),
+                )
+            )
+            seen.add(h.picture)
+            frontier.add(h.picture)
+    return edges
+
+
+def _region_label(table: PrintTable, row: int) -> str:
+    return "content" if table.content[row] else "frame"
 
 
 def _descriptors(table: PrintTable) -> list[bytes]:
     return [d or b"" for d in table.descriptors]
-
-
-def _dihedral(variant: int) -> dict[str, object]:
-    from geotrace.analysis.copies import DIHEDRAL
-
-    turned = DIHEDRAL[variant]
-    return {} if turned is None else {"dihedral": turned}
 
 
 def _edge(
