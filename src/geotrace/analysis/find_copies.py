@@ -46,8 +46,12 @@ from geotrace.ingest_fingerprints import VERSION as PRINT_VERSION
 
 #: Nearest pictures by layout descriptor that each picture is checked against.
 CANDIDATES = 3
-#: Pairs per task handed to a checking worker.
+#: Pairs (or files) per task handed to a worker.
 CHUNK = 8
+#: Pairs checked per slice (each slice's verdicts are committed before the next), and
+#: feature sets kept between slices.
+SLICE = 2048
+CACHED = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,24 +281,28 @@ def _checked(
 ) -> tuple[dict[tuple[int, int], dict[str, Any]], int]:
     """Verdicts for ``pairs`` (picture indexes), from the case where it has them."""
     known = _known(case, table, pairs)
-    todo = [p for p in pairs if p not in known]
-    if todo:
-        files = sorted({i for p in todo for i in p} - set(cache))
-        n = min(workers or os.cpu_count() or 1, len(todo))
-        context = get_context("fork")
+    todo = sorted(p for p in pairs if p not in known)  # neighbours share features
+    context = get_context("fork")
+    # A slice of pairs at a time, and a bounded cache of features (~130 KB each): a case
+    # of a million pictures must not hold a million feature sets.
+    for start in range(0, len(todo), SLICE):
+        part = todo[start : start + SLICE]
+        files = sorted({i for p in part for i in p} - set(cache))
+        n = min(workers or os.cpu_count() or 1, len(part))
         if files:
             paths = [stored_path(case, table.shas[i]) for i in files]
             with ProcessPoolExecutor(min(n, len(files)), mp_context=context) as pool:
-                cache.update(
-                    zip(files, pool.map(_features_or_none, paths, chunksize=CHUNK), strict=True)
-                )
+                found = pool.map(_features_or_none, paths, chunksize=CHUNK)
+                cache.update(zip(files, found, strict=True))
         # Forked after the features are in this process: workers read them for free.
         _FEATURES.clear()
         _FEATURES.update(cache)
         with ProcessPoolExecutor(n, mp_context=context) as pool:
-            done = list(pool.map(_check, todo, chunksize=CHUNK))
+            done = list(pool.map(_check, part, chunksize=CHUNK))
         _FEATURES.clear()
-        new = dict(zip(todo, done, strict=True))
+        while len(cache) > CACHED:
+            del cache[next(iter(cache))]  # the oldest first
+        new = dict(zip(part, done, strict=True))
         case.put_verified(
             STAGE_VERSION,
             [
