@@ -131,6 +131,8 @@ def test_the_cli_prints_the_group_in_time_order(telegram_case: tuple[Path, Path]
     assert text.index("capture time") < text.index("/4721") < text.index("/4725")
     jsonl = CliRunner().invoke(app, ["copies", "--case", str(case), "--format", "jsonl"])
     assert len(jsonl.stdout.splitlines()) == 1
+    unknown = CliRunner().invoke(app, ["copies", "--case", str(case), "no-such-picture.jpg"])
+    assert unknown.exit_code == 2 and "neither a sha256 nor a path" in unknown.output
 
 
 def test_a_corrupt_picture_in_the_middle_of_a_batch_costs_only_itself(tmp_path: Path) -> None:

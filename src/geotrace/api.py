@@ -219,6 +219,7 @@ def copies(
     of: str | Path | None = None,
     deep: bool = True,
     workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Groups of copies in a case, largest first: every group, or the group of one
     picture of the case (``image``: its sha256, a prefix of it, or a path it was
@@ -226,10 +227,11 @@ def copies(
     group gives its files with the metadata each kept, every appearance in time order
     with its basis and delay after the first, the first and those that could be first,
     and the evidence of every edge (hash distance, pixel check, transformation seen).
-    ``deep`` also checks, with local features, the pictures no hash joined."""
+    ``deep`` also checks, with local features, the pictures no hash joined;
+    ``progress(checks)`` is called as the pixel checks of a whole-case search go on."""
     with Case(Path(case), write=True) as opened:
         if of is None and image is None:
-            return described(opened, find_all(opened, workers, deep))
+            return described(opened, find_all(opened, workers, deep, progress))
         if of is not None:
             path, sha, outside = Path(of), "", _outside_facts(Path(of))
         else:

@@ -284,9 +284,17 @@ def copies(
 ) -> None:
     """Groups of copies of a picture, each ordered by first appearance (with time basis
     and uncertainty), the transformations seen, and the metadata each copy kept."""
-    with fatal_errors():
+    with (
+        fatal_errors(),
+        Progress(TextColumn("{task.description}"), console=err, transient=True) as bar,
+    ):
+        task = bar.add_task("copies: hashes")
+
+        def checking(checks: int) -> None:
+            bar.update(task, description=f"copies: {checks:,} pixel checks")
+
         try:
-            found = api.copies(case, image, of=of, deep=deep)
+            found = api.copies(case, image, of=of, deep=deep, progress=checking)
         except (ValueError, OSError) as exc:  # not in the case; an unreadable --of
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -63,7 +63,12 @@ class Found:
     checked: int  # pixel checks run now (not taken from the case)
 
 
-def find_all(case: Case, workers: int | None = None, deep: bool = True) -> Found:
+def find_all(
+    case: Case,
+    workers: int | None = None,
+    deep: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Found:
     """Every group of copies in the case.  ``deep`` adds the candidates no hash joined
     (crops, small rotations, screenshots): each picture's nearest by layout, checked.
 
@@ -80,7 +85,7 @@ def find_all(case: Case, workers: int | None = None, deep: bool = True) -> Found
     check = [(p.a, p.b) for p in pairs if not p.sure and joined[p.a] != joined[p.b]]
     candidates = candidate_pairs(table, joined, CANDIDATES) if deep else []
     checked = 0
-    cache = _Features()
+    cache = _Features(progress)
     for nearest in range(CANDIDATES):
         known = set(check)
         check += [
@@ -269,7 +274,13 @@ _FEATURES: dict[int, Features | None] = {}
 
 
 class _Features(dict[int, Features | None]):
-    """Local features of the pictures checked so far in this run, by picture index."""
+    """Local features of the pictures checked so far in this run, by picture index, and
+    the run's count of pixel checks for its ``progress(checks)`` callback."""
+
+    def __init__(self, progress: Callable[[int], None] | None = None) -> None:
+        super().__init__()
+        self.progress = progress
+        self.checks = 0
 
 
 def _checked(
@@ -311,6 +322,9 @@ def _checked(
             ],
         )
         known.update(new)
+        cache.checks += len(part)
+        if cache.progress is not None:
+            cache.progress(cache.checks)
     return known, len(todo)
 
 
