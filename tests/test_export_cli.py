@@ -137,7 +137,7 @@ def test_exit_codes(ingested: Path, tmp_path: Path) -> None:
     missing = runner.invoke(app, ["verify", "--case", str(tmp_path / "nope.case")])
     assert missing.exit_code == 2
     assert (
-        runner.invoke(app, ["sightings", "--case", str(ingested), "--format", "kml"]).exit_code == 2
+        runner.invoke(app, ["sightings", "--case", str(ingested), "--format", "shp"]).exit_code == 2
     )
     skipped = runner.invoke(app, ["ingest", str(tmp_path / "absent"), "--case", str(ingested)])
     assert skipped.exit_code == 1 and "not_found" in skipped.stdout

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from multiprocessing import get_context
@@ -28,7 +28,8 @@ from geotrace.evidence import FileReport, read_file, report_to_json
 from geotrace.evidence.clock import load_zones
 from geotrace.evidence.fingerprint import decode, fingerprint_image
 from geotrace.evidence.layout import layout_of
-from geotrace.export import write_csv, write_geojson, write_jsonl
+from geotrace.export import write_csv, write_geojson, write_jsonl, write_kml, write_parquet
+from geotrace.export.report import ReportSummary, html_to_pdf, write_report
 from geotrace.ingest import IngestSummary
 from geotrace.ingest import ingest as _ingest
 from geotrace.ingest_export import ExportProgress
@@ -38,7 +39,7 @@ from geotrace.places.table import TableSummary
 from geotrace.places.table import resolve_csv as _resolve_csv
 from geotrace.sources import Refusal, ZipLimits, find_files
 
-FORMATS = ("jsonl", "csv", "geojson")
+FORMATS = ("jsonl", "csv", "geojson", "kml")
 
 
 def inspect(
@@ -200,7 +201,8 @@ def resolve_csv(
 
 
 def export_sightings(case: str | Path, fmt: str, out: TextIO) -> int:
-    """Write a case's sightings as ``jsonl``, ``csv`` or ``geojson``; return how many."""
+    """Write a case's sightings as ``jsonl``, ``csv``, ``geojson`` or ``kml``; return how
+    many."""
     with Case(Path(case)) as opened:
         rows = opened.sightings()
         if fmt == "geojson":
@@ -209,6 +211,8 @@ def export_sightings(case: str | Path, fmt: str, out: TextIO) -> int:
             return write_csv(rows, out, SIGHTING_FIELDS)
         if fmt == "jsonl":
             return write_jsonl(rows, out)
+        if fmt == "kml":
+            return write_kml(rows, out)
     raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
 
 
@@ -270,6 +274,27 @@ def _member(case: Case, image: str) -> str:
     if row is None:
         raise ValueError(f"{image!r} is neither a sha256 nor a path of a file in the case")
     return str(row[0])
+
+
+def export_parquet(case: str | Path, path: str | Path) -> int:
+    """Write a case's sightings as GeoParquet 1.1 (needs the ``parquet`` extra, pyarrow)."""
+    with Case(Path(case)) as opened:
+        return write_parquet(opened.sightings(), Path(path))
+
+
+def report(
+    case: str | Path, out: TextIO, *, settings: Mapping[str, object] | None = None
+) -> ReportSummary:
+    """Write the evidence report of a case: one self-contained, offline HTML file (summary,
+    per account a timeline with a map and every sighting's evidence, methods, problems,
+    attribution, chain of custody); the same case gives the same bytes."""
+    with Case(Path(case)) as opened:
+        return write_report(opened, out, settings=settings)
+
+
+def report_pdf(html: str | Path, pdf: str | Path) -> bool:
+    """Print a report to PDF with headless Chromium; False where the machine cannot."""
+    return html_to_pdf(Path(html), Path(pdf))
 
 
 @dataclass(slots=True)

