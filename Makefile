@@ -31,6 +31,9 @@ demo: $(VENV)/.installed
 	$(BIN)/geotrace regions --case $(CASE)
 	$(BIN)/geotrace accounts --case $(CASE)
 	$(BIN)/geotrace posts --case $(CASE) --format csv -o demo-out/posts.csv
+	$(BIN)/geotrace sightings --case $(CASE) --format kml -o demo-out/sightings.kml
+	$(BIN)/geotrace copies --case $(CASE)
+	$(BIN)/geotrace report --case $(CASE) -o demo-out/report.html
 	@echo
 	@echo "Outputs:"
 	@echo "  case (SQLite, opens in sqlite3/Datasette): $(CASE)"
@@ -38,6 +41,8 @@ demo: $(VENV)/.installed
 	@echo "  sightings for QGIS (GeoJSON):              demo-out/sightings.geojson"
 	@echo "  sightings as a table (CSV):                demo-out/sightings.csv"
 	@echo "  posts of the bundled exports (CSV):        demo-out/posts.csv"
+	@echo "  sightings for Google Earth (KML, times):   demo-out/sightings.kml"
+	@echo "  the evidence report (HTML, offline):       demo-out/report.html"
 
 test: lint typecheck unit
 
