@@ -34,6 +34,7 @@ demo: $(VENV)/.installed
 	$(BIN)/geotrace sightings --case $(CASE) --format kml -o demo-out/sightings.kml
 	$(BIN)/geotrace copies --case $(CASE)
 	$(BIN)/geotrace report --case $(CASE) -o demo-out/report.html
+	$(BIN)/geotrace map --case $(CASE) -o demo-out/map.html
 	@echo
 	@echo "Outputs:"
 	@echo "  case (SQLite, opens in sqlite3/Datasette): $(CASE)"
@@ -43,6 +44,7 @@ demo: $(VENV)/.installed
 	@echo "  posts of the bundled exports (CSV):        demo-out/posts.csv"
 	@echo "  sightings for Google Earth (KML, times):   demo-out/sightings.kml"
 	@echo "  the evidence report (HTML, offline):       demo-out/report.html"
+	@echo "  the map with a timeline (HTML, offline):   demo-out/map.html"
 
 test: lint typecheck unit
 

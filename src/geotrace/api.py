@@ -29,6 +29,7 @@ from geotrace.evidence.clock import load_zones
 from geotrace.evidence.fingerprint import decode, fingerprint_image
 from geotrace.evidence.layout import layout_of
 from geotrace.export import write_csv, write_geojson, write_jsonl, write_kml, write_parquet
+from geotrace.export.mapview import MapSummary, case_map
 from geotrace.export.report import ReportSummary, html_to_pdf, write_report
 from geotrace.ingest import IngestSummary
 from geotrace.ingest import ingest as _ingest
@@ -274,6 +275,22 @@ def _member(case: Case, image: str) -> str:
     if row is None:
         raise ValueError(f"{image!r} is neither a sha256 nor a path of a file in the case")
     return str(row[0])
+
+
+def write_map(
+    case: str | Path,
+    out: TextIO,
+    *,
+    title: str | None = None,
+    control: str | Path | None = None,
+    control_date: str | None = None,
+) -> MapSummary:
+    """Write the case's map: one self-contained HTML file that works offline (country
+    outlines de jure and de facto, sightings with their uncertainty circles, tracks per
+    account, a time range, filters, a popup per sighting), optionally over a dated
+    control-of-territory layer (GeoJSON or KML)."""
+    layer = ControlLayer.load(Path(control), control_date) if control is not None else None
+    return case_map(Path(case), out, title=title, control=layer)
 
 
 def export_parquet(case: str | Path, path: str | Path) -> int:

@@ -383,6 +383,30 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds:.0f} s"
 
 
+@app.command("map")
+def map_(
+    case: CaseOption,
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")],
+    title: Annotated[str | None, typer.Option(help="The page's title.")] = None,
+    control: Annotated[
+        Path | None, typer.Option(help="A control-of-territory layer (GeoJSON or KML).")
+    ] = None,
+    control_date: Annotated[
+        str | None, typer.Option(help="The date of that layer, if its file does not say.")
+    ] = None,
+) -> None:
+    """Write the case's map: one HTML file that works offline, with a time range, filters
+    and a popup of evidence per sighting."""
+    with fatal_errors(), output.open("w", encoding="utf-8", newline="") as f:
+        summary = api.write_map(
+            case, f, title=title, control=control, control_date=control_date
+        )
+    err.print(
+        f"{summary.sightings} sightings of {summary.accounts} accounts"
+        f" ({summary.thumbnails} thumbnails): map written to {escape(str(output))}"
+    )
+
+
 @app.command()
 def report(
     case: CaseOption,

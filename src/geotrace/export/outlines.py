@@ -43,9 +43,9 @@ LAYERS = ("de_jure", "de_facto")
 Geoms = npt.NDArray[Any]
 
 
-def country_outlines(layer: str = "de_jure", tolerance_deg: float = SHIPPED_TOLERANCE_DEG) -> dict[
-    str, Any
-]:
+def country_outlines(
+    layer: str = "de_jure", tolerance_deg: float = SHIPPED_TOLERANCE_DEG
+) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of simplified country outlines (properties ``iso``, ``name``).
 
     ``layer`` is "de_jure" or "de_facto".  The result is a fresh copy: callers may mutate it.
