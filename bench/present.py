@@ -36,6 +36,8 @@ from scoring import markdown_table
 ACCOUNTS = 50
 FOLIUM_DRAWN = "document.querySelectorAll('.leaflet-marker-icon').length > 0"
 CHROMIUM = Path("/usr/bin/chromium")
+#: A page that is not ready in this long is recorded as not loading ("-").
+LOAD_LIMIT_S = 240.0
 
 
 def write_dump(path: Path, n: int, seed: int = 7) -> None:
@@ -99,7 +101,7 @@ def folium_map(case: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def load_seconds(page: Path, ready: str) -> float | None:
+def load_seconds(page: Path, ready: str, limit_s: float = LOAD_LIMIT_S) -> float | None:
     """Seconds until ``ready`` (a JavaScript expression) is true in headless chromium with
     the network cut; None when chromium or Playwright is absent, or it never gets ready."""
     try:
@@ -118,8 +120,8 @@ def load_seconds(page: Path, ready: str) -> float | None:
         tab = context.new_page()
         start = time.perf_counter()
         try:
-            tab.goto(page.as_uri())
-            tab.wait_for_function(ready, timeout=60_000)
+            tab.goto(page.as_uri(), wait_until="load", timeout=limit_s * 1000)
+            tab.wait_for_function(ready, timeout=limit_s * 1000)
         except Exception:
             return None
         finally:

@@ -9,50 +9,18 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from geotrace import api
 from geotrace.export import mapview
 from geotrace.places import ControlLayer
+from tests.browser import ARTIFACTS, offline_page
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "test-artifacts"
 CONTROL_LABEL = '<img src=x onerror="window.__pwned=3">'
 PAYLOADS = ("<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=2">')
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--metrics-recording-only",
-    "--no-default-browser-check",
-]
-
-
-def _playwright() -> Any:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("Playwright's Python package is absent: pip install playwright")
-    return sync_playwright
-
-
-def _chromium() -> str:
-    found = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
-    if not found:
-        pytest.skip("Debian's chromium is absent: apt-get install -y chromium")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -96,78 +64,62 @@ def page_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
 
 
 def test_map_in_chromium(page_file: tuple[Path, int]) -> None:
-    sync_playwright = _playwright()
-    executable = _chromium()
     path, expected = page_file
     url = path.as_uri()
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
+    with offline_page(requests, path) as page:
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_selector("body[data-ready='1']", timeout=15_000)
+        assert errors == []
+        state = page.evaluate("() => ({...window.geotraceMap})")
+        assert state["total"] == expected
+        assert state["shown"] == expected
+        assert state["drawn"] == expected  # the first view fits every sighting
+        assert page.evaluate("() => window.geotraceMap.drawnCount()") == expected
+        assert page.evaluate("() => window.__pwned") is None
 
-            def gate(route: Any) -> None:
-                requests.append(route.request.url)
-                if route.request.url == url:
-                    route.continue_()
-                else:
-                    route.abort()
+        # The slider: pull "to" to the start, fewer points; back to the end, all of them.
+        def slide(value: int) -> dict[str, int]:
+            page.eval_on_selector(
+                "#t-to",
+                "(el, v) => { el.value = String(v);"
+                " el.dispatchEvent(new Event('input', {bubbles: true})); }",
+                value,
+            )
+            shown: dict[str, int] = page.evaluate("() => ({...window.geotraceMap})")
+            return shown
 
-            page.route("**/*", gate)
-            page.goto(url)
-            page.wait_for_selector("body[data-ready='1']", timeout=15_000)
-            assert errors == []
-            state = page.evaluate("() => ({...window.geotraceMap})")
-            assert state["total"] == expected
-            assert state["shown"] == expected
-            assert state["drawn"] == expected  # the first view fits every sighting
-            assert page.evaluate("() => window.geotraceMap.drawnCount()") == expected
-            assert page.evaluate("() => window.__pwned") is None
+        narrowed = slide(0)
+        assert 0 < narrowed["shown"] < expected
+        assert narrowed["drawn"] == narrowed["shown"]
+        assert slide(1000)["drawn"] == expected
 
-            # The slider: pull "to" to the start, fewer points; back to the end, all of them.
-            def slide(value: int) -> dict[str, int]:
-                page.eval_on_selector(
-                    "#t-to",
-                    "(el, v) => { el.value = String(v);"
-                    " el.dispatchEvent(new Event('input', {bubbles: true})); }",
-                    value,
-                )
-                shown: dict[str, int] = page.evaluate("() => ({...window.geotraceMap})")
-                return shown
-
-            narrowed = slide(0)
-            assert 0 < narrowed["shown"] < expected
-            assert narrowed["drawn"] == narrowed["shown"]
-            assert slide(1000)["drawn"] == expected
-
-            # A popup, opened by a real click on a hostile sighting's dot.
-            hostile = expected - 1
-            page.click("#show-circles")  # circles off: nothing but the dot under the mouse
-            box = page.locator("#map").bounding_box()
-            assert box is not None
-            xy = page.evaluate(f"() => window.geotraceMap.screenPoint({hostile})")
-            page.mouse.click(box["x"] + xy["x"], box["y"] + xy["y"])
-            page.wait_for_selector(".gt-popup", timeout=5_000)
-            assert page.evaluate("() => window.geotraceMap.popup") == hostile
-            text = page.inner_text(".gt-popup .text")
-            assert text == PAYLOADS[1]  # shown as text, whole
-            assert page.locator(".gt-popup img[src='x']").count() == 0
-            assert PAYLOADS[1] in page.inner_text(".gt-popup table")  # the account name too
-            assert page.title() == PAYLOADS[0]  # the title, as text
-            assert CONTROL_LABEL in page.inner_text("#control-legend")  # the user layer's too
-            page.wait_for_timeout(200)  # an onerror would have fired by now
-            assert page.evaluate("() => window.__pwned") is None
-            page.get_by_label("Countries, de facto (Natural Earth admin-1)").check()
-            page.wait_for_timeout(100)
-            assert errors == []
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "map_browser.png"))
-            # The hooks are read-only.
-            page.evaluate("() => { try { window.geotraceMap.total = 0 } catch (e) {} }")
-            assert page.evaluate("() => window.geotraceMap.total") == expected
-        finally:
-            browser.close()
+        # A popup, opened by a real click on a hostile sighting's dot.
+        hostile = expected - 1
+        page.click("#show-circles")  # circles off: nothing but the dot under the mouse
+        box = page.locator("#map").bounding_box()
+        assert box is not None
+        xy = page.evaluate(f"() => window.geotraceMap.screenPoint({hostile})")
+        page.mouse.click(box["x"] + xy["x"], box["y"] + xy["y"])
+        page.wait_for_selector(".gt-popup", timeout=5_000)
+        assert page.evaluate("() => window.geotraceMap.popup") == hostile
+        text = page.inner_text(".gt-popup .text")
+        assert text == PAYLOADS[1]  # shown as text, whole
+        assert page.locator(".gt-popup img[src='x']").count() == 0
+        assert PAYLOADS[1] in page.inner_text(".gt-popup table")  # the account name too
+        assert page.title() == PAYLOADS[0]  # the title, as text
+        assert CONTROL_LABEL in page.inner_text("#control-legend")  # the user layer's too
+        page.wait_for_timeout(200)  # an onerror would have fired by now
+        assert page.evaluate("() => window.__pwned") is None
+        page.get_by_label("Countries, de facto (Natural Earth admin-1)").check()
+        page.wait_for_timeout(100)
+        assert errors == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map_browser.png"))
+        # The hooks are read-only.
+        page.evaluate("() => { try { window.geotraceMap.total = 0 } catch (e) {} }")
+        assert page.evaluate("() => window.geotraceMap.total") == expected
     assert (ARTIFACTS / "map_browser.png").stat().st_size > 10_000
     assert set(requests) == {url}, "the page asked for nothing but itself"

@@ -25,6 +25,7 @@ from geotrace.case import Case
 from geotrace.export.outlines import SHIPPED
 from geotrace.export.report import ReportSummary, chromium, esc, html_to_pdf, write_report
 from geotrace.export.svgmap import prepare_outlines, svg_map
+from tests.browser import ARTIFACTS, offline_page
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo"
@@ -252,7 +253,12 @@ def test_pdf(tmp_path: Path, demo_html: str) -> None:
     page = tmp_path / "report.html"
     page.write_text(demo_html, "utf-8")
     assert html_to_pdf(page, tmp_path / "report.pdf")
-    assert (tmp_path / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    pdf = (tmp_path / "report.pdf").read_bytes()
+    assert pdf[:5] == b"%PDF-"
+    # Printing lays out every sighting table as it is: the screen's content-visibility
+    # (which reserves 30,000 px per unseen table) made the same report 55 pages.
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 5 <= pages <= 25, pages
 
 
 def test_no_chromium_means_no_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -277,3 +283,36 @@ def test_default_outlines_are_the_shipped_ones(demo_case: Path) -> None:
     assert html.count('class="land"') == len(sections(html)) - 1 == 4
     assert "Natural Earth de jure, simplified to 0.05 degree" in html
     assert len(html) < 1_000_000  # outlines simplified to the view, not the whole coast
+
+
+def test_report_in_chromium(tmp_path: Path, hostile_html: str) -> None:
+    """A report of 5,000 sightings (25 tables) and the hostile report, in a real browser with
+    the network cut: every row is in the page, the last one shows when its link is followed,
+    nothing runs and nothing is fetched."""
+    n = 5_000
+    big = tmp_path / "big.html"
+    big.write_text(report(large_case(tmp_path / "big.case", n))[0], "utf-8")
+    hostile = tmp_path / "hostile.html"
+    hostile.write_text(hostile_html, "utf-8")
+    requests: list[str] = []
+    with offline_page(requests, big, hostile) as page:
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(big.as_uri())
+        assert page.locator("tr.sighting").count() == n
+        assert page.locator("table.sightings").count() == -(-n // 200)
+        first = page.locator("#s1").bounding_box()
+        assert first is not None and first["height"] > 20  # a real row, laid out
+        page.goto(f"{big.as_uri()}#s{n}")
+        last = page.locator(f"#s{n}")
+        last.wait_for()
+        assert page.evaluate(f"() => document.getElementById('s{n}').getBoundingClientRect().top")
+        assert last.is_visible() and "platform_geotag" in last.inner_text()
+        page.goto(hostile.as_uri())
+        page.wait_for_timeout(200)  # an onerror or a script would have run by now
+        body = page.inner_text("body")
+        assert PAYLOADS[0] in body and f"{PAYLOADS[1]}.jpg" in body
+        assert page.locator("img").count() == 0 and dialogs == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "report_browser.png"), full_page=True)
+    assert set(requests) == {big.as_uri(), hostile.as_uri()}, "nothing else was asked for"

@@ -80,9 +80,13 @@ def table(headers: Iterable[str], rows: Iterable[Iterable[object]], cls: str = "
     return el("table", el("thead", head), el("tbody", body), cls=cls)
 
 
+#: Values a list of pairs leaves out.
+EMPTY: tuple[object, ...] = (None, "", [], {})
+
+
 def dl(pairs: Iterable[tuple[str, object]]) -> Markup:
     """A definition list of the pairs whose value is not empty."""
-    items = [el("dt", k) + el("dd", v) for k, v in pairs if v not in (None, "", [], {})]
+    items = [el("dt", k) + el("dd", v) for k, v in pairs if v not in EMPTY]
     return el("dl", *items)
 
 
@@ -183,24 +187,29 @@ def _shares(shares: Mapping[str, float] | None) -> str:
     return ", ".join(f"{code or 'sea'} {share:.0%}" for code, share in parts)
 
 
+def lines(pairs: Iterable[tuple[str, object]]) -> Markup:
+    """``label: value`` lines of the pairs whose value is not empty, as one text run.
+
+    A sighting's place and evidence were definition lists, some twenty elements a row:
+    at 100,000 sightings that made 4.5 million elements and a page Chromium did not finish
+    laying out in four minutes.  Lines in a ``white-space: pre-line`` cell read the same
+    and cost no element."""
+    return Markup("\n".join(f"{esc(k)}: {esc(v)}" for k, v in pairs if v not in EMPTY))
+
+
 def sighting_row(row: Mapping[str, Any], post: tuple[Any, ...] | None) -> Markup:
     """One sighting as a table row: when, where, how, place and evidence."""
     place = row.get("place") or {}
     when = [
-        el("b", row["at_utc"] or "time unknown"),
-        el("br"),
+        row["at_utc"] or "time unknown",
         f"basis {row['time_basis']}, {seconds(row['time_uncertainty_s'])}",
     ]
     if row.get("at_local"):
         offset = place.get("utc_offset") or ""
-        when += [el("br"), f"local {row['at_local']} {offset}".rstrip()]
-    where = [
-        f"{number(row['lat'])}, {number(row['lon'])}",
-        el("br"),
-        f"±{row['radius_m']:g} m",
-    ]
+        when.append(f"local {row['at_local']} {offset}".rstrip())
+    where = [f"{number(row['lat'])}, {number(row['lon'])}", f"±{row['radius_m']:g} m"]
     if row.get("alt_m") is not None:
-        where += [el("br"), f"alt {row['alt_m']:g} m"]
+        where.append(f"alt {row['alt_m']:g} m")
     border = place.get("border_confidence") or row.get("border_confidence")
     km = place.get("distance_to_border_km")
     if km is not None:
@@ -209,7 +218,7 @@ def sighting_row(row: Mapping[str, Any], post: tuple[Any, ...] | None) -> Markup
     if settlement and place.get("settlement_km") is not None:
         settlement = f"{settlement} ({place['settlement_km']:.1f} km)"
     admin1 = " ".join(x for x in (row.get("admin1_code"), place.get("admin1_name")) if x)
-    where_is = dl(
+    where_is = lines(
         [
             ("de jure", row.get("country_de_jure")),
             ("de facto", row.get("country_de_facto")),
@@ -229,29 +238,33 @@ def sighting_row(row: Mapping[str, Any], post: tuple[Any, ...] | None) -> Markup
     ]
     if row.get("post_id"):
         proof.append(("post", f"{row.get('platform')} {row['post_id']}"))
+    text = None
     if post is not None:
         text, url, location, _posted, _basis, source = post
         proof += [("source", source), ("in source", location), ("url", url)]
-        proof.append(("text", el("q", _clip(text)) if text else ""))
     proof += [
         (str(k), as_text(v))
         for k, v in sorted(evidence.items())
         if k not in SHOWN_EVIDENCE and v is not None
     ]
+    if text:
+        proof.append(("text", el("q", _clip(text))))
     return el(
         "tr",
         el("td", str(row["id"])),
-        el("td", *when),
-        el("td", *where),
-        el("td", row["method"], el("br"), f"confidence {row['confidence']:g}"),
+        el("td", "\n".join(when)),
+        el("td", "\n".join(where)),
+        el("td", f"{row['method']}\nconfidence {row['confidence']:g}"),
         el("td", where_is),
-        el("td", dl(proof), cls="evidence"),
+        el("td", lines(proof), cls="evidence"),
         cls="sighting",
         id=f"s{row['id']}",
     )
 
 
 SIGHTING_HEADERS = ("#", "time (UTC)", "position", "method", "place", "evidence")
+#: Sightings per table (see :func:`_sighting_table`).
+ROWS_PER_TABLE = 200
 
 
 def _gather(case: Case) -> tuple[list[_Account], Counter[tuple[str, str]], Counter[str], int]:
@@ -298,7 +311,13 @@ th,td{border:1px solid #bbb;padding:2px 4px;vertical-align:top;text-align:left}
 th{background:#eee}td{overflow-wrap:anywhere}
 dl{display:grid;grid-template-columns:max-content auto;gap:0 .5em;margin:0}
 dt{color:#555}dd{margin:0;overflow-wrap:anywhere}
-td.evidence{font-size:11px;max-width:40em}
+td.evidence{font-size:11px}
+table.sightings{table-layout:fixed}
+@media screen{table.sightings{content-visibility:auto;contain-intrinsic-size:auto 30000px}}
+table.sightings td{white-space:pre-line}
+table.sightings th:nth-child(1){width:5em}table.sightings th:nth-child(2){width:17em}
+table.sightings th:nth-child(3),table.sightings th:nth-child(4){width:11em}
+table.sightings th:nth-child(5){width:22em}
 q{white-space:pre-wrap}
 svg.map{max-width:100%;height:auto;border:1px solid #888}
 .sea{fill:#eef4f8}.land{fill:#f4f1e8;stroke:#8a8a8a;stroke-width:.6;fill-rule:evenodd}
@@ -394,13 +413,23 @@ def _account_section(i: int, account: _Account, outlines: Outlines) -> Markup:
                 cls="note",
             ),
             Markup(svg),
-            el(
-                "table",
-                el("thead", el("tr", *(el("th", h) for h in SIGHTING_HEADERS))),
-                el("tbody", join(account.rows)),
-                cls="sightings",
+            *(
+                _sighting_table(account.rows[start : start + ROWS_PER_TABLE])
+                for start in range(0, len(account.rows), ROWS_PER_TABLE)
             ),
         ]
+    )
+
+
+def _sighting_table(rows: list[Markup]) -> Markup:
+    """Rows in tables of a few hundred, each with fixed column widths and skipped by the
+    browser until scrolled near (``content-visibility``): one 100,000-row table must be
+    laid out whole before the page shows, a run of small ones need not."""
+    return el(
+        "table",
+        el("thead", el("tr", *(el("th", h) for h in SIGHTING_HEADERS))),
+        el("tbody", join(rows)),
+        cls="sightings",
     )
 
 
