@@ -12,19 +12,14 @@ from typing import Any
 
 import pytest
 
+from geotrace.export.report import OFFLINE_FLAGS
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 FLAGS = [
-    "--headless",
+    *OFFLINE_FLAGS,
     "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
     "--disable-default-apps",
-    "--disable-extensions",
     "--metrics-recording-only",
     "--no-default-browser-check",
 ]

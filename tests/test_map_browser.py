@@ -17,6 +17,7 @@ from geotrace import api
 from geotrace.export import mapview
 from geotrace.places import ControlLayer
 from tests.browser import ARTIFACTS, offline_page
+from tests.test_basemap import colour, write_mbtiles
 
 REPO = Path(__file__).resolve().parents[1]
 CONTROL_LABEL = '<img src=x onerror="window.__pwned=3">'
@@ -123,3 +124,44 @@ def test_map_in_chromium(page_file: tuple[Path, int]) -> None:
         assert page.evaluate("() => window.geotraceMap.total") == expected
     assert (ARTIFACTS / "map_browser.png").stat().st_size > 10_000
     assert set(requests) == {url}, "the page asked for nothing but itself"
+
+
+def test_user_tiles_in_chromium(tmp_path: Path) -> None:
+    """The user's MBTiles under the sightings: tiles drawn from the page itself, a tile
+    past the last embedded level cut from its ancestor, the file's attribution as text."""
+    tiles = write_mbtiles(tmp_path / "t.mbtiles", max_zoom=4)
+    case = tmp_path / "t.case"
+    api.ingest([str(REPO / "demo" / "photos")], case)
+    path = tmp_path / "map.html"
+    with path.open("w", encoding="utf-8") as out:
+        summary = api.write_map(case, out, basemap=tiles)
+    assert summary.basemap is not None and "zoom 0-4" in summary.basemap
+    requests: list[str] = []
+    with offline_page(requests, path) as page:
+        page.goto(path.as_uri())
+        page.wait_for_selector("body[data-ready='1']", timeout=15_000)
+
+        def tile_colours() -> list[list[int]]:
+            page.wait_for_timeout(300)  # tiles decode asynchronously
+            colours: list[list[int]] = page.evaluate(
+                "() => [...document.querySelectorAll('canvas.leaflet-tile')]"
+                ".map(c => [...c.getContext('2d').getImageData(128, 128, 1, 1).data])"
+            )
+            return colours
+
+        def zoom_to(z: int) -> None:  # with the map's own buttons
+            while (now := page.evaluate("() => window.geotraceMap.zoom")) != z:
+                page.click(".leaflet-control-zoom-in" if now < z else ".leaflet-control-zoom-out")
+                page.wait_for_timeout(50)
+
+        zoom_to(2)
+        assert [*colour(2), 255] in tile_colours()
+        zoom_to(7)  # no tile at zoom 7: each one shown is cut from an embedded ancestor
+        opaque = [c for c in tile_colours() if c[3] == 255]
+        assert opaque and all(c[:3] in (list(colour(3)), list(colour(4))) for c in opaque)
+        attribution = page.inner_text(".leaflet-control-attribution")
+        assert '<img src=x onerror="window.__pwned=9">' in attribution
+        assert page.evaluate("() => window.__pwned") is None
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map_user_tiles.png"))
+    assert set(requests) == {path.as_uri()}

@@ -29,6 +29,7 @@ from geotrace.evidence.clock import load_zones
 from geotrace.evidence.fingerprint import decode, fingerprint_image
 from geotrace.evidence.layout import layout_of
 from geotrace.export import write_csv, write_geojson, write_jsonl, write_kml, write_parquet
+from geotrace.export.basemap import DEFAULT_BUDGET, open_tileset
 from geotrace.export.mapview import MapSummary, case_map
 from geotrace.export.report import ReportSummary, html_to_pdf, write_report
 from geotrace.ingest import IngestSummary
@@ -284,13 +285,31 @@ def write_map(
     title: str | None = None,
     control: str | Path | None = None,
     control_date: str | None = None,
+    basemap: str | Path | None = None,
+    basemap_budget_mb: float = DEFAULT_BUDGET / 2**20,
 ) -> MapSummary:
     """Write the case's map: one self-contained HTML file that works offline (country
     outlines de jure and de facto, sightings with their uncertainty circles, tracks per
     account, a time range, filters, a popup per sighting), optionally over a dated
-    control-of-territory layer (GeoJSON or KML)."""
+    control-of-territory layer (GeoJSON or KML) and the user's raster tiles (MBTiles or
+    PMTiles: the zoom levels that fit ``basemap_budget_mb`` travel inside the page).
+
+    The layers are read before anything is written: a file that cannot serve raises
+    ``ControlLayerError`` or ``BasemapError`` (both ``ValueError``) with the reason."""
     layer = ControlLayer.load(Path(control), control_date) if control is not None else None
-    return case_map(Path(case), out, title=title, control=layer)
+    tiles = open_tileset(Path(basemap)) if basemap is not None else None
+    try:
+        return case_map(
+            Path(case),
+            out,
+            title=title,
+            control=layer,
+            basemap=tiles,
+            basemap_budget=int(basemap_budget_mb * 2**20),
+        )
+    finally:
+        if tiles is not None:
+            tiles.close()
 
 
 def export_parquet(case: str | Path, path: str | Path) -> int:

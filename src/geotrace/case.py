@@ -828,6 +828,19 @@ class Case:
             record["place"] = _json(record["place"]) if record["place"] else None
             yield record
 
+    def sighted_posts(self) -> dict[tuple[str, str], tuple[Any, ...]]:
+        """(platform, post id) -> (text, url, place in its document, posted_utc, time_basis,
+        the document's path) for every post that carries a sighting (as ``sightings``
+        names it): one query where a lookup per post cost 3 s at 100,000 sightings."""
+        rows = self.db.execute(
+            "SELECT po.platform, po.post_id, po.text, po.url, po.location, po.posted_utc,"
+            " po.time_basis, (SELECT src.path FROM sources src"
+            "  WHERE src.sha256 = po.source_sha256 ORDER BY src.id LIMIT 1)"
+            " FROM posts po WHERE po.id IN"
+            f" (SELECT coalesce(s.post, {FIRST_POST_OF_MEDIA}) FROM sightings s)"
+        )
+        return {(str(r[0]), str(r[1])): tuple(r[2:]) for r in rows}
+
     def unplaced_sightings(
         self, version: str
     ) -> list[tuple[int, float, float, float, str | None, str]]:

@@ -35,8 +35,10 @@ from rich.table import Column, Table
 from geotrace import api
 from geotrace.evidence import FileReport
 from geotrace.export import write_jsonl
+from geotrace.export.basemap import DEFAULT_BUDGET, BasemapError
 from geotrace.ingest import IngestSummary
 from geotrace.mediastore import CaseBusy
+from geotrace.places.control import ControlLayerError
 from geotrace.sources import Refusal
 
 app = typer.Typer(
@@ -67,6 +69,29 @@ def fatal_errors() -> Iterator[None]:
     try:
         yield
     except (FileNotFoundError, CaseBusy, sqlite3.DatabaseError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _writing(output: Path) -> Iterator[TextIO]:
+    """``output`` opened for text, written beside it and put in place only when the command
+    succeeds: a failed map or export never leaves a half file under the name asked for."""
+    part = output.with_name(f".{output.name}.part")
+    try:
+        with part.open("w", encoding="utf-8", newline="") as f:
+            yield f
+        part.replace(output)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+@contextmanager
+def _unusable_input() -> Iterator[None]:
+    """A layer or tile set the user named that cannot be used: its reason, exit code 2."""
+    try:
+        yield
+    except (ControlLayerError, BasemapError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
 
@@ -210,7 +235,7 @@ def sightings(
         elif output is None:
             count = api.export_sightings(case, fmt.value, sys.stdout)
         else:
-            with output.open("w", encoding="utf-8", newline="") as f:
+            with _writing(output) as f:
                 count = api.export_sightings(case, fmt.value, f)
     if output is not None:
         err.print(f"{count} sightings written to {escape(str(output))}")
@@ -247,7 +272,7 @@ def posts(
             if output is None:
                 count = _export_posts(case, fmt, sys.stdout, account, since, until)
             else:
-                with output.open("w", encoding="utf-8", newline="") as f:
+                with _writing(output) as f:
                     count = _export_posts(case, fmt, f, account, since, until)
         except ValueError as exc:  # a --since/--until that is not a date
             err.print(f"[red]error:[/red] {escape(str(exc))}")
@@ -394,17 +419,32 @@ def map_(
     control_date: Annotated[
         str | None, typer.Option(help="The date of that layer, if its file does not say.")
     ] = None,
+    basemap: Annotated[
+        Path | None,
+        typer.Option(help="Raster tiles to draw under the sightings (MBTiles or PMTiles)."),
+    ] = None,
+    basemap_budget: Annotated[
+        float, typer.Option(help="MB of those tiles the page may carry.", min=0)
+    ] = DEFAULT_BUDGET / 2**20,
 ) -> None:
     """Write the case's map: one HTML file that works offline, with a time range, filters
     and a popup of evidence per sighting."""
-    with fatal_errors(), output.open("w", encoding="utf-8", newline="") as f:
+    with fatal_errors(), _unusable_input(), _writing(output) as f:
         summary = api.write_map(
-            case, f, title=title, control=control, control_date=control_date
+            case,
+            f,
+            title=title,
+            control=control,
+            control_date=control_date,
+            basemap=basemap,
+            basemap_budget_mb=basemap_budget,
         )
     err.print(
         f"{summary.sightings} sightings of {summary.accounts} accounts"
         f" ({summary.thumbnails} thumbnails): map written to {escape(str(output))}"
     )
+    if summary.basemap:
+        err.print(escape(summary.basemap))
 
 
 @app.command()
@@ -418,7 +458,7 @@ def report(
 ) -> None:
     """Write the evidence report: summary, sightings per account with maps, methods,
     problems, attribution, chain of custody."""
-    with fatal_errors(), output.open("w", encoding="utf-8", newline="") as f:
+    with fatal_errors(), _writing(output) as f:
         summary = api.report(case, f)
     err.print(
         f"{summary.sightings} sightings of {summary.accounts} accounts:"

@@ -31,8 +31,9 @@ from typing import Any, TextIO
 import numpy as np
 import shapely
 
+from geotrace.export.basemap import DEFAULT_BUDGET, EmbeddedTiles, TileSet
 from geotrace.export.outlines import DECIMALS as OUTLINE_DECIMALS
-from geotrace.export.outlines import country_outlines, layer_changes
+from geotrace.export.outlines import shared_layers
 from geotrace.places.control import ControlLayer
 
 #: Post text kept per sighting: a popup is not the place for a whole long-read; the case is.
@@ -83,6 +84,7 @@ class MapSummary:
     thumbnails: int
     thumbnails_left_out: int
     bytes_written: int
+    basemap: str | None = None  # what of the user's tiles went in (EmbeddedTiles.note)
 
 
 class _Codes:
@@ -279,17 +281,21 @@ def write_map(
     title: str,
     thumbnails: Mapping[str, bytes] | None = None,
     control: ControlLayer | None = None,
+    basemap: TileSet | None = None,
+    basemap_budget: int = DEFAULT_BUDGET,
 ) -> MapSummary:
     """Write the self-contained map page of ``rows`` (as ``Case.sightings()`` gives them).
 
     A row may carry the post's ``text``; ``thumbnails`` maps a media sha256 to a small JPEG
     (see ``make_thumbnail``), embedded within ``THUMBNAIL_CAP`` / ``THUMBNAIL_BUDGET``;
-    ``control`` adds the user's control-of-territory layer as a switchable overlay.
+    ``control`` adds the user's control-of-territory layer as a switchable overlay;
+    ``basemap`` the user's raster tiles as a base layer, the levels that fit
+    ``basemap_budget`` bytes (see ``export.basemap``).
     """
     data, counts = columns(rows)
+    tiles = None if basemap is None else basemap.embed(data["lat"], data["lon"], basemap_budget)
     thumbs, left_out = _thumbnails(data["strings"]["sha256"]["values"], thumbnails)
-    jure = country_outlines("de_jure")
-    facto = country_outlines("de_facto")
+    jure, facto_changes = shared_layers()
     page_data = {
         "n": len(data["lat"]),
         "columns": data,
@@ -297,8 +303,9 @@ def write_map(
         "methods": data["method_names"],
         "thumbnails": thumbs,
         "tracked": [name != NO_ACCOUNT for name in data["account_names"]],
-        "outlines": _packed_outlines(jure, layer_changes(jure, facto)),
+        "outlines": _packed_outlines(jure, facto_changes),
         "control": None if control is None else _packed_control(control),
+        "basemap": None if tiles is None else _packed_tiles(tiles),
         "outline_names": {
             "de_jure": "Countries, de jure (Natural Earth)",
             "de_facto": "Countries, de facto (Natural Earth admin-1)",
@@ -309,6 +316,7 @@ def write_map(
             f"Post text is cut at {TEXT_CAP} characters. "
             f"{left_out} thumbnail(s) left out (over {THUMBNAIL_CAP // 1024} KB each or "
             f"{THUMBNAIL_BUDGET // 2**20} MB in all)."
+            + ("" if tiles is None else f" The {tiles.note()}.")
         ),
     }
     js, css = _leaflet()
@@ -334,7 +342,19 @@ def write_map(
         thumbnails=len(thumbs),
         thumbnails_left_out=left_out,
         bytes_written=written,
+        basemap=None if tiles is None else tiles.note(),
     )
+
+
+def _packed_tiles(tiles: EmbeddedTiles) -> dict[str, Any]:
+    """The embedded tiles for the page; the attribution escaped here, because Leaflet's
+    attribution control writes what it is given as HTML and the file is the user's."""
+    return {
+        "mime": tiles.mime,
+        "tiles": tiles.tiles,
+        "attribution": html.escape(tiles.attribution or tiles.name),
+        "zooms": tiles.zooms,
+    }
 
 
 def _pack_polygons(geom: Any, scale: int) -> list[list[list[int]]]:
@@ -438,18 +458,14 @@ def case_rows(case_path: str | Path) -> tuple[list[dict[str, Any]], dict[str, by
 
     case = Case(Path(case_path))
     try:
-        texts: dict[tuple[Any, Any], str | None] = {}  # the posts sighted, not every post
+        posts = case.sighted_posts()
         rows = []
         thumbs: dict[str, bytes] = {}
         budget = THUMBNAIL_BUDGET
         for row in case.sightings():
-            key = (row.get("platform"), row.get("post_id"))
-            if key not in texts:
-                found = case.db.execute(
-                    "SELECT text FROM posts WHERE platform = ? AND post_id = ?", key
-                ).fetchone()
-                texts[key] = None if found is None else str(found[0])
-            row["text"] = texts[key]
+            key = (str(row.get("platform")), str(row.get("post_id")))
+            post = posts.get(key) if row.get("post_id") else None
+            row["text"] = None if post is None or post[0] is None else str(post[0])
             sha = row.get("media_sha256")
             if sha and sha not in thumbs and budget > 0 and row.get("media_kind") == "image":
                 path = case.media.path_of(sha)
@@ -469,8 +485,18 @@ def case_map(
     *,
     title: str | None = None,
     control: ControlLayer | None = None,
+    basemap: TileSet | None = None,
+    basemap_budget: int = DEFAULT_BUDGET,
 ) -> MapSummary:
     """The map of a case: its sightings, each post's text, thumbnails of its pictures."""
     rows, thumbs = case_rows(case_path)
     name = title or f"geotrace map: {Path(case_path).name}"
-    return write_map(rows, out, title=name, thumbnails=thumbs, control=control)
+    return write_map(
+        rows,
+        out,
+        title=name,
+        thumbnails=thumbs,
+        control=control,
+        basemap=basemap,
+        basemap_budget=basemap_budget,
+    )

@@ -58,6 +58,15 @@ def country_outlines(
 
 
 @cache
+def shared_layers() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The de jure outlines and the de facto layer as changes to them (``layer_changes``),
+    shared between callers and never to be mutated: a map reads them once per page, and a
+    deep copy of the world (0.4 M lists) cost more than a second each time."""
+    jure = _outlines("de_jure", SHIPPED_TOLERANCE_DEG)
+    return jure, layer_changes(jure, _outlines("de_facto", SHIPPED_TOLERANCE_DEG))
+
+
+@cache
 def _outlines(layer: str, tolerance: float) -> dict[str, Any]:
     if tolerance >= SHIPPED_TOLERANCE_DEG and SHIPPED.exists():
         shipped = _shipped()[layer]

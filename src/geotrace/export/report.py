@@ -39,6 +39,17 @@ from geotrace.export.svgmap import Outlines, prepare_outlines, svg_map
 TEXT_CHARS = 1_000
 CHROMIUM = Path("/usr/bin/chromium")
 PDF_TIMEOUT_S = 180
+#: Headless Chromium kept off the network (it otherwise calls Google at start-up).
+OFFLINE_FLAGS = (
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+)
 #: Outline simplification of the maps: 0.05 degree (~5 km) is finer than a page shows.
 OUTLINE_TOLERANCE_DEG = 0.05
 
@@ -149,26 +160,6 @@ class _Account:
         return f"{self.platform} {self.account_id}{name}"
 
 
-def _post_lookup(case: Case) -> Any:
-    """A function (platform, post id) -> the post's text, URL, place in its document and
-    that document's path; memoised, since one post can carry many sightings."""
-    seen: dict[tuple[str, str], tuple[Any, ...] | None] = {}
-
-    def post(platform: str, post_id: str) -> tuple[Any, ...] | None:
-        key = (platform, post_id)
-        if key not in seen:
-            seen[key] = case.db.execute(
-                "SELECT po.text, po.url, po.location, po.posted_utc, po.time_basis,"
-                " (SELECT s.path FROM sources s WHERE s.sha256 = po.source_sha256"
-                "  ORDER BY s.id LIMIT 1)"
-                " FROM posts po WHERE po.platform = ? AND po.post_id = ?",
-                key,
-            ).fetchone()
-        return seen[key]
-
-    return post
-
-
 def _clip(text: str) -> str:
     if len(text) <= TEXT_CHARS:
         return text
@@ -272,14 +263,14 @@ def _gather(case: Case) -> tuple[list[_Account], Counter[tuple[str, str]], Count
     accounts: dict[tuple[str, str], _Account] = {}
     countries: Counter[tuple[str, str]] = Counter()
     methods: Counter[str] = Counter()
-    post = _post_lookup(case)
+    posts = case.sighted_posts()
     total = 0
     for row in case.sightings():
         key = (row.get("platform") or "", row.get("account_id") or "")
         account = accounts.get(key)
         if account is None:
             account = accounts[key] = _Account(key[0], key[1], row.get("account_name") or "")
-        info = post(key[0], row["post_id"]) if row.get("post_id") else None
+        info = posts.get((str(key[0]), str(row["post_id"]))) if row.get("post_id") else None
         account.rows.append(sighting_row(row, info))
         account.lat.append(row["lat"])
         account.lon.append(row["lon"])
@@ -825,14 +816,7 @@ def html_to_pdf(html: Path, pdf: Path) -> bool:
     with tempfile.TemporaryDirectory(prefix="geotrace-pdf-") as profile:
         command = [
             str(binary),
-            "--headless",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
+            *OFFLINE_FLAGS,
             f"--user-data-dir={profile}",
             "--no-pdf-header-footer",
             f"--print-to-pdf={pdf}",

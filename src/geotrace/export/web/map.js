@@ -55,7 +55,36 @@
   var bases = {};
   bases[D.outline_names.de_jure] = outlineLayer({ type: "FeatureCollection", features: jure });
   bases[D.outline_names.de_facto] = outlineLayer({ type: "FeatureCollection", features: facto });
-  bases[D.outline_names.de_jure].addTo(map);
+  /* The user's raster tiles, embedded as "z/x/y" -> base64; a tile not embedded is cut
+     from its nearest embedded ancestor, so zooming past the last level blurs, not blanks. */
+  if (D.basemap) {
+    var T = D.basemap.tiles;
+    var UserTiles = L.GridLayer.extend({
+      createTile: function (c, done) {
+        var size = this.getTileSize(), canvas = document.createElement("canvas");
+        canvas.width = size.x; canvas.height = size.y;
+        var n = Math.pow(2, c.z), z = c.z, x = ((c.x % n) + n) % n, y = c.y;
+        var x0 = x, y0 = y;
+        while (z >= 0 && !T[z + "/" + x + "/" + y]) { z--; x = Math.floor(x / 2); y = Math.floor(y / 2); }
+        if (z < 0 || y0 < 0 || y0 >= n) { setTimeout(function () { done(null, canvas); }, 0); return canvas; }
+        var f = Math.pow(2, c.z - z), img = new Image();
+        img.onload = function () {
+          var sw = img.width / f, sh = img.height / f;
+          canvas.getContext("2d").drawImage(img, (x0 - x * f) * sw, (y0 - y * f) * sh, sw, sh,
+                                            0, 0, size.x, size.y);
+          done(null, canvas);
+        };
+        img.onerror = function () { done(null, canvas); };
+        img.src = "data:" + D.basemap.mime + ";base64," + T[z + "/" + x + "/" + y];
+        return canvas;
+      }
+    });
+    var userTiles = new UserTiles({ attribution: D.basemap.attribution, maxZoom: 18 });
+    bases["Base map (user file)"] = userTiles;
+    userTiles.addTo(map);
+  } else {
+    bases[D.outline_names.de_jure].addTo(map);
+  }
   /* The user's control layer: Leaflet's layers control writes names with innerHTML, so it
      gets a fixed name there and its labels and source go to the panel as text. */
   var overlays = {};
@@ -341,6 +370,7 @@
     drawnCount: function () { return drawn; },  /* bench/present.py's ready check */
     get redraws() { return redraws; },
     get popup() { return lastPopup; },
+    get zoom() { return map.getZoom(); },
     /* ms since navigation: script start, data parsed, first draw done */
     get timings() { return { start: T0, parsed: T1, ready: T2 }; },
     screenPoint: function (i) { var xy = screen(i, offset()); return { x: xy[0], y: xy[1] }; }
