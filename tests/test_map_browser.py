@@ -165,3 +165,40 @@ def test_user_tiles_in_chromium(tmp_path: Path) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "map_user_tiles.png"))
     assert set(requests) == {path.as_uri()}
+
+
+def test_a_track_over_the_180th_meridian_goes_the_short_way(tmp_path: Path) -> None:
+    """Anadyr to Nome to Anadyr: the track crosses the Bering Strait, not the world."""
+    stops = [(64.73, 177.51), (64.50, -165.41), (64.74, 177.49)]
+    rows = [
+        {
+            "id": k + 1,
+            "lat": lat,
+            "lon": lon,
+            "radius_m": None,
+            "at_utc": f"2022-03-0{k + 1}T12:00:00Z",
+            "method": "platform_geotag",
+            "confidence": 0.6,
+            "platform": "telegram",
+            "account_id": "walker",
+        }
+        for k, (lat, lon) in enumerate(stops)
+    ]
+    path = tmp_path / "map.html"
+    with path.open("w", encoding="utf-8") as out:
+        mapview.write_map(rows, out, title="Bering")
+    requests: list[str] = []
+    with offline_page(requests, path) as page:
+        page.goto(path.as_uri())
+        page.wait_for_selector("body[data-ready='1']", timeout=15_000)
+        assert page.evaluate("() => window.geotraceMap.drawn") == 3
+        a = page.evaluate("() => window.geotraceMap.screenPoint(0)")
+        b = page.evaluate("() => window.geotraceMap.screenPoint(1)")
+        assert abs(a["x"] - b["x"]) > 400  # the points sit at the two ends of the world
+        alpha = page.evaluate(
+            "([x, y]) => document.querySelector('.gt-canvas').getContext('2d')"
+            ".getImageData(x, y, 1, 1).data[3]",
+            [round((a["x"] + b["x"]) / 2), round((a["y"] + b["y"]) / 2)],
+        )
+        assert alpha == 0  # nothing drawn half way between them, over the Atlantic side
+    assert set(requests) == {path.as_uri()}

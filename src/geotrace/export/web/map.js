@@ -215,9 +215,15 @@
         var tr = tracks[k], started = false;
         if (tr.length < 2 || !D.tracked[k]) continue;  /* media with no account: no one's track */
         ctx.strokeStyle = colours[k]; ctx.beginPath();
+        /* each step goes the short way round: Chukotka to Alaska crosses the 180th
+           meridian, not the whole world (ux: the previous point's x at zoom 0, unwrapped) */
+        var ux = 0, tx;
         for (j = 0; j < tr.length; j++) {
           i = tr[j]; if (!visible[i]) continue;
-          xy = screen(i, o);
+          tx = px[i];
+          if (started) { while (tx - ux > 128) tx -= 256; while (ux - tx > 128) tx += 256; }
+          ux = tx;
+          xy = [tx * o.s - o.x, py[i] * o.s - o.y];
           if (started) ctx.lineTo(xy[0], xy[1]); else { ctx.moveTo(xy[0], xy[1]); started = true; }
         }
         ctx.stroke();
