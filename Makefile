@@ -50,6 +50,7 @@ test: lint typecheck unit
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check
+	$(BIN)/ruff format --check src tests bench scripts
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy

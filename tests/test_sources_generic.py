@@ -64,11 +64,18 @@ def test_4cat_telegram_csv() -> None:
     data = TELEGRAM_CSV.encode()
     assert TABLE.sniff("telegram.csv", data)
     records = _read("telegram.csv", data)
-    assert _kinds(records) == [("Post", None), ("Post", None), ("Post", None),
-                               ("Refusal", "time_invalid")]
+    assert _kinds(records) == [
+        ("Post", None),
+        ("Post", None),
+        ("Post", None),
+        ("Refusal", "time_invalid"),
+    ]
     first, second, untimed, refusal = records
-    assert (first.platform, first.post_id, first.location) == ("unknown", "demo_channel/101",
-                                                               "line 2")
+    assert (first.platform, first.post_id, first.location) == (
+        "unknown",
+        "demo_channel/101",
+        "line 2",
+    )
     assert first.text == "Convoy, northbound"
     assert first.author == Account("unknown", "1234", "rw_admin", "Road Watch")
     assert first.chat == Account("unknown", "demo_channel", "demo_channel")
@@ -106,16 +113,22 @@ def test_4cat_x_csv_long_lat_and_half_coordinates() -> None:
 
 
 def test_malformed_rows_and_encodings() -> None:
-    data = (b"\xef\xbb\xbfid,body,unix_timestamp,lat,lng\n"
-            b"1,ok,1700000000,91,10\n"
-            b"2,too,many,cells,here,x\n"
-            b"3,caf\xe9,1700000000,,\n"
-            b'4,"unterminated,1700000000,,\n'
-            b"5,after,1700000000,,\n")
+    data = (
+        b"\xef\xbb\xbfid,body,unix_timestamp,lat,lng\n"
+        b"1,ok,1700000000,91,10\n"
+        b"2,too,many,cells,here,x\n"
+        b"3,caf\xe9,1700000000,,\n"
+        b'4,"unterminated,1700000000,,\n'
+        b"5,after,1700000000,,\n"
+    )
     assert TABLE.sniff("t.csv", data)
     records = _read("t.csv", data)
-    assert _kinds(records)[:4] == [("Post", None), ("Refusal", "geotag_invalid"),
-                                   ("Refusal", "row_malformed"), ("Refusal", "row_encoding")]
+    assert _kinds(records)[:4] == [
+        ("Post", None),
+        ("Refusal", "geotag_invalid"),
+        ("Refusal", "row_malformed"),
+        ("Refusal", "row_encoding"),
+    ]
     assert records[0].post_id == "1" and records[0].geotags == ()
     assert records[2].path == "t.csv#line 3" and records[3].path == "t.csv#line 4"
     # an unterminated quote swallows the rest of the file into one row: refused, no crash
@@ -134,8 +147,14 @@ def test_semicolon_and_tab_tables() -> None:
 
 def test_ndjson_rows() -> None:
     rows = [
-        {"id": 5, "body": "flat", "unix_timestamp": 1700000000.5, "lat": 50.45, "lng": 30.52,
-         "author": "x"},
+        {
+            "id": 5,
+            "body": "flat",
+            "unix_timestamp": 1700000000.5,
+            "lat": 50.45,
+            "lng": 30.52,
+            "author": "x",
+        },
         [1, 2],
         {"id": 6, "body": "no time"},
         {"other": True},
@@ -143,9 +162,13 @@ def test_ndjson_rows() -> None:
     data = ("\n".join(json.dumps(r) for r in rows) + "\n{broken").encode()
     assert TABLE.sniff("rows.ndjson", data)
     records = _read("rows.ndjson", data)
-    assert _kinds(records) == [("Post", None), ("Refusal", "item_invalid"), ("Refusal",
-                               "item_invalid"), ("Refusal", "item_invalid"),
-                               ("Refusal", "json_line_invalid")]
+    assert _kinds(records) == [
+        ("Post", None),
+        ("Refusal", "item_invalid"),
+        ("Refusal", "item_invalid"),
+        ("Refusal", "item_invalid"),
+        ("Refusal", "json_line_invalid"),
+    ]
     post = records[0]
     assert post.post_id == "5" and post.posted_at is not None
     assert post.posted_at.utc == datetime(2023, 11, 14, 22, 13, 20, 500000, tzinfo=UTC)
@@ -153,12 +176,20 @@ def test_ndjson_rows() -> None:
 
 
 def test_user_mapping() -> None:
-    data = (b"post,when,message,who,y,x\n"
-            b"a1,2024-05-01T10:00:00+02:00,hello,bob,48.85,2.35\n"
-            b"a2,2024-05-01 10:00:00,local,bob,,\n")
+    data = (
+        b"post,when,message,who,y,x\n"
+        b"a1,2024-05-01T10:00:00+02:00,hello,bob,48.85,2.35\n"
+        b"a2,2024-05-01 10:00:00,local,bob,,\n"
+    )
     doc = ExportFile("mine.csv", len(data), lambda: io.BytesIO(data))
-    mapping = {"id": "post", "iso_time": "when", "text": "message", "author_handle": "who",
-               "lat": "y", "lon": "x"}
+    mapping = {
+        "id": "post",
+        "iso_time": "when",
+        "text": "message",
+        "author_handle": "who",
+        "lat": "y",
+        "lon": "x",
+    }
     records = list(read_table(doc, mapping, "vk"))
     assert _kinds(records) == [("Post", None), ("Post", None), ("Refusal", "time_invalid")]
     first = records[0]
@@ -211,9 +242,9 @@ def test_mutated_tables_never_raise(data: st.DataObject) -> None:
         elif action == "cut":
             del blob[at : at + data.draw(st.integers(1, 80))]
         else:
-            blob[at:at] = data.draw(st.sampled_from(
-                [b'"', b"\n", b",", b"\x00", b"\xff", b"1e999", b"nan", b"\r"]
-            ))
+            blob[at:at] = data.draw(
+                st.sampled_from([b'"', b"\n", b",", b"\x00", b"\xff", b"1e999", b"nan", b"\r"])
+            )
     name = data.draw(st.sampled_from(["t.csv", "t.tsv", "t.ndjson"]))
     for record in _read(name, bytes(blob)):
         assert isinstance(record, Post | Account | Refusal)

@@ -42,7 +42,10 @@ def test_instagram_posts_sample() -> None:
     assert len(records) == len(posts) == 4
     assert [len(p.media) for p in posts] == [1, 6, 7, 6]  # one single post, 3 carousels
     assert [p.post_id for p in posts] == [
-        "18032017582961826", "17881210856973858", "18013745996304514", "18034864069664523"
+        "18032017582961826",
+        "17881210856973858",
+        "18013745996304514",
+        "18034864069664523",
     ]
     single, taxi, llama, cheese = posts
     assert cheese.text == "Great friends, a bit o booze, and some damn good cheese."
@@ -57,8 +60,10 @@ def test_instagram_posts_sample() -> None:
     assert single.posted_at.utc == datetime(2024, 5, 13, 2, 21, 16, tzinfo=UTC)
     assert single.text == "Great sem" and single.author is None and single.kind == "post"
     media = single.media[0]
-    assert media.path == ("../../media/posts/202405/443264932_2087405521632157_"
-                          "3585242178116673705_n_18032017582961826.jpg")
+    assert media.path == (
+        "../../media/posts/202405/443264932_2087405521632157_"
+        "3585242178116673705_n_18032017582961826.jpg"
+    )
     assert media.kind == "photo"
     exif = media.metadata["photo_metadata"]["exif_data"][0]  # type: ignore[index]
     assert exif["date_time_original"] == "2024:05:02 22:47:28"  # kept, not a post time
@@ -113,8 +118,10 @@ def test_exif_gps_becomes_an_exif_point() -> None:
     (tag,) = posts[0].geotags
     assert (tag.lat, tag.lon, tag.radius_m, tag.kind) == (4.6097, -74.0817, 50.0, "exif_point")
     assert tag.source == "media_metadata.photo_metadata.exif_data.latitude"
-    assert posts[0].media[0].path == "media/posts/202405/443264932_2087405521632157_" \
-        "3585242178116673705_n_18032017582961826.jpg"  # root unknown: as written
+    assert (
+        posts[0].media[0].path == "media/posts/202405/443264932_2087405521632157_"
+        "3585242178116673705_n_18032017582961826.jpg"
+    )  # root unknown: as written
 
 
 def test_invalid_exif_gps_is_refused_and_the_post_kept() -> None:
@@ -132,8 +139,13 @@ def test_reels_and_bad_items() -> None:
     assert INSTAGRAM.sniff("reels.json", data)
     records = _read(INSTAGRAM, "reels.json", data)
     kinds = [(type(r).__name__, getattr(r, "code", None)) for r in records]
-    assert kinds == [("Post", None), ("Refusal", "item_invalid"), ("Refusal", "item_invalid"),
-                     ("Refusal", "item_invalid"), ("Post", None)]
+    assert kinds == [
+        ("Post", None),
+        ("Refusal", "item_invalid"),
+        ("Refusal", "item_invalid"),
+        ("Refusal", "item_invalid"),
+        ("Post", None),
+    ]
     assert records[0].kind == "reel" and records[0].text == "Un Taxi 🇨🇴"
     assert records[1].path == "reels.json#ig_reels_media[1]"
 
@@ -151,29 +163,70 @@ def test_truncated_and_bom_documents() -> None:
 FB_POSTS = [
     {
         "timestamp": 1690000000,
-        "attachments": [{"data": [{"place": {
-            "name": "Pont Neuf", "coordinate": {"latitude": 48.8566, "longitude": 2.3411},
-            "address": "Pont Neuf, 75001 Paris", "url": "https://www.facebook.com/pontneuf"}}]}],
+        "attachments": [
+            {
+                "data": [
+                    {
+                        "place": {
+                            "name": "Pont Neuf",
+                            "coordinate": {"latitude": 48.8566, "longitude": 2.3411},
+                            "address": "Pont Neuf, 75001 Paris",
+                            "url": "https://www.facebook.com/pontneuf",
+                        }
+                    }
+                ]
+            }
+        ],
         "data": [{"post": "Caf\u00c3\u00a9 au lait \u00f0\u009f\u0098\u0080"}],
         "title": "Alice Example was at Pont Neuf.",
     },
     {
         "timestamp": 1690003600,
-        "attachments": [{"data": [{"media": {
-            "uri": "your_facebook_activity/posts/media/Mobile_uploads/123_456_n.jpg",
-            "creation_timestamp": 1690003500,
-            "media_metadata": {"photo_metadata": {"exif_data": [{
-                "upload_ip": "203.0.113.7", "taken_timestamp": 1689990000,
-                "latitude": 48.8606, "longitude": 2.3376}]}},
-            "title": "Mobile uploads"}}]}],
+        "attachments": [
+            {
+                "data": [
+                    {
+                        "media": {
+                            "uri": (
+                                "your_facebook_activity/posts/media/Mobile_uploads/123_456_n.jpg"
+                            ),
+                            "creation_timestamp": 1690003500,
+                            "media_metadata": {
+                                "photo_metadata": {
+                                    "exif_data": [
+                                        {
+                                            "upload_ip": "203.0.113.7",
+                                            "taken_timestamp": 1689990000,
+                                            "latitude": 48.8606,
+                                            "longitude": 2.3376,
+                                        }
+                                    ]
+                                }
+                            },
+                            "title": "Mobile uploads",
+                        }
+                    }
+                ]
+            }
+        ],
         "data": [{"update_timestamp": 1690003600}],
         "title": "Alice Example added a new photo.",
     },
     {
         "timestamp": 1690007200,
-        "attachments": [{"data": [{"place": {
-            "name": "Paris, France", "coordinate": {"latitude": 48.8567, "longitude": 2.3508},
-            "address": ""}}]}],
+        "attachments": [
+            {
+                "data": [
+                    {
+                        "place": {
+                            "name": "Paris, France",
+                            "coordinate": {"latitude": 48.8567, "longitude": 2.3508},
+                            "address": "",
+                        }
+                    }
+                ]
+            }
+        ],
         "title": "Alice Example was in Paris, France.",
     },
     {"timestamp": "soon", "data": [{"post": "no time"}]},
@@ -191,15 +244,16 @@ def test_facebook_posts() -> None:
     assert FACEBOOK.sniff(name, data) and not INSTAGRAM.sniff(name, data)
     records = _read(FACEBOOK, name, data)
     kinds = [(type(r).__name__, getattr(r, "code", None)) for r in records]
-    assert kinds == [("Post", None)] * 4 + [("Refusal", "time_invalid"),
-                                            ("Refusal", "item_invalid")]
+    assert kinds == [("Post", None)] * 4 + [
+        ("Refusal", "time_invalid"),
+        ("Refusal", "item_invalid"),
+    ]
     checkin, photo, city, untimed = _posts(records)
     assert checkin.platform == "facebook" and checkin.text == "Café au lait 😀"
     assert checkin.posted_at is not None
     assert checkin.posted_at.utc == datetime.fromtimestamp(1690000000, UTC)
     (venue,) = checkin.geotags
-    assert (venue.lat, venue.lon, venue.radius_m, venue.kind) == (48.8566, 2.3411, 100.0,
-                                                                  "venue")
+    assert (venue.lat, venue.lon, venue.radius_m, venue.kind) == (48.8566, 2.3411, 100.0, "venue")
     assert venue.label == "Pont Neuf, Pont Neuf, 75001 Paris"
     assert photo.text == "Alice Example added a new photo."  # no post text: the title
     (gps,) = photo.geotags
@@ -247,9 +301,11 @@ def test_mutated_samples_never_raise(data: st.DataObject) -> None:
         elif action == "cut":
             del blob[at : at + data.draw(st.integers(1, 300))]
         else:
-            blob[at:at] = data.draw(st.sampled_from(
-                [b"null", b"[]", b"{}", b'"latitude": 91,', b"\\u00f0", b"1e999", b"\xc3"]
-            ))
+            blob[at:at] = data.draw(
+                st.sampled_from(
+                    [b"null", b"[]", b"{}", b'"latitude": 91,', b"\\u00f0", b"1e999", b"\xc3"]
+                )
+            )
     reader = INSTAGRAM if source is not None else FACEBOOK
     for record in _read(reader, f"{IG_DIR}/x.json", bytes(blob)):
         assert isinstance(record, Post | Account | Refusal)

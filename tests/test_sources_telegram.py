@@ -95,7 +95,7 @@ def test_sniff_accepts_the_desktop_samples_and_nothing_else_in_the_corpus() -> N
 def test_sniff_takes_a_single_chat_export_and_refuses_near_misses() -> None:
     chat = b'{\n "name": "A",\n "type": "personal_chat",\n "id": 5,\n "messages": [\n  {\n'
     assert tg.sniff("result.json", chat + b'   "id": 1, "type": "message", "date": "2020')
-    assert tg.sniff("result.json", b'\xef\xbb\xbf' + chat)
+    assert tg.sniff("result.json", b"\xef\xbb\xbf" + chat)
     assert not tg.sniff("result.jsonl", chat)
     assert not tg.sniff("x.json", b'{"name": "A", "id": 5, "messages": [{"text": "hi"}]}')
     assert not tg.sniff("x.json", b'{"about": "x", "response": {"items": []}}')
@@ -154,7 +154,10 @@ def test_2021_05_string_ids_and_offset() -> None:
     got = posts(read(sample("2021-05")))
     assert [p.post_id for p in got] == ["123123123/4720", "123123123/4721", "123123123/4730"]
     assert [p.author.account_id if p.author else None for p in got] == [
-        "user22222222", "channel8112233", "user44444444"]
+        "user22222222",
+        "channel8112233",
+        "user44444444",
+    ]
     assert {p.posted_at.basis for p in got if p.posted_at} == {"exporter_offset_inferred"}
     assert got[0].chat == Account("telegram", "chat123123123", None, "My Group")
 
@@ -189,8 +192,10 @@ def test_exporter_offset_reads_across_block_boundaries() -> None:
     filler = b" " * ((1 << 20) - 20)
     data = filler + b'"edited": "1970-01-01T03:30:00"'
     assert tg.exporter_offset(io.BytesIO(data)) == timedelta(hours=3, minutes=30)
-    assert tg.exporter_offset(io.BytesIO(b'"date_unixtime": "1", "edited": "1970-01-01T03:00:00"')
-                              ) is None
+    assert (
+        tg.exporter_offset(io.BytesIO(b'"date_unixtime": "1", "edited": "1970-01-01T03:00:00"'))
+        is None
+    )
     assert tg.exporter_offset(io.BytesIO(b'"edited": "2019-01-01T03:00:00"')) is None
 
 
@@ -200,16 +205,19 @@ def test_exporter_offset_reads_across_block_boundaries() -> None:
 def test_tashkent_live_location_comes_out_exactly() -> None:
     got = {p.post_id: p for p in posts(read(sample("2020-01")))}
     post = got["8123123123/129455"]
-    assert post.geotags == (Geotag(41.311194, 69.279725, 50.0, "live_location",
-                                   "location_information", None),)
+    assert post.geotags == (
+        Geotag(41.311194, 69.279725, 50.0, "live_location", "location_information", None),
+    )
     assert post.author == Account("telegram", "user666666666", None, "Iiiii Kkkkkkkkkk")
     assert post.posted_at is not None
     assert post.posted_at.utc == datetime(2019, 9, 24, 15, 47, 19, tzinfo=UTC)
     assert sum(bool(p.geotags) for p in got.values()) == 1
 
 
-_TASHKENT = re.compile(rb'"location_information": \{\s*"latitude": 41.311194,\s*'
-                       rb'"longitude": 69.279725\s*\},')
+_TASHKENT = re.compile(
+    rb'"location_information": \{\s*"latitude": 41.311194,\s*'
+    rb'"longitude": 69.279725\s*\},'
+)
 
 
 def test_live_location_without_a_point_gives_no_geotag(tmp_path: Path) -> None:
@@ -222,11 +230,16 @@ def test_live_location_without_a_point_gives_no_geotag(tmp_path: Path) -> None:
 
 def test_venue_and_an_invalid_point(tmp_path: Path) -> None:
     data = sample("2020-01").read_bytes()
-    venue = data.replace(b'"live_location_period_seconds": 132,',
-                         b'"place_name": "Chorsu Bazaar", "address": "Tashkent",')
+    venue = data.replace(
+        b'"live_location_period_seconds": 132,',
+        b'"place_name": "Chorsu Bazaar", "address": "Tashkent",',
+    )
     (post,) = [p for p in posts(read_bytes(tmp_path, venue)) if p.geotags]
-    assert post.geotags == (Geotag(41.311194, 69.279725, 100.0, "venue",
-                                   "location_information", "Chorsu Bazaar, Tashkent"),)
+    assert post.geotags == (
+        Geotag(
+            41.311194, 69.279725, 100.0, "venue", "location_information", "Chorsu Bazaar, Tashkent"
+        ),
+    )
     bad = data.replace(b'"latitude": 41.311194', b'"latitude": 141.311194')
     records = read_bytes(tmp_path, bad, "bad.json")
     assert len(posts(records)) == 50
@@ -248,8 +261,7 @@ def test_authors_chats_and_the_exporting_account() -> None:
     assert all(p.author is None or p.author.account_id.startswith("user") for p in got)
     newest = posts(read(sample("2025-12")))
     assert newest[0].chat == Account("telegram", "chat123123123", None, "Dummy Private Group")
-    assert newest[-1].chat == Account("telegram", "channel123456789", None,
-                                      "Dummy Public Channel")
+    assert newest[-1].chat == Account("telegram", "channel123456789", None, "Dummy Public Channel")
     assert newest[-1].author is not None
     assert newest[-1].author.account_id == "channel1123456789"
 
@@ -270,9 +282,16 @@ def test_media_paths_placeholders_and_metadata() -> None:
     got = {p.post_id: p for p in posts(read(sample("2023-10_audio-video")))}
     audio = got["123123123/11112"]
     assert audio.media == (
-        MediaRef(path="audio_file.mp3", kind="audio_file", metadata={
-            "mime_type": "audio/mpeg", "duration_seconds": 123,
-            "performer": "Audio Performer", "title": "Song Name"}),
+        MediaRef(
+            path="audio_file.mp3",
+            kind="audio_file",
+            metadata={
+                "mime_type": "audio/mpeg",
+                "duration_seconds": 123,
+                "performer": "Audio Performer",
+                "title": "Song Name",
+            },
+        ),
         MediaRef(path="audio_file.mp3_thumb.jpg", kind="thumbnail"),
     )
     got_2020 = posts(read(sample("2020-01")))
@@ -281,13 +300,19 @@ def test_media_paths_placeholders_and_metadata() -> None:
     assert len(missing) == sum(isinstance(v, str) and v.startswith("(File ") for v in fields)
     assert len(missing) == 15
     assert {m.missing for m in missing} == {
-        "(File not included. Change data exporting settings to download.)"}
+        "(File not included. Change data exporting settings to download.)"
+    }
     assert all(m.path is None for m in missing)
     unavailable = [m for p in posts(read(sample("2024-08"))) for m in p.media if m.missing]
     assert [m.missing for m in unavailable] == ["(File unavailable, please try again later)"]
     photo = posts(read(sample("2023-01")))[-1].media
-    assert photo == (MediaRef(kind="photo", metadata={"width": 640, "height": 640}, missing=(
-        "(File not included. Change data exporting settings to download.)")),)
+    assert photo == (
+        MediaRef(
+            kind="photo",
+            metadata={"width": 640, "height": 640},
+            missing=("(File not included. Change data exporting settings to download.)"),
+        ),
+    )
 
 
 def test_forwards_and_replies() -> None:
@@ -296,8 +321,9 @@ def test_forwards_and_replies() -> None:
     (reply,) = [p for p in got.values() if "reply_to_message_id" in p.raw]
     assert reply.links == (Link("reply_to", post_id="8123123123/39739"),)
     newest = posts(read(sample("2025-12")))
-    assert newest[1].links == (Link("forward_of", account_id="channel123123123",
-                                    name="This Should Not Matter"),)
+    assert newest[1].links == (
+        Link("forward_of", account_id="channel123123123", name="This Should Not Matter"),
+    )
 
 
 # -- both roots ---------------------------------------------------------------------------
@@ -308,8 +334,9 @@ def _single_chat(index: int, **dump: Any) -> tuple[bytes, dict[str, Any]]:
     return json.dumps(chat, ensure_ascii=False, **dump).encode(), chat
 
 
-@pytest.mark.parametrize("dump", [{"indent": 1}, {"separators": (",", ":")},
-                                  {"indent": 2, "sort_keys": True}])
+@pytest.mark.parametrize(
+    "dump", [{"indent": 1}, {"separators": (",", ":")}, {"indent": 2, "sort_keys": True}]
+)
 def test_single_chat_export(tmp_path: Path, dump: dict[str, Any]) -> None:
     data, chat = _single_chat(1, **dump)
     assert tg.sniff("result.json", data[:65536])
@@ -328,8 +355,11 @@ def test_a_document_without_line_ends(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(tg, "_MAX_LINE", 1 << 16)
     obj = json.loads(sample("2020-01").read_bytes())
     for chat in obj["chats"]["list"]:
-        chat["messages"] = [dict(m, id=m["id"] * 1000 + k, text=f"{plain(m['text'])}\x01")
-                            for k in range(40) for m in chat["messages"]]
+        chat["messages"] = [
+            dict(m, id=m["id"] * 1000 + k, text=f"{plain(m['text'])}\x01")
+            for k in range(40)
+            for m in chat["messages"]
+        ]
     data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
     data = data.replace(b"\\u0001", b"\\x01")  # as tdesktop writes a control character
     assert b"\n" not in data and len(data) > 6 << 16
@@ -411,13 +441,18 @@ def test_a_chat_whose_opener_is_not_recognised_is_refused_not_misfiled(tmp_path:
 
 def test_unquoted_document_id_is_repaired(tmp_path: Path) -> None:
     data = sample("2023-01").read_bytes()
-    broken = data.replace(b'"document_id": "chats/chat_004/stickers/sticker (62).webp"',
-                          b'"document_id": video_files/sticker (2).webm')
+    broken = data.replace(
+        b'"document_id": "chats/chat_004/stickers/sticker (62).webp"',
+        b'"document_id": video_files/sticker (2).webm',
+    )
     records = read_bytes(tmp_path, broken)
     assert refusals(records) == []
     post = posts(records)[2]
     assert post.raw["text"][1] == {  # type: ignore[index]
-        "type": "custom_emoji", "text": "😁", "document_id": "video_files/sticker (2).webm"}
+        "type": "custom_emoji",
+        "text": "😁",
+        "document_id": "video_files/sticker (2).webm",
+    }
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 13, 64, 4096])
@@ -434,8 +469,10 @@ def test_repairs_and_chat_switches_hold_at_any_read_size(chunk: int) -> None:
     assert stream.escapes == whole.escapes > 0 and stream.document_ids == whole.document_ids == 1
     # The chat of every item is the one the stream says when the item comes out.
     stream = tg._ExportStream(io.BytesIO(data), single=False, chunk=chunk)
-    seen = [stream.chat.id if stream.chat else None
-            for _ in ijson.items(stream, "chats.list.item.messages.item", buf_size=chunk)]
+    seen = [
+        stream.chat.id if stream.chat else None
+        for _ in ijson.items(stream, "chats.list.item.messages.item", buf_size=chunk)
+    ]
     obj = json.loads(repaired)
     assert seen == [c["id"] for _, c, _ in reference(obj)]
 
@@ -455,7 +492,8 @@ def test_truncated_file_keeps_the_messages_before_the_cut(tmp_path: Path) -> Non
 def test_bom_and_a_garbage_message(tmp_path: Path) -> None:
     data = sample("2025-12").read_bytes()
     assert posts(read_bytes(tmp_path, b"\xef\xbb\xbf" + data, "bom.json")) == posts(
-        read_bytes(tmp_path, data, "plain.json"))
+        read_bytes(tmp_path, data, "plain.json")
+    )
     garbage = data.replace(b'"id": 11112,', b'"id": "eleven",', 1)
     records = read_bytes(tmp_path, garbage, "garbage.json")
     assert len(posts(records)) == 5
@@ -483,9 +521,22 @@ def test_mutated_samples_never_raise(data: st.DataObject) -> None:
         elif action == "delete":
             del original[at : at + data.draw(st.integers(1, 64))]
         elif action == "insert":
-            original[at:at] = data.draw(st.sampled_from(
-                [b"\\x01", b"{", b"[[[[", b'"messages": [', b'"left_chats": {', b"\\",
-                 b'"document_id": a b\n', b"\xff", b"null", b'"edited": "1970-01-01T']))
+            original[at:at] = data.draw(
+                st.sampled_from(
+                    [
+                        b"\\x01",
+                        b"{",
+                        b"[[[[",
+                        b'"messages": [',
+                        b'"left_chats": {',
+                        b"\\",
+                        b'"document_id": a b\n',
+                        b"\xff",
+                        b"null",
+                        b'"edited": "1970-01-01T',
+                    ]
+                )
+            )
         else:
             del original[at:]
         if not original:

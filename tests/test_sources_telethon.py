@@ -54,16 +54,23 @@ def _check_sample_posts(posts: dict[str, Post]) -> None:
     (tag,) = geo.geotags
     assert (tag.lat, tag.lon, tag.radius_m, tag.kind) == (55.7558, 37.6173, 50.0, "point")
     venue = posts["1234567890/102"].geotags[0]
-    assert (venue.lat, venue.lon, venue.radius_m, venue.kind) == (50.4501, 30.5234, 100.0,
-                                                                  "venue")
+    assert (venue.lat, venue.lon, venue.radius_m, venue.kind) == (50.4501, 30.5234, 100.0, "venue")
     assert venue.label == "Майдан Незалежності, Kyiv"
     live = posts["1234567890/104"].geotags[0]
-    assert (live.lat, live.lon, live.radius_m, live.kind) == (49.9935, 36.2304, 10.0,
-                                                              "live_location")
+    assert (live.lat, live.lon, live.radius_m, live.kind) == (
+        49.9935,
+        36.2304,
+        10.0,
+        "live_location",
+    )
     forward = posts["1234567890/103"]
     assert forward.links == (
-        Link("forward_of", post_id="987654321/4455", account_id="channel987654321",
-             at=forward.links[0].at),
+        Link(
+            "forward_of",
+            post_id="987654321/4455",
+            account_id="channel987654321",
+            at=forward.links[0].at,
+        ),
     )
     assert forward.links[0].at is not None
     assert forward.links[0].at.utc == _utc(2022, 2, 27, 7, 0)
@@ -121,8 +128,12 @@ def test_4cat_ndjson_variant() -> None:
         if message["_"] == "MessageService":
             continue  # 4CAT skips service messages
         item = _to_4cat(message)
-        item["_chat"] = {"_type": "Channel", "id": 1234567890, "title": "Demo channel",
-                         "username": "demo_channel"}
+        item["_chat"] = {
+            "_type": "Channel",
+            "id": 1234567890,
+            "title": "Demo channel",
+            "username": "demo_channel",
+        }
         item["_sender"] = None
         lines.append(json.dumps(item, ensure_ascii=False).encode())
     data = b"\n".join(lines) + b"\n"
@@ -133,8 +144,7 @@ def test_4cat_ndjson_variant() -> None:
     first = posts["1234567890/101"]
     assert first.posted_at is not None and first.posted_at.utc == _utc(2022, 3, 1, 9, 15)
     assert first.posted_at.source == "date"
-    assert first.chat == Account("telegram", "channel1234567890", "demo_channel",
-                                 "Demo channel")
+    assert first.chat == Account("telegram", "channel1234567890", "demo_channel", "Demo channel")
     assert first.url == "https://t.me/demo_channel/101"
     assert first.geotags[0].lat == 55.7558 and first.geotags[0].lon == 37.6173
     assert posts["1234567890/102"].geotags[0].label == "Майдан Незалежності, Kyiv"
@@ -146,25 +156,45 @@ def test_4cat_ndjson_variant() -> None:
 
 def _message(**fields: Any) -> bytes:
     base: dict[str, Any] = {
-        "_": "Message", "id": 7, "peer_id": {"_": "PeerUser", "user_id": 42},
-        "date": "2023-05-01T10:00:00+00:00", "message": "hi", "out": False, "from_id": None,
-        "fwd_from": None, "reply_to": None, "media": None,
+        "_": "Message",
+        "id": 7,
+        "peer_id": {"_": "PeerUser", "user_id": 42},
+        "date": "2023-05-01T10:00:00+00:00",
+        "message": "hi",
+        "out": False,
+        "from_id": None,
+        "fwd_from": None,
+        "reply_to": None,
+        "media": None,
     }
     base.update(fields)
     return json.dumps(base).encode()
 
 
 def test_private_chat_authors_and_replies() -> None:
-    data = b"\n".join([
-        _message(),
-        _message(id=8, out=True),
-        _message(id=9, from_id={"_": "PeerUser", "user_id": 5}, peer_id={"_": "PeerChat",
-                                                                           "chat_id": 77},
-                 reply_to={"_": "MessageReplyHeader", "reply_to_msg_id": 3,
-                           "reply_to_peer_id": None}),
-        _message(id=10, from_id=5, to_id={"_": "PeerChannel", "channel_id": 9},
-                 peer_id=None, reply_to_msg_id=4),
-    ])
+    data = b"\n".join(
+        [
+            _message(),
+            _message(id=8, out=True),
+            _message(
+                id=9,
+                from_id={"_": "PeerUser", "user_id": 5},
+                peer_id={"_": "PeerChat", "chat_id": 77},
+                reply_to={
+                    "_": "MessageReplyHeader",
+                    "reply_to_msg_id": 3,
+                    "reply_to_peer_id": None,
+                },
+            ),
+            _message(
+                id=10,
+                from_id=5,
+                to_id={"_": "PeerChannel", "channel_id": 9},
+                peer_id=None,
+                reply_to_msg_id=4,
+            ),
+        ]
+    )
     posts = _posts(_read("x.jsonl", data))
     assert posts["42/7"].author == Account("telegram", "user42")  # the other party
     assert posts["42/8"].author is None  # sent by the dumping account, id unknown
@@ -191,14 +221,25 @@ def test_bad_geo_is_refused_and_the_post_kept() -> None:
 
 def test_broken_lines_bom_and_truncation() -> None:
     lines = _sample_lines()
-    data = (b"\xef\xbb\xbf" + lines[0] + b"\n" + b'{"_": "Message", "id": }\n' + lines[1]
-            + b"\n" + b'"just a string"\n' + b'{"_": "MessageEmpty", "id": 3}\n'
-            + lines[2][:200])
+    data = (
+        b"\xef\xbb\xbf"
+        + lines[0]
+        + b"\n"
+        + b'{"_": "Message", "id": }\n'
+        + lines[1]
+        + b"\n"
+        + b'"just a string"\n'
+        + b'{"_": "MessageEmpty", "id": 3}\n'
+        + lines[2][:200]
+    )
     records = _read("dump.jsonl", data)
     kinds = [(type(r).__name__, getattr(r, "code", None)) for r in records]
     assert kinds == [
-        ("Post", None), ("Refusal", "json_line_invalid"), ("Post", None),
-        ("Refusal", "item_invalid"), ("Refusal", "not_a_message"),
+        ("Post", None),
+        ("Refusal", "json_line_invalid"),
+        ("Post", None),
+        ("Refusal", "item_invalid"),
+        ("Refusal", "not_a_message"),
         ("Refusal", "json_line_invalid"),
     ]
     assert records[1].path == "dump.jsonl:line 2"
@@ -243,9 +284,20 @@ def test_mutated_sample_never_raises(data: st.DataObject) -> None:
         elif action == "cut":
             del blob[at : at + data.draw(st.integers(1, 400))]
         else:
-            blob[at:at] = data.draw(st.sampled_from(
-                [b"\n", b"{", b"]", b"null", b'"_": "GeoPoint"', b"1e999", b"\xff", b'"lat": "x"']
-            ))
+            blob[at:at] = data.draw(
+                st.sampled_from(
+                    [
+                        b"\n",
+                        b"{",
+                        b"]",
+                        b"null",
+                        b'"_": "GeoPoint"',
+                        b"1e999",
+                        b"\xff",
+                        b'"lat": "x"',
+                    ]
+                )
+            )
         if not blob:
             break
     name = data.draw(st.sampled_from(["d.jsonl", "d.json"]))

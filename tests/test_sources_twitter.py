@@ -101,8 +101,11 @@ def test_v1_statuses_retweets_and_quotes_become_posts() -> None:
     records = read(TWITTER_V1, V1)
     assert refusals(records) == []
     assert [p.post_id for p in posts(records)] == [
-        "1169246717864136705", "1169242008432644097", "1169196446043664385",
-        "1168529001599533057", "861696799362478085",
+        "1169246717864136705",
+        "1169242008432644097",
+        "1169196446043664385",
+        "1168529001599533057",
+        "861696799362478085",
     ]
     assert len(posts(records)) == len(statuses) + len(embedded) == 5
     found = by_id(records)
@@ -115,16 +118,24 @@ def test_v1_statuses_retweets_and_quotes_become_posts() -> None:
     assert "carbon capture & utilization" in retweet.text  # &amp; made plain
     (repost,) = retweet.links
     assert (repost.kind, repost.post_id, repost.account_id, repost.name) == (
-        "repost_of", "1169242008432644097", "22737278", "drvox")
+        "repost_of",
+        "1169242008432644097",
+        "22737278",
+        "drvox",
+    )
     assert repost.at is not None and repost.at.utc == datetime(2019, 9, 4, 13, 33, 12, tzinfo=UTC)
     assert found["1169242008432644097"].author == Account(
-        "twitter", "22737278", "drvox", "David Roberts")
+        "twitter", "22737278", "drvox", "David Roberts"
+    )
     assert found["1169242008432644097"].location == "[0].retweeted_status"
     (quote,) = found["1168529001599533057"].links
     assert (quote.kind, quote.post_id, quote.name) == ("quote_of", "861696799362478085", "bwhitman")
     (reply,) = found["1169196446043664385"].links
     assert (reply.kind, reply.post_id, reply.account_id) == (
-        "reply_to", "1169079390577319937", "82016165")
+        "reply_to",
+        "1169079390577319937",
+        "82016165",
+    )
     (media,) = found["1169196446043664385"].media
     assert media.url == "https://pbs.twimg.com/media/BwEmlDHCMAEGwu_.jpg" and media.kind == "photo"
 
@@ -137,8 +148,11 @@ def test_v1_manhattan_place_is_an_area_with_an_honest_radius() -> None:
     # Centre inside Manhattan (the island's own extent), radius reaching every corner of
     # the 10 km x 21 km box -- and no more than that.
     assert 40.70 < tag.lat < 40.88 and -74.02 < tag.lon < -73.91
-    corner = max(distance_m(tag.lat, tag.lon, la, lo)
-                 for la in (40.683935, 40.877483) for lo in (-74.026675, -73.910408))
+    corner = max(
+        distance_m(tag.lat, tag.lon, la, lo)
+        for la in (40.683935, 40.877483)
+        for lo in (-74.026675, -73.910408)
+    )
     assert corner <= tag.radius_m < corner + 1.0
     assert 11_000 < tag.radius_m < 12_500
 
@@ -155,8 +169,12 @@ def test_v1_coordinates_are_lon_lat_and_geo_is_lat_lon(tmp_path: Path) -> None:
     records = _v1_variant(tmp_path, empire)
     assert refusals(records) == []
     exact, area = by_id(records)["1169196446043664385"].geotags
-    assert (exact.lat, exact.lon, exact.kind, exact.source) == (40.7484, -73.9857, "point",
-                                                                 "coordinates")
+    assert (exact.lat, exact.lon, exact.kind, exact.source) == (
+        40.7484,
+        -73.9857,
+        "point",
+        "coordinates",
+    )
     assert exact.radius_m == 50.0
     assert area.label == "Manhattan, NY"
     # Only the deprecated geo: read reversed, as documented.
@@ -184,14 +202,18 @@ def test_v1_point_outside_its_place_and_invalid_points(tmp_path: Path) -> None:
 def test_v1_json_lines_garbage_and_truncation(tmp_path: Path) -> None:
     require_shared(EXPORTS)
     lines = [json.dumps(s) for s in v1_statuses()]
-    doc = write(tmp_path / "stream.jsonl",
-                "\n".join([lines[0], "[1, 2]", "not json", lines[1], lines[2][:500]]).encode())
+    doc = write(
+        tmp_path / "stream.jsonl",
+        "\n".join([lines[0], "[1, 2]", "not json", lines[1], lines[2][:500]]).encode(),
+    )
     assert TWITTER_V1.sniff(doc.name, doc.read_bytes()[:SNIFF_BYTES])
     records = read(TWITTER_V1, doc)
-    assert [p.location for p in posts(records)] == [
-        "line 1", "line 1.retweeted_status", "line 4"]
+    assert [p.location for p in posts(records)] == ["line 1", "line 1.retweeted_status", "line 4"]
     assert [r.code for r in refusals(records)] == [
-        "item_invalid", "json_line_invalid", "json_line_invalid"]
+        "item_invalid",
+        "json_line_invalid",
+        "json_line_invalid",
+    ]
     assert "cut off" in refusals(records)[-1].message
     # A garbage item in the middle of an array: refused, the rest read.
     statuses: list[Any] = v1_statuses()
@@ -199,7 +221,8 @@ def test_v1_json_lines_garbage_and_truncation(tmp_path: Path) -> None:
     records = read(TWITTER_V1, write(tmp_path / "a.json", json.dumps(statuses).encode()))
     assert len(posts(records)) == 5
     assert [(r.path.rsplit("#", 1)[1], r.code) for r in refusals(records)] == [
-        ("[1]", "item_invalid")]
+        ("[1]", "item_invalid")
+    ]
 
 
 def test_time_checked_against_the_id(tmp_path: Path) -> None:
@@ -277,13 +300,16 @@ def test_v2_places_resolved_through_includes() -> None:
     assert (berlin.kind, berlin.label) == ("place_bbox", "Berlin, Germany")
     assert 52.338079 < berlin.lat < 52.675323 and 13.088304 < berlin.lon < 13.760909
     assert 29_000 < berlin.radius_m < 30_000
-    assert berlin_post.author == Account(
-        "twitter", "495430242", "IgorBrigadir", "Igor Brigadir 🇺🇦")
+    assert berlin_post.author == Account("twitter", "495430242", "IgorBrigadir", "Igor Brigadir 🇺🇦")
     assert berlin_post.posted_at is not None
     assert berlin_post.posted_at.utc == datetime(2022, 3, 10, 16, 47, 48, tzinfo=UTC)
     (reply,) = berlin_post.links
     assert (reply.kind, reply.post_id, reply.account_id, reply.name) == (
-        "reply_to", "1501958949863661574", "2919151", "j2bryson")
+        "reply_to",
+        "1501958949863661574",
+        "2919151",
+        "j2bryson",
+    )
     records = read(TWITTER_V2, V2 / "twarc-csv_2sets.jsonl")
     (soledad,) = by_id(records)["1440716277845139456"].geotags
     assert soledad.label == "Soledad, Colombia"
@@ -309,7 +335,8 @@ def test_v2_88_north_is_kept_as_documented_and_flagged() -> None:
 def test_v2_media_and_flattened_lines(tmp_path: Path) -> None:
     require_shared(EXPORTS)
     (video,) = by_id(read(TWITTER_V2, V2 / "twarc-csv_media_tweet.jsonl"))[
-        "1558553189766631429"].media
+        "1558553189766631429"
+    ].media
     assert video.kind == "video" and video.url is not None and "1280x720" in video.url
     assert video.metadata["media_key"] == "7_1558552952549277696"
     assert (video.metadata["width"], video.metadata["height"]) == (1280, 720)
@@ -317,11 +344,15 @@ def test_v2_media_and_flattened_lines(tmp_path: Path) -> None:
     page = json.loads((V2 / "twarc-csv_geo_tweets.jsonl").read_bytes().splitlines()[1])
     users = {u["id"]: u for u in page["includes"]["users"]}
     tweet = page["data"][0]
-    flat = {**tweet, "author": users[tweet["author_id"]],
-            "geo": {**tweet["geo"], **page["includes"]["places"][0]},
-            "referenced_tweets": [{**r, **page["includes"]["tweets"][0]}
-                                  for r in tweet["referenced_tweets"]],
-            "__twarc": page["__twarc"]}
+    flat = {
+        **tweet,
+        "author": users[tweet["author_id"]],
+        "geo": {**tweet["geo"], **page["includes"]["places"][0]},
+        "referenced_tweets": [
+            {**r, **page["includes"]["tweets"][0]} for r in tweet["referenced_tweets"]
+        ],
+        "__twarc": page["__twarc"],
+    }
     doc = write(tmp_path / "flat.jsonl", json.dumps(flat).encode() + b"\n")
     assert [r.name for r in READERS if r.sniff(doc.name, doc.read_bytes())] == ["twitter_v2"]
     records = read(TWITTER_V2, doc)
@@ -346,7 +377,10 @@ def test_archive_deleted_tweets_without_owner() -> None:
     assert len(posts(records)) == len(items) == 47
     first = posts(records)[0]
     assert (first.post_id, first.kind, first.location) == (
-        "2029583929812873669", "deleted_tweet", "[0].tweet")
+        "2029583929812873669",
+        "deleted_tweet",
+        "[0].tweet",
+    )
     assert first.author is None  # no account.js beside the sample: unknown, not guessed
     assert first.url == "https://x.com/i/web/status/2029583929812873669"
     assert first.posted_at is not None
@@ -355,8 +389,9 @@ def test_archive_deleted_tweets_without_owner() -> None:
     assert first.text == "@Dominik_Kettner niemand will für israel kämpfen"
     assert sum(1 for p in posts(records) for link in p.links if link.kind == "reply_to") == 43
     retweets = [p for p in posts(records) if p.text.startswith("RT @")]
-    assert retweets and all(p.links[0].kind == "repost_of" and p.links[0].account_id
-                            for p in retweets)
+    assert retweets and all(
+        p.links[0].kind == "repost_of" and p.links[0].account_id for p in retweets
+    )
 
 
 def test_archive_owner_from_sibling_account_or_manifest(tmp_path: Path) -> None:
@@ -414,12 +449,14 @@ MUTATED = {
 }
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     sample=st.sampled_from(sorted(MUTATED)),
-    edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255), st.integers(0, 3)),
-                   min_size=1, max_size=8),
+    edits=st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 255), st.integers(0, 3)), min_size=1, max_size=8
+    ),
     cut=st.floats(0.05, 1.0),
 )
 def test_mutated_samples_never_raise(
@@ -456,11 +493,16 @@ def test_indented_documents_and_arrays(tmp_path: Path) -> None:
     assert refusals(records) == []
     assert [p.location for p in posts(records)] == ["data[0]", "includes.tweets[0]"]
     assert posts(records)[0].geotags[0].label == "Berlin, Germany"
-    pages = [json.loads(line) for line in (V2 / "twarc-csv_two_tweets.jsonl").read_bytes()
-             .splitlines()] * 2
+    pages = [
+        json.loads(line) for line in (V2 / "twarc-csv_two_tweets.jsonl").read_bytes().splitlines()
+    ] * 2
     records = read(TWITTER_V2, write(tmp_path / "pages.json", json.dumps(pages).encode()))
     assert [p.location for p in posts(records)] == [
-        "[0] data[0]", "[0] includes.tweets[0]", "[1] data[0]", "[1] includes.tweets[0]"]
+        "[0] data[0]",
+        "[0] includes.tweets[0]",
+        "[1] data[0]",
+        "[1] includes.tweets[0]",
+    ]
     statuses = v1_statuses()
     doc = write(tmp_path / "status.json", json.dumps(statuses[1], indent=4).encode())
     assert [r.name for r in READERS if r.sniff(doc.name, doc.read_bytes())] == ["twitter_v1"]
@@ -468,8 +510,10 @@ def test_indented_documents_and_arrays(tmp_path: Path) -> None:
     assert isinstance(single, Post) and single.location == "root"
     search = {"statuses": statuses, "search_metadata": {"count": 3}}
     records = read(TWITTER_V1, write(tmp_path / "search.json", json.dumps(search).encode()))
-    assert [p.location for p in posts(records)][:2] == ["statuses[0]",
-                                                        "statuses[0].retweeted_status"]
+    assert [p.location for p in posts(records)][:2] == [
+        "statuses[0]",
+        "statuses[0].retweeted_status",
+    ]
     assert len(posts(records)) == 5 and refusals(records) == []
 
 
@@ -482,21 +526,36 @@ def test_archive_geotags_written_as_strings(tmp_path: Path) -> None:
     tweet["coordinates"] = {"type": "Point", "coordinates": ["-73.9857", "40.7484"]}
     tweet["geo"] = {"type": "Point", "coordinates": ["40.7484", "-73.9857"]}
     tweet["source"] = '<a href="http://foursquare.com" rel="nofollow">Foursquare</a>'
-    ring = [["-74.026675", "40.683935"], ["-73.910408", "40.683935"],
-            ["-73.910408", "40.877483"], ["-74.026675", "40.877483"]]
-    tweet["place"] = {"full_name": "Manhattan, NY", "place_type": "city",
-                      "bounding_box": {"type": "Polygon", "coordinates": [ring]}}
-    items[1]["tweet"]["place"] = {"full_name": "Cafe", "place_type": "poi",
-                                  "bounding_box": {"type": "Polygon",
-                                                   "coordinates": [[["13.4", "52.5"]] * 4]}}
+    ring = [
+        ["-74.026675", "40.683935"],
+        ["-73.910408", "40.683935"],
+        ["-73.910408", "40.877483"],
+        ["-74.026675", "40.877483"],
+    ]
+    tweet["place"] = {
+        "full_name": "Manhattan, NY",
+        "place_type": "city",
+        "bounding_box": {"type": "Polygon", "coordinates": [ring]},
+    }
+    items[1]["tweet"]["place"] = {
+        "full_name": "Cafe",
+        "place_type": "poi",
+        "bounding_box": {"type": "Polygon", "coordinates": [[["13.4", "52.5"]] * 4]},
+    }
     items[2]["tweet"]["coordinates"] = {"type": "Point", "coordinates": ["east", "north"]}
-    doc = write(tmp_path / "deleted-tweets.js",
-                b"window.YTD.deleted_tweets.part0 = " + json.dumps(items, indent=2).encode())
+    doc = write(
+        tmp_path / "deleted-tweets.js",
+        b"window.YTD.deleted_tweets.part0 = " + json.dumps(items, indent=2).encode(),
+    )
     records = read(TWITTER_ARCHIVE, doc)
     checkin, area = posts(records)[0].geotags
     # A check-in app's pin is the picked venue, not the phone: a venue with a city radius.
     assert (checkin.lat, checkin.lon, checkin.kind, checkin.radius_m) == (
-        40.7484, -73.9857, "venue", 5000.0)
+        40.7484,
+        -73.9857,
+        "venue",
+        5000.0,
+    )
     assert area.label == "Manhattan, NY" and area.kind == "place_bbox"
     (cafe,) = posts(records)[1].geotags
     assert (cafe.kind, cafe.lat, cafe.radius_m) == ("venue", 52.5, 100.0)

@@ -134,8 +134,14 @@ def test_the_progress_meter_counts_each_document_once() -> None:
 def test_prague_point_keeps_its_label_apart_and_entities_are_decoded() -> None:
     (post,) = _posts(_read(_sample(PRAGUE))).values()
     assert post.geotags == (
-        Geotag(50.075544478827, 14.437798116462, 50.0, "point", "geo.coordinates",
-               "Náměstí Míru Peace Square, Прага, Чехія"),
+        Geotag(
+            50.075544478827,
+            14.437798116462,
+            50.0,
+            "point",
+            "geo.coordinates",
+            "Náměstí Míru Peace Square, Прага, Чехія",
+        ),
     )
     assert post.text == "✈️ Вильнюс (Литва) → Прага (Чехия) \u3000"
     assert post.posted_at is not None and post.posted_at.utc == _utc(2020, 2, 2, 15, 38, 28)
@@ -157,8 +163,14 @@ def test_a_repost_geotag_belongs_to_the_original_author() -> None:
     assert original.posted_at is not None
     assert original.posted_at.utc == _utc(2014, 4, 19, 13, 45, 46)
     assert original.geotags == (
-        Geotag(47.282735079717, 39.697793677442, 50.0, "point", "geo.coordinates",
-               "Neklinovskiy pereulok, Rostov-na-Donu, Russian Federation"),
+        Geotag(
+            47.282735079717,
+            39.697793677442,
+            50.0,
+            "point",
+            "geo.coordinates",
+            "Neklinovskiy pereulok, Rostov-na-Donu, Russian Federation",
+        ),
     )
     assert original.location == "response.items[0].copy_history[0]"
     assert original.raw["id"] == 128 and "copy_history" not in original.raw
@@ -198,8 +210,13 @@ def test_newsfeed_get_uses_source_and_post_ids_and_notes_friend_items() -> None:
     assert own.location == "response.items[4]"
     (photo,) = own.media
     assert photo.url == "https://pp.userapi.com/c849428/v849428327/a8d53/vwdWnXoOOLM.jpg"
-    assert photo.metadata == {"id": 456252114, "owner_id": 361347484, "width": 632,
-                              "height": 954, "date": 1541099979}
+    assert photo.metadata == {
+        "id": 456252114,
+        "owner_id": 361347484,
+        "width": 632,
+        "height": 954,
+        "date": 1541099979,
+    }
     original = posts["-29334103_5043"]
     # wiki links stay as written: the id in them is who was named, and outputs escape
     assert "[club52411440|всероссийского детского центра «Смена»]" in original.text
@@ -279,9 +296,16 @@ def test_a_truncated_response_keeps_what_came_before_the_cut(tmp_path: Path) -> 
 
 
 def test_an_error_response_is_one_refusal(tmp_path: Path) -> None:
-    error = {"error": {"error_code": 5, "error_msg": "User authorization failed",
-                       "request_params": [{"key": "method", "value": "wall.get"},
-                                          {"key": "owner_id", "value": "1"}]}}
+    error = {
+        "error": {
+            "error_code": 5,
+            "error_msg": "User authorization failed",
+            "request_params": [
+                {"key": "method", "value": "wall.get"},
+                {"key": "owner_id", "value": "1"},
+            ],
+        }
+    }
     path = _write(tmp_path / "error.json", error)
     assert sniff(path.name, path.read_bytes())
     (refusal,) = _read(path)
@@ -303,8 +327,12 @@ def test_json_lines_of_responses_items_and_errors(tmp_path: Path) -> None:
     assert sniff(path.name, path.read_bytes()[:65536])
     records = _read(path)
     posts = _posts(records)
-    assert list(posts) == ["-168119259_5225", "-29246653_93530", "10_41",
-                           "photo258913887_334408466"]
+    assert list(posts) == [
+        "-168119259_5225",
+        "-29246653_93530",
+        "10_41",
+        "photo258913887_334408466",
+    ]
     assert posts["-168119259_5225"].location == "line 1: response.items[0]"
     assert posts["-29246653_93530"].location == "line 2: response.items[0].copy_history[0]"
     assert posts["10_41"].author == Account("vk", "10", None, "Иван Иванов")
@@ -337,30 +365,63 @@ def test_newer_and_older_api_shapes(tmp_path: Path) -> None:
     ``copy_owner_id`` repost, a video without URL, a photo attachment with its own point,
     a newsfeed photo item and an out-of-range date."""
     chain = {
-        "id": 3, "owner_id": 7, "from_id": 7, "date": 1600000300, "text": "",
+        "id": 3,
+        "owner_id": 7,
+        "from_id": 7,
+        "date": 1600000300,
+        "text": "",
         "copy_history": [
             {"id": 2, "owner_id": -9, "from_id": 8, "date": 1600000200, "text": "via"},
-            {"id": 1, "owner_id": -5, "from_id": -5, "date": 1600000100, "text": "first",
-             "geo": {"type": "point", "coordinates": {"latitude": 59.93, "longitude": 30.31},
-                     "place": {"title": "Dvortsovaya", "latitude": 59.9390,
-                               "longitude": 30.3158}}},
+            {
+                "id": 1,
+                "owner_id": -5,
+                "from_id": -5,
+                "date": 1600000100,
+                "text": "first",
+                "geo": {
+                    "type": "point",
+                    "coordinates": {"latitude": 59.93, "longitude": 30.31},
+                    "place": {"title": "Dvortsovaya", "latitude": 59.9390, "longitude": 30.3158},
+                },
+            },
         ],
     }
-    old = {"id": 4, "owner_id": 7, "date": 1300000000, "copy_owner_id": -5,
-           "copy_post_id": 1, "copy_post_date": 1200000000,
-           "attachments": [
-               {"type": "video", "video": {"id": 11, "owner_id": 7, "title": "clip"}},
-               {"type": "photo", "photo": {"id": 12, "owner_id": 7, "lat": 55.75,
-                                           "long": 37.62, "photo_604": "http://x/604.jpg",
-                                           "photo_130": "http://x/130.jpg"}},
-               {"type": "photo", "photo": "gone"},
-           ]}
-    feed_photo = {"type": "wall_photo", "source_id": 7, "date": 1600000400,
-                  "photos": {"count": 1, "items": [{"id": 13, "album_id": -7, "owner_id": 7,
-                                                    "date": 1600000400}]}}
+    old = {
+        "id": 4,
+        "owner_id": 7,
+        "date": 1300000000,
+        "copy_owner_id": -5,
+        "copy_post_id": 1,
+        "copy_post_date": 1200000000,
+        "attachments": [
+            {"type": "video", "video": {"id": 11, "owner_id": 7, "title": "clip"}},
+            {
+                "type": "photo",
+                "photo": {
+                    "id": 12,
+                    "owner_id": 7,
+                    "lat": 55.75,
+                    "long": 37.62,
+                    "photo_604": "http://x/604.jpg",
+                    "photo_130": "http://x/130.jpg",
+                },
+            },
+            {"type": "photo", "photo": "gone"},
+        ],
+    }
+    feed_photo = {
+        "type": "wall_photo",
+        "source_id": 7,
+        "date": 1600000400,
+        "photos": {
+            "count": 1,
+            "items": [{"id": 13, "album_id": -7, "owner_id": 7, "date": 1600000400}],
+        },
+    }
     late = {"id": 5, "owner_id": 7, "date": 99999999999999}
-    path = _write(tmp_path / "mixed.json",
-                  {"response": {"count": 4, "items": [chain, old, feed_photo, late]}})
+    path = _write(
+        tmp_path / "mixed.json", {"response": {"count": 4, "items": [chain, old, feed_photo, late]}}
+    )
     records = _read(path)
     posts = _posts(records)
     assert list(posts) == ["-5_1", "-9_2", "7_3", "7_4", "photo7_13", "7_5"]
@@ -385,7 +446,8 @@ def test_newer_and_older_api_shapes(tmp_path: Path) -> None:
     assert posts["photo7_13"].location == "response.items[2].photos.items[0]"
     assert posts["7_5"].posted_at is None
     assert Counter(r.code for r in _refusals(records)) == {
-        "vk_attachment_invalid": 1, "time_invalid": 1,
+        "vk_attachment_invalid": 1,
+        "time_invalid": 1,
     }
 
 
@@ -419,8 +481,11 @@ def test_mutated_samples_never_raise(data: st.DataObject) -> None:
         elif action == "cut":
             del raw[at:]
         elif action == "insert":
-            raw[at:at] = data.draw(st.sampled_from(
-                [b'"', b"{", b"]", b",", b"-", b"null", b'"geo": 5,', b'"date": "x",', b"\xff"]))
+            raw[at:at] = data.draw(
+                st.sampled_from(
+                    [b'"', b"{", b"]", b",", b"-", b"null", b'"geo": 5,', b'"date": "x",', b"\xff"]
+                )
+            )
         else:
             del raw[at : at + data.draw(st.integers(1, 40))]
         if not raw:

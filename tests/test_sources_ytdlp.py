@@ -29,8 +29,13 @@ def _info(**changes: Any) -> dict[str, Any]:
         "id": "dQw4w9WgXcQ",
         "title": "Convoy on the M-03",
         "formats": [
-            {"format_id": str(n), "url": f"https://rr1---sn.googlevideo.com/videoplayback?n={n}"
-             + "&x" * 300, "ext": "mp4", "protocol": "https", "http_headers": {}}
+            {
+                "format_id": str(n),
+                "url": f"https://rr1---sn.googlevideo.com/videoplayback?n={n}" + "&x" * 300,
+                "ext": "mp4",
+                "protocol": "https",
+                "http_headers": {},
+            }
             for n in range(120)
         ],
         "thumbnails": [{"url": "https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg"}],
@@ -75,8 +80,7 @@ def test_info_json() -> None:
     assert (post.platform, post.post_id, post.kind) == ("youtube", "dQw4w9WgXcQ", "video")
     assert post.text == "Convoy on the M-03\n\nFilmed this morning.\nNo edits."
     assert post.url == "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
-    assert post.author == Account("youtube", "UCuAXFkgsw1L7xaCfnd5JJOw", "@roadwatch",
-                                  "Road Watch")
+    assert post.author == Account("youtube", "UCuAXFkgsw1L7xaCfnd5JJOw", "@roadwatch", "Road Watch")
     assert post.posted_at is not None
     assert post.posted_at.utc == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
     assert (post.posted_at.basis, post.posted_at.source) == ("platform_utc", "timestamp")
@@ -98,8 +102,9 @@ def test_upload_date_only_is_a_utc_day() -> None:
 
 
 def test_bad_times_are_refused_and_the_video_kept() -> None:
-    records = _read("v.info.json",
-                    json.dumps(_info(timestamp="later", upload_date="20231345")).encode())
+    records = _read(
+        "v.info.json", json.dumps(_info(timestamp="later", upload_date="20231345")).encode()
+    )
     assert [type(r).__name__ for r in records] == ["Post", "Refusal"]
     assert records[0].posted_at is None
     assert records[1].code == "time_invalid" and records[1].path == "v.info.json#$"
@@ -108,9 +113,17 @@ def test_bad_times_are_refused_and_the_video_kept() -> None:
 
 
 def test_json_lines_with_a_broken_line() -> None:
-    tiktok = _info(id=7300000000000000001, extractor="TikTok", extractor_key="TikTok",
-                   channel_id=None, uploader_id="6800000000000000000", uploader="someone",
-                   channel=None, formats=None, _filename=None)
+    tiktok = _info(
+        id=7300000000000000001,
+        extractor="TikTok",
+        extractor_key="TikTok",
+        channel_id=None,
+        uploader_id="6800000000000000000",
+        uploader="someone",
+        channel=None,
+        formats=None,
+        _filename=None,
+    )
     lines = [
         json.dumps(_info()),
         '{"id": "x", "title": ',
@@ -122,23 +135,31 @@ def test_json_lines_with_a_broken_line() -> None:
     assert YTDLP.sniff("videos.jsonl", data[:SNIFF_BYTES])
     records = _read("videos.jsonl", data)
     kinds = [(type(r).__name__, getattr(r, "code", None)) for r in records]
-    assert kinds == [("Post", None), ("Refusal", "json_line_invalid"), ("Post", None),
-                     ("Refusal", "item_invalid"), ("Refusal", "json_line_invalid")]
+    assert kinds == [
+        ("Post", None),
+        ("Refusal", "json_line_invalid"),
+        ("Post", None),
+        ("Refusal", "item_invalid"),
+        ("Refusal", "json_line_invalid"),
+    ]
     tik = records[2]
-    assert (tik.platform, tik.post_id, tik.location) == ("tiktok", "7300000000000000001",
-                                                         "line 3")
+    assert (tik.platform, tik.post_id, tik.location) == ("tiktok", "7300000000000000001", "line 3")
     assert tik.author == Account("tiktok", "6800000000000000000", None, "someone")
     assert records[3].path == "videos.jsonl#line 4"
     assert "cut off" in records[4].message
 
 
 def test_playlist_dump_gives_its_entries() -> None:
-    playlist = {"_type": "playlist", "id": "PL1", "title": "list", "extractor_key": "YoutubeTab",
-                "entries": [_info(id="a1"), "junk", _info(id="a2", timestamp=None)]}
+    playlist = {
+        "_type": "playlist",
+        "id": "PL1",
+        "title": "list",
+        "extractor_key": "YoutubeTab",
+        "entries": [_info(id="a1"), "junk", _info(id="a2", timestamp=None)],
+    }
     records = _read("list.info.json", json.dumps(playlist).encode())
     assert [type(r).__name__ for r in records] == ["Post", "Refusal", "Post"]
-    assert [r.location for r in records if isinstance(r, Post)] == ["$.entries[0]",
-                                                                   "$.entries[2]"]
+    assert [r.location for r in records if isinstance(r, Post)] == ["$.entries[0]", "$.entries[2]"]
     assert records[1].path == "list.info.json#$.entries[1]"
 
 
@@ -169,9 +190,11 @@ def test_mutated_info_never_raises(data: st.DataObject) -> None:
         elif action == "cut":
             del blob[at : at + data.draw(st.integers(1, 200))]
         else:
-            blob[at:at] = data.draw(st.sampled_from(
-                [b"\n", b"null", b'"entries": [1, {}],', b'"upload_date": "2023",', b"1e999"]
-            ))
+            blob[at:at] = data.draw(
+                st.sampled_from(
+                    [b"\n", b"null", b'"entries": [1, {}],', b'"upload_date": "2023",', b"1e999"]
+                )
+            )
     name = data.draw(st.sampled_from(["v.info.json", "v.jsonl"]))
     for record in _read(name, bytes(blob)):
         assert isinstance(record, Post | Account | Refusal)

@@ -1149,8 +1149,9 @@ def radius_shares(
     memory grows with its points: 9,568 geotags near Ukraine's borders and coasts took
     176 MB in one go.  Chunks keep it bounded and give the same answers.
     """
-    lat_a, lon_a = np.atleast_1d(np.asarray(lat, dtype=np.float64)), np.atleast_1d(
-        np.asarray(lon, dtype=np.float64)
+    lat_a, lon_a = (
+        np.atleast_1d(np.asarray(lat, dtype=np.float64)),
+        np.atleast_1d(np.asarray(lon, dtype=np.float64)),
     )
     r = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), lat_a.shape)
     out: list[dict[str, float]] = []

@@ -84,6 +84,7 @@ def bbox_geotag(
     if lon > 180.0:  # only a box across the antimeridian: wrapping others costs precision
         lon -= 360.0
     lat = (south + north) / 2.0
-    radius = max(distance_m(lat, lon, c_lat, c_lon) for c_lat in (south, north)
-                 for c_lon in (west, east))
+    radius = max(
+        distance_m(lat, lon, c_lat, c_lon) for c_lat in (south, north) for c_lon in (west, east)
+    )
     return Geotag(lat, lon, max(radius, 1.0), "place_bbox", source, label)

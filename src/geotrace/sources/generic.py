@@ -96,8 +96,22 @@ def first_byte(head: bytes) -> bytes:
 #: with both numbers (comma or space between) in that order; ``chat`` qualifies the id
 #: (Telegram's message ids are per chat); ``platform`` a per-row platform name.
 FIELDS = (
-    "id", "unix_time", "iso_time", "text", "author_id", "author_handle", "author_name",
-    "chat", "url", "media_url", "lat", "lon", "lat_lon", "lon_lat", "place", "platform",
+    "id",
+    "unix_time",
+    "iso_time",
+    "text",
+    "author_id",
+    "author_handle",
+    "author_name",
+    "chat",
+    "url",
+    "media_url",
+    "lat",
+    "lon",
+    "lat_lon",
+    "lon_lat",
+    "place",
+    "platform",
     "reply_to",
 )
 
@@ -295,8 +309,9 @@ def row_records(
     """A row as a post (first) and the refusals of what in it could not be read."""
     raw_id = _cell(row, plan.id)
     if raw_id is None:
-        return [Refusal(f"{doc_name}#{location}", "item_invalid",
-                        f"no post id in column {plan.id!r}")]
+        return [
+            Refusal(f"{doc_name}#{location}", "item_invalid", f"no post id in column {plan.id!r}")
+        ]
     if plan.platform is not None:
         platform = (_cell(row, plan.platform) or platform).strip().lower()
     chat = _cell(row, plan.chat)
@@ -316,14 +331,14 @@ def row_records(
     author = None
     if author_id or handle:
         # Without an id column the handle is the only name the table gives the account.
-        author = Account(platform, (author_id or handle or "").strip(), handle,
-                         _cell(row, plan.author_name))
+        author = Account(
+            platform, (author_id or handle or "").strip(), handle, _cell(row, plan.author_name)
+        )
     media_url = _cell(row, plan.media_url)
     reply = _cell(row, plan.reply_to)
     links: tuple[Link, ...] = ()
     if reply is not None:
-        links = (Link("reply_to", post_id=f"{chat}/{reply.strip()}" if chat
-                      else reply.strip()),)
+        links = (Link("reply_to", post_id=f"{chat}/{reply.strip()}" if chat else reply.strip()),)
     post = Post(
         platform=platform,
         post_id=post_id,
@@ -390,11 +405,17 @@ def _csv_rows(
             continue
         where = f"line {start}"
         if bad and any(n in bad for n in range(start, end + 1)):
-            yield Refusal(f"{doc.name}#{where}", "row_encoding",
-                          "row is not UTF-8 text; re-save the table as UTF-8")
+            yield Refusal(
+                f"{doc.name}#{where}",
+                "row_encoding",
+                "row is not UTF-8 text; re-save the table as UTF-8",
+            )
         elif len(row) != len(header):
-            yield Refusal(f"{doc.name}#{where}", "row_malformed",
-                          f"row has {len(row)} cells, the header {len(header)}")
+            yield Refusal(
+                f"{doc.name}#{where}",
+                "row_malformed",
+                f"row has {len(row)} cells, the header {len(header)}",
+            )
         else:
             yield where, dict(zip(header, row, strict=True))
         if bad:
@@ -467,8 +488,9 @@ def read(doc: ExportFile) -> Iterator[Record]:
                 mapping = fourcat_mapping(list(row))
                 plan = Plan(**mapping) if mapping is not None else None
             if plan is None:
-                yield Refusal(f"{doc.name}#{where}", "item_invalid",
-                              "row has no id, unix_timestamp or body")
+                yield Refusal(
+                    f"{doc.name}#{where}", "item_invalid", "row has no id, unix_timestamp or body"
+                )
                 continue
             yield from row_records(row, plan, PLATFORM_UNKNOWN, doc.name, where)
 

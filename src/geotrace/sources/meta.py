@@ -86,8 +86,7 @@ def sniff_facebook(name: str, head: bytes) -> bool:
     if _FB_POSTS.match(head) is not None:
         return True
     base = lower.replace("\\", "/").rsplit("/", 1)[-1]
-    return (base.startswith("your_posts") and first_byte(head) == b"["
-            and b'"timestamp"' in head)
+    return base.startswith("your_posts") and first_byte(head) == b"[" and b'"timestamp"' in head
 
 
 # -- strings ------------------------------------------------------------------------------
@@ -240,8 +239,9 @@ def _instagram(item: object, kind: str, prefix: str, location: str, where: str) 
         problems.extend(entry_problems)
     refusals: list[Record] = []
     if posted_at is None:
-        refusals.append(Refusal(where, "time_invalid",
-                                f"{source} {top.get('creation_timestamp')!r}"))
+        refusals.append(
+            Refusal(where, "time_invalid", f"{source} {top.get('creation_timestamp')!r}")
+        )
     post = Post(
         platform="instagram",
         post_id=instagram_post_id(first["uri"]),
@@ -275,8 +275,7 @@ def read_instagram(doc: ExportFile) -> Iterator[Record]:
                 yield item
                 continue
             location = f"{label}[{index}]"
-            yield from _guarded(_instagram, item, kind, prefix, location,
-                                f"{doc.name}#{location}")
+            yield from _guarded(_instagram, item, kind, prefix, location, f"{doc.name}#{location}")
 
 
 # -- Facebook -----------------------------------------------------------------------------
@@ -319,7 +318,9 @@ def _facebook(item: object, prefix: str, location: str, where: str) -> list[Reco
     timestamp = item.get("timestamp")
     posted_at = unix_instant(timestamp, "timestamp")
     texts = [
-        fixed for d in _listed(item, "data") if isinstance(d, dict)
+        fixed
+        for d in _listed(item, "data")
+        if isinstance(d, dict)
         if (fixed := _text(d.get("post"))) is not None
     ]
     text = "\n\n".join(texts) or _text(item.get("title")) or ""

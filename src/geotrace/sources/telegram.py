@@ -71,17 +71,30 @@ MISSING_FILE = (
 )
 
 #: Chat types by the peer kind of their id (``DialogInfo::Type`` in tdesktop).
-USER_CHATS = frozenset({"saved_messages", "replies", "personal_chat", "bot_chat",
-                        "verification_codes"})
-CHANNEL_CHATS = frozenset({"private_supergroup", "public_supergroup", "private_channel",
-                           "public_channel"})
+USER_CHATS = frozenset(
+    {"saved_messages", "replies", "personal_chat", "bot_chat", "verification_codes"}
+)
+CHANNEL_CHATS = frozenset(
+    {"private_supergroup", "public_supergroup", "private_channel", "public_channel"}
+)
 BROADCAST_CHATS = frozenset({"private_channel", "public_channel"})
 CHAT_TYPES = USER_CHATS | CHANNEL_CHATS | {"private_group"}
 #: Top-level sections of a whole-account export besides ``about`` (``JsonWriter``).
-ACCOUNT_SECTIONS = frozenset({
-    "personal_information", "profile_pictures", "stories", "profile_music", "contacts",
-    "frequent_contacts", "sessions", "web_sessions", "other_data", "chats", "left_chats",
-})
+ACCOUNT_SECTIONS = frozenset(
+    {
+        "personal_information",
+        "profile_pictures",
+        "stories",
+        "profile_music",
+        "contacts",
+        "frequent_contacts",
+        "sessions",
+        "web_sessions",
+        "other_data",
+        "chats",
+        "left_chats",
+    }
+)
 MESSAGE_TYPES = frozenset({"message", "service", "unsupported"})
 
 #: Before 64-bit ids (tdesktop 3.1) a chat's ``id`` was the exporter's internal peer id:
@@ -178,8 +191,9 @@ class _ExportStream:
             cut = self._cut()
         piece, header = self._split(cut)
         piece = self._repair(piece)
-        self._history = (self._history + piece)[-_HISTORY:] if len(piece) < _HISTORY \
-            else piece[-_HISTORY:]
+        self._history = (
+            (self._history + piece)[-_HISTORY:] if len(piece) < _HISTORY else piece[-_HISTORY:]
+        )
         if header:
             self._next = self._header()
         return piece
@@ -257,9 +271,13 @@ class _ExportStream:
             if "id" not in obj and "type" not in obj:
                 return None
             name, kind = obj.get("name"), obj.get("type")
-            return _Chat(self._section, self._count(), obj.get("id"),
-                         name if isinstance(name, str) else None,
-                         kind if isinstance(kind, str) else None)
+            return _Chat(
+                self._section,
+                self._count(),
+                obj.get("id"),
+                name if isinstance(name, str) else None,
+                kind if isinstance(kind, str) else None,
+            )
         return _Chat(self._section, self._count(), None, None, None)
 
     def _count(self) -> int:
@@ -467,8 +485,9 @@ def message_instant(message: dict[str, Any], offset: timedelta | None) -> Instan
         utc = (local - offset).replace(tzinfo=UTC)
     except OverflowError:  # a date at the edge of year 1 or 9999: not a post time
         return None
-    return Instant(utc, local, "exporter_offset_inferred", INFERRED_OFFSET_UNCERTAINTY_S,
-                   "date+edited_1970")
+    return Instant(
+        utc, local, "exporter_offset_inferred", INFERRED_OFFSET_UNCERTAINTY_S, "date+edited_1970"
+    )
 
 
 # -- accounts and ids -------------------------------------------------------------------------
@@ -547,8 +566,7 @@ def _owner(fields: dict[str, object]) -> Account | None:
     names = [fields.get("first_name"), fields.get("last_name")]
     name = " ".join(n for n in names if isinstance(n, str) and n) or None
     handle = _text_or_none(fields.get("username"))
-    return Account(PLATFORM, f"user{user_id}", handle.removeprefix("@") if handle else None,
-                   name)
+    return Account(PLATFORM, f"user{user_id}", handle.removeprefix("@") if handle else None, name)
 
 
 # -- one message ------------------------------------------------------------------------------
@@ -622,11 +640,18 @@ def _geotag(message: dict[str, Any]) -> Geotag | str | None:
 
 
 _MEDIA_KEYS = frozenset({"photo", "file", "thumbnail", "contact_vcard"})
-_LINK_KEYS = frozenset({"forwarded_from", "forwarded_from_id", "saved_from",
-                        "reply_to_message_id"})
+_LINK_KEYS = frozenset({"forwarded_from", "forwarded_from_id", "saved_from", "reply_to_message_id"})
 _PHOTO_META = ("width", "height", "photo_file_size", "self_destruct_period_seconds")
-_FILE_META = ("file_name", "file_size", "mime_type", "duration_seconds", "width", "height",
-              "sticker_emoji", "self_destruct_period_seconds")
+_FILE_META = (
+    "file_name",
+    "file_size",
+    "mime_type",
+    "duration_seconds",
+    "width",
+    "height",
+    "sticker_emoji",
+    "self_destruct_period_seconds",
+)
 
 
 def _media_ref(value: object, kind: str, meta: dict[str, object]) -> MediaRef | None:
@@ -658,8 +683,13 @@ def _links(message: dict[str, Any], chat_key: str) -> tuple[Link, ...]:
     links: list[Link] = []
     if "forwarded_from" in message or "forwarded_from_id" in message:
         # A hidden sender is ``"forwarded_from": null``: still a forward, of no one known.
-        links.append(Link("forward_of", account_id=peer_id(message.get("forwarded_from_id")),
-                          name=_text_or_none(message.get("forwarded_from"))))
+        links.append(
+            Link(
+                "forward_of",
+                account_id=peer_id(message.get("forwarded_from_id")),
+                name=_text_or_none(message.get("forwarded_from")),
+            )
+        )
     if "saved_from" in message:
         links.append(Link("forward_of", name=_text_or_none(message.get("saved_from"))))
     reply = message.get("reply_to_message_id")
@@ -687,16 +717,18 @@ def _author(message: dict[str, Any], service: bool, context: _ChatContext) -> Ac
     except TypeError:  # an id or name that is a list or object: garbage, not remembered
         return None
     account_id = peer_id(raw_id)
-    author = None if account_id is None else Account(PLATFORM, account_id, None,
-                                                      _text_or_none(raw_name))
+    author = (
+        None if account_id is None else Account(PLATFORM, account_id, None, _text_or_none(raw_name))
+    )
     if len(authors) >= _AUTHOR_CACHE:
         authors.clear()
     authors[raw_id, raw_name] = author
     return author
 
 
-def _convert(message: object, context: _ChatContext, location: str
-             ) -> tuple[Post | None, str | None]:
+def _convert(
+    message: object, context: _ChatContext, location: str
+) -> tuple[Post | None, str | None]:
     """The post and why its geotag was refused (None), or no post and why.
 
     Called for every message: the common case (no geotag, media or links) is kept to
@@ -709,8 +741,11 @@ def _convert(message: object, context: _ChatContext, location: str
         return None, f"no integer message id: {message_id!r:.40}"
     if context.account is None:
         chat_id = _as_int(context.chat.id)
-        account_id = (context.key if chat_id is None else
-                      chat_account_id(context.chat.type, chat_id, _shifted_era(message)))
+        account_id = (
+            context.key
+            if chat_id is None
+            else chat_account_id(context.chat.type, chat_id, _shifted_era(message))
+        )
         context.account = Account(PLATFORM, account_id, None, context.chat.name)
     kind = message.get("type")
     if type(kind) is not str or not kind:
@@ -744,8 +779,11 @@ def read(doc: ExportFile) -> Iterator[Record]:
     with doc.opener() as raw:
         head = _read_head(raw.read(SNIFF_BYTES))
     if head.kind is None:
-        yield Refusal(doc.name, "not_telegram_export",
-                      "neither an account export nor a chat export at the top level")
+        yield Refusal(
+            doc.name,
+            "not_telegram_export",
+            "neither an account export nor a chat export at the top level",
+        )
         return
     owner = _owner(head.owner)
     if owner is not None:
@@ -759,8 +797,9 @@ def read(doc: ExportFile) -> Iterator[Record]:
         yield from _messages(doc, stream, prefix, offset)
 
 
-def _messages(doc: ExportFile, stream: _ExportStream, prefix: str, offset: timedelta | None
-              ) -> Iterator[Record]:
+def _messages(
+    doc: ExportFile, stream: _ExportStream, prefix: str, offset: timedelta | None
+) -> Iterator[Record]:
     context: _ChatContext | None = None
     chat: _Chat | None = None  # the header the stream gave (None: none recognised yet)
     base = "messages"
@@ -769,8 +808,11 @@ def _messages(doc: ExportFile, stream: _ExportStream, prefix: str, offset: timed
         if isinstance(item, Refusal):
             yield from _unread(doc, context)
             after = f"#{base}[{index}]" if index >= 0 else ""
-            yield Refusal(f"{doc.name}{after}", item.code,
-                          f"{item.message} (within the bytes before offset {stream.consumed})")
+            yield Refusal(
+                f"{doc.name}{after}",
+                item.code,
+                f"{item.message} (within the bytes before offset {stream.consumed})",
+            )
             return
         if stream.chat is not chat or context is None:
             yield from _unread(doc, context)
@@ -793,17 +835,19 @@ def _messages(doc: ExportFile, stream: _ExportStream, prefix: str, offset: timed
             continue
         yield post
         if problem is not None:
-            yield Refusal(f"{doc.name}#{location}.location_information", "geotag_invalid",
-                          problem)
+            yield Refusal(f"{doc.name}#{location}.location_information", "geotag_invalid", problem)
     yield from _unread(doc, context)
 
 
 def _unread(doc: ExportFile, context: _ChatContext | None) -> Iterator[Refusal]:
     """One refusal for the messages of a chat whose id could not be read from its header."""
     if context is not None and context.skipped:
-        yield Refusal(f"{doc.name}#{context.chat.where()}", "chat_unreadable",
-                      f"{context.skipped} messages skipped: the chat's id could not be read "
-                      "from its header, so they cannot be given post ids")
+        yield Refusal(
+            f"{doc.name}#{context.chat.where()}",
+            "chat_unreadable",
+            f"{context.skipped} messages skipped: the chat's id could not be read "
+            "from its header, so they cannot be given post ids",
+        )
 
 
 TELEGRAM_DESKTOP = ExportReader(name="telegram_desktop", version="1", sniff=sniff, read=read)

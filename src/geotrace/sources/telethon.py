@@ -161,13 +161,17 @@ def _links(item: dict[str, Any], chat: tuple[str, int]) -> tuple[Link, ...]:
         origin = _peer(fwd.get("from_id"))
         post = _number(fwd.get("channel_post"))
         name = fwd.get("from_name")
-        links.append(Link(
-            "forward_of",
-            post_id=f"{origin[1]}/{post}" if origin and origin[0] == "channel" and post else None,
-            account_id=f"{origin[0]}{origin[1]}" if origin else None,
-            name=name if isinstance(name, str) else None,
-            at=_when(fwd.get("date"), "fwd_from.date"),
-        ))
+        links.append(
+            Link(
+                "forward_of",
+                post_id=f"{origin[1]}/{post}"
+                if origin and origin[0] == "channel" and post
+                else None,
+                account_id=f"{origin[0]}{origin[1]}" if origin else None,
+                name=name if isinstance(name, str) else None,
+                at=_when(fwd.get("date"), "fwd_from.date"),
+            )
+        )
     reply = item.get("reply_to")
     if isinstance(reply, dict):
         target = _number(reply.get("reply_to_msg_id"))

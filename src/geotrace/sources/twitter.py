@@ -227,7 +227,12 @@ def _v1_time(text: Any) -> datetime | None:
         return None
     try:
         at = datetime(
-            int(parts[5]), month, int(parts[2]), int(clock[0]), int(clock[1]), int(clock[2]),
+            int(parts[5]),
+            month,
+            int(parts[2]),
+            int(clock[0]),
+            int(clock[1]),
+            int(clock[2]),
             tzinfo=UTC,
         )
         if zone == "+0000":  # what the platform always writes
@@ -259,8 +264,13 @@ def _posted(
     made = _id_ms(post_id)
     if at is not None:
         if made is not None and abs(at.timestamp() * 1000 - made) > TIME_TOLERANCE_S * 1000:
-            notes.append(Refusal(where, "time_conflict", f"created_at {iso(at)} but id"
-                                 f" {post_id} was made at {iso(_ms_time(made))}"))
+            notes.append(
+                Refusal(
+                    where,
+                    "time_conflict",
+                    f"created_at {iso(at)} but id {post_id} was made at {iso(_ms_time(made))}",
+                )
+            )
         return Instant(at, None, "platform_utc", 0.0, "created_at")
     if stated is not None:
         notes.append(Refusal(where, "time_invalid", f"created_at is not a time: {stated!r:.80}"))
@@ -299,11 +309,14 @@ def _order_check(tag: Geotag, order: str, where: str, notes: list[Refusal]) -> N
     documented (the platform's claim, not ours); the note names the other reading so
     that a person can judge, and the places stage flags it again if it lies at sea."""
     if abs(tag.lat) > POLAR_LAT and abs(tag.lon) <= POLAR_LAT:
-        notes.append(Refusal(
-            where, "geotag_order_suspect",
-            f"{tag.source} read as documented {order} is lat {tag.lat}, lon {tag.lon} (polar);"
-            f" swapped it would be lat {tag.lon}, lon {tag.lat}; kept as documented",
-        ))
+        notes.append(
+            Refusal(
+                where,
+                "geotag_order_suspect",
+                f"{tag.source} read as documented {order} is lat {tag.lat}, lon {tag.lon} (polar);"
+                f" swapped it would be lat {tag.lon}, lon {tag.lat}; kept as documented",
+            )
+        )
 
 
 def _ring_box(place: dict[str, Any]) -> tuple[float, float, float, float] | None:
@@ -339,16 +352,26 @@ def _place(
     try:
         box = box_of(place)
     except ITEM_ERRORS as exc:
-        notes.append(Refusal(where, "geotag_invalid",
-                             f"{source}: bounding box of {label!r} unreadable ({exc!r:.80})"))
+        notes.append(
+            Refusal(
+                where,
+                "geotag_invalid",
+                f"{source}: bounding box of {label!r} unreadable ({exc!r:.80})",
+            )
+        )
         return None
     if box is None:
         notes.append(Refusal(where, "geotag_unresolved", f"place {label!r} has no bounding box"))
         return None
     west, south, east, north = box
     if not (-180.0 <= west <= 180.0 and -180.0 <= east <= 180.0):
-        notes.append(Refusal(where, "geotag_invalid",
-                             f"{source}: bounding box longitude out of range: {west}, {east}"))
+        notes.append(
+            Refusal(
+                where,
+                "geotag_invalid",
+                f"{source}: bounding box longitude out of range: {west}, {east}",
+            )
+        )
         return None
     tag = bbox_geotag(west, south, east, north, source, label)
     if isinstance(tag, str):
@@ -368,11 +391,14 @@ def _cross_check(
         return
     gap = distance_m(point.lat, point.lon, area.lat, area.lon)
     if gap > area.radius_m + point.radius_m:
-        notes.append(Refusal(
-            where, "geotag_conflict",
-            f"{point.source} {point.lat}, {point.lon} is {gap / 1000:.1f} km from the centre of"
-            f" place {area.label!r}, outside its {area.radius_m / 1000:.1f} km",
-        ))
+        notes.append(
+            Refusal(
+                where,
+                "geotag_conflict",
+                f"{point.source} {point.lat}, {point.lon} is {gap / 1000:.1f} km from the centre of"
+                f" place {area.label!r}, outside its {area.radius_m / 1000:.1f} km",
+            )
+        )
 
 
 def _v1_geotags(status: dict[str, Any], where: str, notes: list[Refusal]) -> tuple[Geotag, ...]:
@@ -386,8 +412,9 @@ def _v1_geotags(status: dict[str, Any], where: str, notes: list[Refusal]) -> tup
     if stated is not None:
         pair = _pair(stated)
         if pair is None:
-            notes.append(Refusal(where, "geotag_invalid",
-                                 f"coordinates: not a point: {stated!r:.80}"))
+            notes.append(
+                Refusal(where, "geotag_invalid", f"coordinates: not a point: {stated!r:.80}")
+            )
         else:
             point = _point(pair[1], pair[0], "coordinates", app, where, notes)
             if point is not None:
@@ -398,16 +425,27 @@ def _v1_geotags(status: dict[str, Any], where: str, notes: list[Refusal]) -> tup
         if geo is not None and point is None:
             point = geo
             _order_check(geo, "[lat, lon]", where, notes)
-        elif geo is not None and point is not None and (
-            abs(geo.lat - point.lat) > SAME_POINT_DEG or abs(geo.lon - point.lon) > SAME_POINT_DEG
+        elif (
+            geo is not None
+            and point is not None
+            and (
+                abs(geo.lat - point.lat) > SAME_POINT_DEG
+                or abs(geo.lon - point.lon) > SAME_POINT_DEG
+            )
         ):
-            notes.append(Refusal(
-                where, "geotag_conflict",
-                f"coordinates [lon, lat] say lat {point.lat}, lon {point.lon} but geo [lat, lon]"
-                f" says lat {geo.lat}, lon {geo.lon}; coordinates kept",
-            ))
-    area = _place(place, _ring_box, "place.bounding_box", where, notes) if isinstance(
-        place, dict) else None
+            notes.append(
+                Refusal(
+                    where,
+                    "geotag_conflict",
+                    f"coordinates [lon, lat] say lat {point.lat}, lon {point.lon}"
+                    f" but geo [lat, lon] says lat {geo.lat}, lon {geo.lon}; coordinates kept",
+                )
+            )
+    area = (
+        _place(place, _ring_box, "place.bounding_box", where, notes)
+        if isinstance(place, dict)
+        else None
+    )
     _cross_check(point, area, where, notes)
     return tuple(tag for tag in (point, area) if tag is not None)
 
@@ -479,8 +517,9 @@ class _Tweets:
     accounts: dict[tuple[str, str | None, str | None], Account] = field(default_factory=dict)
 
 
-def _v1_user(user: Any, cache: dict[tuple[str, str | None, str | None], Account] | None = None
-             ) -> Account | None:
+def _v1_user(
+    user: Any, cache: dict[tuple[str, str | None, str | None], Account] | None = None
+) -> Account | None:
     if not isinstance(user, dict):
         return None
     account_id = _tweet_id(user)
@@ -501,7 +540,9 @@ def _link_to(kind: str, original: dict[str, Any]) -> Link:
     author = _v1_user(original.get("user"))
     at = _v1_time(original.get("created_at"))
     return Link(
-        kind, _tweet_id(original), author.account_id if author else None,
+        kind,
+        _tweet_id(original),
+        author.account_id if author else None,
         author.handle if author else None,
         Instant(at, None, "platform_utc", 0.0, "created_at") if at else None,
     )
@@ -526,8 +567,11 @@ def _manual_retweet(text: str, status: dict[str, Any]) -> Link | None:
 def _v1_links(status: dict[str, Any], text: str) -> tuple[Link, ...]:
     links = []
     retweeted = status.get("retweeted_status")
-    repost = _link_to("repost_of", retweeted) if isinstance(retweeted, dict) else (
-        _manual_retweet(text, status))
+    repost = (
+        _link_to("repost_of", retweeted)
+        if isinstance(retweeted, dict)
+        else (_manual_retweet(text, status))
+    )
     if repost is not None:
         links.append(repost)
     quoted = status.get("quoted_status")
@@ -538,14 +582,13 @@ def _v1_links(status: dict[str, Any], text: str) -> tuple[Link, ...]:
     reply_id = _id_text(status.get("in_reply_to_status_id_str"))
     reply_user = _id_text(status.get("in_reply_to_user_id_str"))
     if reply_id or reply_user:
-        links.append(Link("reply_to", reply_id, reply_user,
-                          _opt_str(status.get("in_reply_to_screen_name"))))
+        links.append(
+            Link("reply_to", reply_id, reply_user, _opt_str(status.get("in_reply_to_screen_name")))
+        )
     return tuple(links)
 
 
-def _status(
-    status: Any, location: str, how: _Tweets, depth: int, out: list[Record]
-) -> None:
+def _status(status: Any, location: str, how: _Tweets, depth: int, out: list[Record]) -> None:
     """One status as a post, its notes after it, then its embedded originals."""
     where = f"{how.doc.name}#{location}"
     if not isinstance(status, dict):
@@ -562,8 +605,7 @@ def _status(
     notes: list[Refusal] = []
     # Archive tweets carry no user: their author is the archive's owner (None when no
     # account.js or manifest.js came with the file -- unknown, not guessed).
-    author = how.owner if depth == 0 and how.archive else _v1_user(status.get("user"),
-                                                                     how.accounts)
+    author = how.owner if depth == 0 and how.archive else _v1_user(status.get("user"), how.accounts)
     extended = status.get("extended_tweet")
     body = extended if isinstance(extended, dict) else status
     text = _text(body.get("full_text") or status.get("full_text") or status.get("text"))
@@ -572,11 +614,23 @@ def _status(
     geotags = _v1_geotags(status, where, notes)
     entities = body.get("extended_entities") or body.get("entities")
     media = _v1_media(entities, post_id, how.doc, how.media_dir if depth == 0 else None)
-    out.append(Post(
-        PLATFORM, post_id, how.kind if depth == 0 else "tweet", author, posted, text, status,
-        location, _url(post_id, author.handle if author else None), None, geotags, media,
-        _v1_links(status, text),
-    ))
+    out.append(
+        Post(
+            PLATFORM,
+            post_id,
+            how.kind if depth == 0 else "tweet",
+            author,
+            posted,
+            text,
+            status,
+            location,
+            _url(post_id, author.handle if author else None),
+            None,
+            geotags,
+            media,
+            _v1_links(status, text),
+        )
+    )
     out.extend(notes)
     if depth < MAX_DEPTH:
         for key in ("retweeted_status", "quoted_status"):
@@ -595,16 +649,15 @@ def _guarded(where: str, build: Callable[[list[Record]], object]) -> list[Record
     return out
 
 
-def _statuses(
-    entries: Iterator[tuple[str, Any] | Refusal], how: _Tweets
-) -> Iterator[Record]:
+def _statuses(entries: Iterator[tuple[str, Any] | Refusal], how: _Tweets) -> Iterator[Record]:
     for entry in entries:
         if isinstance(entry, Refusal):
             yield entry
             continue
         location, status = entry
-        yield from _guarded(f"{how.doc.name}#{location}",
-                            partial(_status, status, location, how, 0))
+        yield from _guarded(
+            f"{how.doc.name}#{location}", partial(_status, status, location, how, 0)
+        )
 
 
 def _numbered(items: Iterator[Any], pattern: str) -> Iterator[tuple[str, Any] | Refusal]:
@@ -697,8 +750,11 @@ def _read_archive(doc: ExportFile) -> Iterator[Record]:
     with doc.open() as stream:
         split = _js_split(stream)
         if split is None:
-            yield Refusal(doc.name, "js_prefix_missing",
-                          "no `window.YTD.<name>.partN =` or `window.__THAR_CONFIG =` prefix")
+            yield Refusal(
+                doc.name,
+                "js_prefix_missing",
+                "no `window.YTD.<name>.partN =` or `window.__THAR_CONFIG =` prefix",
+            )
             return
         name, body = split
         if name in ARCHIVE_OWNER_FILES:
@@ -711,8 +767,10 @@ def _read_archive(doc: ExportFile) -> Iterator[Record]:
         owner = _archive_owner(doc)
         how = _Tweets(doc, owner, kind, media_dir, archive=True)
         items = json_items(_io(body), "item", doc.name)
-        entries = (item if isinstance(item, Refusal) else _archive_status(item, index)
-                   for index, item in enumerate(items))
+        entries = (
+            item if isinstance(item, Refusal) else _archive_status(item, index)
+            for index, item in enumerate(items)
+        )
         yield from _statuses(entries, how)
 
 
@@ -742,8 +800,11 @@ class _Includes:
 def _index(items: Any, key: str) -> dict[str, dict[str, Any]]:
     if not isinstance(items, list):
         return {}
-    return {item[key]: item for item in items
-            if isinstance(item, dict) and isinstance(item.get(key), str)}
+    return {
+        item[key]: item
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get(key), str)
+    }
 
 
 def _within(line: str, part: str) -> str:
@@ -756,12 +817,18 @@ def _page_includes(page: dict[str, Any], line: str) -> _Includes:
     if not isinstance(found, dict):
         return _Includes()
     tweets = found.get("tweets")
-    order = [(_within(line, f"includes.tweets[{i}]"), tweet)
-             for i, tweet in enumerate(tweets if isinstance(tweets, list) else ())
-             if isinstance(tweet, dict)]
-    return _Includes(_index(found.get("users"), "id"), _index(tweets, "id"),
-                     _index(found.get("media"), "media_key"), _index(found.get("places"), "id"),
-                     order)
+    order = [
+        (_within(line, f"includes.tweets[{i}]"), tweet)
+        for i, tweet in enumerate(tweets if isinstance(tweets, list) else ())
+        if isinstance(tweet, dict)
+    ]
+    return _Includes(
+        _index(found.get("users"), "id"),
+        _index(tweets, "id"),
+        _index(found.get("media"), "media_key"),
+        _index(found.get("places"), "id"),
+        order,
+    )
 
 
 def _flat_collect(tweet: dict[str, Any], inc: _Includes, location: str, depth: int) -> None:
@@ -780,8 +847,10 @@ def _flat_collect(tweet: dict[str, Any], inc: _Includes, location: str, depth: i
         inc.media.update(_index(attachments.get("media"), "media_key"))
     refs = tweet.get("referenced_tweets")
     for i, ref in enumerate(refs if isinstance(refs, list) and depth < MAX_DEPTH else ()):
-        if isinstance(ref, dict) and isinstance(ref.get("id"), str) and (
-            "text" in ref or "created_at" in ref
+        if (
+            isinstance(ref, dict)
+            and isinstance(ref.get("id"), str)
+            and ("text" in ref or "created_at" in ref)
         ):
             inc.tweets[ref["id"]] = ref
             inc.order.append((f"{location}.referenced_tweets[{i}]", ref))
@@ -791,8 +860,7 @@ def _flat_collect(tweet: dict[str, Any], inc: _Includes, location: str, depth: i
 def _v2_user(user: Any, account_id: str) -> Account:
     if not isinstance(user, dict):
         return Account(PLATFORM, account_id)
-    return Account(PLATFORM, account_id, _opt_str(user.get("username")),
-                   _opt_str(user.get("name")))
+    return Account(PLATFORM, account_id, _opt_str(user.get("username")), _opt_str(user.get("name")))
 
 
 def _v2_geotags(
@@ -807,8 +875,9 @@ def _v2_geotags(
     if stated is not None:
         pair = _pair(stated)
         if pair is None:
-            notes.append(Refusal(where, "geotag_invalid",
-                                 f"geo.coordinates: not a point: {stated!r:.80}"))
+            notes.append(
+                Refusal(where, "geotag_invalid", f"geo.coordinates: not a point: {stated!r:.80}")
+            )
         else:
             point = _point(pair[1], pair[0], "geo.coordinates", app, where, notes)
             if point is not None:
@@ -818,8 +887,13 @@ def _v2_geotags(
     if place_id is not None:
         place = inc.places.get(place_id) if isinstance(place_id, str) else None
         if place is None:
-            notes.append(Refusal(where, "geotag_unresolved",
-                                 f"geo.place_id {place_id!r} is not in the page's includes.places"))
+            notes.append(
+                Refusal(
+                    where,
+                    "geotag_unresolved",
+                    f"geo.place_id {place_id!r} is not in the page's includes.places",
+                )
+            )
         else:
             area = _place(place, _bbox, "includes.places.geo.bbox", where, notes)
     _cross_check(point, area, where, notes)
@@ -837,11 +911,23 @@ def _v2_media(attachments: Any, inc: _Includes) -> tuple[MediaRef, ...]:
             refs.append(MediaRef(metadata={"media_key": key}))
             continue
         # A video is its best MP4, not the still the API also names.
-        url = (_opt_str(item.get("url")) or _best_video(item.get("variants"))
-               or _opt_str(item.get("preview_image_url")))
-        meta = {k: item[k] for k in
-                ("media_key", "width", "height", "duration_ms", "alt_text", "preview_image_url")
-                if item.get(k) is not None}
+        url = (
+            _opt_str(item.get("url"))
+            or _best_video(item.get("variants"))
+            or _opt_str(item.get("preview_image_url"))
+        )
+        meta = {
+            k: item[k]
+            for k in (
+                "media_key",
+                "width",
+                "height",
+                "duration_ms",
+                "alt_text",
+                "preview_image_url",
+            )
+            if item.get(k) is not None
+        }
         refs.append(MediaRef(url=url, kind=_opt_str(item.get("type")), metadata=meta))
     return tuple(refs)
 
@@ -858,18 +944,21 @@ def _v2_links(tweet: dict[str, Any], inc: _Includes) -> tuple[Link, ...]:
         author_id = _id_text(original.get("author_id")) if original else None
         author = inc.users.get(author_id) if author_id else None
         at = iso_instant(original.get("created_at"), "created_at") if original else None
-        links.append(Link(kind, ref_id, author_id,
-                          _opt_str(author.get("username")) if author else None, at))
+        links.append(
+            Link(kind, ref_id, author_id, _opt_str(author.get("username")) if author else None, at)
+        )
     reply_user = _id_text(tweet.get("in_reply_to_user_id"))
     if reply_user and not any(link.kind == "reply_to" for link in links):
         user = inc.users.get(reply_user)
-        links.append(Link("reply_to", None, reply_user,
-                          _opt_str(user.get("username")) if user else None))
+        links.append(
+            Link("reply_to", None, reply_user, _opt_str(user.get("username")) if user else None)
+        )
     return tuple(links)
 
 
-def _v2_tweet(tweet: Any, location: str, inc: _Includes, doc: ExportFile, seen: set[str],
-              out: list[Record]) -> None:
+def _v2_tweet(
+    tweet: Any, location: str, inc: _Includes, doc: ExportFile, seen: set[str], out: list[Record]
+) -> None:
     """One v2 tweet (or a user object, from user lookups) as records, unless ``seen``
     already holds its id."""
     where = f"{doc.name}#{location}"
@@ -890,17 +979,30 @@ def _v2_tweet(tweet: Any, location: str, inc: _Includes, doc: ExportFile, seen: 
     author_id = _id_text(tweet.get("author_id"))
     author = inc.account(author_id) if author_id else None
     note = tweet.get("note_tweet")  # the whole text of a long tweet; ``text`` is cut
-    text = _text(note.get("text") if isinstance(note, dict) and note.get("text") else
-                 tweet.get("text"))
+    text = _text(
+        note.get("text") if isinstance(note, dict) and note.get("text") else tweet.get("text")
+    )
     stated = tweet.get("created_at")
     found = iso_instant(stated, "created_at")
     posted = _posted(found.utc if found else None, stated, post_id, where, notes)
     geotags = _v2_geotags(tweet, inc, where, notes)
-    out.append(Post(
-        PLATFORM, post_id, "tweet", author, posted, text, tweet, location,
-        _url(post_id, author.handle if author else None), None, geotags,
-        _v2_media(tweet.get("attachments"), inc), _v2_links(tweet, inc),
-    ))
+    out.append(
+        Post(
+            PLATFORM,
+            post_id,
+            "tweet",
+            author,
+            posted,
+            text,
+            tweet,
+            location,
+            _url(post_id, author.handle if author else None),
+            None,
+            geotags,
+            _v2_media(tweet.get("attachments"), inc),
+            _v2_links(tweet, inc),
+        )
+    )
     out.extend(notes)
 
 
@@ -937,8 +1039,9 @@ def _v2_page(page: Any, line: str, doc: ExportFile) -> Iterator[Record]:
             tweets = [(_within(line, "data"), data)] if data is not None else []
     seen: set[str] = set()
     for location, tweet in [*tweets, *inc.order]:
-        yield from _guarded(f"{doc.name}#{location}",
-                            partial(_v2_tweet, tweet, location, inc, doc, seen))
+        yield from _guarded(
+            f"{doc.name}#{location}", partial(_v2_tweet, tweet, location, inc, doc, seen)
+        )
 
 
 def _read_v2(doc: ExportFile) -> Iterator[Record]:

@@ -357,8 +357,11 @@ def _geo_tags(geo: object, source: str) -> tuple[list[Geotag], list[str]]:
         if isinstance(checked, str):
             problems.append(f"{source}.coordinates: {checked}")
         else:
-            tags.append(Geotag(checked[0], checked[1], POINT_RADIUS_M, "point",
-                               f"{source}.coordinates", label))
+            tags.append(
+                Geotag(
+                    checked[0], checked[1], POINT_RADIUS_M, "point", f"{source}.coordinates", label
+                )
+            )
     if isinstance(place, dict):
         lat, lon = place.get("latitude"), place.get("longitude")
         if lat not in (None, 0, 0.0) or lon not in (None, 0, 0.0):
@@ -366,8 +369,9 @@ def _geo_tags(geo: object, source: str) -> tuple[list[Geotag], list[str]]:
             if isinstance(venue, str):
                 problems.append(f"{source}.place: {venue}")
             elif not any(distance_m(t.lat, t.lon, *venue) < 1.0 for t in tags):
-                tags.append(Geotag(venue[0], venue[1], VENUE_RADIUS_M, "venue",
-                                   f"{source}.place", label))
+                tags.append(
+                    Geotag(venue[0], venue[1], VENUE_RADIUS_M, "venue", f"{source}.place", label)
+                )
     return tags, problems
 
 
@@ -417,22 +421,35 @@ def _largest(photo: Mapping[str, Any]) -> tuple[str | None, object, object]:
 def _photo_ref(photo: Mapping[str, Any]) -> MediaRef:
     """A photo as media: its largest copy's URL, and what identifies and places it."""
     url, width, height = _largest(photo)
-    meta: dict[str, object] = {"id": photo.get("id"), "owner_id": photo.get("owner_id"),
-                               "width": width, "height": height, "date": photo.get("date")}
+    meta: dict[str, object] = {
+        "id": photo.get("id"),
+        "owner_id": photo.get("owner_id"),
+        "width": width,
+        "height": height,
+        "date": photo.get("date"),
+    }
     if "lat" in photo or "long" in photo:
         meta["lat"], meta["long"] = photo.get("lat"), photo.get("long")
-    return MediaRef(url=url, kind="photo",
-                    metadata={k: v for k, v in meta.items() if v is not None})
+    return MediaRef(
+        url=url, kind="photo", metadata={k: v for k, v in meta.items() if v is not None}
+    )
 
 
 def _attachment_ref(kind: str, body: Mapping[str, Any]) -> MediaRef:
     """A video, link, document, poll… as the post shows it: its URL where the API gives one
     (a video's page is built from its ids), and its identifying fields."""
-    url = next((v for v in (body.get("url"), body.get("player"), body.get("view_url"))
-                if isinstance(v, str) and v), None)
+    url = next(
+        (
+            v
+            for v in (body.get("url"), body.get("player"), body.get("view_url"))
+            if isinstance(v, str) and v
+        ),
+        None,
+    )
     if url is None and kind == "video":
-        url = f"https://vk.com/video{_vk_id(body['owner_id'], 'owner_id')}_" \
-              f"{_vk_id(body['id'], 'id')}"
+        url = (
+            f"https://vk.com/video{_vk_id(body['owner_id'], 'owner_id')}_{_vk_id(body['id'], 'id')}"
+        )
     meta = {key: body[key] for key in ATTACHMENT_KEYS if body.get(key) is not None}
     return MediaRef(url=url, kind=kind, metadata=meta)
 
@@ -449,8 +466,9 @@ def _attachments(
     if attachments is None:
         return media, tags, problems
     if not isinstance(attachments, list):
-        problems.append(Refusal(f"{location}.attachments", "vk_attachment_invalid",
-                                "attachments is not a list"))
+        problems.append(
+            Refusal(f"{location}.attachments", "vk_attachment_invalid", "attachments is not a list")
+        )
         return media, tags, problems
     for index, attachment in enumerate(attachments):
         where = f"{location}.attachments[{index}]"
@@ -492,8 +510,9 @@ def _posted_at(item: Mapping[str, Any], location: str, problems: list[Refusal]) 
         return Instant(datetime.fromtimestamp(value, UTC), None, "platform_utc", 0.0, "date")
     instant = unix_instant(value, "date")
     if instant is None:
-        problems.append(Refusal(location, "time_invalid",
-                                f"date is not a plausible Unix time: {value!r:.40}"))
+        problems.append(
+            Refusal(location, "time_invalid", f"date is not a plausible Unix time: {value!r:.40}")
+        )
     return instant
 
 
@@ -569,8 +588,7 @@ def _repost_chain(item: Item, location: str, accounts: Accounts) -> Iterator[Rec
     if isinstance(history, list):
         chain += [(entry, f"{location}.copy_history[{k}]") for k, entry in enumerate(history)]
     elif history is not None:
-        yield Refusal(f"{location}.copy_history", "vk_item_invalid",
-                      "copy_history is not a list")
+        yield Refusal(f"{location}.copy_history", "vk_item_invalid", "copy_history is not a list")
     source: Link | None = None
     for entry, where in reversed(chain):
         try:
@@ -584,8 +602,13 @@ def _repost_chain(item: Item, location: str, accounts: Accounts) -> Iterator[Rec
         yield post
         yield from problems
         author = post.author
-        source = Link("repost_of", post.post_id, author.account_id if author else None,
-                      author.name if author else None, post.posted_at)
+        source = Link(
+            "repost_of",
+            post.post_id,
+            author.account_id if author else None,
+            author.name if author else None,
+            post.posted_at,
+        )
 
 
 def _photo_post(photo: Item, location: str, accounts: Accounts) -> Iterator[Record]:
@@ -620,9 +643,7 @@ def _photo_post(photo: Item, location: str, accounts: Accounts) -> Iterator[Reco
     yield from problems
 
 
-def _guarded(
-    convert: Convert, item: object, location: str, accounts: Accounts
-) -> Iterator[Record]:
+def _guarded(convert: Convert, item: object, location: str, accounts: Accounts) -> Iterator[Record]:
     """``convert`` over one item; if it fails, one refusal for the item, and the records it
     yielded before failing stay (a chain's originals are good posts of their own)."""
     try:
@@ -633,9 +654,7 @@ def _guarded(
         yield Refusal(location, "vk_item_invalid", _reason(exc))
 
 
-def _newsfeed_photos(
-    item: Item, kind: str, location: str, accounts: Accounts
-) -> Iterator[Record]:
+def _newsfeed_photos(item: Item, kind: str, location: str, accounts: Accounts) -> Iterator[Record]:
     """A newsfeed ``photo``/``wall_photo``/``photo_tag`` item: its photos, each a post."""
     key = NEWSFEED_PHOTO_KEYS[kind]
     try:
@@ -690,12 +709,16 @@ def _error_refusal(error: object, path: str) -> Refusal:
     method = None
     params = error.get("request_params")
     if isinstance(params, list):
-        method = next((p.get("value") for p in params
-                       if isinstance(p, dict) and p.get("key") == "method"), None)
+        method = next(
+            (p.get("value") for p in params if isinstance(p, dict) and p.get("key") == "method"),
+            None,
+        )
     asked = f" ({method})" if method else ""
-    return Refusal(path, "vk_api_error",
-                   f"VK API error {error.get('error_code')!r:.40}{asked:.80}: "
-                   f"{error.get('error_msg')!s:.500}")
+    return Refusal(
+        path,
+        "vk_api_error",
+        f"VK API error {error.get('error_code')!r:.40}{asked:.80}: {error.get('error_msg')!s:.500}",
+    )
 
 
 def _skipped_note(skipped: Counter[str], path: str) -> Iterator[Refusal]:
@@ -704,9 +727,11 @@ def _skipped_note(skipped: Counter[str], path: str) -> Iterator[Refusal]:
     if skipped:
         kinds = ", ".join(f"{kind}: {count}" for kind, count in sorted(skipped.items()))
         total = sum(skipped.values())
-        yield Refusal(path, "vk_items_skipped",
-                      f"{total} newsfeed item(s) are not posts or photos and were not read "
-                      f"({kinds})")
+        yield Refusal(
+            path,
+            "vk_items_skipped",
+            f"{total} newsfeed item(s) are not posts or photos and were not read ({kinds})",
+        )
 
 
 # -- documents -------------------------------------------------------------------------
@@ -805,12 +830,18 @@ def read(doc: ExportFile) -> Iterator[Record]:
         return
     shape = _shape(head)
     if shape is None:
-        yield Refusal(doc.name, "not_vk_response",
-                      "not a VK API response: no response, error or items at the top")
+        yield Refusal(
+            doc.name,
+            "not_vk_response",
+            "not a VK API response: no response, error or items at the top",
+        )
         return
     if shape.kind == "single" and not _ITEM_ID.search(_strip(head)):
-        yield Refusal(doc.name, "not_vk_response",
-                      "not a VK API response: no owner_id/source_id (a bare geo object?)")
+        yield Refusal(
+            doc.name,
+            "not_vk_response",
+            "not a VK API response: no owner_id/source_id (a bare geo object?)",
+        )
         return
     yield from _read_document(doc, shape)
 

@@ -34,8 +34,18 @@ _MARKERS = (b'"extractor_key"', b'"webpage_url_basename"', b'"format_id"')
 _DATE = re.compile(r"\d{8}")
 
 #: Facts about the downloaded file worth keeping with its reference.
-FILE_FACTS = ("ext", "format_id", "duration", "width", "height", "fps", "vcodec", "acodec",
-              "filesize", "filesize_approx")
+FILE_FACTS = (
+    "ext",
+    "format_id",
+    "duration",
+    "width",
+    "height",
+    "fps",
+    "vcodec",
+    "acodec",
+    "filesize",
+    "filesize_approx",
+)
 
 
 def sniff(name: str, head: bytes) -> bool:
@@ -134,8 +144,9 @@ def _convert(info: object, location: str, where: str) -> list[Record]:
     if isinstance(entries, list):
         records: list[Record] = []
         for index, entry in enumerate(entries):
-            records.extend(convert(entry, f"{location}.entries[{index}]",
-                                   f"{where}.entries[{index}]"))
+            records.extend(
+                convert(entry, f"{location}.entries[{index}]", f"{where}.entries[{index}]")
+            )
         return records
     video_id = _id_text(info.get("id"))
     if video_id is None:
