@@ -281,6 +281,9 @@ def _pmtiles(path: Path) -> TileSet:
     try:
         with path.open("rb") as f:
             data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError) as exc:  # ValueError: an empty file cannot be mapped
+        raise BasemapError(f"{path.name}: not a readable PMTiles file: {exc}") from None
+    try:
         header = deserialize_header(data[:127])
         kinds = {TileType.PNG: "png", TileType.JPEG: "jpg", TileType.WEBP: "webp"}
         kind = kinds.get(header["tile_type"], header["tile_type"].name.lower())
@@ -296,8 +299,10 @@ def _pmtiles(path: Path) -> TileSet:
             _inflate(raw_meta, path.name) if raw_meta[:2] == b"\x1f\x8b" else raw_meta
         )
     except BasemapError:
+        data.close()
         raise
     except Exception as exc:  # the decoders raise what they meet: a bad file, in any way
+        data.close()
         raise BasemapError(f"{path.name}: not a readable PMTiles file: {exc}") from None
     gzipped_tiles = header["tile_compression"] == Compression.GZIP
     directories: dict[tuple[int, int], list[Entry]] = {}
