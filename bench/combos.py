@@ -4,7 +4,10 @@ sets do not show.
 Publishers rarely apply one edit: a repost is cropped *and* resized *and* re-encoded, a
 news card adds a caption *and* grades the colour.  This writes a set in the layout
 ``bench/provenance.py --set`` reads (``db/`` copied from a built set, ``q/`` with six
-combined edits per source photo, ``ground_truth.csv``), so the same scoring runs on it.
+combined edits per source photo and seven more edits a publisher makes: stickers, a
+blurred face, a 240-px thumbnail, an upside-down desaturated copy, a side-by-side
+collage, a photo of a screen, a crop keeping 36 %; ``ground_truth.csv``), so the same
+scoring runs on it.
 
 Run:  python bench/combos.py SET OUT && python bench/provenance.py --set OUT
 (SET: a set built by ../shared/bench/provenance_set.py; fonts-dejavu-core for the text)
@@ -20,7 +23,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 SEED = 7
@@ -78,6 +81,45 @@ def main(argv: list[str] | None = None) -> int:
     def quarter_grey(im: Image.Image) -> Image.Image:
         return ImageOps.grayscale(resize(im.rotate(90, expand=True), 700)).convert("RGB")
 
+    def keep_share(im: Image.Image, keep: float) -> Image.Image:
+        w, h = im.size
+        cw, ch = int(w * keep), int(h * keep)
+        x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+        return im.crop((x, y, x + cw, y + ch))
+
+    def blur_face(im: Image.Image) -> Image.Image:
+        im = im.copy()
+        box = (int(im.width * 0.3), int(im.height * 0.2), int(im.width * 0.6), int(im.height * 0.6))
+        im.paste(im.crop(box).filter(ImageFilter.GaussianBlur(12)), box[:2])
+        return im
+
+    def stickers(im: Image.Image) -> Image.Image:
+        im = im.copy()
+        draw = ImageDraw.Draw(im)
+        r = int(min(im.size) * 0.08)
+        for _ in range(4):
+            x, y = rng.randint(0, im.width), rng.randint(0, im.height)
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 200, 0))
+        return im
+
+    def side_by_side(im: Image.Image) -> Image.Image:
+        card = Image.new("RGB", (im.width * 2, im.height), "white")
+        card.paste(im, (0, 0))
+        card.paste(
+            ImageOps.grayscale(im).convert("RGB").filter(ImageFilter.GaussianBlur(4)), (im.width, 0)
+        )
+        return card
+
+    def screen_photo(im: Image.Image) -> Image.Image:  # a mild perspective: a photo of a screen
+        coeffs = (1, 0.05, 0, 0.03, 1, 0, 0.0001, 0.00005)
+        return im.transform(
+            im.size,
+            Image.Transform.PERSPECTIVE,
+            coeffs,
+            Image.Resampling.BICUBIC,
+            fillcolor=(30, 30, 30),
+        )
+
     combos: dict[str, tuple[Callable[[Image.Image], Image.Image], int]] = {
         "crop_resize_jpeg": (lambda im: resize(crop(im, 0.15), 800), 70),
         "caption_grade": (lambda im: grade(caption(im)), 75),
@@ -85,6 +127,13 @@ def main(argv: list[str] | None = None) -> int:
         "small_padded": (lambda im: pad(resize(im, 480)), 65),
         "rot90_gray_resize": (quarter_grey, 80),
         "crop_rot3": (tilt, 60),
+        "stickers": (stickers, 80),
+        "face_blur": (blur_face, 80),
+        "tiny240": (lambda im: resize(im, 240), 60),
+        "vflip_desaturate": (lambda im: ImageEnhance.Color(ImageOps.flip(im)).enhance(0.3), 75),
+        "collage_2up": (side_by_side, 80),
+        "perspective": (screen_photo, 80),
+        "keep36pct": (lambda im: keep_share(im, 0.6), 80),  # beyond the 30 % crops
     }
     shutil.rmtree(args.out, ignore_errors=True)
     shutil.copytree(args.set / "db", args.out / "db")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
@@ -216,3 +217,48 @@ def test_two_photos_under_one_card_template_correlate_on_the_photos_only(
     verdict = V.verify_images(first, second)
     assert not verdict.is_copy, verdict
     assert verdict.ncc is not None and verdict.ncc < 0.4
+
+
+def _with_discs(image: Image.Image) -> Image.Image:
+    """Four white discs (stickers, emoji, a blurred face): about 8 % of the picture."""
+    covered = image.copy()
+    draw = ImageDraw.Draw(covered)
+    w, h = covered.size
+    r = int(min(w, h) * 0.09)
+    for fx, fy in [(0.2, 0.3), (0.75, 0.25), (0.45, 0.72), (0.85, 0.8)]:
+        draw.ellipse((fx * w - r, fy * h - r, fx * w + r, fy * h + r), fill="white")
+    return covered
+
+
+def _other_view(image: Image.Image) -> Image.Image:
+    """The photo bent by a smooth field of up to 4 % of its width: what parallax does to
+    another shot of a scene, everywhere a little."""
+    a = np.asarray(image)
+    h, w = a.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    amp = 0.04 * w
+    mapx = xx + amp * np.sin(yy / h * 4 * np.pi) * np.cos(xx / w * 2 * np.pi)
+    mapy = yy + amp * 0.5 * np.sin(xx / w * 5 * np.pi)
+    return Image.fromarray(
+        cv2.remap(a, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    )
+
+
+@pytest.mark.parametrize("name", ["exifpy__DSCN0021.jpg", "photoprism__Iceland-P3.jpg"])
+def test_a_copy_under_stickers_is_a_copy(name: str) -> None:
+    """Covered parts pull the whole picture's correlation under 0.8 (another shot, by that
+    count); cell by cell the rest matches exactly."""
+    source = photo(name)
+    verdict = V.verify_images(source, _with_discs(source))
+    assert verdict.ncc is not None and verdict.ncc < V.MIN_NCC
+    assert verdict.is_copy, verdict
+    assert "parts covered or changed" in verdict.description
+
+
+@pytest.mark.parametrize("name", ["photoprism__beach_sand.jpg", "exifpy__DSCN0021.jpg"])
+def test_a_bent_view_of_a_photo_is_not_a_copy(name: str) -> None:
+    """The cell rule does not rescue another view: its cells disagree everywhere."""
+    source = photo(name)
+    verdict = V.verify_images(source, _other_view(source))
+    assert verdict.inliers >= V.CLEAR_INLIERS  # enough geometry for the rule to be asked
+    assert not verdict.is_copy, verdict
