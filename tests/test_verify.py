@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from pathlib import Path
 
@@ -262,3 +263,19 @@ def test_a_bent_view_of_a_photo_is_not_a_copy(name: str) -> None:
     verdict = V.verify_images(source, _other_view(source))
     assert verdict.inliers >= V.CLEAR_INLIERS  # enough geometry for the rule to be asked
     assert not verdict.is_copy, verdict
+
+
+def test_content_boxes_that_leave_nothing_of_the_overlap_are_set_aside(
+    source: Image.Image,
+) -> None:
+    """A photo whose plain sky was peeled as a band, against a collage whose blurred half
+    was taken for the picture: the two boxes do not meet once aligned, and comparing
+    nothing must not read as "another shot"."""
+    copy = edited(source)
+    a, b = V.local_features(source), V.local_features(copy)
+    th, tw = a.thumb.shape
+    bh, bw = b.thumb.shape
+    wrong_a = dataclasses.replace(a, box_rect=(0, 0, tw // 5, th // 5))
+    wrong_b = dataclasses.replace(b, box_rect=(bw - bw // 5, bh - bh // 5, bw, bh))
+    verdict = V.verify(wrong_a, wrong_b)
+    assert verdict.is_copy and verdict.ncc is not None and verdict.ncc >= 0.9, verdict

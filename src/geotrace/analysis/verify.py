@@ -77,7 +77,7 @@ COVERED_SHARE = 0.6
 
 STAGE_VERSION = (
     f"orb{N_FEATURES}-{WORK_SIDE}-r{RATIO}-ncc{NCC_SIDE}-{MIN_NCC}/{MIN_NCC_WEAK_FIT}"
-    f"-cells{CELLS}-v8"
+    f"-cells{CELLS}-v9"
 )
 
 
@@ -312,11 +312,17 @@ def _overlap(m: npt.NDArray[np.float64], a: tuple[int, int], b: tuple[int, int])
 Aligned = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]
 
 
-def _aligned(m: npt.NDArray[np.float64], a: Features, b: Features) -> Aligned | None:
+def _aligned(
+    m: npt.NDArray[np.float64], a: Features, b: Features, boxes: bool = True
+) -> Aligned | None:
     """*a*'s thumbnail and *b*'s warped onto it, over the part both show, on a NCC_SIDE
     grid (small enough that resampling and JPEG noise average out, large enough that
     another exposure or viewpoint does not), with the mask of the cells compared; None
-    when they share too little."""
+    when they share too little.
+
+    When the content boxes leave nothing of the overlap, one of them is wrong for this
+    pair (a photo whose plain sky was peeled as a band, the blurred half of a collage
+    taken for the picture): then the whole overlap is compared."""
     ha, wa = a.thumb.shape
     hb, wb = b.thumb.shape
     ta, tb = wa / a.size[0], wb / b.size[0]  # thumbnail pixels per image pixel
@@ -328,21 +334,27 @@ def _aligned(m: npt.NDArray[np.float64], a: Features, b: Features) -> Aligned | 
     # perfectly; and chrome that one side's box missed (a caption band of under a fifth)
     # lands on the other's border, which it does not resemble (padded vs captioned copies
     # of one photo: 0.47 with the band compared, 1.0 without).
-    shown = _rect_mask((hb, wb), b.box_rect)
+    shown = _rect_mask((hb, wb), b.box_rect if boxes else None)
     inside = cv2.warpAffine(shown, t[:2], (wa, ha), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
-    inside = np.minimum(inside, _rect_mask((ha, wa), a.box_rect))
+    inside = np.minimum(inside, _rect_mask((ha, wa), a.box_rect if boxes else None))
     inside = cv2.erode(inside, np.ones((3, 3), np.uint8))
     ys, xs = np.nonzero(inside)
     if len(xs) < 64:
-        return None
+        return _unboxed(m, a, b) if boxes else None
     x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
     grid = (NCC_SIDE, NCC_SIDE)
     pa = cv2.resize(a.thumb[y0:y1, x0:x1], grid, interpolation=cv2.INTER_AREA).astype(np.float64)
     pb = cv2.resize(warp[y0:y1, x0:x1], grid, interpolation=cv2.INTER_AREA).astype(np.float64)
     keep = cv2.resize(inside[y0:y1, x0:x1], grid, interpolation=cv2.INTER_AREA) >= 250
     if keep.sum() < 64:
-        return None
+        return _unboxed(m, a, b) if boxes else None
     return pa, pb, keep
+
+
+def _unboxed(m: npt.NDArray[np.float64], a: Features, b: Features) -> Aligned | None:
+    if a.box_rect is None and b.box_rect is None:
+        return None  # nothing was masked: the overlap itself is too small
+    return _aligned(m, a, b, boxes=False)
 
 
 def _ncc(m: npt.NDArray[np.float64], a: Features, b: Features) -> float:
