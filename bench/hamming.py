@@ -48,12 +48,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
 import numpy as np
 
 from geotrace.analysis.hamming import HammingIndex
+from scoring import dist_version, markdown_table
 
 try:
     import faiss  # type: ignore[import-untyped]
@@ -280,23 +280,10 @@ def time_pairs(case: Case, runs: int, sample: int = 2000) -> PairTiming:
     return PairTiming(case.name, n, len(pairs.i), geo_s, queries_s, faiss_s, exact)
 
 
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(cells) + " |"
-
-    return "\n".join([line(header), "|" + "---|" * len(header), *map(line, rows)])
-
-
 def versions() -> str:
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "absent"
-
     return (
         f"Python {platform.python_version()}; numpy {np.__version__}; faiss-cpu "
-        f"{version('faiss-cpu')}; geotrace {version('geotrace')}; {platform.platform()}"
+        f"{dist_version('faiss-cpu')}; geotrace {dist_version('geotrace')}; {platform.platform()}"
     )
 
 

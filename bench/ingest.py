@@ -74,11 +74,10 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
-from scoring import markdown_table
+from scoring import dist_version, markdown_table
 
 EXPORTS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "exports"
 TWARC_SAMPLE = EXPORTS / "twitter_api_v2_twarc2" / "twarc-csv_2sets.jsonl"
@@ -727,14 +726,8 @@ def geotrace_command(args: argparse.Namespace) -> list[str]:
 
 
 def versions() -> str:
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "absent"
-
     python = platform.python_version()
-    return f"Python {python}, geotrace {version('geotrace')}, ijson {version('ijson')}"
+    return f"Python {python}, geotrace {dist_version('geotrace')}, ijson {dist_version('ijson')}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,13 +59,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapefile
 import shapely
+
+from scoring import dist_version, markdown_table
 
 GEODATA = Path(__file__).resolve().parents[2] / "shared" / "geodata"
 SHP = GEODATA / "naturalearth" / "ne_10m_admin_0_countries_deu.shp"
@@ -400,15 +401,6 @@ def shapely_loop(countries: Countries, points: Points, count: int, prepared: boo
 # --- reporting ------------------------------------------------------------------------
 
 
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    """A Markdown table, pasted as is into RESULTS.md ("RU|UA" escaped)."""
-
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-    return "\n".join([line(header), "|" + "---|" * len(header), *map(line, rows)])
-
-
 def pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f} %" if whole else "-"
 
@@ -421,18 +413,12 @@ def wrong_by(
 
 
 def versions() -> str:
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "absent"
-
     geos = ".".join(map(str, shapely.geos_version))
     return (
         f"Python {platform.python_version()}; numpy {np.__version__}; shapely "
-        f"{shapely.__version__} (GEOS {geos}); pyshp {version('pyshp')}; scipy "
-        f"{version('scipy')}; reverse_geocoder {version('reverse_geocoder')}; "
-        f"geotrace {version('geotrace')}"
+        f"{shapely.__version__} (GEOS {geos}); pyshp {dist_version('pyshp')}; scipy "
+        f"{dist_version('scipy')}; reverse_geocoder {dist_version('reverse_geocoder')}; "
+        f"geotrace {dist_version('geotrace')}"
     )
 
 

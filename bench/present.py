@@ -28,10 +28,9 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 
-from scoring import markdown_table
+from scoring import dist_version, markdown_table
 
 ACCOUNTS = 50
 FOLIUM_DRAWN = "document.querySelectorAll('.leaflet-marker-icon').length > 0"
@@ -131,16 +130,10 @@ def load_seconds(page: Path, ready: str, limit_s: float = LOAD_LIMIT_S) -> float
 
 
 def versions() -> str:
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "absent"
-
     return (
-        f"Python {platform.python_version()}; geotrace {version('geotrace')}, folium "
-        f"{version('folium')}, playwright {version('playwright')}; {os.cpu_count()} CPUs; "
-        f"{platform.platform()}"
+        f"Python {platform.python_version()}; geotrace {dist_version('geotrace')}, folium "
+        f"{dist_version('folium')}, playwright {dist_version('playwright')}; "
+        f"{os.cpu_count()} CPUs; {platform.platform()}"
     )
 
 

@@ -54,10 +54,9 @@ import types
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
-from scoring import markdown_table
+from scoring import dist_version, markdown_table
 
 SET_SCRIPT = Path(__file__).resolve().parents[2] / "shared" / "bench" / "provenance_set.py"
 SEED = 20261123
@@ -271,15 +270,9 @@ def run_pdq(truth: Truth) -> Outcome:
 
 
 def versions() -> str:
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "absent"
-
     return (
-        f"Python {platform.python_version()}; geotrace {version('geotrace')}, imagededup "
-        f"{version('imagededup')}, pdqhash {version('pdqhash')}; {os.cpu_count()} CPUs; "
+        f"Python {platform.python_version()}; geotrace {dist_version('geotrace')}, imagededup "
+        f"{dist_version('imagededup')}, pdqhash {dist_version('pdqhash')}; {os.cpu_count()} CPUs; "
         f"{platform.platform()}"
     )
 

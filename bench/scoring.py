@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -332,10 +333,20 @@ def reading_from_geotrace(obj: dict[str, Any]) -> Reading:
 
 
 def markdown_table(header: list[str], rows: Iterable[list[str]]) -> str:
-    """A Markdown table, as RESULTS.md holds them."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+    """A Markdown table, as RESULTS.md holds them (a "|" in a cell escaped: "RU|UA")."""
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(header), "|" + "|".join("---" for _ in header) + "|", *map(line, rows)])
+
+
+def dist_version(dist: str) -> str:
+    """An installed distribution's version, or "absent": what each benchmark prints first."""
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 def corpus_parser(doc: str | None) -> argparse.ArgumentParser:
