@@ -362,10 +362,9 @@ def _unboxed(m: npt.NDArray[np.float64], a: Features, b: Features) -> Aligned | 
     return _aligned(m, a, b, boxes=False)
 
 
-def _ncc(m: npt.NDArray[np.float64], a: Features, b: Features) -> float:
+def _correlation(aligned: Aligned | None) -> float:
     """Correlation of the aligned pictures (see :func:`_aligned`); 0 when they share too
     little to say."""
-    aligned = _aligned(m, a, b)
     if aligned is None:
         return 0.0
     pa, pb, keep = aligned
@@ -444,6 +443,7 @@ def verify(a: Features, b: Features) -> Verdict:
     *a* is tried plain and mirrored against *b*; the fit with more inliers wins.  The
     verdict is symmetric in substance (swap a and b and the transform inverts)."""
     best: tuple[int, int, npt.NDArray[np.float64], bool] | None = None
+    checked: Aligned | None = None  # the pictures aligned by ``best``, once made
     pairs = [(a.plain, b.plain, False), (a.mirror, b.plain, True)]
     pairs += [(a.box, b.plain, False)] if a.box is not None else []
     pairs += [(a.plain, b.box, False)] if b.box is not None else []
@@ -459,8 +459,11 @@ def verify(a: Features, b: Features) -> Verdict:
         full = _scaling(1.0 / b.work_scale) @ _homog(m)
         full = full @ (flip if mirrored else np.eye(3)) @ _scaling(a.work_scale)
         best = (inliers, len(pa), full[:2], mirrored)
-        if inliers >= CLEAR_INLIERS and _ncc(full[:2], a, b) >= MIN_NCC:
-            break  # a clear copy already: the other pairings cannot do better
+        checked = None
+        if inliers >= CLEAR_INLIERS:
+            checked = _aligned(full[:2], a, b)
+            if _correlation(checked) >= MIN_NCC:
+                break  # a clear copy already: the other pairings cannot do better
     if best is None or best[0] < 3:
         return Verdict(
             False,
@@ -475,13 +478,14 @@ def verify(a: Features, b: Features) -> Verdict:
     inliers, matches, m, mirrored = best
     transform = _transform(m, mirrored)
     overlap = _overlap(m, a.size, b.size)
-    ncc = _ncc(m, a, b)
+    aligned = checked if checked is not None else _aligned(m, a, b)
+    ncc = _correlation(aligned)
     covered = False
     if inliers < MIN_INLIERS:
         relation = "unrelated"
     elif ncc >= (MIN_NCC if inliers >= CLEAR_INLIERS else MIN_NCC_WEAK_FIT):
         relation = "copy"
-    elif inliers >= CLEAR_INLIERS and _covered(_cells(_aligned(m, a, b))):
+    elif inliers >= CLEAR_INLIERS and _covered(_cells(aligned)):
         relation, covered = "copy", True
     else:
         relation = "same_scene_other_shot"
