@@ -65,10 +65,17 @@ class Format(StrEnum):
 
 @contextmanager
 def fatal_errors() -> Iterator[None]:
-    """Turn errors about the case itself into a message and exit code 2."""
+    """Turn errors about the case itself, or about a layer or tile set the user named that
+    cannot be used, into a message and exit code 2."""
     try:
         yield
-    except (FileNotFoundError, CaseBusy, sqlite3.DatabaseError) as exc:
+    except (
+        FileNotFoundError,
+        CaseBusy,
+        sqlite3.DatabaseError,
+        ControlLayerError,
+        BasemapError,
+    ) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
 
@@ -84,16 +91,6 @@ def _writing(output: Path) -> Iterator[TextIO]:
         part.replace(output)
     finally:
         part.unlink(missing_ok=True)
-
-
-@contextmanager
-def _unusable_input() -> Iterator[None]:
-    """A layer or tile set the user named that cannot be used: its reason, exit code 2."""
-    try:
-        yield
-    except (ControlLayerError, BasemapError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
 
 
 def _refused(refusal: Refusal) -> None:
@@ -429,7 +426,7 @@ def map_(
 ) -> None:
     """Write the case's map: one HTML file that works offline, with a time range, filters
     and a popup of evidence per sighting."""
-    with fatal_errors(), _unusable_input(), _writing(output) as f:
+    with fatal_errors(), _writing(output) as f:
         summary = api.write_map(
             case,
             f,

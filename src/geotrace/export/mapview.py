@@ -294,6 +294,7 @@ def write_map(
     """
     data, counts = columns(rows)
     tiles = None if basemap is None else basemap.embed(data["lat"], data["lon"], basemap_budget)
+    tiles_note = None if tiles is None else tiles.note()
     thumbs, left_out = _thumbnails(data["strings"]["sha256"]["values"], thumbnails)
     jure, facto_changes = shared_layers()
     page_data = {
@@ -316,7 +317,7 @@ def write_map(
             f"Post text is cut at {TEXT_CAP} characters. "
             f"{left_out} thumbnail(s) left out (over {THUMBNAIL_CAP // 1024} KB each or "
             f"{THUMBNAIL_BUDGET // 2**20} MB in all)."
-            + ("" if tiles is None else f" The {tiles.note()}.")
+            + ("" if tiles_note is None else f" The {tiles_note}.")
         ),
     }
     js, css = _leaflet()
@@ -342,7 +343,7 @@ def write_map(
         thumbnails=len(thumbs),
         thumbnails_left_out=left_out,
         bytes_written=written,
-        basemap=None if tiles is None else tiles.note(),
+        basemap=tiles_note,
     )
 
 
