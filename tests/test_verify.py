@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import pickle
 from pathlib import Path
 
@@ -279,3 +280,49 @@ def test_content_boxes_that_leave_nothing_of_the_overlap_are_set_aside(
     wrong_b = dataclasses.replace(b, box_rect=(bw - bw // 5, bh - bh // 5, bw, bh))
     verdict = V.verify(wrong_a, wrong_b)
     assert verdict.is_copy and verdict.ncc is not None and verdict.ncc >= 0.9, verdict
+
+
+def _frames(*wanted: int) -> list[Image.Image]:
+    """Frames of a real iPhone clip (a ski slope, the camera panning, people walking)."""
+    clip = cv2.VideoCapture(str(require_shared(PHOTOS) / "video" / "elodie__video.mov"))
+    out: dict[int, Image.Image] = {}
+    i = 0
+    while len(out) < len(wanted):
+        ok, frame = clip.read()
+        assert ok, f"the clip ended before frame {max(wanted)}"
+        if i in wanted:
+            out[i] = Image.fromarray(np.ascontiguousarray(frame[:, :, ::-1]))
+        i += 1
+    clip.release()
+    return [out[i] for i in wanted]
+
+
+def test_a_later_frame_of_a_video_is_another_shot_and_its_copy_is_a_copy() -> None:
+    """A third of a second on, the people have walked and the camera has panned: every
+    global test calls it a copy (hundreds of inliers, correlation 0.999); the cells where
+    the people were have moved against the rest.  A shrunken re-encode of the frame has
+    nothing moved."""
+    first, later = _frames(0, 10)
+    verdict = V.verify_images(first, later)
+    assert verdict.inliers >= V.CLEAR_INLIERS and verdict.ncc is not None and verdict.ncc > 0.99
+    assert verdict.relation == "same_scene_other_shot" and not verdict.is_copy
+    assert verdict.motion is not None and verdict.motion.parts_moved
+    assert "parts moved" in verdict.description
+    buffer = io.BytesIO()
+    first.resize((first.width // 2, first.height // 2)).save(buffer, "JPEG", quality=70)
+    copy = V.verify_images(first, Image.open(buffer))
+    assert copy.is_copy and copy.motion is not None
+    assert copy.motion.moved == 0 and copy.motion.cells >= 100
+
+
+def test_a_letterboxed_shrunken_copy_has_its_cells_found_and_nothing_moved() -> None:
+    """The smaller picture's cells are looked for in the larger, through the scale and
+    inside the content box: a frame shrunk to a third inside a black letterbox still
+    has a hundred cells found where the frame is, none of them moved."""
+    (frame,) = _frames(0)
+    small = frame.resize((640, 360))
+    boxed = Image.new("RGB", (640, 640))
+    boxed.paste(small, (0, 140))
+    verdict = V.verify_images(frame, boxed)
+    assert verdict.is_copy and verdict.motion is not None
+    assert verdict.motion.cells >= 100 and verdict.motion.moved <= 1

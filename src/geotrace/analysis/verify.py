@@ -12,11 +12,13 @@ structure gives unrelated photos up to ~80 inliers (research note §3.4).  A cop
 aligned, correlates almost perfectly with its source; another exposure or viewpoint does
 not.  So a pair with many inliers but a poor correlation is reported as
 ``same_scene_other_shot``: an investigator wants to know that too, but it is not a copy.
-Three refinements, each measured on the provenance set and on ``bench/combos.py``'s
+Four refinements, each measured on the provenance set and on ``bench/combos.py``'s
 publisher edits: only the pictures inside borders, caption bands and screenshot chrome
-are compared; a weak fit (under ``CLEAR_INLIERS``) must correlate more; and a strong fit
+are compared; a weak fit (under ``CLEAR_INLIERS``) must correlate more; a strong fit
 whose cells agree one by one is a copy even when stickers or a blurred face pull the
-whole picture's correlation down (:func:`_cells`).
+whole picture's correlation down (:func:`_cells`); and a copy by all these counts whose
+parts moved against each other is another frame or view after all
+(:mod:`geotrace.analysis.motion`).
 
 Why OpenCV and not our own matcher: ORB + brute-force Hamming matching +
 ``estimateAffinePartial2D`` is exactly the measured pipeline of the research note
@@ -39,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
+from geotrace.analysis.motion import Motion, motion
 from geotrace.evidence.fingerprint import content_box
 
 Grey = npt.NDArray[np.uint8]
@@ -82,7 +85,7 @@ COVERED_SHARE = 0.6
 
 STAGE_VERSION = (
     f"orb{N_FEATURES}-{WORK_SIDE}-r{RATIO}-ncc{NCC_SIDE}-{MIN_NCC}/{MIN_NCC_WEAK_FIT}"
-    f"-cells{CELLS}-v9"
+    f"-cells{CELLS}-motion-v10"
 )
 
 
@@ -97,9 +100,10 @@ class KeySet:
 @dataclass(frozen=True, slots=True)
 class Features:
     """What verification needs of one image, computed once: keypoints of the image and of
-    its mirror image (ORB descriptors are not mirror-invariant), and a small grey
-    thumbnail for the correlation check.  About 90 KB per image with 700 keypoints a set;
-    picklable, so it can be cached or sent to a worker process."""
+    its mirror image (ORB descriptors are not mirror-invariant), a small grey thumbnail
+    for the correlation check, and the grey working image for the motion check.  About
+    400 KB per image (300 KB of them the working image); picklable, so it can be cached
+    or sent to a worker process."""
 
     size: tuple[int, int]  # (width, height) of the image it was computed from
     work_scale: float  # working pixels per image pixel
@@ -111,6 +115,8 @@ class Features:
     box: KeySet | None = None
     #: That box in ``thumb`` pixels (x0, y0, x1, y1).
     box_rect: tuple[int, int, int, int] | None = None
+    #: The grey working image (long side WORK_SIDE or less) the keypoints come from.
+    work: Grey | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +158,9 @@ class Verdict:
     transform: Transform | None
     overlap: Overlap | None
     description: str
+    #: The motion check of a pair the other tests call a copy (None: not run, or too
+    #: little texture to say).
+    motion: Motion | None = None
 
 
 def _grey(image: npt.NDArray[np.uint8] | Image.Image) -> Grey:
@@ -205,6 +214,7 @@ def local_features(
         plain=_orb(work),
         mirror=_orb(np.ascontiguousarray(work[:, ::-1])),
         thumb=np.ascontiguousarray(thumb),
+        work=np.ascontiguousarray(work),
         **_box_keys(grey, thumb, work.shape[1] / w),
     )
 
@@ -489,10 +499,47 @@ def verify(a: Features, b: Features) -> Verdict:
         relation, covered = "copy", True
     else:
         relation = "same_scene_other_shot"
+    moved = _motion(m, a, b) if relation == "copy" else None
+    if moved is not None and moved.parts_moved:
+        relation = "same_scene_other_shot"
     text = _describe(transform, overlap) if relation != "unrelated" else "no geometric match"
     if covered:
         text += ", parts covered or changed (stickers, blur, overlays): the rest matches"
-    return Verdict(relation == "copy", relation, inliers, matches, ncc, transform, overlap, text)
+    if moved is not None and moved.parts_moved:
+        text += (
+            f", but parts moved ({moved.moved} of {moved.cells} cells sit elsewhere):"
+            " another frame of a video, or another view"
+        )
+    return Verdict(
+        relation == "copy", relation, inliers, matches, ncc, transform, overlap, text, moved
+    )
+
+
+def _motion(m: npt.NDArray[np.float64], a: Features, b: Features) -> Motion | None:
+    """:func:`geotrace.analysis.motion.motion` of the pair, on the working images, with
+    the smaller picture's cells looked for in the larger (the larger one's detail is
+    lost in the smaller anyway)."""
+    if a.work is None or b.work is None:
+        return None
+    # work(a) -> image(a) -> image(b) -> work(b)
+    t = _scaling(b.work_scale) @ _homog(m) @ _scaling(1.0 / a.work_scale)
+    inside_a, inside_b = _work_mask(a), _work_mask(b)
+    if abs(np.linalg.det(t[:2, :2])) >= 1.0:
+        return motion(a.work, b.work, t, inside_a, inside_b)
+    return motion(b.work, a.work, np.asarray(np.linalg.inv(t), np.float64), inside_b, inside_a)
+
+
+def _work_mask(f: Features) -> npt.NDArray[np.uint8]:
+    """Where the picture is in the working image: the content box, scaled from the
+    thumbnail's pixels."""
+    assert f.work is not None
+    h, w = f.work.shape
+    if f.box_rect is None:
+        return _rect_mask((h, w), None)
+    th, tw = f.thumb.shape
+    x0, y0, x1, y1 = f.box_rect
+    box = (x0 * w // tw, y0 * h // th, -(-x1 * w // tw), -(-y1 * h // th))
+    return _rect_mask((h, w), box)
 
 
 def _covered(cells: tuple[float, float] | None) -> bool:

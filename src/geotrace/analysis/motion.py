@@ -1,0 +1,170 @@
+"""Did anything move between two pictures that line up?  The last test of a copy.
+
+A copy and the next frame of a video, or another render of a scene from a step aside,
+look alike to every global measure: the rubber-whale frames of the provenance set
+correlate at 0.996 once aligned and their PDQ hashes are 6 bits apart, closer than most
+re-encodes.  What tells them apart is *where* the content is.  In a copy every part of
+the picture sits where one transform (a similarity, or a plane's homography for a photo
+of a screen) puts it; whatever was edited (a sticker, a blurred face, a watermark) is new
+content that matches nothing nearby.  In another frame a player's arm, a toy or the
+lit side of a head is still there, a few pixels off.
+
+So: the picture is cut into cells; each textured cell of the smaller picture is looked
+for within ``REACH`` pixels of where the transform puts it in the other (normalised
+cross-correlation, OpenCV's ``matchTemplate``); a plane is fitted to the cells' shifts
+(RANSAC homography, twice: a first pass takes up what a similarity leaves of a
+perspective); a cell *moved* when it matches clearly better off the plane than on it.
+
+Measured on the provenance set and ``bench/combos.py``'s publisher edits (1,700 true
+copies, at most 2 moved cells each: stickers, a perspective's corner; ``bench/RESULTS.md``):
+next video frames 18 and 21 cells (8-21 % of the cells compared), the Blender "other
+view" 3 (5 %).
+
+Why our own: optical flow (OpenCV's Farneback or DIS) gives a vector everywhere,
+including on a sticker or in plain sky, and its vectors there were as large as a moved
+toy's; the cell search says, per cell, whether a shifted match is real (its correlation)
+and better (its gain), which is the question.  Measured against Farneback on the same
+pairs (256-px thumbnails): flow flagged 13 % of a screenshot copy's textured pixels as
+moved, and 9 % of the rubber whale's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+Grey = npt.NDArray[np.uint8]
+Matrix = npt.NDArray[np.float64]
+
+#: Cell side and search reach, in pixels of the picture compared (the 640-px working
+#: image; at 512 px the rubber-whale frames moved too little to tell from a screenshot).
+CELL = 24
+REACH = 8
+#: Smallest eigenvalue of a cell's structure tensor (grey levels squared per pixel): a
+#: cell on a line or in plain sky has no position of its own (Shi and Tomasi's test).
+TEXTURE = 10.0
+#: A cell's best match must reach RELIABLE to count at all, and MATCH, GAIN above its
+#: match where the plane puts it and MOVED_PX off the plane, to have moved.
+RELIABLE = 0.8
+MATCH = 0.9
+GAIN = 0.1
+MOVED_PX = 1.0
+#: RANSAC tolerances of the two plane fits, in pixels.
+FIRST_FIT_PX = 2.0
+FIT_PX = 1.0
+#: Fewer reliable cells than this and the check has no say.
+MIN_CELLS = 8
+#: The verdict: at least MOVED_CELLS cells and MOVED_SHARE of the reliable ones moved.
+MOVED_CELLS = 3
+MOVED_SHARE = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class Motion:
+    """Cells compared (textured, reliably matched) and, of them, cells that moved."""
+
+    cells: int
+    moved: int
+
+    @property
+    def parts_moved(self) -> bool:
+        return self.moved >= MOVED_CELLS and self.moved >= MOVED_SHARE * self.cells
+
+
+def motion(
+    small: Grey,
+    large: Grey,
+    to_large: Matrix,
+    small_inside: Grey,
+    large_inside: Grey,
+) -> Motion | None:
+    """Cells of ``small`` that sit elsewhere in ``large`` than ``to_large`` (3 x 3, a
+    point of ``small`` to ``large``) and one plane put them.  ``*_inside``: 255 where
+    the picture is (not a border, a caption band, a screenshot's chrome).  None when too
+    few cells can be compared."""
+    scale = float(np.sqrt(abs(np.linalg.det(to_large[:2, :2]))))
+    if scale > 1.25:
+        # large is sampled at 1/scale: blur it first, or it aliases into false shifts.
+        sigma = 0.5 * np.sqrt(scale * scale - 1.0)
+        large = np.asarray(cv2.GaussianBlur(large, (0, 0), sigma), np.uint8)
+    a = small.astype(np.float32)
+    texture = _texture(a)
+    rows = _search(a, texture, large, to_large, small_inside, large_inside)
+    plane = _plane(rows, FIRST_FIT_PX)
+    if plane is None:
+        return None
+    rows = _search(a, texture, large, to_large @ plane, small_inside, large_inside)
+    plane = _plane(rows, FIT_PX)
+    if plane is None:
+        return None
+    x, y, zero, best, dx, dy = rows.T
+    reliable = best >= RELIABLE
+    centre = np.column_stack([x, y]).astype(np.float32) + CELL / 2
+    found = centre + np.column_stack([dx, dy]).astype(np.float32)
+    fitted = cv2.perspectiveTransform(centre.reshape(-1, 1, 2), plane).reshape(-1, 2)
+    off = np.hypot(*(found - fitted).T)
+    inner = (np.abs(dx) < REACH) & (np.abs(dy) < REACH)  # a match on the rim is no match
+    moved = (best >= MATCH) & (best - zero >= GAIN) & (off >= MOVED_PX) & inner
+    return Motion(int(reliable.sum()), int(moved.sum()))
+
+
+def _texture(a: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Smallest eigenvalue of the structure tensor over the cell whose corner is each
+    pixel."""
+    gx = np.asarray(cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3), np.float32) / 8
+    gy = np.asarray(cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3), np.float32) / 8
+
+    def mean(x: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float32]:
+        return np.asarray(cv2.boxFilter(x, -1, (CELL, CELL), anchor=(0, 0)), np.float32)
+
+    sxx, syy, sxy = mean(gx * gx), mean(gy * gy), mean(gx * gy)
+    root = np.sqrt((sxx - syy) ** 2 + 4 * sxy * sxy)
+    return np.asarray(((sxx + syy) - root) / 2, np.float32)
+
+
+def _search(
+    a: npt.NDArray[np.float32],
+    texture: npt.NDArray[np.float32],
+    large: Grey,
+    to_large: Matrix,
+    small_inside: Grey,
+    large_inside: Grey,
+) -> npt.NDArray[np.float64]:
+    """(x, y, correlation in place, best correlation, dx, dy) of each textured cell whose
+    search window lies inside both pictures."""
+    h, w = a.shape
+    flags = cv2.WARP_INVERSE_MAP
+    b = cv2.warpPerspective(large, to_large, (w, h), flags=cv2.INTER_LINEAR | flags)
+    b = b.astype(np.float32)
+    inside = cv2.warpPerspective(large_inside, to_large, (w, h), flags=cv2.INTER_NEAREST | flags)
+    inside = np.minimum(inside, small_inside)
+    side = CELL + 2 * REACH
+    # Windows with any pixel outside: an eroded mask read at each window's corner.
+    whole = cv2.erode(inside, np.ones((side, side), np.uint8), anchor=(0, 0))
+    rows = []
+    for y in range(REACH, h - CELL - REACH + 1, CELL):
+        for x in range(REACH, w - CELL - REACH + 1, CELL):
+            if texture[y, x] < TEXTURE or whole[y - REACH, x - REACH] < 255:
+                continue
+            window = b[y - REACH : y + CELL + REACH, x - REACH : x + CELL + REACH]
+            if window.std() < 5.0:
+                continue  # flat where the cell is not: covered, nothing to look for
+            scores = cv2.matchTemplate(window, a[y : y + CELL, x : x + CELL], cv2.TM_CCOEFF_NORMED)
+            iy, ix = np.unravel_index(int(np.argmax(scores)), scores.shape)
+            rows.append((x, y, scores[REACH, REACH], scores[iy, ix], ix - REACH, iy - REACH))
+    return np.array(rows, dtype=np.float64).reshape(-1, 6)
+
+
+def _plane(rows: npt.NDArray[np.float64], tolerance: float) -> Matrix | None:
+    """The homography that best carries the reliable cells onto where they were found."""
+    reliable = rows[rows[:, 3] >= RELIABLE]
+    if len(reliable) < MIN_CELLS:
+        return None
+    centre = reliable[:, :2].astype(np.float32) + CELL / 2
+    found = centre + reliable[:, 4:6].astype(np.float32)
+    plane, _ = cv2.findHomography(centre, found, cv2.RANSAC, tolerance)
+    return None if plane is None else np.asarray(plane, np.float64)
