@@ -110,13 +110,17 @@ def test_one_picture_and_an_outside_picture_find_the_same_group(
     (theirs,) = api.copies(case, of=outside)
     assert theirs["members"][0]["outside"] is True
     assert {m["sha256"] for m in theirs["members"][1:]} == {m["sha256"] for m in whole["members"]}
-    turns = {e.get("dihedral") for e in theirs["edges"] if e["a"] == "outside"}
+    # Each hash match is checked; the edge keeps what the hash saw and what the check did.
+    mine = [e for e in theirs["edges"] if e["a"] == "outside"]
+    assert all(e["method"] == "local_features" for e in mine)
+    turns = {e["hash"].get("dihedral") for e in mine if "hash" in e}
     assert "a is the other mirrored left-right" in turns
+    assert any(e["relation"] == "copy" and e["mirrored"] for e in mine)
     # Turned a quarter counter-clockwise (Pillow's ROTATE_90), and said so.
     with Image.open(ORIGINAL) as im:
         outside.write_bytes(_jpeg(im.transpose(Image.Transpose.ROTATE_90), 70))
     (turned,) = api.copies(case, of=outside)
-    turns = {e.get("dihedral") for e in turned["edges"] if e["a"] == "outside"}
+    turns = {e["hash"].get("dihedral") for e in turned["edges"] if "hash" in e}
     assert "a is the other rotated 90° counter-clockwise" in turns
     # Another shot from the same camera is not a copy of anything.
     assert api.copies(case, str(root / "camera" / OTHER_SHOT.name)) == []

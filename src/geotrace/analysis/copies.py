@@ -6,8 +6,10 @@ every other, exactly, through the Hamming index: PDQ with its eight dihedral var
 borders, captions or a phone's UI), and pHash, which forgives mild crops.  Stage B covers
 what hashes miss by construction (crops of 10-30 %, small rotations, screenshots):
 the nearest pictures by a layout descriptor are candidates, checked with local features.
-Every hash match that is not beyond doubt (a pHash-only match, a low-quality PDQ) is
-checked the same way, and the check is what tells a copy from another shot of the scene.
+Every hash match is checked the same way, however close: the next frame of a video is
+6 PDQ bits from its neighbour, closer than most re-encodes, and only the pixel check
+tells a copy from another shot of the scene.  The one exception is a video's keyframe,
+which no pixel check can read: a close PDQ match with one is taken on the hash.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ PHASH_RADIUS = 10
 #: Below this PDQ quality a region is nearly flat (a plain graphic, a dark frame) and its
 #: hash matches unrelated flat pictures: such matches are checked, not trusted.
 TRUSTED_QUALITY = 50
-#: A PDQ match this close is accepted without a check whatever the region.
-SURE_PDQ = 16
+#: A PDQ match this close is close whatever the region (see :func:`close`).
+CLOSE_PDQ = 16
 
 #: What a match through the query's dihedral variant k says of the query: variant k of a
 #: picture is the picture with a turn or mirror undone, so a query whose variant k
@@ -100,13 +102,15 @@ class FilePair:
     b: int
     method: str
     distance: int
-    sure: bool  # accepted without a pixel check
+    sure: bool  # accepted without a pixel check (a video's keyframe, see file_pairs)
     detail: dict[str, object]
+    #: Close enough to stand where the pixel check has no say (see :func:`close`).
+    close: bool = False
 
 
 def file_pairs(table: PrintTable, hits: HashHits) -> list[FilePair]:
     """One entry per picture pair: its closest PDQ match if any (else pHash), and
-    whether it is sure enough to skip the pixel check."""
+    whether it is taken without a pixel check: a close match with a video's keyframe."""
     if not len(hits.a):
         return []
     oa, ob = table.owner[hits.a], table.owner[hits.b]
@@ -120,21 +124,60 @@ def file_pairs(table: PrintTable, hits: HashHits) -> list[FilePair]:
     key = first[order] * len(table.shas) + second[order]
     lead = order[np.r_[True, key[1:] != key[:-1]]]
     quality = np.minimum(table.quality[ra], table.quality[rb])
+    keyframe = (table.at_s[ra] > 0) | (table.at_s[rb] > 0)
     out = []
     for k in lead.tolist():
         pdq = hits.method[k] == 0
         distance = int(hits.distance[k])
-        sure = bool(pdq and (distance <= SURE_PDQ or quality[k] >= TRUSTED_QUALITY))
+        near = close(pdq, distance, int(quality[k]))
+        sure = bool(keyframe[k]) and near
         detail: dict[str, object] = {
             "regions": [_region_name(table, int(ra[k])), _region_name(table, int(rb[k]))],
         }
         detail.update(turned(int(hits.variant[k]), not bool(swap[k])))
         out.append(
             FilePair(
-                int(first[k]), int(second[k]), "pdq" if pdq else "phash", distance, sure, detail
+                int(first[k]),
+                int(second[k]),
+                "pdq" if pdq else "phash",
+                distance,
+                sure,
+                detail,
+                near,
             )
         )
     return out
+
+
+def close(pdq: bool, distance: int, quality: int) -> bool:
+    """A hash match believed where no pixel check can run (a video's keyframe) or where
+    the check has no say (a blurred or plain picture with too few keypoints to fit a
+    transform: the motion-blurred clock of the provenance set has 10): a PDQ match this
+    close, or one between two regions with enough detail to trust."""
+    return pdq and (distance <= CLOSE_PDQ or quality >= TRUSTED_QUALITY)
+
+
+def hash_ranks(pairs: Sequence[FilePair]) -> list[tuple[int, int, int]]:
+    """The hash pairs to check, as :func:`candidate_pairs` gives its own: (a, b, r), r the
+    pair's rank among the hash matches of the end that ranks it higher (0 its closest:
+    PDQ before pHash, then by distance).  Checked closest first, a picture with a dozen
+    copies joins them in one check or two, not a dozen."""
+    if not pairs:
+        return []
+    n = len(pairs)
+    a = np.fromiter((p.a for p in pairs), np.int64, n)
+    b = np.fromiter((p.b for p in pairs), np.int64, n)
+    method = np.fromiter((p.method != "pdq" for p in pairs), np.int64, n)
+    distance = np.fromiter((p.distance for p in pairs), np.int64, n)
+    end = np.concatenate([a, b])
+    order = np.lexsort((np.tile(distance, 2), np.tile(method, 2), end))
+    ends = end[order]
+    first = np.flatnonzero(np.r_[True, ends[1:] != ends[:-1]])
+    place = np.arange(2 * n) - np.repeat(first, np.diff(np.r_[first, 2 * n]))
+    rank = np.empty(2 * n, np.int64)
+    rank[order] = place
+    best = np.minimum(rank[:n], rank[n:])
+    return list(zip(a.tolist(), b.tolist(), best.tolist(), strict=True))
 
 
 def _region_name(table: PrintTable, r: int) -> str:
@@ -187,10 +230,18 @@ SCORES = 1 << 24
 
 def sure_edges(table: PrintTable, pairs: Sequence[FilePair]) -> list[CopyEdge]:
     return [
-        CopyEdge(table.shas[p.a], table.shas[p.b], p.method, "copy", p.distance, p.detail)
+        hash_edge(table.shas[p.a], table.shas[p.b], p.method, p.distance, p.detail)
         for p in pairs
         if p.sure
     ]
+
+
+def hash_edge(
+    a: str, b: str, method: str, distance: int, detail: dict[str, object], no_say: str = ""
+) -> CopyEdge:
+    """A copy edge on the hash alone; ``no_say``: why the pixel check could not judge."""
+    more = {"pixel_check": f"no say ({no_say}): taken on the hash"} if no_say else {}
+    return CopyEdge(a, b, method, "copy", distance, {**detail, **more})
 
 
 def labels_of(table: PrintTable, edges: Sequence[CopyEdge]) -> npt.NDArray[np.int64]:
@@ -213,13 +264,15 @@ class Hit:
     region: int  # the query's region (0 frame, 1 content box)
     row: int  # the stored region (a row of ``table``)
 
-    def sure(self, table: PrintTable, quality: Sequence[int]) -> bool:
-        """The same rule as :func:`file_pairs`: a close PDQ match, or one between two
-        regions with enough detail to trust."""
-        if self.method != "pdq":
-            return False
+    def close(self, table: PrintTable, quality: Sequence[int]) -> bool:
+        """:func:`close` for this match (``quality``: the query regions' PDQ quality)."""
         low = min(quality[self.region], int(table.quality[self.row]))
-        return self.distance <= SURE_PDQ or low >= TRUSTED_QUALITY
+        return close(self.method == "pdq", self.distance, low)
+
+    def sure(self, table: PrintTable, quality: Sequence[int]) -> bool:
+        """Taken without a pixel check, as in :func:`file_pairs`: a close match with a
+        video's keyframe (the query itself is a picture file)."""
+        return bool(table.at_s[self.row] > 0) and self.close(table, quality)
 
     def detail(self, table: PrintTable, regions: Sequence[str]) -> dict[str, object]:
         out: dict[str, object] = {"regions": [regions[self.region], _region_name(table, self.row)]}

@@ -22,9 +22,12 @@ import numpy as np
 from geotrace.analysis.appearances import appearances, file_facts
 from geotrace.analysis.copies import (
     FilePair,
+    Hit,
     candidate_pairs,
     file_pairs,
+    hash_edge,
     hash_hits,
+    hash_ranks,
     labels_of,
     query_hits,
     sure_edges,
@@ -72,41 +75,70 @@ def find_all(
     """Every group of copies in the case.  ``deep`` adds the candidates no hash joined
     (crops, small rotations, screenshots): each picture's nearest by layout, checked.
 
-    Candidates are checked in rounds, each picture's nearest not yet in its group first:
-    once a crop has joined its source, its other copies need no check against the crop,
-    and a picture with a dozen copies costs a dozen checks, not a dozen squared.
+    The hash matches, then the candidates, are checked in rounds, each picture's nearest
+    not yet in its group first: once a crop has joined its source, its other copies need
+    no check against the crop, and a picture with a dozen copies costs a dozen checks,
+    not a dozen squared.
     """
     table = load_prints(case, PRINT_VERSION)
     pairs = file_pairs(table, hash_hits(table))
     evidence = {(p.a, p.b): p for p in pairs}
     edges = sure_edges(table, pairs)
-    # A pair the sure edges already put in one group needs no check: it adds nothing.
-    joined = labels_of(table, edges)
-    check = [(p.a, p.b) for p in pairs if not p.sure and joined[p.a] != joined[p.b]]
-    candidates = candidate_pairs(table, joined, CANDIDATES) if deep else []
-    checked = 0
     cache = _Features(progress)
+    checked = _rounds(
+        case, table, hash_ranks([p for p in pairs if not p.sure]), edges, evidence, workers, cache
+    )
+    if deep:
+        # Candidates are taken past the pictures the hashes already put in one group.
+        candidates = candidate_pairs(table, labels_of(table, edges), CANDIDATES)
+        checked += _rounds(case, table, candidates, edges, evidence, workers, cache)
+    found = [g for g in groups(table.shas, edges) if len(g) > 1]
+    found, confirmed = _confirmed(case, table, found, edges, workers, cache)
+    return Found(found, edges, checked + confirmed)
+
+
+def _rounds(
+    case: Case,
+    table: PrintTable,
+    ranked: Sequence[tuple[int, int, int]],
+    edges: list[CopyEdge],
+    evidence: dict[tuple[int, int], FilePair],
+    workers: int | None,
+    cache: _Features,
+) -> int:
+    """Check ``ranked`` pairs (a, b, rank) rank by rank up to CANDIDATES, skipping pairs
+    that the edges found so far have put in one group or already judged; the verdicts
+    join ``edges``.  Gives the number of checks run."""
+    checked = 0
+    judged = {_pair(a, b) for a, b in _judged(table, edges)}
     for nearest in range(CANDIDATES):
-        known = set(check)
-        check += [
+        joined = labels_of(table, edges)
+        check = [
             (a, b)
-            for a, b, r in candidates
-            if r == nearest and joined[a] != joined[b] and (a, b) not in known
+            for a, b, r in ranked
+            if r == nearest and joined[a] != joined[b] and (a, b) not in judged
         ]
         if not check:
             continue
         verdicts, ran = _checked(case, table, check, workers, cache)
         checked += ran
-        edges += [
-            _edge(table, a, b, verdict, evidence.get((a, b)))
-            for (a, b), verdict in verdicts.items()
-            if verdict["relation"] != "unrelated"
-        ]
-        joined = labels_of(table, edges)
-        check = []
-    found = [g for g in groups(table.shas, edges) if len(g) > 1]
-    found, confirmed = _confirmed(case, table, found, edges, workers, cache)
-    return Found(found, edges, checked + confirmed)
+        for (a, b), verdict in verdicts.items():
+            hashed = evidence.get((a, b))
+            if verdict["relation"] != "unrelated":
+                edges.append(_edge(table, a, b, verdict, hashed))
+            elif hashed is not None and hashed.close:
+                no_say = str(verdict["transformation"])
+                edges.append(
+                    hash_edge(
+                        table.shas[a],
+                        table.shas[b],
+                        hashed.method,
+                        hashed.distance,
+                        hashed.detail,
+                        no_say,
+                    )
+                )
+    return checked
 
 
 def _confirmed(
@@ -140,6 +172,11 @@ def _confirmed(
     return out, ran
 
 
+def _judged(table: PrintTable, edges: Sequence[CopyEdge]) -> list[tuple[int, int]]:
+    index = {sha: i for i, sha in enumerate(table.shas)}
+    return [(index[e.a], index[e.b]) for e in edges if e.method == "local_features"]
+
+
 def _pair(i: int, j: int) -> tuple[int, int]:
     return (i, j) if i < j else (j, i)
 
@@ -149,10 +186,11 @@ def find_of(
 ) -> Found:
     """The pictures of the case that are copies of one picture (in the case or not).
 
-    The query's own matches first: sure hash matches, and, checked with local features,
-    the other hash matches and its nearest pictures by layout.  Then copies of those
-    copies, by sure hash matches only, up to ``HOPS`` steps: a crop that only its
-    uncropped repost resembles is still found, at the cost of one index query a member.
+    The query's own matches first: its hash matches and its nearest pictures by layout,
+    checked with local features (a close match with a video's keyframe is taken on the
+    hash).  Then copies of those copies, by close hash matches, each checked against the
+    member it matched, up to ``HOPS`` steps: a crop that only its uncropped repost
+    resembles is still found, at the cost of one index query and a check a member.
     """
     table = load_prints(case, PRINT_VERSION)
     regions = [query.frame] if query.content is None else [query.frame, query.content]
@@ -172,17 +210,15 @@ def find_of(
     candidates = ({h.picture for h in hits} | set(near)) - joined
     check = sorted(i for i in candidates if table.shas[i] != exclude)
     query_features = _features(query_path)
+    hashed = {h.picture: h for h in hits}
     for i in check:
-        verdict = _verdict(verify(query_features, _features(stored_path(case, table.shas[i]))))
-        if verdict["relation"] != "unrelated":
-            edges.append(
-                CopyEdge(
-                    me, table.shas[i], "local_features", str(verdict["relation"]), None, verdict
-                )
-            )
-            if verdict["relation"] == "copy":
-                joined.add(i)
-    edges += _hops(table, joined, exclude)
+        edge = _checked_edge(
+            me, query_features, case, table.shas[i], _proposal(table, hashed.get(i), names, quality)
+        )
+        edges += [edge] if edge is not None else []
+        if edge is not None and edge.relation == "copy":
+            joined.add(i)
+    edges += _hops(case, table, joined, exclude)
     members = sorted({sha for e in edges if e.relation == "copy" for sha in (e.a, e.b)} - {me})
     return Found([[me, *members]] if members else [], edges, len(check))
 
@@ -191,9 +227,47 @@ def find_of(
 HOPS = 2
 
 
-def _hops(table: PrintTable, start: set[int], exclude: str) -> list[CopyEdge]:
-    """Sure hash matches of the members' own regions, ``HOPS`` steps out."""
+#: A hash match that proposed a check: the hit, what an edge keeps of it, and whether it
+#: is close enough to stand where the check has no say.
+Proposal = tuple[Hit, dict[str, object], bool]
+
+
+def _proposal(
+    table: PrintTable, hit: Hit | None, names: Sequence[str], quality: Sequence[int]
+) -> Proposal | None:
+    return None if hit is None else (hit, hit.detail(table, names), hit.close(table, quality))
+
+
+def _checked_edge(
+    a: str, features: Features | None, case: Case, b: str, proposal: Proposal | None
+) -> CopyEdge | None:
+    """The pixel check of a picture (``a``, its features) against the case's ``b``, as an
+    edge with the hash match that proposed it; None when they are unrelated.  Where the
+    check has no say (too few keypoints, not decodable), a close hash match stands."""
+    other = _features_or_none(stored_path(case, b))
+    verdict: dict[str, object] = (
+        _verdict(verify(features, other))
+        if features is not None and other is not None
+        else {"relation": "unrelated", "transformation": "not decodable"}
+    )
+    relation = str(verdict["relation"])
+    if relation == "unrelated":
+        if proposal is None or not proposal[2]:
+            return None
+        hit, detail, _ = proposal
+        return hash_edge(a, b, hit.method, hit.distance, detail, str(verdict["transformation"]))
+    if proposal is None:
+        return CopyEdge(a, b, "local_features", relation, None, verdict)
+    hit, detail, _ = proposal
+    hashed = {"method": hit.method, "distance": hit.distance, **detail}
+    return CopyEdge(a, b, "local_features", relation, None, {**verdict, "hash": hashed})
+
+
+def _hops(case: Case, table: PrintTable, start: set[int], exclude: str) -> list[CopyEdge]:
+    """Close hash matches of the members' own regions, ``HOPS`` steps out, each checked
+    against the member it matched (taken on the hash with a video's keyframe)."""
     seen, frontier, edges = set(start), set(start), []
+    known: dict[str, Features | None] = {}
     for _ in range(HOPS):
         rows = np.flatnonzero(np.isin(table.owner, sorted(frontier)))
         if not len(rows):
@@ -203,21 +277,32 @@ def _hops(table: PrintTable, start: set[int], exclude: str) -> list[CopyEdge]:
         found = query_hits(table, table.pdq[rows], table.phash[rows])
         frontier = set()
         for h in found:
-            if h.picture in seen or table.shas[h.picture] == exclude or not h.sure(table, quality):
+            if h.picture in seen or table.shas[h.picture] == exclude:
                 continue
-            source = int(table.owner[rows[h.region]])
-            edges.append(
-                CopyEdge(
-                    table.shas[source],
-                    table.shas[h.picture],
-                    h.method,
-                    "copy",
-                    h.distance,
-                    h.detail(table, names),
+            if not h.close(table, quality):
+                continue
+            source = table.shas[int(table.owner[rows[h.region]])]
+            keyframe = table.at_s[rows[h.region]] > 0 or h.sure(table, quality)
+            if keyframe:
+                detail = h.detail(table, names)
+                edge: CopyEdge | None = hash_edge(
+                    source, table.shas[h.picture], h.method, h.distance, detail
                 )
-            )
+            else:
+                if source not in known:
+                    known[source] = _features_or_none(stored_path(case, source))
+                edge = _checked_edge(
+                    source,
+                    known[source],
+                    case,
+                    table.shas[h.picture],
+                    _proposal(table, h, names, quality),
+                )
             seen.add(h.picture)
-            frontier.add(h.picture)
+            if edge is not None:
+                edges.append(edge)
+            if edge is not None and edge.relation == "copy":
+                frontier.add(h.picture)
     return edges
 
 
@@ -254,6 +339,9 @@ def _verdict(v: Verdict) -> dict[str, Any]:
     if v.overlap is not None:
         out["a_in_b"] = round(v.overlap.a_in_b, 3)
         out["b_in_a"] = round(v.overlap.b_in_a, 3)
+    if v.motion is not None:
+        out["cells_moved"] = [v.motion.moved, v.motion.cells]
+        out["parts_moved"] = v.motion.parts_moved
     return out
 
 

@@ -155,8 +155,24 @@ def _search(
                 continue  # flat where the cell is not: covered, nothing to look for
             scores = cv2.matchTemplate(window, a[y : y + CELL, x : x + CELL], cv2.TM_CCOEFF_NORMED)
             iy, ix = np.unravel_index(int(np.argmax(scores)), scores.shape)
-            rows.append((x, y, scores[REACH, REACH], scores[iy, ix], ix - REACH, iy - REACH))
+            dx, dy = (
+                ix + _vertex(scores[iy, ix - 1 : ix + 2]),
+                iy + _vertex(scores[iy - 1 : iy + 2, ix]),
+            )
+            rows.append((x, y, scores[REACH, REACH], scores[iy, ix], dx - REACH, dy - REACH))
     return np.array(rows, dtype=np.float64).reshape(-1, 6)
+
+
+def _vertex(three: npt.NDArray[Any]) -> float:
+    """Sub-pixel offset of a peak from its two neighbours' scores (a parabola through
+    the three): whole-pixel shifts turn a plane's gentle drift into steps of a pixel,
+    which the fit then reads as moved cells (two copies of one photo, one scaled by
+    1.2: 4 cells "moved" by rounding at a corner)."""
+    if len(three) < 3:
+        return 0.0  # the peak is on the rim: no neighbour on one side
+    left, centre, right = (float(v) for v in three)
+    curve = left - 2 * centre + right
+    return 0.0 if curve >= 0 else 0.5 * (left - right) / curve
 
 
 def _plane(rows: npt.NDArray[np.float64], tolerance: float) -> Matrix | None:

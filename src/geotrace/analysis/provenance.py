@@ -202,10 +202,12 @@ APART_NCC = 0.5
 
 
 def _apart(e: CopyEdge) -> bool:
+    """Another shot beyond doubt: a poor correlation, or parts that moved (a next video
+    frame correlates at 0.99, and that it moved is all that tells it from a copy)."""
+    if e.relation != "same_scene_other_shot":
+        return False
     ncc = e.detail.get("ncc")
-    return (
-        e.relation == "same_scene_other_shot" and isinstance(ncc, int | float) and ncc < APART_NCC
-    )
+    return e.detail.get("parts_moved") is True or (isinstance(ncc, int | float) and ncc < APART_NCC)
 
 
 #: An edge says "a is inside b" when nearly all of a is in b and b shows much more.
