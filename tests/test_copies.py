@@ -254,3 +254,62 @@ def test_a_frame_grabbed_from_a_video_is_found_as_a_copy_of_the_video(tmp_path: 
     assert kinds == ["image", "video"]
     (edge,) = [e for e in group["edges"] if e["relation"] == "copy"]
     assert "@" in json.dumps(edge)  # matched on a keyframe: region "frame@2.838s"
+
+
+def _clip_frames(*wanted: int) -> list[Image.Image]:
+    """Frames of a real iPhone clip from the shared corpus (people walking on a ski
+    slope, the camera panning)."""
+    import cv2
+
+    clip = cv2.VideoCapture(
+        str(require_shared(SHARED / "corpora" / "photos" / "video" / "elodie__video.mov"))
+    )
+    frames: dict[int, Image.Image] = {}
+    for i in range(max(wanted) + 1):
+        ok, frame = clip.read()
+        assert ok
+        if i in wanted:
+            frames[i] = Image.fromarray(frame[:, :, ::-1].copy()).resize((960, 540))
+    clip.release()
+    return [frames[i] for i in wanted]
+
+
+def test_the_next_frames_of_a_clip_posted_as_stills_are_not_copies(tmp_path: Path) -> None:
+    """Two stills a third of a second apart from one clip: their PDQ hashes are well
+    inside the match radius (a hash-only rule joined them), but the pixel check sees the
+    people move; a shrunken re-encode of the first still is its copy."""
+    first, later = _clip_frames(0, 10)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "frame0.jpg").write_bytes(_jpeg(first, 90))
+    (folder / "frame10.jpg").write_bytes(_jpeg(later, 90))
+    (folder / "frame0_reposted.jpg").write_bytes(_jpeg(first.resize((480, 270)), 70))
+    case = tmp_path / "f.case"
+    api.ingest([folder], case)
+    (group,) = api.copies(case)
+    names = sorted(Path(m["paths"][0]).name for m in group["members"])
+    assert names == ["frame0.jpg", "frame0_reposted.jpg"]
+    moved = [e for e in group["edges"] if e["relation"] == "same_scene_other_shot"]
+    assert moved and all(e["parts_moved"] and "parts moved" in e["transformation"] for e in moved)
+    # The hash alone said copy: PDQ well inside its radius of 31 bits.
+    assert all(e["hash"]["method"] == "pdq" and e["hash"]["distance"] <= 31 for e in moved)
+
+
+def test_a_picture_too_plain_for_keypoints_is_joined_on_a_close_hash(tmp_path: Path) -> None:
+    """A photo blurred past recognition has too few keypoints for the pixel check to fit
+    a transform; its re-encode is 0-few PDQ bits off, and that stands, with the reason."""
+    from PIL import ImageFilter
+
+    require_shared(JPEG)
+    with Image.open(ORIGINAL) as im:
+        plain = im.convert("RGB").resize((640, 480)).filter(ImageFilter.GaussianBlur(14))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "plain.jpg").write_bytes(_jpeg(plain, 90))
+    (folder / "plain_again.jpg").write_bytes(_jpeg(plain.resize((400, 300)), 60))
+    case = tmp_path / "p.case"
+    api.ingest([folder], case)
+    (group,) = api.copies(case)
+    assert len(group["members"]) == 2
+    (edge,) = group["edges"]
+    assert edge["method"] == "pdq" and "no say" in edge["pixel_check"]

@@ -93,8 +93,46 @@ def find_all(
         candidates = candidate_pairs(table, labels_of(table, edges), CANDIDATES)
         checked += _rounds(case, table, candidates, edges, evidence, workers, cache)
     found = [g for g in groups(table.shas, edges) if len(g) > 1]
+    checked += _against_largest(case, table, found, edges, evidence, workers, cache)
+    found = [g for g in groups(table.shas, edges) if len(g) > 1]
     found, confirmed = _confirmed(case, table, found, edges, workers, cache)
     return Found(found, edges, checked + confirmed)
+
+
+def _against_largest(
+    case: Case,
+    table: PrintTable,
+    found: list[list[str]],
+    edges: list[CopyEdge],
+    evidence: dict[tuple[int, int], FilePair],
+    workers: int | None,
+    cache: _Features,
+) -> int:
+    """Each member of each group checked against the group's largest picture where the
+    two were not judged yet; the verdicts join ``edges``.  Gives the number of checks.
+
+    Why: the motion check sees only what the smaller picture resolves, and the rounds
+    stop at a picture's first copy verdict.  The next frame of a clip joins through a
+    480-px repost of the first frame (nothing moves at that size) unless it also meets
+    the first frame itself, where its people visibly moved; that verdict then keeps the
+    two apart (provenance.groups)."""
+    index = {sha: i for i, sha in enumerate(table.shas)}
+    judged = {_pair(a, b) for a, b in _judged(table, edges)}
+    asks: list[tuple[int, int]] = []
+    for group in found:
+        rows = [index[sha] for sha in group]
+        largest = max(rows, key=lambda i: (int(table.sizes[i].prod()), -i))
+        asks += [_pair(i, largest) for i in rows if i != largest]
+    asks = [p for p in asks if p not in judged]
+    if not asks:
+        return 0
+    verdicts, ran = _checked(case, table, asks, workers, cache)
+    edges += [
+        _edge(table, a, b, verdict, evidence.get((a, b)))
+        for (a, b), verdict in verdicts.items()
+        if verdict["relation"] != "unrelated"
+    ]
+    return ran
 
 
 def _rounds(

@@ -56,6 +56,9 @@ MOVED_PX = 1.0
 #: RANSAC tolerances of the two plane fits, in pixels.
 FIRST_FIT_PX = 2.0
 FIT_PX = 1.0
+#: A first plane that moves no point of the picture further than this is the transform
+#: itself: the cells are not looked for again (most copies; half the check's time).
+SAME_PLANE_PX = 0.5
 #: Fewer reliable cells than this and the check has no say.
 MIN_CELLS = 8
 #: The verdict: at least MOVED_CELLS cells and MOVED_SHARE of the reliable ones moved.
@@ -97,7 +100,8 @@ def motion(
     plane = _plane(rows, FIRST_FIT_PX)
     if plane is None:
         return None
-    rows = _search(a, texture, large, to_large @ plane, small_inside, large_inside)
+    if _drift(plane, a.shape) > SAME_PLANE_PX:
+        rows = _search(a, texture, large, to_large @ plane, small_inside, large_inside)
     plane = _plane(rows, FIT_PX)
     if plane is None:
         return None
@@ -112,23 +116,45 @@ def motion(
     return Motion(int(reliable.sum()), int(moved.sum()))
 
 
-def _texture(a: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Smallest eigenvalue of the structure tensor over the cell whose corner is each
-    pixel."""
+def _grid(shape: tuple[int, ...]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Top-left corners (rows, columns) of the cells whose search window fits."""
+    h, w = shape[:2]
+    return np.arange(REACH, h - CELL - REACH + 1, CELL), np.arange(
+        REACH, w - CELL - REACH + 1, CELL
+    )
+
+
+def _sums(
+    total: npt.NDArray[Any], ys: npt.NDArray[np.intp], xs: npt.NDArray[np.intp], side: int
+) -> npt.NDArray[np.float64]:
+    """Sum over the side x side square at each (ys, xs) corner, from an integral image:
+    four reads a square, where a sliding box filter computes every pixel's square."""
+    y0, x0 = np.ix_(ys, xs)
+    y1, x1 = y0 + side, x0 + side
+    out = total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
+    return np.asarray(out, np.float64)
+
+
+def _texture(a: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    """Smallest eigenvalue of the structure tensor of each cell (grey levels squared per
+    pixel), on the cells of :func:`_grid` (side by side: block sums)."""
     gx = np.asarray(cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3), np.float32) / 8
     gy = np.asarray(cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3), np.float32) / 8
+    ys, xs = _grid(a.shape)
+    cut = np.s_[REACH : REACH + len(ys) * CELL, REACH : REACH + len(xs) * CELL]
 
-    def mean(x: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float32]:
-        return np.asarray(cv2.boxFilter(x, -1, (CELL, CELL), anchor=(0, 0)), np.float32)
+    def mean(p: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+        blocks = p[cut].reshape(len(ys), CELL, len(xs), CELL)
+        return np.asarray(blocks.mean(axis=(1, 3), dtype=np.float64))
 
     sxx, syy, sxy = mean(gx * gx), mean(gy * gy), mean(gx * gy)
     root = np.sqrt((sxx - syy) ** 2 + 4 * sxy * sxy)
-    return np.asarray(((sxx + syy) - root) / 2, np.float32)
+    return np.asarray(((sxx + syy) - root) / 2, np.float64)
 
 
 def _search(
     a: npt.NDArray[np.float32],
-    texture: npt.NDArray[np.float32],
+    texture: npt.NDArray[np.float64],
     large: Grey,
     to_large: Matrix,
     small_inside: Grey,
@@ -138,28 +164,28 @@ def _search(
     search window lies inside both pictures."""
     h, w = a.shape
     flags = cv2.WARP_INVERSE_MAP
-    b = cv2.warpPerspective(large, to_large, (w, h), flags=cv2.INTER_LINEAR | flags)
-    b = b.astype(np.float32)
+    warped = cv2.warpPerspective(large, to_large, (w, h), flags=cv2.INTER_LINEAR | flags)
+    b = warped.astype(np.float32)
     inside = cv2.warpPerspective(large_inside, to_large, (w, h), flags=cv2.INTER_NEAREST | flags)
     inside = np.minimum(inside, small_inside)
-    side = CELL + 2 * REACH
-    # Windows with any pixel outside: an eroded mask read at each window's corner.
-    whole = cv2.erode(inside, np.ones((side, side), np.uint8), anchor=(0, 0))
+    side, area = CELL + 2 * REACH, (CELL + 2 * REACH) ** 2
+    ys, xs = _grid(a.shape)
+    total, squares = cv2.integral2(warped, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+    outside = _sums(cv2.integral((inside < 255).astype(np.uint8)), ys - REACH, xs - REACH, side)
+    mean = _sums(total, ys - REACH, xs - REACH, side) / area
+    spread = _sums(squares, ys - REACH, xs - REACH, side) / area - mean * mean
+    # Textured cells whose window is all picture and not flat (flat where the cell is
+    # not: covered, nothing to look for).
+    wanted = (texture >= TEXTURE) & (outside == 0) & (spread >= 25.0)
     rows = []
-    for y in range(REACH, h - CELL - REACH + 1, CELL):
-        for x in range(REACH, w - CELL - REACH + 1, CELL):
-            if texture[y, x] < TEXTURE or whole[y - REACH, x - REACH] < 255:
-                continue
-            window = b[y - REACH : y + CELL + REACH, x - REACH : x + CELL + REACH]
-            if window.std() < 5.0:
-                continue  # flat where the cell is not: covered, nothing to look for
-            scores = cv2.matchTemplate(window, a[y : y + CELL, x : x + CELL], cv2.TM_CCOEFF_NORMED)
-            iy, ix = np.unravel_index(int(np.argmax(scores)), scores.shape)
-            dx, dy = (
-                ix + _vertex(scores[iy, ix - 1 : ix + 2]),
-                iy + _vertex(scores[iy - 1 : iy + 2, ix]),
-            )
-            rows.append((x, y, scores[REACH, REACH], scores[iy, ix], dx - REACH, dy - REACH))
+    for i, j in zip(*np.nonzero(wanted), strict=True):
+        y, x = int(ys[i]), int(xs[j])
+        window = b[y - REACH : y + CELL + REACH, x - REACH : x + CELL + REACH]
+        scores = cv2.matchTemplate(window, a[y : y + CELL, x : x + CELL], cv2.TM_CCOEFF_NORMED)
+        iy, ix = np.unravel_index(int(np.argmax(scores)), scores.shape)
+        dx = ix + _vertex(scores[iy, ix - 1 : ix + 2])
+        dy = iy + _vertex(scores[iy - 1 : iy + 2, ix])
+        rows.append((x, y, scores[REACH, REACH], scores[iy, ix], dx - REACH, dy - REACH))
     return np.array(rows, dtype=np.float64).reshape(-1, 6)
 
 
@@ -173,6 +199,13 @@ def _vertex(three: npt.NDArray[Any]) -> float:
     left, centre, right = (float(v) for v in three)
     curve = left - 2 * centre + right
     return 0.0 if curve >= 0 else 0.5 * (left - right) / curve
+
+
+def _drift(plane: Matrix, shape: tuple[int, ...]) -> float:
+    """How far ``plane`` moves the picture's corners, in pixels."""
+    h, w = shape[:2]
+    corners = np.array([[[0, 0]], [[w, 0]], [[w, h]], [[0, h]]], np.float64)
+    return float(np.abs(cv2.perspectiveTransform(corners, plane) - corners).max())
 
 
 def _plane(rows: npt.NDArray[np.float64], tolerance: float) -> Matrix | None:

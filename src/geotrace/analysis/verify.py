@@ -85,7 +85,7 @@ COVERED_SHARE = 0.6
 
 STAGE_VERSION = (
     f"orb{N_FEATURES}-{WORK_SIDE}-r{RATIO}-ncc{NCC_SIDE}-{MIN_NCC}/{MIN_NCC_WEAK_FIT}"
-    f"-cells{CELLS}-motion-v11"
+    f"-cells{CELLS}-motion-v12"
 )
 
 
