@@ -53,8 +53,8 @@ CANDIDATES = 3
 CHUNK = 8
 #: Pairs checked per slice (each slice's verdicts are committed before the next), and
 #: feature sets kept between slices.
-SLICE = 2048
-CACHED = 2048
+SLICE = 1024
+CACHED = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,8 +420,9 @@ def _checked(
     known = _known(case, table, pairs)
     todo = sorted(p for p in pairs if p not in known)  # neighbours share features
     context = get_context("fork")
-    # A slice of pairs at a time, and a bounded cache of features (~130 KB each): a case
-    # of a million pictures must not hold a million feature sets.
+    # A slice of pairs at a time, and a bounded cache of features (~400 KB each, most of
+    # it the working image of the motion check): a case of a million pictures must not
+    # hold a million feature sets.
     for start in range(0, len(todo), SLICE):
         part = todo[start : start + SLICE]
         files = sorted({i for p in part for i in p} - set(cache))

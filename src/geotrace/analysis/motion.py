@@ -15,12 +15,14 @@ cross-correlation, OpenCV's ``matchTemplate``); a plane is fitted to the cells' 
 (RANSAC homography, twice: a first pass takes up what a similarity leaves of a
 perspective); a cell *moved* when it matches clearly better off the plane than on it.
 
-Measured on the provenance set and ``bench/combos.py``'s publisher edits (1,700 true
-copies, at most 2 moved cells each: stickers, a perspective's corner; ``bench/RESULTS.md``):
-next video frames 18 and 21 cells (8-21 % of the cells compared), the Blender "other
-view" 3 (5 %).
+Measured on the provenance set and ``bench/combos.py``'s publisher edits
+(``bench/RESULTS.md``): 1,714 true copies and 548 pairs of two copies of one photo, at
+most 2 moved cells each (stickers, a watermark, a caption's edge), none called moved;
+the next video frames 10 and 17 cells, the Blender "other view" 4.  Known to misfire:
+rings drawn round each object of a picture align with the objects' own edges a few
+pixels off and read as moved.
 
-Why our own: optical flow (OpenCV's Farneback or DIS) gives a vector everywhere,
+Why our own: dense optical flow (OpenCV's Farneback) gives a vector everywhere,
 including on a sticker or in plain sky, and its vectors there were as large as a moved
 toy's; the cell search says, per cell, whether a shifted match is real (its correlation)
 and better (its gain), which is the question.  Measured against Farneback on the same
