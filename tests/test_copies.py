@@ -294,6 +294,19 @@ def test_the_next_frames_of_a_clip_posted_as_stills_are_not_copies(tmp_path: Pat
     # The hash alone said copy: PDQ well inside its radius of 31 bits.
     assert all(e["hash"]["method"] == "pdq" and e["hash"]["distance"] <= 31 for e in moved)
 
+    # Asked about one picture, the same answer: the small repost matches both frames
+    # (nothing moves at 480 px) and goes with the one it matches best.
+    def asked(image: str | None = None, of: Path | None = None) -> list[str]:
+        found = api.copies(case, image, of=of)
+        return sorted(Path(m["paths"][0]).name for g in found for m in g["members"] if m["paths"])
+
+    assert asked(image=str(folder / "frame10.jpg")) == []
+    for name in ("frame0.jpg", "frame0_reposted.jpg"):
+        assert asked(image=str(folder / name)) == ["frame0.jpg", "frame0_reposted.jpg"]
+    outside = tmp_path / "seen_elsewhere.jpg"
+    outside.write_bytes(_jpeg(later.resize((700, 394)), 80))
+    assert asked(of=outside) == ["frame10.jpg"]
+
 
 def test_a_picture_too_plain_for_keypoints_is_joined_on_a_close_hash(tmp_path: Path) -> None:
     """A photo blurred past recognition has too few keypoints for the pixel check to fit

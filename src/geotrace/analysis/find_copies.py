@@ -257,8 +257,33 @@ def find_of(
         if edge is not None and edge.relation == "copy":
             joined.add(i)
     edges += _hops(case, table, joined, exclude)
-    members = sorted({sha for e in edges if e.relation == "copy" for sha in (e.a, e.b)} - {me})
+    edges += _members_against_largest(case, table, edges, me)
+    # The query's group as find_all would form it: a repost that matches the query and
+    # also a frame whose parts moved against the query goes with the one it matches best.
+    shas = sorted({sha for e in edges for sha in (e.a, e.b)} | {me})
+    mine = next(g for g in groups(shas, edges) if me in g)
+    members = [sha for sha in mine if sha != me]
     return Found([[me, *members]] if members else [], edges, len(check))
+
+
+def _members_against_largest(
+    case: Case, table: PrintTable, edges: list[CopyEdge], me: str
+) -> list[CopyEdge]:
+    """The query's copies checked against the largest of them where not judged yet (see
+    :func:`_against_largest`: a small query matches two frames of a clip alike)."""
+    index = {sha: i for i, sha in enumerate(table.shas)}
+    copies = sorted({sha for e in edges if e.relation == "copy" for sha in (e.a, e.b)} - {me})
+    if len(copies) < 2:
+        return []
+    largest = max(copies, key=lambda sha: (int(table.sizes[index[sha]].prod()), sha))
+    judged = {frozenset((e.a, e.b)) for e in edges if e.method == "local_features"}
+    features = _features_or_none(stored_path(case, largest))
+    out = []
+    for sha in copies:
+        if sha != largest and frozenset((sha, largest)) not in judged:
+            edge = _checked_edge(largest, features, case, sha, None)
+            out += [edge] if edge is not None else []
+    return out
 
 
 #: Steps from the query's own copies to copies of copies (sure hash matches only).
