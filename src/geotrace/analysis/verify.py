@@ -67,6 +67,9 @@ MIN_NCC = 0.8
 #: copy verdicts with 15-59 inliers, 36 of 37 true ones reach 0.9 and none of the 7 false
 #: ones (another exposure of a scene, diagrams of one style).
 MIN_NCC_WEAK_FIT = 0.9
+#: A pair the similarity could not align, aligned by a plane's homography: see
+#: :func:`_in_perspective`.
+MIN_NCC_PLANE = 0.95
 #: A fit this strong that also correlates ends the search (most true copies: about
 #: half the matching work of a pair).
 CLEAR_INLIERS = 60
@@ -85,7 +88,7 @@ COVERED_SHARE = 0.6
 
 STAGE_VERSION = (
     f"orb{N_FEATURES}-{WORK_SIDE}-r{RATIO}-ncc{NCC_SIDE}-{MIN_NCC}/{MIN_NCC_WEAK_FIT}"
-    f"-cells{CELLS}-motion-v12"
+    f"-cells{CELLS}-motion-plane{MIN_NCC_PLANE}-v14"
 )
 
 
@@ -279,7 +282,8 @@ def _fit(
 
 
 def _homog(m: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    return np.vstack([m, [0.0, 0.0, 1.0]])
+    """A 2 x 3 affine matrix as 3 x 3 (a 3 x 3 one, a plane's homography, as it is)."""
+    return m if m.shape == (3, 3) else np.vstack([m, [0.0, 0.0, 1.0]])
 
 
 def _scaling(s: float) -> npt.NDArray[np.float64]:
@@ -343,14 +347,14 @@ def _aligned(
     ta, tb = wa / a.size[0], wb / b.size[0]  # thumbnail pixels per image pixel
     # thumb(a) -> image(a) -> image(b) -> thumb(b)
     t = _scaling(tb) @ _homog(m) @ _scaling(1.0 / ta)
-    warp = cv2.warpAffine(b.thumb, t[:2], (wa, ha), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    warp = cv2.warpPerspective(b.thumb, t, (wa, ha), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
     # Only the pictures inside borders, bands and screenshot chrome are compared: two
     # screenshots share their chrome (status bar, buttons, typeface), which correlates
     # perfectly; and chrome that one side's box missed (a caption band of under a fifth)
     # lands on the other's border, which it does not resemble (padded vs captioned copies
     # of one photo: 0.47 with the band compared, 1.0 without).
     shown = _rect_mask((hb, wb), b.box_rect if boxes else None)
-    inside = cv2.warpAffine(shown, t[:2], (wa, ha), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
+    inside = cv2.warpPerspective(shown, t, (wa, ha), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
     inside = np.minimum(inside, _rect_mask((ha, wa), a.box_rect if boxes else None))
     inside = cv2.erode(inside, np.ones((3, 3), np.uint8))
     ys, xs = np.nonzero(inside)
@@ -453,6 +457,7 @@ def verify(a: Features, b: Features) -> Verdict:
     *a* is tried plain and mirrored against *b*; the fit with more inliers wins.  The
     verdict is symmetric in substance (swap a and b and the transform inverts)."""
     best: tuple[int, int, npt.NDArray[np.float64], bool] | None = None
+    points: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None  # best's
     checked: Aligned | None = None  # the pictures aligned by ``best``, once made
     pairs = [(a.plain, b.plain, False), (a.mirror, b.plain, True)]
     pairs += [(a.box, b.plain, False)] if a.box is not None else []
@@ -463,12 +468,8 @@ def verify(a: Features, b: Features) -> Verdict:
         m, inliers = _fit(pa, pb)
         if m is None or (best is not None and inliers <= best[0]):
             continue
-        # work(a[, flipped]) -> work(b)  ==>  image(a) -> image(b)
-        w_work = round(a.size[0] * a.work_scale)
-        flip = np.array([[-1.0, 0.0, w_work - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-        full = _scaling(1.0 / b.work_scale) @ _homog(m)
-        full = full @ (flip if mirrored else np.eye(3)) @ _scaling(a.work_scale)
-        best = (inliers, len(pa), full[:2], mirrored)
+        full = _in_images(m, a, b, mirrored)
+        best, points = (inliers, len(pa), full[:2], mirrored), (pa, pb)
         checked = None
         if inliers >= CLEAR_INLIERS:
             checked = _aligned(full[:2], a, b)
@@ -490,7 +491,7 @@ def verify(a: Features, b: Features) -> Verdict:
     overlap = _overlap(m, a.size, b.size)
     aligned = checked if checked is not None else _aligned(m, a, b)
     ncc = _correlation(aligned)
-    covered = False
+    covered, plane = False, None
     if inliers < MIN_INLIERS:
         relation = "unrelated"
     elif ncc >= (MIN_NCC if inliers >= CLEAR_INLIERS else MIN_NCC_WEAK_FIT):
@@ -499,12 +500,22 @@ def verify(a: Features, b: Features) -> Verdict:
         relation, covered = "copy", True
     else:
         relation = "same_scene_other_shot"
-    moved = _motion(m, a, b) if relation == "copy" else None
+        assert points is not None
+        plane, plane_ncc = _in_perspective(points, a, b, mirrored)
+        if plane is not None:
+            relation, ncc = "copy", plane_ncc  # the correlation the verdict rests on
+    moved = None
+    if relation == "copy":
+        moved = _motion(
+            plane if plane is not None else _start(m, ncc, points, a, b, mirrored), a, b
+        )
     if moved is not None and moved.parts_moved:
         relation = "same_scene_other_shot"
     text = _describe(transform, overlap) if relation != "unrelated" else "no geometric match"
     if covered:
         text += ", parts covered or changed (stickers, blur, overlays): the rest matches"
+    if plane is not None:
+        text += ", seen in perspective (a photo of a screen or a print)"
     if moved is not None and moved.parts_moved:
         text += (
             f", but parts moved ({moved.moved} of {moved.cells} cells sit elsewhere):"
@@ -540,6 +551,79 @@ def _work_mask(f: Features) -> npt.NDArray[np.uint8]:
     x0, y0, x1, y1 = f.box_rect
     box = (x0 * w // tw, y0 * h // th, -(-x1 * w // tw), -(-y1 * h // th))
     return _rect_mask((h, w), box)
+
+
+def _in_images(
+    m: npt.NDArray[np.float64], a: Features, b: Features, mirrored: bool
+) -> npt.NDArray[np.float64]:
+    """A fit between working images (of *a* flipped, when ``mirrored``) as a 3 x 3
+    transform between the images themselves."""
+    w_work = round(a.size[0] * a.work_scale)
+    flip = np.array([[-1.0, 0.0, w_work - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    full = _scaling(1.0 / b.work_scale) @ _homog(m)
+    return full @ (flip if mirrored else np.eye(3)) @ _scaling(a.work_scale)
+
+
+def _in_perspective(
+    points: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    a: Features,
+    b: Features,
+    mirrored: bool,
+) -> tuple[npt.NDArray[np.float64] | None, float]:
+    """The plane's homography that makes a copy of a pair the similarity fit could not
+    align (a photo of a screen or a print, taken at an angle), or None; and the
+    correlation of the pictures it aligns.
+
+    Why it must correlate MIN_NCC_PLANE and not MIN_NCC: a homography also aligns another
+    view of a flat scene, which a similarity cannot.  Measured (whole thumbnails): the
+    eight photos of a screen that the similarity missed 0.964-0.998; the set's hard
+    negatives under their own homography 0.72-0.86 (the graffiti wall from another
+    viewpoint 0.82, another exposure 0.86)."""
+    full = _plane_fit(points, a, b, mirrored)
+    if full is None:
+        return None, 0.0
+    ncc = _correlation(_aligned(full, a, b))
+    return (full if ncc >= MIN_NCC_PLANE else None), ncc
+
+
+def _plane_fit(
+    points: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    a: Features,
+    b: Features,
+    mirrored: bool,
+) -> npt.NDArray[np.float64] | None:
+    """A plane's homography between the images fitted to the matched keypoints (working
+    pixels, *a* flipped when ``mirrored``), or None when too few agree or it folds."""
+    pa, pb = points
+    if len(pa) < MIN_INLIERS:
+        return None
+    h, mask = cv2.findHomography(pa, pb, cv2.RANSAC, RANSAC_PX)
+    if h is None or mask is None or int(mask.sum()) < MIN_INLIERS:
+        return None
+    full = _in_images(np.asarray(h, np.float64), a, b, mirrored)
+    quad = cv2.perspectiveTransform(_corners(a.size).reshape(-1, 1, 2), full)
+    if not cv2.isContourConvex(quad.astype(np.float32)):
+        return None  # a fold or a flip: not a picture seen at an angle
+    return full
+
+
+def _start(
+    m: npt.NDArray[np.float64],
+    ncc: float,
+    points: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None,
+    a: Features,
+    b: Features,
+    mirrored: bool,
+) -> npt.NDArray[np.float64]:
+    """Where the motion check starts from: the similarity, unless it lines the pictures
+    up only loosely (a copy at a strong angle still correlates 0.83 under it, and its
+    corners then lie beyond the cells' reach): then the keypoints' plane.  Not always
+    the plane: it would take up part of another view's change (the Blender head turned
+    moves 4 cells under the similarity, the threshold is 3)."""
+    if ncc >= MIN_NCC_PLANE or points is None:
+        return m
+    plane = _plane_fit(points, a, b, mirrored)
+    return m if plane is None else plane
 
 
 def _covered(cells: tuple[float, float] | None) -> bool:
