@@ -131,3 +131,42 @@ def test_a_file_held_only_inside_composites_is_named_for_a_direct_check() -> Non
         CopyEdge("G", "R", "pdq", distance=20, detail={"regions": ["frame", "content"]}),
     ]
     assert held_only_inside(["F", "G", "L", "Lq", "R"], swapped) == ("L", [])
+
+
+def test_a_poor_correlation_over_a_strong_fit_is_no_vote_against_a_copy() -> None:
+    """S is its source A under four stickers: against A's reposts T and U it correlates
+    0.40-0.44 over 65-173 matching keypoints, which is a covered picture, not another
+    shot; W, a poor correlation over 21 keypoints (another viewpoint), is kept out."""
+
+    def shot(a: str, b: str, ncc: float, inliers: int) -> CopyEdge:
+        detail = {"ncc": ncc, "inliers": inliers}
+        return CopyEdge(a, b, "local_features", "same_scene_other_shot", None, detail)
+
+    copies = [
+        CopyEdge("A", "T", "pdq", distance=6),
+        CopyEdge("A", "U", "pdq", distance=9),
+        CopyEdge("A", "S", "local_features", detail={"ncc": 0.44, "inliers": 389}),
+        CopyEdge("A", "W", "local_features", detail={"ncc": 0.85, "inliers": 70}),
+    ]
+    others = [
+        shot("S", "T", 0.44, 65),
+        shot("S", "U", 0.40, 173),
+        shot("T", "W", 0.2, 21),
+        shot("U", "W", 0.3, 19),
+    ]
+    for edges in (copies + others, others + copies[::-1]):
+        assert groups(["A", "S", "T", "U", "W"], edges) == [["A", "S", "T", "U"], ["W"]]
+
+
+def test_parts_moved_keep_two_frames_apart_whatever_joins_them() -> None:
+    """Frame F0 and its small repost P are copies; P also matches the next frame F10 (at
+    480 px nothing moves); F0 against F10 shows parts moved, a veto however many copy
+    edges the other side would bring: F10 stays out, whatever the order."""
+    moved = {"ncc": 0.999, "inliers": 408, "parts_moved": True}
+    edges = [
+        CopyEdge("F0", "P", "local_features", detail={"ncc": 1.0}),
+        CopyEdge("F10", "P", "local_features", detail={"ncc": 0.9988}),
+        CopyEdge("F0", "F10", "local_features", "same_scene_other_shot", None, moved),
+    ]
+    for ordered in (edges, edges[::-1]):
+        assert groups(["F0", "F10", "P"], ordered) == [["F0", "P"], ["F10"]]

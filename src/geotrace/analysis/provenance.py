@@ -207,12 +207,20 @@ def groups(members: Sequence[str], edges: Iterable[CopyEdge]) -> list[list[str]]
 #: that is heavily edited (tilted and captioned, recoloured) can fall to 0.7-0.8 and is
 #: then often joined through its other copies, which a weaker verdict must not prevent.
 APART_NCC = 0.5
+#: ... unless the fit is this strong: then a poor correlation is a picture covered in
+#: large part (four stickers: 0.40-0.44 against the copy's own reposts, with 65-389
+#: matching keypoints), while another shot that correlates so poorly shares few (the
+#: graffiti wall from another viewpoint: 21).
+APART_MAX_INLIERS = 60
 
 
 def _apart(e: CopyEdge) -> bool:
-    ncc = e.detail.get("ncc")
+    ncc, inliers = e.detail.get("ncc"), e.detail.get("inliers")
     return (
-        e.relation == "same_scene_other_shot" and isinstance(ncc, int | float) and ncc < APART_NCC
+        e.relation == "same_scene_other_shot"
+        and isinstance(ncc, int | float)
+        and ncc < APART_NCC
+        and not (isinstance(inliers, int) and inliers >= APART_MAX_INLIERS)
     )
 
 
