@@ -376,3 +376,21 @@ def test_a_soft_picture_with_few_keypoints_is_a_copy_only_at_a_near_perfect_matc
     assert verdict.is_copy and verdict.ncc is not None and verdict.ncc >= V.MIN_NCC_FEW
     other = photo(SOURCE).filter(ImageFilter.GaussianBlur(blur)).resize(soft.size)
     assert not V.verify_images(other, soft).is_copy
+
+
+def test_a_stretched_copy_is_a_copy_and_said_to_be_stretched() -> None:
+    """An aspect ratio changed by 1.3 (a platform's crop-to-fill gone wrong, a squeezed
+    thumbnail): no similarity lines it up everywhere; the plane does, and it is affine,
+    so the verdict says "stretched" and by how much, not "seen in perspective"."""
+    import re
+
+    stretched = []
+    for image in map(photo, OTHERS):
+        w, h = image.size
+        verdict = V.verify_images(image, image.resize((round(w * 1.3), h)))
+        assert verdict.is_copy, verdict
+        assert "seen in perspective" not in verdict.description
+        found = re.search(r"aspect ratio changed (\d\.\d+) times", verdict.description)
+        stretched += [float(found.group(1))] if found else []
+    assert len(stretched) >= 3
+    assert all(1.25 <= r <= 1.35 for r in stretched), stretched
