@@ -13,9 +13,10 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -121,18 +122,25 @@ def _against_largest(
     asks: list[tuple[int, int]] = []
     for group in found:
         rows = [index[sha] for sha in group]
-        largest = max(rows, key=lambda i: (int(table.sizes[i].prod()), -i))
+        largest = _largest(table, rows)
         asks += [_pair(i, largest) for i in rows if i != largest]
     asks = [p for p in asks if p not in judged]
     if not asks:
         return 0
     verdicts, ran = _checked(case, table, asks, workers, cache)
     edges += [
-        _edge(table, a, b, verdict, evidence.get((a, b)))
+        edge
         for (a, b), verdict in verdicts.items()
+        # No fallback to the hash here: the two are in one group already.
         if verdict["relation"] != "unrelated"
+        and (edge := _edge(table.shas[a], table.shas[b], verdict, evidence.get((a, b)))) is not None
     ]
     return ran
+
+
+def _largest(table: PrintTable, rows: Sequence[int]) -> int:
+    """The picture of ``rows`` with the most pixels (the first by digest on a tie)."""
+    return max(rows, key=lambda i: (int(table.sizes[i].prod()), -i))
 
 
 def _rounds(
@@ -161,21 +169,8 @@ def _rounds(
         verdicts, ran = _checked(case, table, check, workers, cache)
         checked += ran
         for (a, b), verdict in verdicts.items():
-            hashed = evidence.get((a, b))
-            if verdict["relation"] != "unrelated":
-                edges.append(_edge(table, a, b, verdict, hashed))
-            elif hashed is not None and hashed.close:
-                no_say = str(verdict["transformation"])
-                edges.append(
-                    hash_edge(
-                        table.shas[a],
-                        table.shas[b],
-                        hashed.method,
-                        hashed.distance,
-                        hashed.detail,
-                        no_say,
-                    )
-                )
+            edge = _edge(table.shas[a], table.shas[b], verdict, evidence.get((a, b)))
+            edges += [edge] if edge is not None else []
     return checked
 
 
@@ -249,15 +244,15 @@ def find_of(
     check = sorted(i for i in candidates if table.shas[i] != exclude)
     query_features = _features(query_path)
     hashed = {h.picture: h for h in hits}
+    stored = _stored_features(case)
     for i in check:
-        edge = _checked_edge(
-            me, query_features, case, table.shas[i], _proposal(table, hashed.get(i), names, quality)
-        )
+        proposal = _proposal(table, hashed.get(i), names, quality)
+        edge = _checked_edge(me, query_features, table.shas[i], stored(table.shas[i]), proposal)
         edges += [edge] if edge is not None else []
         if edge is not None and edge.relation == "copy":
             joined.add(i)
-    edges += _hops(case, table, joined, exclude)
-    edges += _members_against_largest(case, table, edges, me)
+    edges += _hops(table, joined, exclude, stored)
+    edges += _members_against_largest(table, edges, me, stored)
     # The query's group as find_all would form it: a repost that matches the query and
     # also a frame whose parts moved against the query goes with the one it matches best.
     shas = sorted({sha for e in edges for sha in (e.a, e.b)} | {me})
@@ -267,7 +262,7 @@ def find_of(
 
 
 def _members_against_largest(
-    case: Case, table: PrintTable, edges: list[CopyEdge], me: str
+    table: PrintTable, edges: list[CopyEdge], me: str, stored: Callable[[str], Features | None]
 ) -> list[CopyEdge]:
     """The query's copies checked against the largest of them where not judged yet (see
     :func:`_against_largest`: a small query matches two frames of a clip alike)."""
@@ -275,62 +270,51 @@ def _members_against_largest(
     copies = sorted({sha for e in edges if e.relation == "copy" for sha in (e.a, e.b)} - {me})
     if len(copies) < 2:
         return []
-    largest = max(copies, key=lambda sha: (int(table.sizes[index[sha]].prod()), sha))
+    largest = table.shas[_largest(table, [index[sha] for sha in copies])]
     judged = {frozenset((e.a, e.b)) for e in edges if e.method == "local_features"}
-    features = _features_or_none(stored_path(case, largest))
     out = []
     for sha in copies:
         if sha != largest and frozenset((sha, largest)) not in judged:
-            edge = _checked_edge(largest, features, case, sha, None)
+            edge = _checked_edge(largest, stored(largest), sha, stored(sha), None)
             out += [edge] if edge is not None else []
     return out
+
+
+def _stored_features(case: Case) -> Callable[[str], Features | None]:
+    """Features of the case's pictures by digest, the last CACHED kept: one question
+    about a picture checks its copies against it, then again against the largest."""
+
+    @lru_cache(maxsize=CACHED)
+    def stored(sha: str) -> Features | None:
+        return _features_or_none(stored_path(case, sha))
+
+    return stored
 
 
 #: Steps from the query's own copies to copies of copies (sure hash matches only).
 HOPS = 2
 
 
-#: A hash match that proposed a check: the hit, what an edge keeps of it, and whether it
-#: is close enough to stand where the check has no say.
-Proposal = tuple[Hit, dict[str, object], bool]
-
-
-def _proposal(
-    table: PrintTable, hit: Hit | None, names: Sequence[str], quality: Sequence[int]
-) -> Proposal | None:
-    return None if hit is None else (hit, hit.detail(table, names), hit.close(table, quality))
-
-
 def _checked_edge(
-    a: str, features: Features | None, case: Case, b: str, proposal: Proposal | None
+    a: str, features: Features | None, b: str, other: Features | None, hashed: Proposal | None
 ) -> CopyEdge | None:
-    """The pixel check of a picture (``a``, its features) against the case's ``b``, as an
-    edge with the hash match that proposed it; None when they are unrelated.  Where the
-    check has no say (too few keypoints, not decodable), a close hash match stands."""
-    other = _features_or_none(stored_path(case, b))
-    verdict: dict[str, object] = (
-        _verdict(verify(features, other))
-        if features is not None and other is not None
-        else {"relation": "unrelated", "transformation": "not decodable"}
-    )
-    relation = str(verdict["relation"])
-    if relation == "unrelated":
-        if proposal is None or not proposal[2]:
-            return None
-        hit, detail, _ = proposal
-        return hash_edge(a, b, hit.method, hit.distance, detail, str(verdict["transformation"]))
-    if proposal is None:
-        return CopyEdge(a, b, "local_features", relation, None, verdict)
-    hit, detail, _ = proposal
-    hashed = {"method": hit.method, "distance": hit.distance, **detail}
-    return CopyEdge(a, b, "local_features", relation, None, {**verdict, "hash": hashed})
+    """:func:`_edge` of the pixel check of two pictures given their features (None: not
+    decodable)."""
+    if features is None or other is None:
+        return _edge(a, b, _UNDECODABLE, hashed)
+    return _edge(a, b, _verdict(verify(features, other)), hashed)
 
 
-def _hops(case: Case, table: PrintTable, start: set[int], exclude: str) -> list[CopyEdge]:
+#: The verdict on a pair one side of which cannot be decoded here.
+_UNDECODABLE: dict[str, Any] = {"relation": "unrelated", "transformation": "not decodable"}
+
+
+def _hops(
+    table: PrintTable, start: set[int], exclude: str, stored: Callable[[str], Features | None]
+) -> list[CopyEdge]:
     """Close hash matches of the members' own regions, ``HOPS`` steps out, each checked
     against the member it matched (taken on the hash with a video's keyframe)."""
     seen, frontier, edges = set(start), set(start), []
-    known: dict[str, Features | None] = {}
     for _ in range(HOPS):
         rows = np.flatnonzero(np.isin(table.owner, sorted(frontier)))
         if not len(rows):
@@ -352,15 +336,9 @@ def _hops(case: Case, table: PrintTable, start: set[int], exclude: str) -> list[
                     source, table.shas[h.picture], h.method, h.distance, detail
                 )
             else:
-                if source not in known:
-                    known[source] = _features_or_none(stored_path(case, source))
-                edge = _checked_edge(
-                    source,
-                    known[source],
-                    case,
-                    table.shas[h.picture],
-                    _proposal(table, h, names, quality),
-                )
+                target = table.shas[h.picture]
+                proposal = _proposal(table, h, names, quality)
+                edge = _checked_edge(source, stored(source), target, stored(target), proposal)
             seen.add(h.picture)
             if edge is not None:
                 edges.append(edge)
@@ -377,14 +355,52 @@ def _descriptors(table: PrintTable) -> list[bytes]:
     return [d or b"" for d in table.descriptors]
 
 
-def _edge(
-    table: PrintTable, a: int, b: int, verdict: dict[str, Any], hashed: FilePair | None
-) -> CopyEdge:
+class Proposal(Protocol):
+    """The hash match that proposed a pixel check (a :class:`FilePair`, or a query's
+    :class:`Hit` as :func:`_proposal` gives it)."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def distance(self) -> int: ...
+    @property
+    def detail(self) -> dict[str, object]: ...
+    @property
+    def close(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _HitProposal:
+    method: str
+    distance: int
+    detail: dict[str, object]
+    close: bool
+
+
+def _proposal(
+    table: PrintTable, hit: Hit | None, names: Sequence[str], quality: Sequence[int]
+) -> Proposal | None:
+    if hit is None:
+        return None
+    return _HitProposal(
+        hit.method, hit.distance, hit.detail(table, names), hit.close(table, quality)
+    )
+
+
+def _edge(a: str, b: str, verdict: dict[str, Any], hashed: Proposal | None) -> CopyEdge | None:
+    """A pixel check's verdict as an edge, with the hash match that proposed it; None
+    when they are unrelated, except that a close hash match stands where the check had
+    no say (too few keypoints, not decodable)."""
+    relation = str(verdict["relation"])
+    if relation == "unrelated":
+        if hashed is None or not hashed.close:
+            return None
+        no_say = str(verdict["transformation"])
+        return hash_edge(a, b, hashed.method, hashed.distance, hashed.detail, no_say)
     detail = dict(verdict)
     if hashed is not None:
         detail["hash"] = {"method": hashed.method, "distance": hashed.distance, **hashed.detail}
-    relation = str(verdict["relation"])
-    return CopyEdge(table.shas[a], table.shas[b], "local_features", relation, None, detail)
+    return CopyEdge(a, b, "local_features", relation, None, detail)
 
 
 def _verdict(v: Verdict) -> dict[str, Any]:
@@ -503,7 +519,7 @@ def _features_or_none(path: Path) -> Features | None:
 def _check(pair: tuple[int, int]) -> dict[str, Any]:
     a, b = (_FEATURES.get(i) for i in pair)
     if a is None or b is None:
-        return {"relation": "unrelated", "transformation": "not decodable"}
+        return dict(_UNDECODABLE)
     return _verdict(verify(a, b))
 
 
