@@ -67,7 +67,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -77,7 +76,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
-from scoring import dist_version, markdown_table
+from scoring import dist_version, markdown_table, work_folder
 
 EXPORTS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "exports"
 TWARC_SAMPLE = EXPORTS / "twitter_api_v2_twarc2" / "twarc-csv_2sets.jsonl"
@@ -770,14 +769,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="geotrace-ingest-", dir=args.workdir))
-    try:
+    with work_folder(
+        "geotrace-ingest-", args.keep or args.generate_only, args.workdir, "inputs"
+    ) as work:
         return run(args, work)
-    finally:
-        if args.keep or args.generate_only:
-            print(f"\ninputs kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def generate(args: argparse.Namespace, work: Path) -> list[Row]:

@@ -37,7 +37,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ from scoring import (
     markdown_table,
     reading_from_geotrace,
     score,
+    work_folder,
 )
 
 EXIFTOOL_TAGS = (
@@ -285,14 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     geotrace = args.geotrace or (str(beside) if beside.exists() else shutil.which("geotrace"))
 
     truth = load_truth(args.corpus)
-    work = Path(tempfile.mkdtemp(prefix="geotrace-bench-", dir=args.workdir))
-    try:
+    with work_folder("geotrace-bench-", args.keep, args.workdir, "inputs") as work:
         return run(args, exiftool, geotrace, truth, work)
-    finally:
-        if args.keep:
-            print(f"\ninputs kept in {work}")
-        else:
-            shutil.rmtree(work)
 
 
 def run(

@@ -22,15 +22,13 @@ import json
 import os
 import platform
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scoring import dist_version, markdown_table
+from scoring import dist_version, markdown_table, work_folder
 
 ACCOUNTS = 50
 FOLIUM_DRAWN = "document.querySelectorAll('.leaflet-marker-icon').length > 0"
@@ -142,8 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100_000, help="sightings (default 100,000)")
     parser.add_argument("--keep", action="store_true", help="keep the case and the pages")
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="geotrace-present-"))
-    try:
+    with work_folder("geotrace-present-", args.keep) as work:
         print(versions())
         dump = work / "messages.jsonl"
         write_dump(dump, args.n)
@@ -188,11 +185,6 @@ def main(argv: list[str] | None = None) -> int:
             ratio = seconds["folium FastMarkerCluster"] / seconds["geotrace map"]
             print(f"\nfolium s / geotrace map s = {ratio:.2f}x")
         return 0
-    finally:
-        if args.keep:
-            print(f"\nkept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -45,10 +45,8 @@ import importlib.util
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import types
 from collections import Counter, defaultdict
@@ -56,7 +54,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scoring import dist_version, markdown_table
+from scoring import dist_version, markdown_table, work_folder
 
 SET_SCRIPT = Path(__file__).resolve().parents[2] / "shared" / "bench" / "provenance_set.py"
 SEED = 20261123
@@ -334,8 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only", action="append", default=None, help="geotrace, imagededup or pdq (repeatable)"
     )
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="geotrace-provenance-"))
-    try:
+    with work_folder("geotrace-provenance-", args.keep) as work:
         root = args.set or build_set(work)
         truth = Truth.load(root)
         print(versions())
@@ -355,11 +352,6 @@ def main(argv: list[str] | None = None) -> int:
             except (ImportError, subprocess.CalledProcessError) as exc:
                 print(f"{name}: not run ({type(exc).__name__}: {exc})")
         return report(truth, outcomes)
-    finally:
-        if args.keep:
-            print(f"\nkept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

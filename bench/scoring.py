@@ -17,7 +17,10 @@ import argparse
 import json
 import math
 import re
-from collections.abc import Iterable
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -339,6 +342,22 @@ def markdown_table(header: list[str], rows: Iterable[list[str]]) -> str:
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
     return "\n".join([line(header), "|" + "|".join("---" for _ in header) + "|", *map(line, rows)])
+
+
+@contextmanager
+def work_folder(
+    prefix: str, keep: bool, parent: Path | None = None, what: str = ""
+) -> Iterator[Path]:
+    """A working folder for one benchmark run: removed afterwards, or, with ``keep``,
+    left and its path printed (``what``: what is kept, for the message)."""
+    work = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        yield work
+    finally:
+        if keep:
+            print(f"\n{what + ' ' if what else ''}kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def dist_version(dist: str) -> str:
