@@ -394,3 +394,12 @@ def test_a_stretched_copy_is_a_copy_and_said_to_be_stretched() -> None:
         stretched += [float(found.group(1))] if found else []
     assert len(stretched) >= 3
     assert all(1.25 <= r <= 1.35 for r in stretched), stretched
+
+
+def test_a_picture_too_thin_for_keypoints_is_no_match_not_a_crash() -> None:
+    """A 2 x 900 strip (a divider, or a hostile file) breaks ORB's image pyramid inside
+    OpenCV; the check says "no geometric match" instead of raising, for a query picture
+    too (``copies --of``), where no worker catches it."""
+    strip = Image.new("L", (900, 2), 128)
+    verdict = V.verify_images(strip, photo(SOURCE))
+    assert verdict.relation == "unrelated" and verdict.description == "no geometric match"

@@ -196,7 +196,12 @@ def _shrink(grey: Grey, side: int) -> tuple[Grey, float]:
 
 def _orb(grey: Grey) -> KeySet:
     orb = cv2.ORB.create(nfeatures=N_FEATURES)
-    keypoints, descriptors = orb.detectAndCompute(grey, None)
+    try:
+        keypoints, descriptors = orb.detectAndCompute(grey, None)
+    except cv2.error:
+        # A picture a pixel or two thin (a divider, a hostile 2 x 900 file): ORB's own
+        # pyramid cannot shrink it.  No keypoints: the pair is then "no geometric match".
+        keypoints, descriptors = (), None
     if descriptors is None or not keypoints:
         return KeySet(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
     points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
