@@ -45,6 +45,8 @@ from geotrace.analysis.motion import Motion, motion
 from geotrace.evidence.fingerprint import content_box
 
 Grey = npt.NDArray[np.uint8]
+#: Matched keypoints of two pictures: (n, 2) points of each, in working pixels.
+Matches = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
 
 #: Long side (px) of the image ORB runs on.  640 is the research note's measured setting:
 #: enough detail for a picture that fills a third of a phone screenshot, cheap to match.
@@ -260,7 +262,7 @@ def _box_keys(grey: Grey, thumb: Grey, work_per_px: float) -> dict[str, Any]:
     return {"box": KeySet(points.astype(np.float32), keys.descriptors), "box_rect": found}
 
 
-def _match(a: KeySet, b: KeySet) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+def _match(a: KeySet, b: KeySet) -> Matches:
     if len(a.descriptors) < 2 or len(b.descriptors) < 2:
         empty = np.zeros((0, 2), np.float32)
         return empty, empty
@@ -468,7 +470,7 @@ def verify(a: Features, b: Features) -> Verdict:
     *a* is tried plain and mirrored against *b*; the fit with more inliers wins.  The
     verdict is symmetric in substance (swap a and b and the transform inverts)."""
     best: tuple[int, int, npt.NDArray[np.float64], bool] | None = None
-    points: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None  # best's
+    points: Matches | None = None  # best's
     checked: Aligned | None = None  # the pictures aligned by ``best``, once made
     pairs = [(a.plain, b.plain, False), (a.mirror, b.plain, True)]
     pairs += [(a.box, b.plain, False)] if a.box is not None else []
@@ -577,7 +579,7 @@ def _in_images(
 
 
 def _in_perspective(
-    points: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    points: Matches,
     a: Features,
     b: Features,
     mirrored: bool,
@@ -610,7 +612,7 @@ def _plane_words(plane: npt.NDArray[np.float64], size: tuple[int, int]) -> str:
 
 
 def _plane_fit(
-    points: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    points: Matches,
     a: Features,
     b: Features,
     mirrored: bool,
@@ -633,7 +635,7 @@ def _plane_fit(
 def _start(
     m: npt.NDArray[np.float64],
     ncc: float,
-    points: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None,
+    points: Matches | None,
     a: Features,
     b: Features,
     mirrored: bool,
