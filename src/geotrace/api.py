@@ -37,8 +37,7 @@ from geotrace.ingest import ingest as _ingest
 from geotrace.ingest_export import ExportProgress
 from geotrace.mediastore import hash_stream
 from geotrace.places import ControlLayer
-from geotrace.places.table import TableSummary
-from geotrace.places.table import resolve_csv as _resolve_csv
+from geotrace.places.table import TableSummary, resolve_table
 from geotrace.sources import Refusal, ZipLimits, find_files
 
 FORMATS = ("jsonl", "csv", "geojson", "kml")
@@ -199,7 +198,9 @@ def resolve_csv(
         open(src, newline="", encoding="utf-8-sig") as fin,
         open(out, "w", newline="", encoding="utf-8") as fout,
     ):
-        return _resolve_csv(fin, fout, control=layer, progress=progress)
+        table = resolve_table(fin, control=layer, progress=progress)
+        write_csv(table.rows, fout, table.columns)
+        return table.summary
 
 
 def export_sightings(case: str | Path, fmt: str, out: TextIO) -> int:
