@@ -146,15 +146,21 @@ def test_kml_round_trips_through_gdal_with_times(
     with path.open("w", encoding="utf-8") as out:
         assert kml.write_kml(iter(demo_rows), out) == len(demo_rows)
     layers = gdal_features(path)
-    # One folder per account (named as the account is), the accountless files last.
-    folders = [name for name in layers if not name.startswith("uncertainty circles")]
-    expected = {r["account_name"] or r["account_id"] for r in demo_rows if r["account_id"]}
-    assert set(folders) == expected | {"files"} and folders[-1] == "files"
-    read = {int(f["id"]): (layer, f) for layer in folders for f in layers[layer]}
-    assert sorted(read) == sorted(r["id"] for r in demo_rows)
+    # Two layers: every sighting in the first (the one GDAL, QGIS and GeoPandas open by
+    # default), in time order, then the circles.  It was one layer per account.
+    assert list(layers) == ["sightings", "uncertainty circles"]
+    pyogrio = pytest.importorskip("pyogrio")
+    from pyogrio.raw import read as read_default
+
+    with pytest.warns(UserWarning, match=r"'sightings' \(default\)"):
+        default = read_default(path)  # no layer named: what a GIS tool opens
+    assert len(default[2]) == len(demo_rows) == len(layers["sightings"])
+    assert [int(f["id"]) for f in layers["sightings"]] == [r["id"] for r in demo_rows]
+    assert pyogrio.list_layers(path)[0, 0] == "sightings"
+    read = {int(f["id"]): f for f in layers["sightings"]}
     for row in demo_rows:
-        layer, f = read[row["id"]]
-        assert layer == (row["account_name"] or row["account_id"] or "files")
+        f = read[row["id"]]
+        assert (f.get("account_id"), f.get("platform")) == (row["account_id"], row["platform"])
         if row["at_utc"] is None:
             assert np.isnat(f["timestamp"])
         else:  # GDAL keeps milliseconds; the demo's instants have no finer part
@@ -171,7 +177,7 @@ def test_kml_round_trips_through_gdal_with_times(
         assert (f.get("post_id"), f.get("account_name")) == (row["post_id"], row["account_name"])
     # Uncertainty circles for the city-sized platform geotags only (1 km and more), on the
     # slider at the sighting's own time.
-    circles = [f for name in layers if name.startswith("uncertainty") for f in layers[name]]
+    circles = layers["uncertainty circles"]
     big = {r["id"]: r for r in demo_rows if r["radius_m"] >= 1000}
     assert big and sorted(int(f["sighting_id"]) for f in circles) == sorted(big)
     for f in circles:
@@ -194,8 +200,9 @@ def test_kml_hostile_text_is_data_not_markup(demo_rows: list[dict[str, Any]]) ->
     text = kml_text(rows)
     doc = etree.fromstring(text.encode("utf-8"), etree.XMLParser(no_network=True))
     ns = {"k": "http://www.opengis.net/kml/2.2"}
+    # No input text in a folder's name (it was the account's name, escaped).
     folders = doc.xpath("//k:Folder/k:name/text()", namespaces=ns)
-    assert folders == [HOSTILE_IN_XML, HOSTILE_IN_XML, "uncertainty circles"]
+    assert folders == ["sightings", "uncertainty circles"]
     marks = doc.xpath("//k:Placemark[k:Point]", namespaces=ns)
     assert len(marks) == len(rows)
     for mark, row in zip(marks, rows, strict=True):
@@ -244,12 +251,13 @@ def test_kml_colours_are_distinct_and_do_not_depend_on_row_order(
             s.get("id"): s.findtext("k:IconStyle/k:color", namespaces=ns)
             for s in doc.iterfind("k:Document/k:Style", namespaces=ns)
         }
-        return {
-            f.findtext("k:name", namespaces=ns): style[
-                f.findtext("k:Placemark/k:styleUrl", namespaces=ns).lstrip("#")
-            ]
-            for f in doc.iterfind("k:Document/k:Folder", namespaces=ns)
-        }
+        found: dict[str, set[str]] = {}
+        for mark in doc.iterfind("k:Document/k:Folder/k:Placemark", namespaces=ns):
+            account = mark.findtext("k:ExtendedData/k:Data[@name='account_id']/k:value", None, ns)
+            colour = style[mark.findtext("k:styleUrl", namespaces=ns).lstrip("#")]
+            found.setdefault(account, set()).add(colour)
+        assert all(len(c) == 1 for c in found.values())  # one colour per account
+        return {account: c.pop() for account, c in found.items()}
 
     first = colours(rows)
     assert len(first) == 9 and len(set(first.values())) == 9

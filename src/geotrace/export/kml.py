@@ -1,20 +1,27 @@
-"""Sightings as KML 2.2 for Google Earth: a folder and a colour per account, times on the slider.
+"""Sightings as KML 2.2 for Google Earth and GIS tools: a colour per account, times on the slider.
 
 Why the shape it has:
 
-- **Folders per account, yet streamed.**  Rows arrive in time order, but KML wants each
-  account's placemarks inside one ``Folder`` and every ``Style`` before the first folder.
+- **Every sighting in the first folder.**  GDAL, and QGIS and GeoPandas through it, read
+  each KML folder as a layer and open the *first* one by default; with a folder per
+  account the demo case opened as 1 of its 78 points.  So the document holds two folders:
+  ``sightings`` (every placemark, in time order, coloured by its account's style, the
+  account in ``ExtendedData``) and then ``uncertainty circles``.  Google Earth shows the
+  same points and the same colours; an account is told apart by colour and balloon rather
+  than by a folder of its own.
+- **Streamed.**  Rows arrive in time order, but KML wants every ``Style`` (one per account,
+  known only at the end) before the first folder, and the circles after the points.
   Each placemark is therefore rendered as soon as its row arrives and spilled into a
   private temporary SQLite database (``sqlite3.connect("")``: it lives in a small page
-  cache and overflows to a temporary file), keyed by (folder, kind, arrival order); the
-  document is then written from it in order.  Memory stays bounded for any number of rows.
+  cache and overflows to a temporary file), keyed by (kind, arrival order); the document
+  is then written from it in order.  Memory stays bounded for any number of rows.
 - **Hostile text, twice.**  Everything that reaches the file is XML-escaped, and characters
   XML 1.0 cannot carry (control characters, lone surrogates) become U+FFFD.  A KML
   ``description`` is *HTML* to Google Earth, so its values are HTML-escaped first and the
   result XML-escaped again: a post text holding ``<script>`` shows as text.  The balloon is
   pinned to that description (``BalloonStyle``), because Google Earth's default balloon
-  would render the raw ``ExtendedData`` values as HTML.  Placemark names carry no data from
-  the input at all (time and method only); folder names carry the account's name, escaped.
+  would render the raw ``ExtendedData`` values as HTML.  Placemark and folder names carry
+  no data from the input at all (time and method only).
 - **Every evidence field in ``ExtendedData``**, each value as the case holds it (numbers
   with ``repr`` so that they read back bit-exact, dicts as JSON, ``None`` left out), so GDAL,
   QGIS and fastkml users get the data and not just a picture.
@@ -26,7 +33,7 @@ Why the shape it has:
   ``absolute`` they would float or sink; the value is kept, not drawn.
 - **Uncertainty circles** (``circles_from_m``): a sighting whose radius is at least that
   many metres (1 km by default: a city-level platform geotag, not a GPS fix) also gets a
-  polygon of its radius, in a sub-folder of its account with the same time, so a viewer
+  polygon of its radius, in the circles folder with the same time and style, so a viewer
   sees that "here" means "somewhere in this city".  Small radii get none: a 50 m circle is
   invisible at the zoom where the point matters and would double the file.
 - **No icon URL.**  Styles set colours only: an ``Icon href`` would make Google Earth fetch
@@ -77,7 +84,6 @@ PALETTE = (
 )
 #: Sightings that no account posted (photos from folders) are grey.
 FILES_COLOUR = "808080"
-FILES_FOLDER = "files"
 
 #: Vertices of an uncertainty circle (the ring closes on the first one again).
 CIRCLE_VERTICES = 36
@@ -293,35 +299,36 @@ def style(style_id: str, rrggbb: str) -> str:
 
 
 #: The spill: placemarks in arrival order (the rowid); the index, built once at the end,
-#: reads them back per folder in that order.  No journal: the database dies with the call.
+#: reads the points back, then the circles, in that order.  No journal: the database dies
+#: with the call.  ``styles`` holds one row per account, in order of first appearance.
 _SPILL_SCHEMA = """
 PRAGMA page_size = 65536; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
-CREATE TABLE folders (ord INTEGER PRIMARY KEY, key TEXT UNIQUE, platform TEXT,
-                      account_id TEXT, name TEXT);
-CREATE TABLE marks (folder INTEGER, kind INTEGER, xml TEXT);
+CREATE TABLE styles (ord INTEGER PRIMARY KEY, key TEXT UNIQUE, platform TEXT,
+                     account_id TEXT);
+CREATE TABLE marks (kind INTEGER, xml TEXT);
 """
+POINTS_FOLDER = "sightings"
+CIRCLES_FOLDER = "uncertainty circles"
 
 
 def _spill(
     db: sqlite3.Connection, rows: Iterable[dict[str, Any]], circles_from_m: float | None
 ) -> int:
     """Render every row into the spill database; return how many sightings."""
-    folders: dict[str, int] = {}
+    styles: dict[str, int] = {}
     count = 0
-    batch: list[tuple[int, int, str]] = []
+    batch: list[tuple[int, str]] = []
     for row in rows:
         key = account_key(row)
-        folder_key = json.dumps(key)
-        ord_ = folders.get(folder_key)
+        style_key = json.dumps(key)
+        ord_ = styles.get(style_key)
         if ord_ is None:
-            ord_ = folders[folder_key] = len(folders)
-            name = row.get("account_name") or (key[1] if key else FILES_FOLDER)
+            ord_ = styles[style_key] = len(styles)
             platform, account_id = (_clean(key[0]), _clean(key[1])) if key else (None, None)
             db.execute(
-                "INSERT INTO folders VALUES (?, ?, ?, ?, ?)",
-                (ord_, folder_key, platform, account_id, _clean(str(name))),
+                "INSERT INTO styles VALUES (?, ?, ?, ?)", (ord_, style_key, platform, account_id)
             )
-        batch.append((ord_, 0, placemark(row, f"s{ord_}")))
+        batch.append((0, placemark(row, f"s{ord_}")))
         radius = _row_float(row, "radius_m")
         if (
             circles_from_m is not None
@@ -330,13 +337,13 @@ def _spill(
             and _row_float(row, "lat") is not None
             and _row_float(row, "lon") is not None
         ):
-            batch.append((ord_, 1, circle_placemark(row, f"s{ord_}", radius)))
+            batch.append((1, circle_placemark(row, f"s{ord_}", radius)))
         count += 1
         if len(batch) >= 2048:
-            db.executemany("INSERT INTO marks VALUES (?, ?, ?)", batch)
+            db.executemany("INSERT INTO marks VALUES (?, ?)", batch)
             batch.clear()
-    db.executemany("INSERT INTO marks VALUES (?, ?, ?)", batch)
-    db.execute("CREATE INDEX marks_order ON marks (folder, kind)")
+    db.executemany("INSERT INTO marks VALUES (?, ?)", batch)
+    db.execute("CREATE INDEX marks_order ON marks (kind)")
     return count
 
 
@@ -344,34 +351,26 @@ def _document(db: sqlite3.Connection) -> Iterator[str]:
     """The KML text, piece by piece, from the spill database."""
     yield '<?xml version="1.0" encoding="UTF-8"?>\n'
     yield f'<kml xmlns="{KML_NS}">\n<Document><name>geotrace sightings</name>\n'
-    folders = db.execute(
-        "SELECT ord, key, platform, account_id, name FROM folders ORDER BY key = 'null', ord"
-    ).fetchall()
-    accounts = [(str(p), str(a)) for _, _, p, a, _ in folders if a is not None]
-    colours = assign_colours(accounts)
-    for ord_, _, platform, account_id, _ in folders:
+    styles = db.execute("SELECT ord, platform, account_id FROM styles ORDER BY ord").fetchall()
+    colours = assign_colours((str(p), str(a)) for _, p, a in styles if a is not None)
+    for ord_, platform, account_id in styles:
         rrggbb = FILES_COLOUR if account_id is None else colours[(str(platform), str(account_id))]
         yield style(f"s{ord_}", rrggbb)
-    for ord_, _, platform, account_id, name in folders:
-        about = (
-            f"{platform} account {account_id}"
-            if account_id is not None
-            else ("media files that no account in the case posted")
-        )
-        yield (
-            f"<Folder><name>{xml_text(name)}</name>"
-            f"<description>{cdata(html.escape(about))}</description>\n"
-        )
-        in_circles = False
-        for kind, xml in db.execute(
-            "SELECT kind, xml FROM marks WHERE folder = ? ORDER BY kind, rowid", (ord_,)
-        ):
-            if kind == 1 and not in_circles:
-                in_circles = True
-                yield "<Folder><name>uncertainty circles</name>\n"
-            yield xml
-        yield "</Folder></Folder>\n" if in_circles else "</Folder>\n"
-    yield "</Document>\n</kml>\n"
+    accounts = sum(a is not None for _, _, a in styles)
+    about = f"every sighting in time order, coloured by account ({accounts} accounts" + (
+        "; grey: media files that no account in the case posted)" if accounts < len(styles) else ")"
+    )
+    yield (
+        f"<Folder><name>{POINTS_FOLDER}</name>"
+        f"<description>{cdata(html.escape(about))}</description>\n"
+    )
+    in_circles = False
+    for kind, xml in db.execute("SELECT kind, xml FROM marks ORDER BY kind, rowid"):
+        if kind == 1 and not in_circles:
+            in_circles = True
+            yield f"</Folder>\n<Folder><name>{CIRCLES_FOLDER}</name>\n"
+        yield xml
+    yield "</Folder>\n</Document>\n</kml>\n"
 
 
 def write_kml(
