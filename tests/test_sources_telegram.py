@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import ijson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +22,7 @@ from geotrace.records import Account, Geotag, Link, MediaRef, Post
 from geotrace.sources import telegram as tg
 from geotrace.sources.exports import ExportFile, Record
 from geotrace.sources.items import Refusal
+from geotrace.sources.jsonstream import scan
 from tests.conftest import SHARED, require_shared
 
 EXPORTS = SHARED / "corpora" / "exports"
@@ -428,15 +428,14 @@ def test_line_separator_with_stray_bytes_is_repaired(tmp_path: Path) -> None:
     assert "В\u2028и\u2029" in [p.text for p in posts(records)]
 
 
-def test_a_chat_whose_opener_is_not_recognised_is_refused_not_misfiled(tmp_path: Path) -> None:
+def test_a_chat_opener_written_with_an_escape_is_still_its_chat(tmp_path: Path) -> None:
+    # Keys are decoded as JSON, so an escaped "messages" key is the message list (the
+    # byte-level opener search this replaced refused the whole chat).
     data = sample("2020-01").read_bytes()
     hidden = data.replace(b'"messages": [', b'"m\\u0065ssages": [', 1)
     records = read_bytes(tmp_path, hidden)
-    skipped = len(json.loads(data)["chats"]["list"][0]["messages"])
-    (refusal,) = refusals(records)
-    assert refusal.code == "chat_unreadable"
-    assert refusal.message.startswith(f"{skipped} messages skipped")
-    assert len(posts(records)) == 50 - skipped
+    assert refusals(records) == []
+    assert posts(records) == posts(read_bytes(tmp_path, data, "plain.json"))
 
 
 def test_unquoted_document_id_is_repaired(tmp_path: Path) -> None:
@@ -462,17 +461,14 @@ def test_repairs_and_chat_switches_hold_at_any_read_size(chunk: int) -> None:
     data = data.replace(seen_text, '"text": "\\x0C\\\\x0CВидел)"'.encode())
     link = b'"text": "http://cs5.pikabu.ru/post_img/big/2015/12/04/5/1449210847155432089.jpg"'
     data = data.replace(link, link + b',\n "document_id": stickers/x\\y "z" (2).webm')
-    stream = tg._ExportStream(io.BytesIO(data), single=False, chunk=chunk)
+    stream = tg._ExportStream(io.BytesIO(data), chunk=chunk)
     repaired = drain(stream)
-    whole = tg._ExportStream(io.BytesIO(data), single=False, chunk=1 << 20)
+    whole = tg._ExportStream(io.BytesIO(data), chunk=1 << 20)
     assert repaired == drain(whole)
     assert stream.escapes == whole.escapes > 0 and stream.document_ids == whole.document_ids == 1
-    # The chat of every item is the one the stream says when the item comes out.
-    stream = tg._ExportStream(io.BytesIO(data), single=False, chunk=chunk)
-    seen = [
-        stream.chat.id if stream.chat else None
-        for _ in ijson.items(stream, "chats.list.item.messages.item", buf_size=chunk)
-    ]
+    # The chat of every item is the one whose header encloses it, whatever the read size.
+    stream = tg._ExportStream(io.BytesIO(data), chunk=chunk)
+    seen = [tg._chat_of(found.frames).id for found in scan(stream, tg._ACCOUNT_PATHS, "x")]
     obj = json.loads(repaired)
     assert seen == [c["id"] for _, c, _ in reference(obj)]
 
@@ -485,8 +481,10 @@ def test_truncated_file_keeps_the_messages_before_the_cut(tmp_path: Path) -> Non
     expected = reference(json.loads(data))
     last = [m["id"] for _, _, m in expected].index(129455)
     assert [p.raw for p in got] == [m for _, _, m in expected[: last + 1]]
+    # The refusal names the message the cut falls in, the one after the last kept.
     assert isinstance(records[-1], Refusal) and records[-1].code == "json_broken"
-    assert records[-1].path.endswith(f"#{location_of(data, 129455)}")
+    assert records[-1].path.endswith(f"#{location_of(data, 132894)}")
+    assert "ends inside this item" in records[-1].message
 
 
 def test_bom_and_a_garbage_message(tmp_path: Path) -> None:

@@ -1,37 +1,79 @@
-"""Streaming JSON for the export readers: documents through ijson, JSON Lines by line.
+"""Streaming JSON for the export readers: one item at a time, one bad item at a time.
 
-Memory stays bounded by the largest single item, never the file: ijson's C backend
-(yajl2) yields each array element as it completes.  What every exporter gets wrong is
-handled here once: a UTF-8 byte-order mark (VK SDK dumps, Windows tools), a JSON Lines
-file whose last line was cut off (twarc's streaming output), a document that breaks
-part-way, after which ijson cannot resume (the items before the break are kept and the
-break becomes a refusal), and hostile nesting (see :data:`MAX_DEPTH`).
+A document is read in chunks and cut into the items at a path (``chats.list.item.messages.
+item``) by a structural scan, and each item is decoded on its own, so that a bad value
+costs that item alone (issue 15): a raw control character, ``NaN``, ``1e400``, a 10^30
+id, an invalid escape, nesting past :data:`MAX_DEPTH`, invalid UTF-8 are each one
+refusal with the item's byte offset and, when its bytes show one, its ``"id"``.
+
+How, and why this and not ijson (which stops for good at the first error):
+
+- The scan is vectorised per chunk (NumPy): quotes not escaped by an odd run of
+  backslashes, the in-string state (reset at every raw line end: no JSON writer puts one
+  in a string, so a quote inserted or removed in a pretty-printed document spoils one
+  line, not the rest of the file), and the bytes ``{ } [ ] , :`` outside strings with
+  their depth.  Python sees only the shallow ones, at or above the items' depth: keys on
+  the path, the commas between items, the closing bracket, so its loop runs per item.
+- Each item is decoded by msgspec (C, a third of ``json.loads``' time on Telegram
+  messages), and by ``json.loads(strict=False)`` when msgspec refuses it: that one takes
+  raw control characters, ``NaN``/``Infinity`` and ``1e400`` (as floats), which a
+  reader's checks then judge.  Invalid UTF-8 refuses the item: a post whose text is not
+  its bytes would be evidence that differs from its original; the offset names the bytes,
+  kept unmodified in the case's copy of the document.
+- Resynchronisation: the bytes between two good items (``},\\n   {``) are learnt.  When
+  the structure breaks (a bracket lost or added, a closing bracket of the wrong kind, an
+  item that never ends), the damaged span is refused and reading resumes at the next
+  occurrence of those bytes.  In a pretty-printed document they hold the items' own
+  indentation and a line end, so they cannot occur inside a string or a deeper value: an
+  item holding them is broken, and is cut there.  A document that ends inside an item
+  keeps every item before it and refuses that one.
+- Linear time, bounded memory: bytes are kept only from the start of the current item;
+  an item longer than :data:`MAX_ITEM_BYTES` is refused with its offset and skipped
+  without being kept.  Measured with ``bench/damage.py`` (its ``--long`` run): see RESULTS.md.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import ijson
+import msgspec
 import numpy as np
 
 from geotrace.sources.items import Refusal
 
 BOM = b"\xef\xbb\xbf"
 
-#: Deepest nesting a document may have.  Real exports nest a dozen levels; ijson's C
-#: backend keeps a prefix string per open level, so its memory grows with the square of
-#: the depth (measured: 10,000 levels, 250 MB; 50,000, 6 GB): a 100 KB file of ``[``
-#: could take the machine down.  At this depth ijson holds a few megabytes.
+#: Deepest nesting an item may have.  Python's own decoder stops near 1,000 levels
+#: (its recursion limit), and so does everything downstream that walks a raw item.
 MAX_DEPTH = 1_000
 
-#: Every byte but the five that decide nesting outside strings (deleted by translate).
-_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+#: Largest item kept.  A Telegram message holds at most 4,096 characters of text (a
+#: caption 1,024) and an X archive tweet a few KB; the largest real item in the shared
+#: samples is 60 KB (a twarc2 page).  64 MiB is a thousand times any of them and still a
+#: small part of a laptop's memory once decoded (Python strings and dicts take 2-8x).
+MAX_ITEM_BYTES = 64 << 20
+
+#: Bytes read at a time: the first item comes out after one read (as with ijson), and
+#: NumPy's per-call cost (tens of microseconds) stays under 1 % of the decoding.
+CHUNK = 1 << 16
+
+#: A path step that matches every element of an array (ijson's ``item``).
+ITEM = None
+
+_OPEN = frozenset(b"[{")
+_CLOSE = frozenset(b"]}")
+_STRUCTURE = np.zeros(256, np.bool_)
+_STRUCTURE[list(b"{}[],:")] = True
 _STEP = np.zeros(256, np.int64)
 _STEP[list(b"[{")] = 1
 _STEP[list(b"]}")] = -1
+_ID = re.compile(rb'"id"\s*:\s*"?(-?\d+)')
+_DECODER = msgspec.json.Decoder()
+_TOO_LARGE = f"longer than {MAX_ITEM_BYTES >> 20} MiB (MAX_ITEM_BYTES)"
 
 
 class Readable(Protocol):
@@ -40,72 +82,494 @@ class Readable(Protocol):
     def read(self, n: int = -1, /) -> bytes: ...
 
 
-class TooDeep(ValueError):
-    """A document nests deeper than :data:`MAX_DEPTH`."""
+@dataclass(slots=True)
+class Frame:
+    """One open object or array above the items: where its current member starts and,
+    for an object, the key and the scalar members read so far (a chat's ``id``)."""
+
+    kind: int  # ord("{") or ord("[")
+    on_path: bool
+    start: int
+    key: str | None = None
+    index: int = 0
+    nested: bool = False  # the current member holds an object or array
+    scalars: dict[str, bytes] = field(default_factory=dict)
+
+    def copy(self) -> Frame:
+        return Frame(
+            self.kind,
+            self.on_path,
+            self.start,
+            self.key,
+            self.index,
+            self.nested,
+            dict(self.scalars),
+        )
+
+    def scalar(self, key: str) -> object:
+        """A scalar member read before the items (None when absent or unreadable)."""
+        raw = self.scalars.get(key)
+        if raw is None:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return None
 
 
-class Guarded:
-    """A binary stream with a leading UTF-8 byte-order mark removed (ijson rejects it) and
-    its nesting depth watched, so that ijson never meets a document that would exhaust
-    memory (see :data:`MAX_DEPTH`).
+@dataclass(slots=True)
+class Found:
+    """An item at the path: its value, or the refusal that stands for it; where its bytes
+    start; its index in its array; the frames above it (read them before the next item:
+    they move on)."""
 
-    Why not ijson itself: it has no depth limit.  The watch costs two C-speed passes
-    (``replace`` for escapes, ``translate`` down to the quote and bracket bytes) and a
-    NumPy cumulative sum over what is left, 100-140 MB/s on real exports; it is exact
-    across read boundaries (a run of backslashes split between reads is carried over).
+    value: Any
+    refusal: Refusal | None
+    offset: int
+    frames: list[Frame]
+    index: int = 0
+
+
+class _Broken(Exception):
+    """The structure seen does not fit the document (a closing bracket of the wrong kind,
+    a key that is no string): the reader resynchronises."""
+
+
+class _Closed(Exception):  # noqa: N818 (a signal, not an error)
+    """The root value has ended at byte ``end``."""
+
+    def __init__(self, end: int) -> None:
+        super().__init__(end)
+        self.end = end
+
+
+def _item_id(raw: bytes | bytearray) -> str:
+    match = _ID.search(raw, 0, 4096)
+    return f", id {match.group(1).decode()}" if match else ""
+
+
+def decode_item(raw: bytes) -> Any:
+    """One item's value: msgspec, then the lenient stdlib decoder (see module docstring).
+    Raises ValueError (UnicodeDecodeError included) or RecursionError."""
+    try:
+        return _DECODER.decode(raw)
+    except msgspec.DecodeError:
+        pass
+    return json.loads(raw.decode("utf-8"), strict=False)
+
+
+def _parse_path(prefix: str) -> tuple[str | None, ...]:
+    if not prefix:
+        return ()
+    return tuple(ITEM if step == "item" else step for step in prefix.split("."))
+
+
+class Scanner:
+    """Items at one or more paths of equal length, with resynchronisation (module docstring).
+
+    ``paths`` are tuples of keys and :data:`ITEM`; ``where`` names the document.  Frames
+    are kept for the containers above the items only: an item's own brackets move the
+    depth, not the stack.
     """
 
-    def __init__(self, raw: Readable) -> None:
+    def __init__(self, raw: Readable, paths: Sequence[tuple[str | None, ...]], where: str) -> None:
         self._raw = raw
-        head = raw.read(len(BOM))
-        self._pending = b"" if head == BOM else head
-        self._depth = 0
+        self._paths = [tuple(p) for p in paths]
+        self._depth = len(self._paths[0])
+        self._where = where
+        self._buf = bytearray()
+        self._base = 0  # offset of buf[0] in the document
+        self._scanned = 0  # document offset up to which the structure is known
         self._in_string = False
-        self._backslashes = b""
+        self._backslashes = 0
+        self._level = 0
+        self._eof = False
+        self._started = False
+        self._stack: list[Frame] = []
+        self._target: Frame | None = None  # the items' array while it is the top frame
+        self._saved: list[Frame] | None = None  # the frames above the items, for resync
+        self._separator: bytes | None = None
+        self._last_end = -1  # end of the last good item
+        self._skip_from: int | None = None  # an item over the cap, being skipped
+        self._closed = -1  # where the root value ended
 
-    def read(self, n: int = -1) -> bytes:
-        if n == 0:  # ijson's probe for bytes or text: must not consume anything
-            return b""
-        if self._pending:
-            data, self._pending = self._pending, b""
-            if n < 0 or len(data) < n:
-                data += self._raw.read(-1 if n < 0 else n - len(data))
-        else:
-            data = self._raw.read(n)
-        self._watch(data)
-        return data
+    # -- reading -------------------------------------------------------------------------
 
-    def _watch(self, chunk: bytes) -> None:
-        data = self._backslashes + chunk
-        trailing = len(data) - len(data.rstrip(b"\\"))
-        if trailing:  # an escape split between two reads: decide it with the next one
-            data, self._backslashes = data[:-trailing], data[-trailing:]
-        else:
-            self._backslashes = b""
-        if b"\\" in data:  # escaped backslashes, then escaped quotes, decide no nesting
-            data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
-        structure = data.translate(None, _NOT_STRUCTURE)
-        if not structure:
+    def _fill(self) -> bool:
+        """One more chunk into the buffer; False at the end of the document."""
+        if self._eof:
+            return False
+        data = self._raw.read(CHUNK)
+        if not self._started:
+            self._started = True
+            if data.startswith(BOM):
+                data = data[len(BOM) :]
+                self._base = self._scanned = len(BOM)
+        if not data:
+            self._eof = True
+            return False
+        self._buf += data
+        return True
+
+    def _keep_from(self, offset: int) -> None:
+        """Forget the bytes before ``offset`` (one memmove per chunk, not per item)."""
+        drop = offset - self._base
+        if drop > 0:
+            del self._buf[:drop]
+            self._base = offset
+
+    def _bytes(self, start: int, end: int) -> bytes:
+        return bytes(self._buf[max(start - self._base, 0) : end - self._base])
+
+    # -- the structural scan --------------------------------------------------------------
+
+    def _scan(self) -> tuple[list[int], list[int], list[int]]:
+        """Positions, bytes and levels of the structure in the unscanned bytes, down to
+        the items' depth; the in-string state, depth and backslash carry move on.
+
+        A mark's level is the depth of the container it belongs to: an opening bracket's
+        depth before it, a closing one's after it, a comma's or colon's where it stands.
+        """
+        start = self._scanned - self._base
+        view = np.frombuffer(self._buf, np.uint8)[start:]
+        n = len(view)
+        self._scanned += n
+        if n == 0:
+            return [], [], []
+        quotes = np.flatnonzero(view == 0x22)
+        slashes = view == 0x5C
+        if self._backslashes or slashes.any():
+            # Index of the last byte at or before each position that is no backslash.
+            last = np.maximum.accumulate(np.where(slashes, -1, np.arange(n)))
+            before = last[np.maximum(quotes - 1, 0)]
+            runs = np.where(quotes > 0, quotes - 1 - before, 0)
+            runs += np.where((before < 0) | (quotes == 0), self._backslashes, 0)
+            quotes = quotes[runs % 2 == 0]
+            tail = n - 1 - int(last[-1])
+            self._backslashes = tail + (self._backslashes if int(last[-1]) < 0 else 0)
+        newlines = np.append(-1, np.flatnonzero(view == 0x0A))
+        marks = np.flatnonzero(_STRUCTURE[view])
+        at = np.append(marks, n)
+        lines = np.searchsorted(newlines, at) - 1  # line ends before each mark
+        line_start = newlines[lines] + 1
+        quoted = np.searchsorted(quotes, at) - np.searchsorted(quotes, line_start)
+        inside = (quoted + np.where(lines > 0, 0, int(self._in_string))) & 1
+        self._in_string = bool(inside[-1])
+        marks = marks[inside[:-1] == 0]
+        codes = view[marks]
+        steps = _STEP[codes]
+        depth = np.cumsum(steps) + self._level
+        if len(depth):
+            self._level = int(depth[-1])
+        levels = depth - (steps > 0)
+        shallow = levels <= self._depth
+        offset = start + self._base
+        return (
+            (marks[shallow] + offset).tolist(),
+            codes[shallow].tolist(),
+            levels[shallow].tolist(),
+        )
+
+    # -- items ----------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Found]:
+        if self._depth == 0:
+            yield from self._whole()
             return
-        codes = np.frombuffer(structure, np.uint8)
-        quotes = np.cumsum(codes == ord('"')) + self._in_string
-        depth = np.cumsum(_STEP[codes] * ((quotes & 1) == 0)) + self._depth
-        if int(depth.max()) > MAX_DEPTH:
-            raise TooDeep(f"nesting deeper than {MAX_DEPTH} levels")
-        self._depth = int(depth[-1])
-        self._in_string = bool(quotes[-1] & 1)
+        while self._fill():
+            try:
+                yield from self._chunk()
+            except _Closed as closed:
+                yield from self._trailing(closed.end)
+                return
+        yield from self._end()
+
+    def _trailing(self, end: int) -> Iterator[Found]:
+        """After the root value: whitespace, or one refusal for what follows (ijson's
+        "trailing garbage"); the rest is not read."""
+        at = end - self._base
+        while not self._buf[at:].strip():
+            at = len(self._buf)
+            if not self._fill():
+                return
+        offset = self._base + at + len(self._buf[at:]) - len(self._buf[at:].lstrip())
+        yield self._refused(offset, "json_broken", "bytes after the end of the document")
+
+    def _whole(self) -> Iterator[Found]:
+        """The root value (prefix ``""``): the document is the item."""
+        while self._fill():
+            if len(self._buf) > MAX_ITEM_BYTES:
+                yield self._refused(self._base, "item_too_large", _TOO_LARGE)
+                return
+        yield self._decoded(self._base, bytes(self._buf).strip(), [])
+
+    def _chunk(self) -> Iterator[Found]:
+        """Every item the unscanned bytes complete; then what the next chunk needs kept."""
+        while True:
+            positions, codes, levels = self._scan()
+            try:
+                for pos, code, level in zip(positions, codes, levels, strict=True):
+                    found = self._event(pos, code, level)
+                    if found is not None:
+                        yield found
+                    if self._closed >= 0:
+                        raise _Closed(self._closed)
+            except _Broken as broken:
+                yield from self._resync(str(broken))
+                continue
+            if not self._split_item():
+                break
+            yield from self._resync("the item holds the bytes that separate items")
+        self._trim()
+
+    def _trim(self) -> None:
+        """Forget what no item needs; skip the bytes of an item over the cap."""
+        top = self._target
+        if top is None:
+            keep = self._stack[-1].start if self._stack else self._scanned
+            keep = max(min(keep, self._scanned), self._scanned - 4096)  # a key, a scalar
+        else:
+            keep = top.start
+            if self._scanned - keep > MAX_ITEM_BYTES:
+                if self._skip_from is None:
+                    self._skip_from = keep
+                keep = top.start = self._scanned
+        self._keep_from(keep)
+
+    def _on_path(self, level: int, step: str | None) -> bool:
+        """Whether the frames below ``level`` and ``step`` there begin one of the paths."""
+        for path in self._paths:
+            if path[level] != step:
+                continue
+            if all(
+                path[i] == (f.key if f.kind == 0x7B else ITEM)
+                for i, f in enumerate(self._stack[:level])
+            ):
+                return True
+        return False
+
+    def _retarget(self) -> None:
+        """Which frame, if any, holds items now (after a push, a pop or a key)."""
+        stack = self._stack
+        self._target = None
+        if len(stack) == self._depth and stack[-1].on_path:
+            top = stack[-1]
+            step = top.key if top.kind == 0x7B else ITEM
+            if (top.kind != 0x7B or step is not None) and self._on_path(len(stack) - 1, step):
+                self._target = top
+                self._saved = [f.copy() for f in stack]
+
+    def _event(self, pos: int, code: int, level: int) -> Found | None:
+        stack = self._stack
+        depth = len(stack)
+        if code in _OPEN:
+            if depth:
+                parent = stack[-1]
+                if parent.kind == 0x7B and parent.key is None:
+                    raise _Broken(f"a value where a key was expected at byte {pos}")
+                parent.nested = True
+            if depth == self._depth:
+                return None  # an item's own bracket
+            on_path = not depth or (
+                stack[-1].on_path
+                and self._on_path(depth - 1, stack[-1].key if stack[-1].kind == 0x7B else ITEM)
+            )
+            stack.append(Frame(code, on_path, pos + 1))
+            self._retarget()
+            return None
+        if code in _CLOSE and level == depth:
+            return None  # the closing bracket of an item
+        if not stack:
+            raise _Broken(f"{chr(code)!r} outside any object or array at byte {pos}")
+        top = stack[-1]
+        if code == 0x3A:  # ':'
+            if top.kind != 0x7B or top.key is not None:
+                raise _Broken(f"':' out of place at byte {pos}")
+            try:
+                key = json.loads(self._bytes(top.start, pos))
+            except (ValueError, RecursionError):
+                key = None
+            if not isinstance(key, str):
+                raise _Broken(f"an object key that is no string before byte {pos}")
+            top.key, top.start, top.nested = key, pos + 1, False
+            self._retarget()
+            return None
+        closing = code in _CLOSE
+        if closing and code != top.kind + 2:  # ']' is '[' + 2, '}' is '{' + 2
+            raise _Broken(f"{chr(code)!r} closes a {chr(top.kind)!r} at byte {pos}")
+        found = self._member(top, pos, closing)
+        if closing:
+            stack.pop()
+            if not stack:
+                self._closed = pos + 1
+                return found
+            stack[-1].nested = True
+        else:
+            top.start, top.key, top.nested = pos + 1, None, False
+            top.index += 1
+            if top.kind == 0x5B and top is self._target:
+                return found  # the next item of the same array
+        self._retarget()
+        return found
+
+    def _member(self, frame: Frame, end: int, closing: bool) -> Found | None:
+        """The member of ``frame`` that ends at ``end``: an item when at the path, a
+        scalar remembered when in an object above it."""
+        if self._target is frame:
+            return self._item(frame, end, closing)
+        if frame.kind == 0x7B:
+            if frame.key is None:
+                if closing and not self._bytes(frame.start, end).strip():
+                    return None  # an empty object
+                raise _Broken(f"an object member without a key before byte {end}")
+            if not frame.nested and end - frame.start <= 4096:
+                frame.scalars[frame.key] = self._bytes(frame.start, end)
+        return None
+
+    def _item(self, frame: Frame, end: int, closing: bool) -> Found | None:
+        start = frame.start
+        frames = list(self._stack)
+        if self._skip_from is not None:
+            skipped, self._skip_from = self._skip_from, None
+            found = self._refused(skipped, "item_too_large", _TOO_LARGE, frames)
+            found.index = frame.index
+            return found
+        raw = self._bytes(start, end)
+        body = raw.strip()
+        if not body:
+            if closing and frame.index == 0:
+                return None  # an empty array
+            found = self._refused(start, "json_broken", "an empty item", frames)
+            found.index = frame.index
+            return found
+        lead = start + len(raw) - len(raw.lstrip())
+        found = self._decoded(lead, body, frames)
+        found.index = frame.index
+        if found.refusal is None:
+            if self._separator is None and self._last_end >= self._base:
+                separator = self._bytes(self._last_end - 1, lead + 1)
+                if separator.count(b",") == 1 and len(separator) < 256:
+                    self._separator = separator
+            self._last_end = lead + len(body)
+        else:
+            self._last_end = -1
+        return found
+
+    def _decoded(self, offset: int, body: bytes, frames: list[Frame]) -> Found:
+        try:
+            return Found(decode_item(body), None, offset, frames)
+        except UnicodeDecodeError as exc:
+            why = f"invalid UTF-8 at byte {offset + exc.start}"
+        except RecursionError:
+            why = f"nested deeper than {MAX_DEPTH} levels"
+        except ValueError as exc:
+            why = str(exc)
+        return self._refused(offset, "json_broken", f"{why}{_item_id(body)}", frames)
+
+    def _refused(
+        self, offset: int, code: str, why: str, frames: list[Frame] | None = None
+    ) -> Found:
+        message = f"item at byte {offset} not read: {why}"
+        refusal = Refusal(f"{self._where}#byte {offset}", code, message)
+        return Found(None, refusal, offset, frames or [])
+
+    # -- resynchronisation ----------------------------------------------------------------
+
+    def _split_item(self) -> bool:
+        """Whether the open item holds the learnt separator of a pretty-printed document,
+        i.e. its end was missed (see module docstring)."""
+        top, sep = self._target, self._separator
+        if top is None or sep is None or b"\n" not in sep or self._skip_from is not None:
+            return False
+        lo = max(top.start + 1, self._scanned - CHUNK - len(sep)) - self._base
+        return self._buf.find(sep, max(lo, 0), self._scanned - self._base) >= 0
+
+    def _resync(self, why: str) -> Iterator[Found]:
+        """Refuse the damaged span and resume at the next item start found by the learnt
+        separator; without one (or without a saved array), the rest is refused."""
+        if self._target is not None:
+            self._saved = [f.copy() for f in self._stack]
+        saved = self._saved
+        if self._target is not None:
+            start = self._target.start
+        elif self._last_end >= 0:
+            start = self._last_end
+        else:
+            start = saved[-1].start if saved is not None else self._scanned
+        start = max(start, self._base)
+        sep = self._separator
+        while sep is not None and saved is not None:
+            at = self._buf.find(sep, start + 1 - self._base)
+            if at >= 0:
+                resume = self._base + at + len(sep) - 1
+                body = self._bytes(start, resume)
+                found = self._refused(start, "json_broken", f"{why}{_item_id(body)}", saved)
+                found.index = saved[-1].index
+                yield found
+                self._scanned = resume
+                self._in_string = False
+                self._backslashes = 0
+                self._level = self._depth
+                saved[-1].index += 1
+                self._stack = [f.copy() for f in saved]
+                self._stack[-1].start = resume
+                self._retarget()
+                self._last_end = -1
+                return
+            if not self._fill():
+                break
+        yield self._refused(start, "json_broken", f"{why}; the rest of the document is not read")
+        self._stack, self._saved, self._target = [], None, None
+        while self._fill():
+            self._keep_from(self._base + len(self._buf))
+        self._keep_from(self._base + len(self._buf))
+        self._scanned = self._base
+
+    def _end(self) -> Iterator[Found]:
+        """At the end of the document: an item it cuts off is refused; an item that never
+        ended (a compact document whose structure broke) is resynchronised."""
+        while True:
+            top = self._target
+            if self._skip_from is not None:
+                yield self._refused(self._skip_from, "item_too_large", _TOO_LARGE)
+                return
+            if top is None:
+                if self._stack:
+                    yield self._refused(
+                        self._scanned, "json_broken", "the document ends before its last bracket"
+                    )
+                return
+            body = self._bytes(top.start, self._scanned).strip()
+            if not body:
+                yield self._refused(
+                    top.start, "json_broken", "the document ends before its last bracket"
+                )
+                return
+            sep = self._separator
+            if sep is None or self._buf.find(sep, top.start + 1 - self._base) < 0:
+                why = f"the document ends inside this item{_item_id(body)}"
+                found = self._refused(top.start, "json_broken", why, list(self._stack))
+                found.index = top.index
+                yield found
+                return
+            yield from self._resync("an item that never ends")
+            yield from self._chunk()
+
+
+def scan(stream: Readable, paths: Sequence[tuple[str | None, ...]], where: str) -> Iterator[Found]:
+    """Every item at ``paths`` (tuples of keys and :data:`ITEM`, all of one length), with
+    the frames above it; a bad item is a :class:`Found` holding its refusal."""
+    return iter(Scanner(stream, paths, where))
 
 
 def json_items(stream: Readable, prefix: str, where: str) -> Iterator[Any | Refusal]:
-    """Every value at ``prefix`` (ijson syntax: ``chats.list.item``), then, if the document
-    breaks, one refusal naming ``where`` and the reason.
+    """Every value at ``prefix`` (ijson syntax: ``chats.list.item``; ``""`` is the root
+    value), or the refusal that stands for a bad one; reading goes on after it.
 
     Numbers come as ``float``/``int`` (not ``Decimal``), so raw items serialise as JSON.
     """
-    try:
-        yield from ijson.items(Guarded(stream), prefix, use_float=True)
-    except (ijson.JSONError, UnicodeDecodeError, TooDeep) as exc:
-        yield Refusal(where, "json_broken", f"document unreadable after this point: {exc}")
+    for found in scan(stream, [_parse_path(prefix)], where):
+        yield found.value if found.refusal is None else found.refusal
 
 
 def json_lines(stream: Iterable[bytes], where: str) -> Iterator[tuple[int, Any] | Refusal]:

@@ -3,8 +3,9 @@
 "Export Telegram data" writes the whole account (``chats.list[*].messages``, then
 ``left_chats.list[*].messages``); "Export chat history" writes one chat, and the root
 object is that chat.  A chat's ``id``/``name``/``type`` come before its messages, and one
-chat may hold a million messages, so messages are taken one at a time by ijson's C
-``items`` and the chat they belong to is learnt from the bytes (:class:`_ExportStream`).
+chat may hold a million messages, so messages are taken one at a time by the resynchronising
+scanner of ``jsonstream`` (one bad message costs that message), and the chat they belong to
+is the scalar members its object had before ``messages``.
 
 What tdesktop gets wrong, per its source (``export_output_json.cpp``) and issues:
 
@@ -24,7 +25,6 @@ What tdesktop gets wrong, per its source (``export_output_json.cpp``) and issues
 from __future__ import annotations
 
 import io
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,7 +37,7 @@ from geotrace.records import Account, Geotag, Instant, Link, MediaRef, Post
 from geotrace.sources.common import checked_point, unix_instant
 from geotrace.sources.exports import SNIFF_BYTES, ExportFile, ExportReader, Record
 from geotrace.sources.items import Refusal
-from geotrace.sources.jsonstream import BOM, Readable, json_items
+from geotrace.sources.jsonstream import BOM, ITEM, Found, Frame, Readable, scan
 
 PLATFORM = "telegram"
 
@@ -103,26 +103,28 @@ USER_SHIFT = 1 << 32
 CHAT_SHIFT = 2 << 32
 
 
-# -- the byte stream ijson reads -------------------------------------------------------------
+# -- the byte stream the scanner reads ---------------------------------------------------------
 
 
-#: A key that opens a chat's message list, or the section of chats the account has left.
-_OPENER = re.compile(rb'"(messages|left_chats)"[ \t\r\n]*:[ \t\r\n]*([\[{])')
-#: The same, cut off at the end of a piece: the piece must end before it.
-_OPENER_TAIL = re.compile(rb'"(?:messages|left_chats)"[ \t\r\n]*(?::[ \t\r\n]*)?\Z')
 _DOCUMENT_ID = b'"document_id": '
 _JSON_SCALAR = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|null|true|false")
 _HEX = frozenset(b"0123456789abcdefABCDEF")
-#: Bytes of output kept to read a chat header from (a name is at most 255 bytes).
-_HISTORY = 8192
 #: A piece normally ends at a line end; a file with no line end for this long (re-written
 #: compact JSON) is cut anywhere safe instead.
 _MAX_LINE = 1 << 20
 
+#: Where the messages are: a chat export's root is the chat; an account export lists its
+#: chats, then the chats it has left, both read in one pass.
+_CHAT_PATHS = [("messages", ITEM)]
+_ACCOUNT_PATHS = [
+    ("chats", "list", ITEM, "messages", ITEM),
+    ("left_chats", "list", ITEM, "messages", ITEM),
+]
+
 
 @dataclass(frozen=True, slots=True)
 class _Chat:
-    """A chat header as read from the bytes; ``id`` None when it could not be read."""
+    """A chat header as read before its messages; ``id`` None when it could not be read."""
 
     section: str | None  # "chats" | "left_chats" | None (a single-chat export)
     index: int
@@ -137,39 +139,45 @@ class _Chat:
         return f"{self.section}.list[{self.index}].messages"
 
 
-class _ExportStream:
-    """The export's bytes, repaired, and cut so that the current chat is always known.
+def _chat_of(frames: list[Frame]) -> _Chat:
+    """The chat enclosing a message, from the scalar members its object had before
+    ``messages`` (the scanner's frames: root, or root/section/list/chat)."""
+    if len(frames) == 2:
+        section, index, header = None, 0, frames[0]
+    else:
+        section, index, header = frames[0].key, frames[2].index, frames[3]
+    name, kind = header.scalar("name"), header.scalar("type")
+    return _Chat(
+        section,
+        index,
+        header.scalar("id"),
+        name if isinstance(name, str) else None,
+        kind if isinstance(kind, str) else None,
+    )
 
-    Every piece handed to the parser ends right after a chat's ``"messages": [``.  ijson's
-    reading generator (C and Python) reads again only once every item it has completed
-    has been taken, so the messages taken after the next ``read`` are the new chat's:
-    :attr:`chat` is switched at that ``read``.  ``"left_chats"`` is renamed ``"chats"``
-    so that one ``items`` prefix takes both sections in one pass; the section is kept
-    in the chat header.  Repairs are counted in :attr:`escapes`, :attr:`document_ids` and
+
+class _ExportStream:
+    """The export's bytes, repaired (see the module docstring), in pieces that end at a
+    line end: tdesktop puts every key on its own line and a JSON string holds no raw line
+    end, so no repair is split.  Bytes with no line end are kept as a list of reads (each
+    byte is copied once, however long the line) and cut anywhere safe at
+    :data:`_MAX_LINE`.  Repairs are counted in :attr:`escapes`, :attr:`document_ids` and
     :attr:`separators`.
     """
 
-    def __init__(self, raw: Readable, *, single: bool, chunk: int = 1 << 16) -> None:
+    def __init__(self, raw: Readable, *, chunk: int = 1 << 16) -> None:
         self._raw = raw
         self._chunk = chunk
-        self._buf = b""
-        self._eof = False
+        self._pending: list[bytes] = []
+        self._pending_size = 0
         self._ready = b""
-        self._next: _Chat | None = None
-        self._history = b""
-        self._section: str | None = None if single else "chats"
-        self._left_seen = False
-        self._counts: dict[str | None, int] = {}
-        self.chat: _Chat | None = None
+        self._eof = False
         self.escapes = 0
         self.document_ids = 0
         self.separators = 0
-        self.consumed = 0
 
     def read(self, n: int = -1) -> bytes:
-        if not self._ready:
-            if self._next is not None:
-                self.chat, self._next = self._next, None
+        while not self._ready and not self._eof:
             self._ready = self._produce()
         if n < 0 or n >= len(self._ready):
             out, self._ready = self._ready, b""
@@ -178,112 +186,28 @@ class _ExportStream:
         return out
 
     def _produce(self) -> bytes:
-        cut = self._cut()
-        while cut == 0:
-            if self._eof:
-                return b""
-            data = self._raw.read(self._chunk)
-            if data:
-                self.consumed += len(data)
-                self._buf += data
-            else:
-                self._eof = True
-            cut = self._cut()
-        piece, header = self._split(cut)
-        piece = self._repair(piece)
-        self._history = (
-            (self._history + piece)[-_HISTORY:] if len(piece) < _HISTORY else piece[-_HISTORY:]
-        )
-        if header:
-            self._next = self._header()
+        data = self._raw.read(self._chunk)
+        if not data:
+            self._eof = True
+            return self._repair(self._take(b""))
+        end = data.rfind(b"\n") + 1
+        if end:
+            piece = self._take(data[:end])
+            self._pending, self._pending_size = [data[end:]], len(data) - end
+            return self._repair(piece)
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if self._pending_size < _MAX_LINE:
+            return b""
+        buf = self._take(b"")
+        cut = _compact_cut(buf)
+        self._pending, self._pending_size = [buf[cut:]], len(buf) - cut
+        return self._repair(buf[:cut])
+
+    def _take(self, last: bytes) -> bytes:
+        piece = b"".join((*self._pending, last))
+        self._pending, self._pending_size = [], 0
         return piece
-
-    def _cut(self) -> int:
-        """How much of the buffer can be handed on without splitting anything that is
-        repaired or recognised: at the last line end (tdesktop puts every key on its own
-        line, and a JSON string holds no raw line end)."""
-        buf = self._buf
-        if self._eof:
-            return len(buf)
-        line_end = buf.rfind(b"\n")
-        if line_end >= 0:
-            cut = line_end + 1
-        elif len(buf) >= _MAX_LINE:
-            cut = _compact_cut(buf)
-        else:
-            return 0
-        tail = _OPENER_TAIL.search(buf, max(0, cut - 64), cut)
-        return tail.start() if tail else cut
-
-    def _split(self, cut: int) -> tuple[bytes, bool]:
-        """The next piece (up to ``cut``, or up to the first chat opener in it) and whether
-        it ends with a chat's ``"messages": [``; a ``"left_chats"`` key is renamed."""
-        buf = self._buf
-        start = 0
-        while True:
-            at = self._first_opener(buf, start, cut)
-            if at is None:
-                piece, self._buf = buf[:cut], buf[cut:]
-                return piece, False
-            match = _OPENER.match(buf, at, cut)
-            if match is None:
-                start = at + 1
-                continue
-            if match.group(1) == b"left_chats":
-                self._section = "left_chats"
-                self._left_seen = True
-                rest = buf[match.end() - 1 :]
-                self._buf = rest
-                return buf[:at] + b'"chats":', False
-            if match.group(2) != b"[":
-                start = match.end()
-                continue
-            piece, self._buf = buf[: match.end()], buf[match.end() :]
-            return piece, True
-
-    def _first_opener(self, buf: bytes, start: int, end: int) -> int | None:
-        """Where the next ``"messages"`` or ``"left_chats"`` key may be.  A single chat has one
-        message list, and an account one ``left_chats``: neither is looked for again."""
-        if self._section is None and self.chat is not None:
-            return None
-        at = buf.find(b'"messages"', start, end)
-        if not self._left_seen and self._section is not None:
-            left = buf.find(b'"left_chats"', start, end)
-            if left >= 0 and (at < 0 or left < at):
-                return left
-        return at if at >= 0 else None
-
-    def _header(self) -> _Chat | None:
-        """The chat whose ``"messages": [`` ends the history: the innermost ``{`` from which
-        the bytes parse as an object; None for an object that is no chat (no id, no type)."""
-        window = self._history
-        pos = len(window)
-        for _ in range(64):
-            pos = window.rfind(b"{", 0, pos)
-            if pos < 0:
-                break
-            try:
-                obj = json.loads(window[pos:] + b"]}")
-            except (ValueError, RecursionError):
-                continue
-            if not isinstance(obj, dict):
-                continue
-            if "id" not in obj and "type" not in obj:
-                return None
-            name, kind = obj.get("name"), obj.get("type")
-            return _Chat(
-                self._section,
-                self._count(),
-                obj.get("id"),
-                name if isinstance(name, str) else None,
-                kind if isinstance(kind, str) else None,
-            )
-        return _Chat(self._section, self._count(), None, None, None)
-
-    def _count(self) -> int:
-        index = self._counts.get(self._section, 0)
-        self._counts[self._section] = index + 1
-        return index
 
     def _repair(self, piece: bytes) -> bytes:
         if b"document_id" in piece:
@@ -341,13 +265,10 @@ class _ExportStream:
 
 
 def _compact_cut(buf: bytes) -> int:
-    """A cut in a buffer with no line end: 64 bytes short of its end, before any opener
-    that straddles it and before any backslash run near it (an escape stays whole)."""
+    """A cut in a buffer with no line end: 64 bytes short of its end, before any backslash
+    run near it (an escape, or ``\\u2028`` and its stray bytes, stays whole)."""
     cut = len(buf) - 64
-    for match in _OPENER.finditer(buf, max(0, cut - 64)):
-        if match.start() < cut < match.end():
-            cut = match.start()
-    slash = buf.rfind(b"\\", cut - 8, cut)  # \\x01, or \\u2028 and its stray bytes
+    slash = buf.rfind(b"\\", cut - 8, cut)
     if slash >= 0:
         cut = slash
         while cut > 0 and buf[cut - 1] == 0x5C:
@@ -375,7 +296,7 @@ class _Head:
 
 def _read_head(head: bytes) -> _Head:
     result = _Head()
-    stream = _ExportStream(io.BytesIO(head.removeprefix(BOM)), single=True)
+    stream = _ExportStream(io.BytesIO(head.removeprefix(BOM)))
     try:
         # Small reads and a cap on the path length: ijson builds every event's prefix, so a
         # bracket bomb ("[[[[..." 64 KiB deep) would cost gigabytes within one read.
@@ -775,7 +696,7 @@ def _convert(
 
 def read(doc: ExportFile) -> Iterator[Record]:
     """Every message of every chat as a post, in file order; a message that cannot be read
-    is a refusal and the rest goes on; a document that breaks ends with one refusal."""
+    is a refusal (with its byte offset) and the rest goes on (see ``jsonstream``)."""
     with doc.opener() as raw:
         head = _read_head(raw.read(SNIFF_BYTES))
     if head.kind is None:
@@ -790,44 +711,37 @@ def read(doc: ExportFile) -> Iterator[Record]:
         yield owner
     with doc.opener() as raw:
         offset = exporter_offset(raw)
-    single = head.kind == "chat"
-    prefix = "messages.item" if single else "chats.list.item.messages.item"
+    paths = _CHAT_PATHS if head.kind == "chat" else _ACCOUNT_PATHS
     with doc.open() as counted:
-        stream = _ExportStream(counted, single=single)
-        yield from _messages(doc, stream, prefix, offset)
+        yield from _messages(doc, scan(_ExportStream(counted), paths, doc.name), offset)
 
 
 def _messages(
-    doc: ExportFile, stream: _ExportStream, prefix: str, offset: timedelta | None
+    doc: ExportFile, found: Iterator[Found], offset: timedelta | None
 ) -> Iterator[Record]:
     context: _ChatContext | None = None
-    chat: _Chat | None = None  # the header the stream gave (None: none recognised yet)
-    base = "messages"
-    index = -1
-    for item in json_items(stream, prefix, doc.name):
-        if isinstance(item, Refusal):
+    for item in found:
+        frames = item.frames
+        if frames and (
+            context is None
+            or context.chat.index != (frames[2].index if len(frames) > 2 else 0)
+            or context.chat.section != (frames[0].key if len(frames) > 2 else None)
+        ):
             yield from _unread(doc, context)
-            after = f"#{base}[{index}]" if index >= 0 else ""
-            yield Refusal(
-                f"{doc.name}{after}",
-                item.code,
-                f"{item.message} (within the bytes before offset {stream.consumed})",
-            )
-            return
-        if stream.chat is not chat or context is None:
-            yield from _unread(doc, context)
-            chat = stream.chat
-            context = _chat_context(chat or _Chat(None, 0, None, None, None), offset)
-            base = context.chat.where()
-            index = 0
-        else:
-            index += 1
+            context = _chat_context(_chat_of(frames), offset)
+        location = f"{context.chat.where()}[{item.index}]" if context and frames else ""
+        if item.refusal is not None:
+            refusal = item.refusal
+            path = f"{doc.name}#{location}" if location else refusal.path
+            yield Refusal(path, refusal.code, refusal.message)
+            continue
+        if context is None:
+            continue
         if context.key is None:
             context.skipped += 1
             continue
-        location = f"{base}[{index}]"
         try:
-            post, problem = _convert(item, context, location)
+            post, problem = _convert(item.value, context, location)
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             post, problem = None, f"{type(exc).__name__}: {exc}"
         if post is None:

@@ -787,14 +787,12 @@ def _read_document(doc: ExportFile, shape: Shape) -> Iterator[Record]:
     skipped: Counter[str] = Counter()
     # Items of a response are items; an array or a single value may hold whole responses.
     convert = _item_records if shape.kind in ("response", "bare") else _value_records
-    index = 0
     with doc.open() as stream:
-        for value in json_items(_io(stream), shape.items, doc.name):
-            if isinstance(value, Refusal):
+        for index, value in enumerate(json_items(_io(stream), shape.items, doc.name)):
+            if isinstance(value, Refusal):  # a refused item keeps its index
                 yield value
                 continue
             location = shape.location.format(index)
-            index += 1
             for record in convert(value, location, accounts, skipped):
                 yield _placed(record, doc.name) if type(record) is Refusal else record
     yield from _skipped_note(skipped, doc.name)
