@@ -6,6 +6,7 @@ user gave, and the ``posts``/``accounts`` commands answer from the case."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import shutil
@@ -13,6 +14,7 @@ import sqlite3
 import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -356,3 +358,224 @@ def test_a_bulk_load_checks_its_foreign_keys_once_at_the_end(tmp_path: Path) -> 
                 "INSERT INTO links (post, kind, target_post, target_account, target_name)"
                 " VALUES (4242, 'reply_to', 'x/1', '', '')"
             )
+
+
+# -- documents stored but not read (issue 15, point 3) ---------------------------------------
+
+ARCHIVE = EXPORTS / "twitter_archive"
+HISTORIES = SHARED / "corpora" / "histories"
+TRACKS = SHARED / "corpora" / "tracks" / "trackintel"
+#: milahu104's account id, from the archive's own README.
+MILAHU = "1964312974236991488"
+
+
+def _archive_parts(folder: Path) -> tuple[Path, Path, dict[str, str]]:
+    """An X archive's ``data/tweets.js`` (the real deleted-tweets bytes under the tweets
+    global) and its ``data/tweet-headers.js``: a header for each tweet, plus one real
+    header of a tweet the archive does not hold.  Returns both and each tweet's text."""
+    require_shared(ARCHIVE)
+    data = folder / "data"
+    data.mkdir(parents=True)
+    raw = (ARCHIVE / "milahu104_deleted-tweets.js").read_bytes()
+    tweets = data / "tweets.js"
+    tweets.write_bytes(raw.replace(b"window.YTD.deleted_tweets.part0", b"window.YTD.tweets.part0"))
+    items = json.loads(raw.split(b"=", 1)[1])
+    texts = {i["tweet"]["id_str"]: html.unescape(i["tweet"]["full_text"]) for i in items}
+    headers = [
+        {"tweet": {"tweet_id": i["tweet"]["id_str"], "user_id": MILAHU, "created_at": c}}
+        for i in items
+        if (c := i["tweet"]["created_at"])
+    ]
+    other = (HISTORIES / "larsbrinkhoff_tweet-headers.js").read_bytes()
+    headers.append(json.loads(other.split(b"=", 1)[1])[0])
+    path = data / "tweet-headers.js"
+    path.write_text("window.YTD.tweet_headers.part0 = " + json.dumps(headers, indent=2))
+    return tweets, path, texts
+
+
+@pytest.mark.parametrize("headers_first", [True, False])
+def test_tweet_headers_and_full_tweets_are_one_post_either_order(
+    tmp_path: Path, headers_first: bool
+) -> None:
+    tweets, headers, texts = _archive_parts(tmp_path / "archive")
+    case = tmp_path / "inv.case"
+    for path in (headers, tweets) if headers_first else (tweets, headers):
+        assert api.ingest([path], case).exit_code == 0
+    with _db(case) as db:
+        rows = db.execute(
+            "SELECT p.post_id, p.kind, p.text, a.account_id, p.time_basis FROM posts p"
+            " LEFT JOIN accounts a ON a.id = p.account"
+        ).fetchall()
+    assert len(rows) == len(texts) + 1  # one post per tweet id, and the header-only one
+    full = {post_id: (kind, text, author) for post_id, kind, text, author, _ in rows}
+    for post_id, text in texts.items():
+        assert full[post_id] == ("tweet", text, MILAHU)
+    (alone,) = [r for r in rows if r[0] not in texts]
+    assert alone[1:] == ("header", "", "3128746474", "platform_utc")
+
+
+def test_documents_no_reader_claims_are_kept_and_said(tmp_path: Path) -> None:
+    folder = _vk_folder(tmp_path)  # holds vknet_Models_Geo.json, a bare geo object
+    shutil.copy(ARCHIVE / "milahu104_account-timezone.js", folder)
+    shutil.copy(TRACKS / "geolife" / "geolife_staypoints.csv", folder)
+    case = tmp_path / "inv.case"
+    summary = api.ingest([folder], case)
+    assert summary.problems["export_unrecognised"] == 3
+    assert summary.exit_code == 1
+    with _db(case) as db:
+        said = dict(
+            db.execute(
+                "SELECT path, message FROM problems WHERE code = 'export_unrecognised'"
+            ).fetchall()
+        )
+        kept = {Path(p).name for (p,) in db.execute("SELECT first_path FROM media")}
+    names = {Path(p).name: m for p, m in said.items()}
+    assert set(names) == {
+        "vknet_Models_Geo.json",
+        "milahu104_account-timezone.js",
+        "geolife_staypoints.csv",
+    }
+    assert set(names) <= kept  # still kept as originals
+    assert names["vknet_Models_Geo.json"].startswith("JSON document not recognised")
+    assert "tried: telegram_desktop" in names["milahu104_account-timezone.js"]
+    assert "ingest --columns" in names["geolife_staypoints.csv"]
+    again = api.ingest([folder], case)  # still not read: said again, no duplicate problem
+    assert again.problems["export_unrecognised"] == 3 and again.exit_code == 1
+    assert duplicates(case) == 0
+
+
+# -- a user's own table (issue 15, point 13) -------------------------------------------------
+
+GEOLIFE = TRACKS / "geolife" / "000" / "Trajectory" / "20081024020959.plt"
+
+
+def _geolife_csv(dest: Path) -> tuple[Path, list[list[str]]]:
+    """The real GeoLife track as a CSV: its 6 header lines dropped, date and time joined
+    (GeoLife writes them in UTC, its README says, with no zone in the cells)."""
+    lines = require_shared(GEOLIFE).read_text().splitlines()[6:]
+    fixes = [line.split(",") for line in lines if line.strip()]
+    with dest.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["Latitude", "Longitude", "Altitude ft", "When"])
+        out.writerows(
+            [[lat, lon, alt, f"{day} {clock}"] for lat, lon, _, alt, _, day, clock in fixes]
+        )
+    return dest, fixes
+
+
+def _table_posts(case: Path) -> list[tuple[Any, ...]]:
+    with _db(case) as db:
+        return db.execute(
+            "SELECT p.post_id, p.posted_utc, p.posted_local, p.time_basis, a.account_id,"
+            " s.lat, s.lon, s.radius_m, s.time_basis FROM posts p"
+            " LEFT JOIN accounts a ON a.id = p.account LEFT JOIN sightings s ON s.post = p.id"
+            " ORDER BY p.id"
+        ).fetchall()
+
+
+def test_a_geolife_track_is_read_with_columns_and_a_stated_zone(tmp_path: Path) -> None:
+    track, fixes = _geolife_csv(tmp_path / "track.csv")
+    runner = CliRunner()
+    case = tmp_path / "utc.case"
+    args = [
+        "ingest",
+        str(track),
+        "--case",
+        str(case),
+        "--columns",
+        "lat=Latitude,lon=Longitude,at=When",
+    ]
+    done = runner.invoke(app, [*args, "--tz", "UTC"])
+    assert done.exit_code == 0, done.output
+    rows = _table_posts(case)
+    assert len(rows) == len(fixes)
+    lat, lon, _, _, _, day, clock = fixes[0]
+    assert rows[0][0] == "track.csv#line 2"
+    assert rows[0][1] == f"{day}T{clock}Z" and rows[0][3] == "user_stated_zone"
+    assert (rows[0][5], rows[0][6], rows[0][7]) == (float(lat), float(lon), 50.0)
+    assert {r[8] for r in rows} == {"user_stated_zone"}
+    # No --tz: the wall time is read in the zone of the fix itself (Beijing, UTC+8).
+    local = tmp_path / "local.case"
+    assert runner.invoke(app, [*args[:3], str(local), *args[4:]]).exit_code == 0
+    first = _table_posts(local)[0]
+    assert first[3] == "location_timezone" and first[8] == "location_timezone"
+    beijing = datetime.fromisoformat(f"{day}T{clock}") - timedelta(hours=8)
+    assert first[1] == beijing.isoformat() + "Z"
+    assert first[2] == f"{day}T{clock}"
+    again = runner.invoke(app, [*args, "--tz", "UTC"])  # the same table again adds nothing
+    assert again.exit_code == 0 and len(_table_posts(case)) == len(fixes)
+
+
+INCIDENTS = (
+    "Incident;Date;Latitude;Longitude;Unit;Accuracy;Description\n"
+    "I-1;2022-03-01T10:15:00+02:00;47.0951;37.5413;1st Bn;500;Strike reported\n"
+    "I-2;2022-03-01 12:00;47.0960;37.5500;1st Bn;;Convoy seen\n"
+    "I-3;1646139600;47.1;37.6;2nd Bn;2000;Unix seconds\n"
+    "I-4;2022-03-02 09:00;147.1;37.6;2nd Bn;100;Latitude typed wrong\n"
+    "I-5;yesterday;47.1;37.6;2nd Bn;100;No time\n"
+    "I-6;2022-03-02 09:00;47.1;37.6;2nd Bn;-5;Bad radius\n"
+)
+
+
+def test_an_incident_spreadsheet_with_a_stated_zone_and_bad_rows(tmp_path: Path) -> None:
+    sheet = tmp_path / "incidents.csv"
+    sheet.write_text(INCIDENTS, encoding="utf-8")
+    case = tmp_path / "inv.case"
+    columns = {
+        "id": "Incident",
+        "at": "Date",
+        "lat": "Latitude",
+        "lon": "Longitude",
+        "account": "Unit",
+        "radius_m": "Accuracy",
+        "text": "Description",
+    }
+    summary = api.ingest([sheet], case, columns=columns, tz="Europe/Kyiv")
+    assert summary.exit_code == 1  # rows were refused
+    rows = {r[0]: r for r in _table_posts(case)}
+    assert rows["I-1"][1:5] == ("2022-03-01T08:15:00Z", None, "platform_utc", "1st Bn")
+    assert rows["I-1"][7] == 500.0
+    assert rows["I-2"][1:4] == ("2022-03-01T10:00:00Z", "2022-03-01T12:00:00", "user_stated_zone")
+    assert rows["I-2"][7] == 50.0  # no accuracy given: a pin's radius
+    assert rows["I-3"][1] == "2022-03-01T13:00:00Z" and rows["I-3"][7] == 2000.0
+    for refused in ("I-4", "I-6"):  # kept as posts, their position refused
+        assert rows[refused][5] is None
+    assert rows["I-5"][1] is None
+    with _db(case) as db:
+        problems = sorted(db.execute("SELECT code, path FROM problems").fetchall())
+    assert problems == [
+        ("geotag_invalid", f"{sheet}#line 5"),
+        ("geotag_invalid", f"{sheet}#line 7"),
+        ("time_invalid", f"{sheet}#line 6"),
+    ]
+
+
+def test_columns_a_table_lacks_are_a_usage_error(tmp_path: Path) -> None:
+    sheet = tmp_path / "incidents.csv"
+    sheet.write_text(INCIDENTS, encoding="utf-8")
+    case = tmp_path / "inv.case"
+    runner = CliRunner()
+    base = ["ingest", str(sheet), "--case", str(case), "--columns"]
+    typo = runner.invoke(app, [*base, "lat=Latitude,lon=Longitud"])
+    assert typo.exit_code == 2
+    message = " ".join(typo.output.split())
+    assert "no column 'Longitud'" in message and "'Longitude'" in message and "'Unit'" in message
+    unknown = runner.invoke(app, [*base, "lat=Latitude,lon=Longitude,colour=Unit"])
+    assert unknown.exit_code == 2 and "colour" in unknown.output
+    zone = runner.invoke(app, [*base, "lat=Latitude,lon=Longitude", "--tz", "Mars/Olympus"])
+    assert zone.exit_code == 2 and "Mars/Olympus" in zone.output
+    assert not case.exists()  # nothing was stored
+
+
+def test_a_json_lines_table_is_read_with_columns(tmp_path: Path) -> None:
+    lines = [
+        {"who": "A", "y": 50.45, "x": 30.52, "t": "2024-05-01T10:00:00Z", "note": "hi"},
+        {"who": "A", "y": "north", "x": 30.52, "t": "2024-05-01T11:00:00Z", "note": "bad"},
+    ]
+    table = tmp_path / "points.jsonl"
+    table.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    case = tmp_path / "inv.case"
+    columns = {"account": "who", "lat": "y", "lon": "x", "at": "t", "text": "note"}
+    summary = api.ingest([table], case, columns=columns)
+    assert summary.posts == 2 and summary.new_sightings == 1
+    assert summary.problems["geotag_invalid"] == 1

@@ -563,3 +563,51 @@ def test_archive_geotags_written_as_strings(tmp_path: Path) -> None:
     (bad,) = refusals(records)
     assert (bad.code, bad.path) == ("geotag_invalid", f"{doc}#[2].tweet")
     assert len(posts(records)) == 47
+
+
+# -- tweet-headers.js: the account's whole rhythm -------------------------------------------
+
+HISTORIES = SHARED / "corpora" / "histories"
+
+
+def test_tweet_headers_are_time_only_posts_of_their_author() -> None:
+    from geotrace.records import HEADER_KIND
+    from geotrace.sources.exports import detect
+
+    path = require_shared(HISTORIES) / "larsbrinkhoff_tweet-headers.js"
+    data = path.read_bytes()
+    reader = detect("data/tweet-headers.js", data[:SNIFF_BYTES])
+    assert reader is not None and reader.name == "twitter_tweet_headers"
+    records = read(reader, path)
+    headers = posts(records)
+    listed = data.count(b'"tweet_id"')
+    assert len(headers) == listed == len({p.post_id for p in headers})
+    assert not refusals(records)  # every created_at agrees with its id's own clock
+    first = headers[0]
+    assert first.post_id == "1692853332837118055" and first.kind == HEADER_KIND
+    assert first.platform == "twitter" and first.text == "" and not first.geotags
+    assert first.author == Account("twitter", "3128746474")
+    assert first.posted_at is not None and first.posted_at.basis == "platform_utc"
+    assert first.posted_at.utc == datetime(2023, 8, 19, 10, 57, 40, tzinfo=UTC)
+    assert first.raw == {
+        "tweet": {
+            "tweet_id": "1692853332837118055",
+            "user_id": "3128746474",
+            "created_at": "Sat Aug 19 10:57:40 +0000 2023",
+        }
+    }
+
+
+def test_a_damaged_header_is_refused_alone(tmp_path: Path) -> None:
+    path = require_shared(HISTORIES) / "timlinux_tweet-headers.js"
+    data = path.read_bytes()
+    listed = data.count(b'"tweet_id"')
+    damaged = data.replace(b'"tweet_id" : "', b'"tweet_id" : "x', 1)
+    # The second header's created_at moved four years away from its id's own clock.
+    damaged = damaged.replace(b"Jul 21 23:54:22 +0000 2023", b"Jul 21 23:54:22 +0000 2019", 1)
+    from geotrace.sources.twitter_headers import TWEET_HEADERS
+
+    records = read(TWEET_HEADERS, write(tmp_path / "data" / "tweet-headers.js", damaged))
+    assert len(posts(records)) == listed - 1
+    assert [r.code for r in refusals(records)] == ["item_invalid", "time_conflict"]
+    assert "[0].tweet" in refusals(records)[0].path

@@ -17,6 +17,7 @@ from itertools import chain, islice
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from geotrace.analysis.appearances import facts_of
 from geotrace.analysis.find_copies import described, find_all, find_of, stored_path
@@ -25,7 +26,7 @@ from geotrace.case_posts import POST_FIELDS
 from geotrace.case_posts import accounts as _accounts
 from geotrace.case_posts import posts as _posts
 from geotrace.evidence import FileReport, read_file, report_to_json
-from geotrace.evidence.clock import load_zones
+from geotrace.evidence.clock import load_zones, zone_at
 from geotrace.evidence.fingerprint import decode, fingerprint_image
 from geotrace.evidence.layout import layout_of
 from geotrace.export import write_csv, write_geojson, write_jsonl, write_kml, write_parquet
@@ -39,6 +40,8 @@ from geotrace.mediastore import hash_stream
 from geotrace.places import ControlLayer
 from geotrace.places.table import TableSummary, resolve_table
 from geotrace.sources import Refusal, ZipLimits, find_files
+from geotrace.sources.exports import SNIFF_BYTES, ExportReader
+from geotrace.sources.generic import ColumnsError, WallClock, check_columns, user_table
 
 FORMATS = ("jsonl", "csv", "geojson", "kml")
 
@@ -121,11 +124,44 @@ def ingest(
     progress: Callable[[str, int, int], None] | None = None,
     export_progress: ExportProgress | None = None,
     fingerprint_progress: Callable[[int, int], None] | None = None,
+    columns: Mapping[str, str] | None = None,
+    tz: str | None = None,
 ) -> IngestSummary:
     """Ingest files, folders, zip archives and platform exports into a case (created if
-    missing); see ``geotrace.ingest.ingest`` for the progress callbacks."""
+    missing); see ``geotrace.ingest.ingest`` for the progress callbacks.
+
+    ``columns`` reads every CSV/TSV/JSON Lines table as the user's own table of points or
+    posts: name -> column, names from ``sources.generic.COLUMN_NAMES`` (``lat``, ``lon``,
+    ``at``, ``account``, ``id``, ``text``, ``radius_m``, ``url``, ``platform`` …).  An
+    ``at`` with ``Z`` or an offset, or in Unix seconds, is UTC; a wall time is read in
+    ``tz`` (an IANA zone) when given, else in the zone of the row's own position, else kept
+    with basis ``unknown_zone``.  A name it does not know, a column a given table lacks, or
+    a ``tz`` that is no zone raise ``ColumnsError`` before anything is stored.
+    """
+    paths = list(paths)
+    table = None if columns is None and tz is None else _user_table(paths, columns, tz)
     with Case(Path(case), write=True) as opened:
-        return _ingest(opened, paths, limits, progress, export_progress, fingerprint_progress)
+        return _ingest(
+            opened, paths, limits, progress, export_progress, fingerprint_progress, table
+        )
+
+
+def _user_table(
+    paths: list[str | Path], columns: Mapping[str, str] | None, tz: str | None
+) -> ExportReader:
+    """The reader of ``ingest(columns=…, tz=…)``, checked against the tables given."""
+    if columns is None:
+        raise ColumnsError("--tz applies to the tables read with --columns")
+    try:
+        stated = ZoneInfo(tz) if tz is not None else None
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ColumnsError(f"--tz: {tz!r} is no IANA time zone (e.g. Europe/Kyiv)") from None
+    reader = user_table(columns, WallClock(stated, zone_at), tz or "zone of each row's position")
+    for path in map(Path, paths):
+        if path.is_file() and reader.sniff(path.name, b""):
+            with path.open("rb") as f:
+                check_columns(str(path), f.read(SNIFF_BYTES), columns)
+    return reader
 
 
 def posts(

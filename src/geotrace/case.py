@@ -28,6 +28,7 @@ import msgspec
 
 from geotrace.mediastore import MediaStore
 from geotrace.records import (
+    HEADER_KIND,
     CustodyEntry,
     Media,
     PictureFingerprint,
@@ -389,6 +390,20 @@ _INSERT_POST = (
     f"INSERT OR IGNORE INTO posts ({', '.join(POST_COLUMNS)})"
     f" VALUES ({', '.join('?' * len(POST_COLUMNS))})"
 )
+#: A post kept only as a header (id, author, time) takes the whole of a fuller copy of it,
+#: whichever of the two was ingested first (a header never overwrites a fuller post); the
+#: header's author stays where the copy names none (an archive read without account.js).
+_FILL_HEADER = (
+    "UPDATE posts SET "
+    + ", ".join(
+        f"{c} = coalesce(?, {c})" if c in ("account", "chat") else f"{c} = ?" for c in POST_COLUMNS
+    )
+    + f" WHERE platform = ? AND post_id = ? AND kind = '{HEADER_KIND}' RETURNING id"
+)
+#: ... and a header read after the fuller copy still names the author the copy did not.
+_HEADER_AUTHOR = (
+    "UPDATE posts SET account = ? WHERE platform = ? AND post_id = ? AND account IS NULL"
+)
 
 
 @dataclass(slots=True)
@@ -671,7 +686,7 @@ class Case:
         """Write a batch of posts, accounts met on their own (an archive's owner) and the
         items the reader refused (location, problem), in one transaction.  A post already
         in the case (same platform and id) is left as it is, with its media, links and
-        sightings.
+        sightings, unless it is only a header: then the fuller copy takes its row.
 
         Batches, not one transaction per post: a transaction costs a disk sync (FULL
         synchronous), and exports bring posts by the million.
@@ -687,11 +702,18 @@ class Case:
             for values, author, chat, media, links, sightings in bundles:
                 seen = cast(str | None, values[4])  # posted_utc
                 row = (self._account(author, seen, names), self._account(chat, seen, names))
-                cur = execute(_INSERT_POST, (*row, source_sha256, *values))
-                if cur.rowcount == 1:
+                params = (*row, source_sha256, *values)
+                cur = execute(_INSERT_POST, params)
+                rowid = cur.lastrowid if cur.rowcount == 1 else None
+                if rowid is None and values[2] != HEADER_KIND:
+                    filled = execute(_FILL_HEADER, (*params, values[0], values[1])).fetchone()
+                    rowid = None if filled is None else filled[0]
+                elif rowid is None and row[0] is not None:
+                    execute(_HEADER_AUTHOR, (row[0], values[0], values[1]))
+                if rowid is not None:
                     written.posts += 1
                     if media or links or sightings:
-                        self._put_post_children(cur.lastrowid, media, links, sightings, written)
+                        self._put_post_children(rowid, media, links, sightings, written)
             self.db.executemany(
                 "INSERT INTO account_names (account, handle, name, first_seen, last_seen)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, handle, name) DO UPDATE SET"

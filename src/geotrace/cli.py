@@ -40,6 +40,7 @@ from geotrace.ingest import IngestSummary
 from geotrace.mediastore import CaseBusy
 from geotrace.places.control import ControlLayerError
 from geotrace.sources import Refusal
+from geotrace.sources.generic import COLUMN_NAMES, ColumnsError
 
 app = typer.Typer(
     help="Where and when: photo and video metadata as evidence, kept in a case.",
@@ -75,6 +76,7 @@ def fatal_errors() -> Iterator[None]:
         sqlite3.DatabaseError,
         ControlLayerError,
         BasemapError,
+        ColumnsError,
     ) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
@@ -166,10 +168,38 @@ def _print_summary(summary: IngestSummary, case: Path, problems: dict[str, int])
         out.print(f"problems in the case: {escape(listed)}")
 
 
+def _name_pairs(text: str) -> dict[str, str]:
+    """``lat=Latitude,lon=Longitude`` as a mapping (a column name may hold spaces)."""
+    pairs = {}
+    for part in text.split(","):
+        name, eq, column = part.partition("=")
+        if not eq or not name.strip() or not column.strip():
+            raise ColumnsError(f"--columns: {part.strip()!r} is not name=column")
+        pairs[name.strip()] = column.strip()
+    return pairs
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders and zip archives.")],
     case: CaseOption,
+    table_columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            help="Read CSV/TSV/JSON Lines tables as your own points or posts: name=column"
+            " pairs, e.g. lat=Latitude,lon=Longitude,at=Date,account=Unit,radius_m=Accuracy"
+            " (names: " + ", ".join(COLUMN_NAMES) + ").",
+        ),
+    ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            help="IANA zone of the tables' wall times (no offset), e.g. Europe/Kyiv; without"
+            " it each row's own position gives the zone.",
+        ),
+    ] = None,
 ) -> None:
     """Keep every original in the case, read it, and record sightings and problems."""
     columns = (
@@ -204,6 +234,8 @@ def ingest(
                 progress=advance,
                 export_progress=read_bytes,
                 fingerprint_progress=hashing,
+                columns=None if table_columns is None else _name_pairs(table_columns),
+                tz=tz,
             )
         _print_summary(summary, case, api.problem_counts(case))
     raise typer.Exit(summary.exit_code)

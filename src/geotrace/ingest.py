@@ -145,15 +145,18 @@ def ingest_item(
     summary: IngestSummary,
     root: str = "/",
     export_progress: ExportProgress | None = None,
+    table: ExportReader | None = None,
 ) -> None:
     """Keep, read and record one item (see the module docstring for the order).
 
     An export document (``sources.exports``) is kept the same way and then streamed
-    into posts; ``root`` bounds the files its posts may name.
+    into posts; ``root`` bounds the files its posts may name; ``table`` reads the user's
+    own tables (``ingest --columns``).  A document no reader claims is kept as an
+    original and recorded as not read (``export_unrecognised``), every run it is met.
     """
-    reader = reader_for(item)
-    if reader is not None:
-        _ingest_export(case, item, reader, summary, root, export_progress)
+    found = reader_for(item, table)
+    if isinstance(found, ExportReader):
+        _ingest_export(case, item, found, summary, root, export_progress)
         return
     known = _known_file(case, item, READER_VERSION)
     if known is not None:
@@ -177,6 +180,10 @@ def ingest_item(
     summary.new_sources += written.new_source
     summary.new_media += written.new_media
     summary.new_sightings += written.new_sighting
+    if found is not None:
+        case.refuse(item.path, found, sha)
+        summary.skipped += 1
+        summary.problems[found.code] += 1
 
 
 def _ingest_export(
@@ -230,6 +237,7 @@ def ingest(
     progress: Callable[[str, int, int], None] | None = None,
     export_progress: ExportProgress | None = None,
     fingerprint_progress: Callable[[int, int], None] | None = None,
+    table: ExportReader | None = None,
 ) -> IngestSummary:
     """Ingest files, folders and zip archives into an open (writable) case.
 
@@ -239,7 +247,8 @@ def ingest(
     Files that posts name and the walk did not meet (the user gave ``result.json``, not
     its folder) are ingested after the walk, then posts are linked to their media.
     Last come the derived stages: places of new sightings, then fingerprints of new
-    pictures (``fingerprint_progress(done, known)``).
+    pictures (``fingerprint_progress(done, known)``).  ``table`` reads every CSV/TSV/JSON
+    Lines table met (``sources.generic.user_table``).
     """
     summary = IngestSummary()
     files: list[tuple[Path, str]] = []
@@ -253,7 +262,7 @@ def ingest(
     for done, (path, root) in enumerate(files, start=1):
         summary.files += 1
         for entry in expand(path, limits or ZipLimits()):
-            _ingest_entry(case, entry, summary, root, export_progress)
+            _ingest_entry(case, entry, summary, root, export_progress, table)
         if progress is not None:
             progress(str(path), done, len(files))
     if summary.exports:
@@ -282,6 +291,7 @@ def _ingest_entry(
     summary: IngestSummary,
     root: str,
     export_progress: ExportProgress | None,
+    table: ExportReader | None = None,
 ) -> None:
     """One item of the walk, with every failure of the input turned into a refusal."""
     if isinstance(entry, Refusal):
@@ -289,7 +299,7 @@ def _ingest_entry(
         return
     summary.items += 1
     try:
-        ingest_item(case, entry, summary, root, export_progress)
+        ingest_item(case, entry, summary, root, export_progress, table)
     except sqlite3.Error:
         raise  # the case itself failed: fatal, not one bad item
     except TooLarge as exc:

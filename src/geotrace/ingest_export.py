@@ -42,7 +42,15 @@ from geotrace.mediastore import Blob
 from geotrace.records import Account, Link, Media, MediaRef, Post, Problem, Source, iso
 from geotrace.sources import Item
 from geotrace.sources.archive import ZipLimits, member_refusal
-from geotrace.sources.exports import SNIFF_BYTES, ExportFile, ExportReader, detect
+from geotrace.sources.exports import (
+    EXPORT_SUFFIXES,
+    SNIFF_BYTES,
+    ExportFile,
+    ExportReader,
+    detect,
+    reader_names,
+)
+from geotrace.sources.generic import TABLE_SUFFIXES
 
 READER = "geotrace.sources"
 
@@ -79,14 +87,42 @@ class ExportCounts:
     refused: int = 0
 
 
-def reader_for(item: Item) -> ExportReader | None:
-    """The export reader for an item, from its name and first bytes; None for media."""
+#: How an unclaimed document is named in its problem, by suffix.
+DOCUMENT_KINDS = {
+    ".json": "JSON document",
+    ".jsonl": "JSON Lines document",
+    ".ndjson": "JSON Lines document",
+    ".js": "JavaScript document",
+    ".csv": "CSV table",
+    ".tsv": "TSV table",
+}
+
+
+def reader_for(item: Item, table: ExportReader | None = None) -> ExportReader | Problem | None:
+    """The export reader for an item, from its name and first bytes; None for media.
+
+    ``table`` is the reader of the user's own tables (``ingest --columns``): it takes
+    every CSV/TSV/JSON Lines document.  A JSON, JS or table document that no reader
+    claims is a problem (``export_unrecognised``): it is still kept as an original, but
+    it was given to be read and was not, and the user must hear of it.
+    """
     name = item.path.rsplit("!/", 1)[-1]
-    if not name.lower().endswith((".json", ".jsonl", ".ndjson", ".js", ".csv", ".tsv")):
+    suffix = os.path.splitext(name)[1].lower()
+    if suffix not in EXPORT_SUFFIXES:
         return None
+    if table is not None and table.sniff(name, b""):
+        return table
     with item.open() as stream:
         head = stream.read(SNIFF_BYTES)
-    return detect(name, head)
+    reader = detect(name, head)
+    if reader is not None:
+        return reader
+    hint = "; a table of your own is read with ingest --columns" if suffix in TABLE_SUFFIXES else ""
+    return Problem(
+        "export_unrecognised",
+        f"{DOCUMENT_KINDS[suffix]} not recognised as any export format"
+        f" (tried: {', '.join(reader_names())}){hint}",
+    )
 
 
 def version_of(reader: ExportReader) -> str:

@@ -253,6 +253,10 @@ class MediaRef:
     metadata: dict[str, object] = field(default_factory=dict)
 
 
+#: Kind of a post known only by its id, author and time (an X archive's
+#: ``tweet-headers.js``): the store lets a fuller copy of the same post replace it.
+HEADER_KIND = "header"
+
 #: Kinds of provenance link a post can carry.
 LINK_KINDS = ("forward_of", "repost_of", "reply_to", "quote_of")
 

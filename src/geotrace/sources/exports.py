@@ -99,17 +99,32 @@ class ExportReader:
 
 def _readers() -> tuple[ExportReader, ...]:
     """Every reader, most specific first: the generic table reader comes last."""
-    from geotrace.sources import generic, meta, telegram, telethon, twitter, vk, ytdlp
+    from geotrace.sources import (
+        generic,
+        meta,
+        telegram,
+        telethon,
+        twitter,
+        twitter_headers,
+        vk,
+        ytdlp,
+    )
 
     return (
         *telegram.READERS,
         *telethon.READERS,
         *vk.READERS,
         *twitter.READERS,
+        *twitter_headers.READERS,
         *meta.READERS,
         *ytdlp.READERS,
         *generic.READERS,
     )
+
+
+def reader_names() -> tuple[str, ...]:
+    """What :func:`detect` tries, in order: named when a document is claimed by none."""
+    return tuple(reader.name for reader in _readers())
 
 
 def detect(name: str, head: bytes) -> ExportReader | None:

@@ -17,13 +17,20 @@ its line number and the rest goes on.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from itertools import chain
+from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
-from geotrace.records import Account, Geotag, Instant, Link, MediaRef, Post
+from geotrace.records import UNKNOWN_ZONE_WINDOW, Account, Geotag, Instant, Link, MediaRef, Post
 from geotrace.sources.common import checked_point, iso_instant, unix_instant
 from geotrace.sources.exports import ExportFile, ExportReader, Record
 from geotrace.sources.items import Refusal
@@ -92,13 +99,17 @@ def first_byte(head: bytes) -> bytes:
 # -- column mappings ----------------------------------------------------------------------
 
 #: What a mapping may name: field -> the column holding it.  ``unix_time`` is Unix seconds
-#: (UTC), ``iso_time`` an ISO 8601 time with a zone; ``lat_lon``/``lon_lat`` one column
-#: with both numbers (comma or space between) in that order; ``chat`` qualifies the id
-#: (Telegram's message ids are per chat); ``platform`` a per-row platform name.
+#: (UTC), ``iso_time`` an ISO 8601 time with a zone; ``at`` either of those or a wall time
+#: with no zone, read by the table's :class:`WallClock`; ``lat_lon``/``lon_lat`` one column
+#: with both numbers (comma or space between) in that order; ``radius_m`` each row's own
+#: radius; ``chat`` qualifies the id (Telegram's message ids are per chat); ``platform`` a
+#: per-row platform name.
 FIELDS = (
     "id",
     "unix_time",
     "iso_time",
+    "at",
+    "radius_m",
     "text",
     "author_id",
     "author_handle",
@@ -144,6 +155,33 @@ POINT_RADIUS_M = 50.0
 VENUE_RADIUS_M = 100.0
 
 PLATFORM_UNKNOWN = "unknown"
+#: The platform of a user's own table (``ingest --columns``) with no ``platform`` column.
+PLATFORM_TABLE = "table"
+
+#: The names ``ingest --columns`` (and ``api.ingest(columns=…)``) takes, and the field each
+#: fills.  Short, as a user types them; ``account`` is the stable id of whoever the row
+#: is about (a unit, a person, a vehicle).
+COLUMN_NAMES = {
+    "id": "id",
+    "at": "at",
+    "text": "text",
+    "account": "author_id",
+    "handle": "author_handle",
+    "name": "author_name",
+    "lat": "lat",
+    "lon": "lon",
+    "radius_m": "radius_m",
+    "place": "place",
+    "url": "url",
+    "media_url": "media_url",
+    "platform": "platform",
+    "chat": "chat",
+    "reply_to": "reply_to",
+}
+#: A radius larger than half the Earth's circumference says nothing.
+MAX_RADIUS_M = 20_037_509.0
+#: A cell of digits (and one point): Unix seconds, UTC.
+_UNIX = re.compile(r"\d+(?:\.\d*)?")
 
 
 def fourcat_mapping(columns: list[str]) -> dict[str, str] | None:
@@ -238,11 +276,14 @@ def _pair(text: str) -> tuple[str, str] | None:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A mapping resolved once per table: the column of each field, or None."""
+    """A mapping resolved once per table: the column of each field, or None (no ``id``:
+    each row is named by its table's file name and line)."""
 
-    id: str
+    id: str | None = None
     unix_time: str | None = None
     iso_time: str | None = None
+    at: str | None = None
+    radius_m: str | None = None
     text: str | None = None
     author_id: str | None = None
     author_handle: str | None = None
@@ -265,8 +306,11 @@ def _geotag(row: Mapping[str, object], plan: Plan) -> tuple[Geotag | None, str |
     if lat is not None or lon is not None:
         if lat is None or lon is None:
             return None, f"only one coordinate: lat {lat!r}, lon {lon!r}"
+        radius = _radius(_cell(row, plan.radius_m))
+        if isinstance(radius, str):
+            return None, f"{plan.radius_m}: {radius}"
         source = f"{plan.lat}/{plan.lon}"
-        return _point(lat, lon, POINT_RADIUS_M, "point", source, _cell(row, plan.place))
+        return _point(lat, lon, radius, "point", source, _cell(row, plan.place))
     for column, swapped, radius, kind in (
         (plan.lat_lon, False, VENUE_RADIUS_M, "venue"),
         (plan.lon_lat, True, POINT_RADIUS_M, "point"),
@@ -282,6 +326,20 @@ def _geotag(row: Mapping[str, object], plan: Plan) -> tuple[Geotag | None, str |
     return None, None
 
 
+def _radius(text: str | None) -> float | str:
+    """A row's own radius in metres (the table's default when the cell is empty), or why
+    the cell is not one."""
+    if text is None:
+        return POINT_RADIUS_M
+    try:
+        radius = float(text)
+    except ValueError:
+        return f"radius is not a number: {text!r:.40}"
+    if not (math.isfinite(radius) and 0.0 < radius <= MAX_RADIUS_M):
+        return f"radius is not a distance in metres: {text!r:.40}"
+    return radius
+
+
 def _point(
     lat: str, lon: str, radius: float, kind: str, source: str, label: str | None
 ) -> tuple[Geotag | None, str | None]:
@@ -291,7 +349,54 @@ def _point(
     return Geotag(checked[0], checked[1], radius, kind, source, label), None
 
 
-def _instant(row: Mapping[str, object], plan: Plan) -> tuple[Instant | None, str | None]:
+@dataclass(frozen=True, slots=True)
+class WallClock:
+    """How a user's table turns a wall time (no offset, no ``Z``) into an instant: in the
+    zone the user stated (``--tz``, basis ``user_stated_zone``), else in the zone of the
+    row's own position (``zone_at``, basis ``location_timezone``, as a photo's clock),
+    else not at all: the wall time is kept with basis ``unknown_zone``, never taken for
+    UTC.  ``zone_at`` is handed in by the caller: the zone polygons belong to the
+    extract stage, which this read stage does not import."""
+
+    stated: ZoneInfo | None = None
+    zone_at: Callable[[float, float], ZoneInfo | None] | None = None
+
+
+def _in_zone(local: datetime, zone: ZoneInfo, basis: str, column: str) -> Instant:
+    """A wall time read in a zone; inside a DST change (a wall time seen twice, or never)
+    the change's size is the uncertainty."""
+    first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
+    off0, off1 = first.utcoffset(), second.utcoffset()
+    spread = abs(off0 - off1).total_seconds() if off0 is not None and off1 is not None else 0.0
+    return Instant(first.astimezone(UTC), local, basis, spread, f"{column} ({zone.key})")
+
+
+def _at(text: str, column: str, tag: Geotag | None, clock: WallClock) -> Instant | None:
+    """``at``: Unix seconds and ISO 8601 with ``Z`` or an offset are UTC-exact; a wall
+    time goes by the table's :class:`WallClock`; None when the cell is not a time."""
+    if _UNIX.fullmatch(text):
+        return unix_instant(text, column)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        return Instant(parsed.astimezone(UTC), None, "platform_utc", 0.0, column)
+    if clock.stated is not None:
+        return _in_zone(parsed, clock.stated, "user_stated_zone", column)
+    zone = clock.zone_at(tag.lat, tag.lon) if clock.zone_at and tag is not None else None
+    if zone is not None:
+        return _in_zone(parsed, zone, "location_timezone", column)
+    return Instant(None, parsed, "unknown_zone", UNKNOWN_ZONE_WINDOW.total_seconds(), column)
+
+
+def _instant(
+    row: Mapping[str, object], plan: Plan, tag: Geotag | None, clock: WallClock
+) -> tuple[Instant | None, str | None]:
+    text = _cell(row, plan.at)
+    if plan.at is not None and text is not None:
+        at = _at(text.strip(), plan.at, tag, clock)
+        return (at, None) if at is not None else (None, f"{plan.at} is not a time: {text!r:.60}")
     for column, parse in ((plan.unix_time, unix_instant), (plan.iso_time, iso_instant)):
         text = _cell(row, column)
         if column is None or text is None:
@@ -304,10 +409,20 @@ def _instant(row: Mapping[str, object], plan: Plan) -> tuple[Instant | None, str
 
 
 def row_records(
-    row: Mapping[str, object], plan: Plan, platform: str, doc_name: str, location: str
+    row: Mapping[str, object],
+    plan: Plan,
+    platform: str,
+    doc_name: str,
+    location: str,
+    clock: WallClock = WallClock(),
 ) -> list[Record]:
-    """A row as a post (first) and the refusals of what in it could not be read."""
-    raw_id = _cell(row, plan.id)
+    """A row as a post (first) and the refusals of what in it could not be read.  A
+    table with no id column names each row by its file name and line, so that ingesting
+    the same table again adds nothing."""
+    if plan.id is None:
+        raw_id: str | None = f"{Path(doc_name.rsplit('!/', 1)[-1]).name}#{location}"
+    else:
+        raw_id = _cell(row, plan.id)
     if raw_id is None:
         return [
             Refusal(f"{doc_name}#{location}", "item_invalid", f"no post id in column {plan.id!r}")
@@ -319,14 +434,14 @@ def row_records(
         chat = chat.strip()
     post_id = f"{chat}/{raw_id.strip()}" if chat else raw_id.strip()
     refusals: list[Record] = []
-    posted_at, why = _instant(row, plan)
-    if why is not None:
-        refusals.append(Refusal(f"{doc_name}#{location}", "time_invalid", why))
     geotag = None
     if plan.lat or plan.lon or plan.lat_lon or plan.lon_lat:
         geotag, why = _geotag(row, plan)
         if why is not None:
             refusals.append(Refusal(f"{doc_name}#{location}", "geotag_invalid", why))
+    posted_at, why = _instant(row, plan, geotag, clock)
+    if why is not None:
+        refusals.append(Refusal(f"{doc_name}#{location}", "time_invalid", why))
     author_id, handle = _cell(row, plan.author_id), _cell(row, plan.author_handle)
     author = None
     if author_id or handle:
@@ -444,16 +559,17 @@ def _rows(doc: ExportFile, stream: Iterable[bytes]) -> Iterator[Row | Refusal]:
         yield from _json_rows(doc, stream)
 
 
-def read_table(doc: ExportFile, mapping: dict[str, str], platform: str) -> Iterator[Record]:
+def read_table(
+    doc: ExportFile, mapping: dict[str, str], platform: str, clock: WallClock = WallClock()
+) -> Iterator[Record]:
     """Posts from a CSV/TSV or NDJSON table with a column mapping the user gives (field ->
-    column, fields from :data:`FIELDS`; ``id`` is required).  A mapping with unknown
-    fields, or naming columns a CSV's header lacks (a typo would otherwise read as empty
-    cells), is refused once, up front; an NDJSON row without a mapped key reads as empty
-    there."""
+    column, fields from :data:`FIELDS`; without ``id`` rows are named by line).  A
+    mapping with unknown fields, or naming columns a CSV's header lacks (a typo would
+    otherwise read as empty cells), is refused once, up front; an NDJSON row without a
+    mapped key reads as empty there."""
     unknown = sorted(set(mapping) - set(FIELDS))
-    if unknown or "id" not in mapping:
-        why = f"unknown fields {unknown}" if unknown else "the mapping names no id column"
-        yield Refusal(doc.name, "mapping_invalid", why)
+    if unknown:
+        yield Refusal(doc.name, "mapping_invalid", f"unknown fields {unknown}")
         return
     plan = Plan(**mapping)
     table = doc.name.lower().endswith((".csv", ".tsv"))
@@ -469,7 +585,7 @@ def read_table(doc: ExportFile, mapping: dict[str, str], platform: str) -> Itera
                     yield Refusal(doc.name, "mapping_invalid", f"no column {missing} in header")
                     return
                 table = False  # every row of a CSV has the header's columns
-            yield from row_records(row, plan, platform, doc.name, where)
+            yield from row_records(row, plan, platform, doc.name, where, clock)
 
 
 def read(doc: ExportFile) -> Iterator[Record]:
@@ -493,6 +609,68 @@ def read(doc: ExportFile) -> Iterator[Record]:
                 )
                 continue
             yield from row_records(row, plan, PLATFORM_UNKNOWN, doc.name, where)
+
+
+# -- a user's own table (``ingest --columns``) ---------------------------------------------
+
+#: Documents ``--columns`` applies to.
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
+
+
+class ColumnsError(ValueError):
+    """A ``--columns`` mapping that cannot be used (a name it does not know, a column the
+    table lacks) or a ``--tz`` that is no zone: a usage error, said before anything is
+    stored."""
+
+
+def user_mapping(columns: Mapping[str, str]) -> dict[str, str]:
+    """``--columns`` names (:data:`COLUMN_NAMES`) as the fields :func:`read_table` takes."""
+    unknown = sorted(set(columns) - set(COLUMN_NAMES))
+    if unknown:
+        raise ColumnsError(
+            f"--columns: unknown name {', '.join(unknown)}; the names are {', '.join(COLUMN_NAMES)}"
+        )
+    if ("lat" in columns) != ("lon" in columns):
+        raise ColumnsError("--columns: lat and lon go together")
+    return {COLUMN_NAMES[name]: column for name, column in columns.items()}
+
+
+def check_columns(name: str, head: bytes, columns: Mapping[str, str]) -> None:
+    """Raise :class:`ColumnsError` naming a mapped column the table lacks, with the columns
+    it has: the CSV/TSV header, or the keys of a JSON Lines table's first row."""
+    body = head[len(BOM) :] if head.startswith(BOM) else head
+    line = body.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip("\r")
+    have: list[str] = []
+    if name.lower().endswith((".csv", ".tsv")):
+        have = next(csv.reader([line], delimiter=_delimiter(name, line)), [])
+        have = [c.strip() for c in have]
+    else:
+        try:
+            first = json.loads(line)
+        except ValueError:
+            first = None
+        have = list(first) if isinstance(first, dict) else []
+    missing = [column for column in columns.values() if column not in have]
+    if missing:
+        raise ColumnsError(
+            f"{name}: no column {', '.join(map(repr, missing))};"
+            f" its columns are {', '.join(map(repr, have)) or 'none'}"
+        )
+
+
+def _any_table(name: str, head: bytes) -> bool:
+    return name.lower().endswith(TABLE_SUFFIXES)
+
+
+def user_table(columns: Mapping[str, str], clock: WallClock, zone_rule: str) -> ExportReader:
+    """The reader of a user's own tables.  Its version names the mapping and the zone rule
+    (``zone_rule``: the stated zone, or how wall times are placed otherwise), so that the
+    same table ingested again with another mapping is read again, not taken as known."""
+    mapping = user_mapping(columns)
+    spec = json.dumps([sorted(mapping.items()), zone_rule]).encode()
+    version = f"1+{hashlib.sha256(spec).hexdigest()[:12]}"
+    read_user = partial(read_table, mapping=mapping, platform=PLATFORM_TABLE, clock=clock)
+    return ExportReader("user_table", version, _any_table, read_user)
 
 
 TABLE = ExportReader("generic_table", "1", sniff, read)
