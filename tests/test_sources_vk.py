@@ -495,3 +495,54 @@ def test_mutated_samples_never_raise(data: st.DataObject) -> None:
     doc = ExportFile(name, len(content), lambda: io.BytesIO(content))
     for record in read(doc):
         assert isinstance(record, Post | Account | Refusal)
+
+
+# -- places.getCheckins ----------------------------------------------------------------------
+
+#: VkNet's saved places.getCheckins response (VkNet.Tests/TestData/Categories/Places/
+#: GetCheckins.json: its one check-in has the 0, 0 placeholder), with a second check-in of
+#: the same shape at a real place.
+CHECKINS = """{
+  "response": {
+    "count": 68,
+    "items": [
+      {"id": "973782_2187", "user_id": 973782, "post_id": 2187, "date": 1530002871,
+       "latitude": 0, "longitude": 0, "text": "text", "place_id": 0, "place_title": "",
+       "place_country": 0, "place_city": 0, "place_address": "", "place_type": 0,
+       "place_icon": "http://vk.ru/images/places/place.png", "distance": 7062029},
+      {"id": "973782_2190", "user_id": 973782, "post_id": 2190, "date": 1530089271,
+       "latitude": 55.7539, "longitude": 37.6208,
+       "text": "&#1055;&#1083;&#1086;&#1097;&#1072;&#1076;&#1100;",
+       "place_id": 312, "place_title": "Red Square", "place_country": 1, "place_city": 1,
+       "place_address": "", "place_type": 3, "place_icon": "", "distance": 12}
+    ]
+  }
+}
+"""
+
+
+def test_checkins_are_posts_with_a_venue_pin() -> None:
+    from geotrace.sources.exports import SNIFF_BYTES, detect
+
+    data = CHECKINS.encode()
+    reader = detect("places.getCheckins.json", data[:SNIFF_BYTES])
+    assert reader is not None and reader.name == "vk_checkins"
+    doc = ExportFile("checkins.json", len(data), lambda: io.BytesIO(data))
+    records = list(reader.read(doc))
+    kinds = [(type(r).__name__, getattr(r, "code", None)) for r in records]
+    assert kinds == [("Post", None), ("Refusal", "geotag_invalid"), ("Post", None)]
+    placeholder, refused, square = records
+    assert isinstance(placeholder, Post) and not placeholder.geotags
+    assert "placeholder" in refused.message and refused.path.endswith("response.items[0]")
+    assert isinstance(square, Post)
+    assert (square.post_id, square.kind, square.author) == (
+        "checkin973782_2190",
+        "checkin",
+        Account("vk", "973782"),
+    )
+    assert square.posted_at is not None
+    assert square.posted_at.utc == datetime(2018, 6, 27, 8, 47, 51, tzinfo=UTC)
+    assert square.text == "Площадь" and square.url == "https://vk.com/wall973782_2190"
+    assert square.geotags == (
+        Geotag(55.7539, 37.6208, 150.0, "venue", "latitude/longitude", "Red Square"),
+    )

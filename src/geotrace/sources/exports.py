@@ -107,12 +107,14 @@ def _readers() -> tuple[ExportReader, ...]:
         twitter,
         twitter_headers,
         vk,
+        vk_checkins,
         ytdlp,
     )
 
     return (
         *telegram.READERS,
         *telethon.READERS,
+        *vk_checkins.READERS,
         *vk.READERS,
         *twitter.READERS,
         *twitter_headers.READERS,
