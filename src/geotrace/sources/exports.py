@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from geotrace.records import Account, Post
+from geotrace.sources.encoding import utf8_head, utf8_opener
 from geotrace.sources.items import Refusal
 
 #: What a reader yields.
@@ -82,6 +83,10 @@ class ExportFile:
     sibling: Callable[[str], ExportFile | None] = field(default=lambda rel: None)
     meter: Meter = field(default_factory=Meter)
 
+    def __post_init__(self) -> None:
+        # A UTF-16/32 document (Windows Notepad's "Unicode") reaches every reader as UTF-8.
+        object.__setattr__(self, "opener", utf8_opener(self.opener))
+
     def open(self) -> CountingReader:
         return CountingReader(self.opener(), self.meter)
 
@@ -133,6 +138,7 @@ def detect(name: str, head: bytes) -> ExportReader | None:
     """The reader for a document, judged from its name and first :data:`SNIFF_BYTES`."""
     if not name.lower().endswith(EXPORT_SUFFIXES):
         return None
+    head = utf8_head(head)
     for reader in _readers():
         if reader.sniff(name, head):
             return reader

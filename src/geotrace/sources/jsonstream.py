@@ -135,7 +135,7 @@ class _Broken(Exception):
     a key that is no string): the reader resynchronises."""
 
 
-class _Closed(Exception):  # noqa: N818 (a signal, not an error)
+class _Closed(Exception):
     """The root value has ended at byte ``end``."""
 
     def __init__(self, end: int) -> None:

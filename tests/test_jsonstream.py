@@ -1,0 +1,267 @@
+"""The resynchronising item reader (``sources/jsonstream.py``), on exports built from the
+real shared samples and damaged in the test: one bad item costs that item alone."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geotrace import api
+from geotrace.records import Post
+from geotrace.sources import jsonstream, meta, telegram, twitter, vk
+from geotrace.sources.exports import ExportFile, ExportReader, Record
+from geotrace.sources.items import Refusal
+from geotrace.sources.jsonstream import json_items
+from tests.conftest import SHARED, require_shared
+
+EXPORTS = SHARED / "corpora" / "exports"
+MESSAGES = 400
+DAMAGED = 200  # the index of the damaged message
+FIRST_ID = 70000
+
+
+def _sample(rel: str) -> bytes:
+    require_shared(EXPORTS)
+    return (EXPORTS / rel).read_bytes()
+
+
+def _telegram_export() -> tuple[bytes, dict[str, Any]]:
+    """A 400-message chat export made of the real 2023-01 sample's messages with new ids,
+    written as tdesktop writes (one key per line, indent 1)."""
+    account = json.loads(_sample("telegram_desktop_json/chm_telegram_2023-01.result.json"))
+    chat = account["chats"]["list"][0]
+    real = chat["messages"]
+    chat["messages"] = [
+        dict(real[k % len(real)], id=FIRST_ID + k, text=f"message {k}") for k in range(MESSAGES)
+    ]
+    return json.dumps(chat, ensure_ascii=False, indent=1).encode(), chat
+
+
+def _read(reader: ExportReader | Callable[..., Any], tmp_path: Path, data: bytes, name: str):
+    path = tmp_path / name
+    path.write_bytes(data)
+    doc = ExportFile(str(path), len(data), lambda: path.open("rb"))
+    read = reader.read if isinstance(reader, ExportReader) else reader
+    return list(read(doc))
+
+
+def _posts(records: list[Record]) -> list[Post]:
+    return [r for r in records if isinstance(r, Post)]
+
+
+def _refusals(records: list[Record]) -> list[Refusal]:
+    return [r for r in records if isinstance(r, Refusal)]
+
+
+def _ids(records: list[Record]) -> list[int]:
+    return [int(p.post_id.rsplit("/", 1)[1]) for p in _posts(records)]
+
+
+def _damage_text(data: bytes, new: bytes) -> bytes:
+    old = f'"text": "message {DAMAGED}"'.encode()
+    assert data.count(old) == 1
+    return data.replace(old, b'"text": ' + new)
+
+
+def _damage_value(data: bytes, key: bytes, new: bytes) -> bytes:
+    """The damaged message with one more member, ``key: new``, before its text."""
+    old = f'"text": "message {DAMAGED}"'.encode()
+    return data.replace(old, b'"' + key + b'": ' + new + b", " + old)
+
+
+DEEP = b"[" * (jsonstream.MAX_DEPTH + 50) + b"]" * (jsonstream.MAX_DEPTH + 50)
+
+#: (name, damage, message kept?) -- the eight variants of issue 15.
+VARIANTS: list[tuple[str, Callable[[bytes], bytes], bool]] = [
+    ("raw control character", lambda d: _damage_text(d, b'"a\x01b\x1fc"'), True),
+    ("invalid UTF-8", lambda d: _damage_text(d, b'"caf\xe9 \xff"'), False),
+    ("NaN", lambda d: _damage_value(d, b"width", b"NaN"), True),
+    ("Infinity", lambda d: _damage_value(d, b"height", b"-Infinity"), True),
+    ("1e400", lambda d: _damage_value(d, b"duration_seconds", b"1e400"), True),
+    (
+        "id 10^30",
+        lambda d: d.replace(b'"id": %d,' % (FIRST_ID + DAMAGED), b'"id": 1' + b"0" * 30 + b","),
+        True,
+    ),
+    ("too deep", lambda d: _damage_text(d, DEEP), False),
+    ("\\x01 escape", lambda d: _damage_text(d, b'"a\\x01b"'), True),
+]
+
+
+@pytest.mark.parametrize("name,damage,kept", VARIANTS, ids=[v[0] for v in VARIANTS])
+def test_one_bad_message_costs_that_message_alone(
+    tmp_path: Path, name: str, damage: Callable[[bytes], bytes], kept: bool
+) -> None:
+    data, _ = _telegram_export()
+    broken = damage(data)
+    assert broken != data
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, broken, "result.json")
+    ids = _ids(records)
+    others = [FIRST_ID + k for k in range(MESSAGES) if k != DAMAGED]
+    if kept:
+        assert len(ids) == MESSAGES
+        assert [i for i in ids if i in others] == others
+        assert not [r for r in _refusals(records) if r.code == "json_broken"]
+        return
+    assert ids == others
+    (refusal,) = _refusals(records)
+    assert refusal.code == "json_broken"
+    assert refusal.path.endswith(f"#messages[{DAMAGED}]")
+    offset = broken.index(b'"id": %d,' % (FIRST_ID + DAMAGED))
+    start = broken.rindex(b"{", 0, offset)
+    assert f"byte {start}" in refusal.message and f"id {FIRST_ID + DAMAGED}" in refusal.message
+
+
+def test_a_huge_id_goes_into_a_case(tmp_path: Path) -> None:
+    """10^30 is valid JSON: the message is a post, stored, and the other 399 with it."""
+    data, _ = _telegram_export()
+    broken = VARIANTS[5][1](data)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "result.json").write_bytes(broken)
+    case = tmp_path / "c.case"
+    api.ingest([tmp_path / "in"], case)
+    with sqlite3.connect(case) as db:
+        ids = [r[0] for r in db.execute("SELECT post_id FROM posts")]
+    assert len(ids) == MESSAGES
+    assert any(i.endswith("/1" + "0" * 30) for i in ids)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_cut_keeps_every_complete_message_before_it(tmp_path: Path, seed: int) -> None:
+    data, chat = _telegram_export()
+    start = data.index(b'"messages"')
+    cut = random.Random(seed).randrange(start + 20, len(data) - 10)
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, data[:cut], "result.json")
+    decoder = json.JSONDecoder()
+    complete = []
+    at = data.index(b"[", start) + 1
+    text = data.decode()
+    for message in chat["messages"]:  # the messages whose closing brace is before the cut
+        at = text.index("{", at)
+        _, end = decoder.raw_decode(text, at)
+        if len(text[:end].encode()) > cut:
+            break
+        complete.append(message["id"])
+        at = end
+    assert _ids(records) == complete
+    assert [r.code for r in _refusals(records)] == ["json_broken"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_quote_inserted_costs_only_the_message_it_falls_in(tmp_path: Path, seed: int) -> None:
+    data, chat = _telegram_export()
+    rng = random.Random(seed)
+    k = rng.randrange(10, MESSAGES - 10)
+    mid = data.index(b'"id": %d,' % (FIRST_ID + k))
+    at = rng.randrange(mid, data.index(b"}", mid))
+    broken = data[:at] + b'"' + data[at:]
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, broken, "result.json")
+    ids = _ids(records)
+    assert set(ids) >= {m["id"] for m in chat["messages"]} - {FIRST_ID + k}
+    assert len(_refusals(records)) <= 1
+
+
+def _long_message(size: int) -> bytes:
+    data, _ = _telegram_export()
+    return _damage_text(data, b'"' + b"x" * size + b'"')
+
+
+def _seconds(tmp_path: Path, data: bytes) -> float:
+    t = time.perf_counter()
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, data, "result.json")
+    assert len(_posts(records)) == MESSAGES
+    return time.perf_counter() - t
+
+
+def test_a_long_message_reads_in_linear_time(tmp_path: Path) -> None:
+    small, large = _long_message(10 << 20), _long_message(20 << 20)
+    ratio = min(_seconds(tmp_path, large) for _ in range(2)) / min(
+        _seconds(tmp_path, small) for _ in range(2)
+    )
+    assert ratio < 3
+
+
+def test_an_item_over_the_cap_is_refused_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jsonstream, "MAX_ITEM_BYTES", 1 << 20)
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, _long_message(3 << 20), "result.json")
+    assert _ids(records) == [FIRST_ID + k for k in range(MESSAGES) if k != DAMAGED]
+    (refusal,) = _refusals(records)
+    assert refusal.code == "item_too_large" and refusal.path.endswith(f"#messages[{DAMAGED}]")
+
+
+def test_a_utf16_document_reads_as_its_utf8_original(tmp_path: Path) -> None:
+    data, _ = _telegram_export()
+    want = _ids(_read(telegram.TELEGRAM_DESKTOP, tmp_path, data, "result.json"))
+    from geotrace.sources.exports import detect
+
+    # Notepad's "Unicode" (LE with a BOM), "Unicode big endian", no BOM at all, UTF-32.
+    for encoding, bom in (("utf-16", b""), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""),
+                          ("utf-32", b"")):  # fmt: skip
+        wide = bom + data.decode().encode(encoding)
+        assert detect("result.json", wide[:65536]) is telegram.TELEGRAM_DESKTOP
+        assert _ids(_read(telegram.TELEGRAM_DESKTOP, tmp_path, wide, "result.json")) == want
+
+
+# -- the other formats ----------------------------------------------------------------------
+
+
+def _replace_nth(data: bytes, old: bytes, new: bytes, n: int) -> bytes:
+    at = -1
+    for _ in range(n + 1):
+        at = data.index(old, at + 1)
+    return data[:at] + new + data[at + len(old) :]
+
+
+def test_a_damaged_tweet_in_an_archive_costs_that_tweet(tmp_path: Path) -> None:
+    data = _sample("twitter_archive/milahu104_deleted-tweets.js")
+    reader = twitter.TWITTER_ARCHIVE
+    good = _posts(_read(reader, tmp_path, data, "deleted-tweets.js"))
+    # A raw control character in the sixth tweet's text: strict JSON refuses it.
+    broken = _replace_nth(data, b'"full_text" : "', b'"full_text" : "\x01\\q', 5)
+    records = _read(reader, tmp_path, broken, "deleted-tweets.js")
+    got = {p.post_id for p in _posts(records)}
+    lost = {p.post_id for p in good} - got
+    assert len(lost) == 1 and len(got) == len(good) - 1
+    assert [r.code for r in _refusals(records)] == ["json_broken"]
+
+
+def test_a_damaged_vk_post_costs_that_post(tmp_path: Path) -> None:
+    data = _sample("vk_api_json/vknet_NewsFeed_Search_NextFrom_NotNull.json")
+    good = {p.post_id for p in _posts(_read(vk.VK_API, tmp_path, data, "r.json"))}
+    broken = _replace_nth(data, b'"date": ', b'"date": 12x', 1)  # the second item
+    records = _read(vk.VK_API, tmp_path, broken, "r.json")
+    got = {p.post_id for p in _posts(records)}
+    assert len(good - got) == 1 and got < good
+    (refusal,) = [r for r in _refusals(records) if r.code == "json_broken"]
+    assert "byte" in refusal.message
+
+
+def test_a_damaged_instagram_post_costs_that_post(tmp_path: Path) -> None:
+    data = _sample("instagram_dyi_json/yummyhopper_posts_1.json")
+    reader = meta.INSTAGRAM
+    good = _posts(_read(reader, tmp_path, data, "posts_1.json"))
+    broken = _replace_nth(data, b'"creation_timestamp": ', b'"creation_timestamp": --', 1)
+    records = _read(reader, tmp_path, broken, "posts_1.json")
+    got = _posts(records)
+    assert len(got) == len(good) - 1
+    assert [p.location for p in got] == [p.location for p in good if p.location != "[1]"]
+
+
+def test_json_items_keeps_the_ijson_prefixes() -> None:
+    doc = b'{"a": 1, "statuses": [{"x": 1}, {"x": 2}], "error": {"code": 5}}'
+    assert list(json_items(io.BytesIO(doc), "statuses.item", "d")) == [{"x": 1}, {"x": 2}]
+    assert list(json_items(io.BytesIO(doc), "error", "d")) == [{"code": 5}]
+    assert list(json_items(io.BytesIO(doc), "", "d")) == [json.loads(doc)]
+    assert list(json_items(io.BytesIO(b"\xef\xbb\xbf[1, 2]"), "item", "d")) == [1, 2]
+    (*values, trailing) = json_items(io.BytesIO(b"[1, 2] x"), "item", "d")
+    assert values == [1, 2] and isinstance(trailing, Refusal)
