@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from geotrace import api
 from geotrace.case import SIGHTING_FIELDS
 from geotrace.cli import app
 from geotrace.export import write_csv, write_geojson, write_jsonl
@@ -141,3 +142,58 @@ def test_exit_codes(ingested: Path, tmp_path: Path) -> None:
     )
     skipped = runner.invoke(app, ["ingest", str(tmp_path / "absent"), "--case", str(ingested)])
     assert skipped.exit_code == 1 and "not_found" in skipped.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled photos and exports, as `make demo` ingests them."""
+    case = tmp_path_factory.mktemp("demo") / "demo.case"
+    api.ingest([DEMO, DEMO.parent / "exports"], case)
+    return case
+
+
+def test_tables_are_whole_when_stdout_is_not_a_terminal(demo_case: Path) -> None:
+    """CliRunner's stdout is not a terminal, as in a pipe, make demo or CI logs: Rich cut
+    every table to 80 columns there (`2015-12-05T…`)."""
+    photo = DEMO / "goexif__sample1.jpg"
+    shown = runner.invoke(app, ["inspect", str(photo)]).stdout
+    (read,) = [json.loads(line) for line in api.inspect_json([photo])]
+    assert read["taken"]["utc"][:19] in shown and "…" not in shown
+    assert any(str(photo) in line for line in shown.splitlines())  # the path on one line
+    listed = runner.invoke(app, ["accounts", "--case", str(demo_case)]).stdout
+    assert "…" not in listed
+    for account in api.accounts(demo_case):
+        assert f" {account['platform']} " in listed and f" {account['account_id']} " in listed
+    regions = runner.invoke(app, ["regions", "--case", str(demo_case)]).stdout
+    assert "…" not in regions
+    for region in api.regions(demo_case):
+        assert region["first_utc"] is None or region["first_utc"] in regions
+
+
+def test_a_row_without_a_country_says_why(demo_case: Path, tmp_path: Path) -> None:
+    """The demo's swapped tweet geotag (88.0 N, 42.8 E: the Arctic Ocean) showed as a
+    `– / ?` country row with no reason, in regions and in the report."""
+    unplaced = [r for r in api.regions(demo_case) if not r["country_de_jure"]]
+    assert [r["not_placed"] for r in unplaced] == [
+        "not placed: at sea or in a lake (nearest land: GL); flagged latlon_swapped_suspect"
+    ]
+    assert all(r["not_placed"] is None for r in api.regions(demo_case) if r["country_de_jure"])
+    shown = runner.invoke(app, ["regions", "--case", str(demo_case)]).stdout
+    assert unplaced[0]["not_placed"] in shown
+    report = tmp_path / "report.html"
+    with report.open("w", encoding="utf-8") as out:
+        api.report(demo_case, out)
+    assert "not placed: at sea or in a lake (nearest land: GL)" in report.read_text()
+
+
+def test_help_summaries_are_whole_sentences_on_one_line() -> None:
+    """Rich kept a docstring's line breaks and wrapped again at 80 columns, breaking the
+    command list mid-sentence (`KML (with` / `times, ...`)."""
+    shown = runner.invoke(app, ["--help"]).stdout
+    for command in app.registered_commands:
+        summary = (command.callback.__doc__ or "").split("\n\n")[0].strip()
+        assert "\n" not in summary and summary.endswith("."), summary
+        assert any(summary in line for line in shown.splitlines()), summary
+        name = command.name or command.callback.__name__.rstrip("_")
+        detail = runner.invoke(app, [name, "--help"])
+        assert detail.exit_code == 0 and summary in detail.stdout

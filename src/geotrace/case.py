@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -306,6 +306,20 @@ FIRST_POST_OF_MEDIA = (
     " WHERE pm.sha256 = s.media_sha256"
     " ORDER BY fp.posted_utc IS NULL, fp.posted_utc, fp.id LIMIT 1)"
 )
+
+
+def unplaced_reason(place: Mapping[str, Any] | None) -> str | None:
+    """Why a sighting has no de jure country, in words for a table row (None when it has
+    one): a blank country cell reads as a bug, and counted among the countries it reads as
+    a country of its own.  Distances are left out so that sightings group by the reason."""
+    if place is None:
+        return "not placed: no place computed yet (ingest again)"
+    if place.get("country_de_jure"):
+        return None
+    nearest = place.get("nearest_country")
+    reason = "not placed: at sea or in a lake" + (f" (nearest land: {nearest})" if nearest else "")
+    flags = [str(f) for f in place.get("flags") or []]
+    return reason + (f"; flagged {', '.join(flags)}" if flags else "")
 
 
 def _json(text: str) -> Any:
@@ -954,13 +968,17 @@ class Case:
             )
 
     def regions(self) -> list[dict[str, Any]]:
-        """Sightings per de jure country, de facto country and admin-1 unit."""
+        """Sightings per de jure country, de facto country and admin-1 unit; those with no
+        country (or no place yet) grouped by why, said in ``not_placed``."""
         rows = self.db.execute(
             "SELECT p.country_de_jure, p.country_de_facto, p.admin1_code, p.admin1_name,"
             " count(*), min(s.at_utc), max(s.at_utc),"
-            " sum(p.border_confidence = 'high')"
-            " FROM sightings s JOIN places p ON p.sighting_id = s.id"
-            " GROUP BY 1, 2, 3, 4 ORDER BY count(*) DESC, 1, 3"
+            " sum(p.border_confidence = 'high'), p.sighting_id IS NOT NULL,"
+            " json_extract(p.place, '$.nearest_country'), json_extract(p.place, '$.flags')"
+            " FROM sightings s LEFT JOIN places p ON p.sighting_id = s.id"
+            " GROUP BY 1, 2, 3, 4, 9, CASE WHEN coalesce(p.country_de_jure, '') = '' THEN"
+            " json_array(json_extract(p.place, '$.nearest_country'),"
+            " json_extract(p.place, '$.flags')) END ORDER BY count(*) DESC, 1, 3"
         )
         keys = (
             "country_de_jure",
@@ -972,7 +990,12 @@ class Case:
             "last_utc",
             "high_confidence",
         )
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        found = []
+        for *values, placed, nearest, flags in rows:
+            region = dict(zip(keys, values, strict=True))
+            place = dict(region, nearest_country=nearest, flags=_json(flags)) if placed else None
+            found.append(dict(region, not_placed=unplaced_reason(place)))
+        return found
 
     def originals(self) -> Iterator[tuple[str, int, Path]]:
         """(sha256, size, stored file) of every original the case holds."""

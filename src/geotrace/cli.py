@@ -22,6 +22,7 @@ from typing import Annotated, Any, TextIO
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -47,6 +48,9 @@ app = typer.Typer(
     epilog="Exit codes: 0 all read; 1 some items skipped or originals altered; 2 usage or fatal.",
     no_args_is_help=True,
     add_completion=False,
+    # Markdown joins a docstring's wrapped lines into one paragraph; "rich" kept its line
+    # breaks, which Rich then wrapped again mid-sentence.
+    rich_markup_mode="markdown",
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -93,6 +97,21 @@ def _writing(output: Path) -> Iterator[TextIO]:
         part.replace(output)
     finally:
         part.unlink(missing_ok=True)
+
+
+#: A width no table reaches (Rich measures a table's natural width within it).
+UNBOUNDED = 1_000_000
+
+
+def _print_table(table: Table) -> None:
+    """A table on stdout.  On a terminal Rich fits it to the window; anywhere else (a pipe,
+    a file, make demo, CI logs) it would cut every cell to 80 columns (``2015-12-05T…``), so
+    there the table is as wide as its widest row: every value whole, on one line, greppable."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    width = Measurement.get(out, out.options.update_width(UNBOUNDED), table).maximum
+    Console(highlight=False, width=width, file=out.file).print(table)
 
 
 def _refused(refusal: Refusal) -> None:
@@ -143,7 +162,7 @@ def inspect(
             else:
                 table.add_row(*(escape(cell) for cell in _row(found)))
     if not as_json:
-        out.print(table)
+        _print_table(table)
     raise typer.Exit(1 if skipped else 0)
 
 
@@ -201,7 +220,7 @@ def ingest(
         ),
     ] = None,
 ) -> None:
-    """Keep every original in the case, read it, and record sightings and problems."""
+    """Keep every original in the case; record sightings and problems."""
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -249,8 +268,10 @@ def sightings(
         Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")
     ] = None,
 ) -> None:
-    """Write the case's sightings as JSON Lines, CSV, GeoJSON (RFC 7946), KML (with
-    times, for Google Earth's slider) or GeoParquet (-o needed; the parquet extra)."""
+    """Write the sightings: JSON Lines, CSV, GeoJSON, KML or GeoParquet.
+
+    GeoJSON is RFC 7946; KML carries the times for Google Earth's slider; GeoParquet needs
+    -o and the parquet extra."""
     with fatal_errors():
         if fmt is Format.parquet:
             if output is None:
@@ -295,7 +316,9 @@ def posts(
         Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")
     ] = None,
 ) -> None:
-    """Write the case's posts in time order: JSON Lines (with the raw item) or CSV."""
+    """Write the case's posts in time order, as JSON Lines or CSV.
+
+    JSON Lines carries each post's raw item as the export had it."""
     with fatal_errors():
         try:
             if output is None:
@@ -348,8 +371,10 @@ def copies(
         ),
     ] = True,
 ) -> None:
-    """Groups of copies of a picture, each ordered by first appearance (with time basis
-    and uncertainty), the transformations seen, and the metadata each copy kept."""
+    """Show groups of copies of a picture, in order of first appearance.
+
+    Each group gives its appearances with time basis and uncertainty, the transformations
+    seen, and the metadata each copy kept."""
     with (
         fatal_errors(),
         Progress(TextColumn("{task.description}"), console=err, transient=True) as bar,
@@ -456,8 +481,9 @@ def map_(
         float, typer.Option(help="MB of those tiles the page may carry.", min=0)
     ] = DEFAULT_BUDGET / 2**20,
 ) -> None:
-    """Write the case's map: one HTML file that works offline, with a time range, filters
-    and a popup of evidence per sighting."""
+    """Write the case's map: one HTML file that works offline.
+
+    It has a time range, filters and a popup of evidence per sighting."""
     with fatal_errors(), _writing(output) as f:
         summary = api.write_map(
             case,
@@ -485,8 +511,10 @@ def report(
         typer.Option("--pdf", help="Also print it to PDF beside the HTML (needs chromium)."),
     ] = False,
 ) -> None:
-    """Write the evidence report: summary, sightings per account with maps, methods,
-    problems, attribution, chain of custody."""
+    """Write the evidence report: one HTML file, offline and printable.
+
+    It holds a summary, the sightings per account with maps, the methods, the problems,
+    attribution and the chain of custody."""
     with fatal_errors(), _writing(output) as f:
         summary = api.report(case, f)
     err.print(
@@ -506,7 +534,9 @@ def accounts(
     case: CaseOption,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """Accounts in the case: names seen over time, posts, first/last post, sightings."""
+    """List the accounts in the case, with names, posts and sightings.
+
+    Names are those seen over time; first and last post are UTC dates."""
     with fatal_errors():
         rows = api.accounts(case)
     if as_json:
@@ -543,12 +573,12 @@ def accounts(
                 )
             )
         )
-    out.print(table)
+    _print_table(table)
 
 
 @app.command()
 def verify(case: CaseOption) -> None:
-    """Re-hash every stored original; exit 1 if any is missing or altered."""
+    """Re-hash every original; exit 1 if one is missing or altered."""
     with fatal_errors():
         report = api.verify(case)
     for sha in report.missing:
@@ -568,7 +598,9 @@ def resolve(
         Path | None, typer.Option(help="Dated control-of-territory layer (GeoJSON or KML).")
     ] = None,
 ) -> None:
-    """Answer your own table of points: country de jure / de facto, oblast, settlement, zone."""
+    """Answer your own table of points with their places.
+
+    Each row gets its country de jure and de facto, oblast, settlement and time zone."""
     columns = (TextColumn("resolve"), MofNCompleteColumn(), TextColumn("rows"))
     with fatal_errors(), Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("resolve", total=None)
@@ -588,7 +620,9 @@ def resolve(
 
 @app.command()
 def regions(case: CaseOption) -> None:
-    """Sightings per country (de jure, de facto) and admin-1 unit."""
+    """Count sightings per country (de jure, de facto) and admin-1 unit.
+
+    A row without a country says why in its name column (at sea, a suspect point)."""
     with fatal_errors():
         rows = api.regions(case)
     table = Table(
@@ -602,11 +636,11 @@ def regions(case: CaseOption) -> None:
                     r["country_de_jure"],
                     r["country_de_facto"],
                     r["admin1_code"],
-                    r["admin1_name"],
+                    r["not_placed"] or r["admin1_name"],
                     r["sightings"],
                     r["first_utc"],
                     r["last_utc"],
                 )
             )
         )
-    out.print(table)
+    _print_table(table)

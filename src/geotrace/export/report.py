@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from geotrace import __version__
-from geotrace.case import Case
+from geotrace.case import Case, unplaced_reason
 from geotrace.evidence.geotags import CONFIDENCE as GEOTAG_CONFIDENCE
 from geotrace.evidence.sightings import CONFIDENCE as GPS_CONFIDENCE
 from geotrace.evidence.sightings import DEFAULT_RADIUS_M
@@ -279,7 +279,8 @@ def _gather(case: Case) -> tuple[list[_Account], Counter[tuple[str, str]], Count
         if row["at_utc"]:
             account.first = account.first or row["at_utc"]
             account.last = row["at_utc"]
-        countries[(row.get("country_de_jure") or "?", row.get("country_de_facto") or "?")] += 1
+        why = unplaced_reason(row.get("place"))
+        countries[(why or row["country_de_jure"], row.get("country_de_facto") or "–")] += 1
         methods[row["method"]] += 1
         total += 1
     # Accounts in a stable order; files carried by no post last.
