@@ -177,6 +177,14 @@ def _number(value: object) -> float | None:
         return None
 
 
+def _expected_alt(gps: dict[str, Any]) -> float | None:
+    """Composite:GPSAltitude, which exiftool builds only beside a GPSAltitudeRef; without
+    one, EXIF's default (above sea level) applies to the bare value exiftool prints."""
+    if gps.get("alt") is None and gps.get("lat") is not None and gps.get("alt_ref") is None:
+        return _number((gps.get("exiftool_preferred") or {}).get("alt"))
+    return _number(gps.get("alt"))
+
+
 def expected_from_truth(row: dict[str, Any]) -> Expected:
     """Normalise one truth.jsonl row (see the corpus README for the fields)."""
     gps = row.get("gps") or {}
@@ -195,7 +203,7 @@ def expected_from_truth(row: dict[str, Any]) -> Expected:
         path=row["path"],
         folder=row["path"].split("/", 1)[0],
         fix=(lat, lon) if lat is not None and lon is not None else None,
-        alt=_number(gps.get("alt")),
+        alt=_expected_alt(gps),
         gps_utc=parse_instant(gps.get("datetime_utc")),
         taken=parse_stamp(
             row.get("datetime_original"),
@@ -307,6 +315,15 @@ def score(expected: Expected, reading: Reading) -> dict[str, str]:
     return verdict
 
 
+def _camera_reading(taken: dict[str, Any]) -> str:
+    """DateTimeOriginal as written: ``local``, except on the GPS clock, where ``local`` is
+    the GPS instant on the camera's zone and the camera ran ``clock_drift_s`` ahead."""
+    local, drift = str(taken["local"]), taken.get("clock_drift_s")
+    if taken.get("basis") != "gps_clock" or drift is None:
+        return local
+    return (datetime.fromisoformat(local) + timedelta(seconds=drift)).isoformat()
+
+
 def reading_from_geotrace(obj: dict[str, Any]) -> Reading:
     """Convert one ``inspect --json`` object (issue 3's public format) to a Reading.
 
@@ -322,7 +339,7 @@ def reading_from_geotrace(obj: dict[str, Any]) -> Reading:
         reading.gps_utc = parse_instant(gps.get("utc"))
     taken = obj.get("taken")
     if taken and taken.get("local"):
-        stamp = parse_stamp(taken["local"])
+        stamp = parse_stamp(_camera_reading(taken))
         if stamp is not None:
             offset = taken.get("offset") if taken.get("basis") == "offset_tag" else None
             reading.taken = Stamp(stamp.local, stamp.subsec, normalise_offset(offset))

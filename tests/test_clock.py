@@ -30,11 +30,16 @@ def test_gps_clock_uses_the_satellite_instant_and_reports_a_wrong_camera_clock()
     problems: list[Problem] = []
     gps_utc = datetime(2022, 7, 1, 9, 0, 0, tzinfo=UTC)
     # Kyiv is UTC+3 in summer; the camera clock is 40 minutes fast.
-    taken = resolve(datetime(2022, 7, 1, 12, 40, 0), None, "exif", _fix(*KYIV), gps_utc, problems)
+    camera = datetime(2022, 7, 1, 12, 40, 0)
+    taken = resolve(camera, None, "exif", _fix(*KYIV), gps_utc, problems)
     assert taken is not None and taken.basis == "gps_clock"
     assert taken.utc == gps_utc
     assert taken.offset == timedelta(hours=3)
     assert taken.clock_drift == timedelta(minutes=40)
+    # local is the GPS instant on the camera's zone; the camera's reading is kept as drift.
+    assert (
+        taken.local == datetime(2022, 7, 1, 12, 0, 0) and taken.local + taken.clock_drift == camera
+    )
     assert taken.uncertainty == timedelta(minutes=40)
     assert [p.code for p in problems] == ["camera_clock_drift"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -40,6 +40,16 @@ def _expected_local(row: dict[str, Any]) -> tuple[str | None, str | None]:
     return local.isoformat(), offset
 
 
+def _expected_alt(truth: dict[str, Any]) -> float | None:
+    """The truth's altitude is Composite:GPSAltitude, which exiftool builds only beside a
+    GPSAltitudeRef.  Without a ref, EXIF's default applies (0, above sea level): the
+    altitude is the bare GPS:GPSAltitude that exiftool's own ``-GPSAltitude`` prints."""
+    if truth["alt"] is None and truth.get("alt_ref") is None:
+        preferred = truth["exiftool_preferred"].get("alt")
+        return float(preferred) if isinstance(preferred, int | float) else None
+    return float(truth["alt"]) if truth["alt"] is not None else None
+
+
 def _iso_z(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -63,23 +73,45 @@ def test_position(row: dict[str, Any], reports: dict[str, dict[str, Any]]) -> No
     assert got["gps"] is not None
     assert got["gps"]["lat"] == pytest.approx(truth["lat"], abs=1e-6)
     assert got["gps"]["lon"] == pytest.approx(truth["lon"], abs=1e-6)
-    if truth["alt"] is None:
+    alt = _expected_alt(truth)
+    if alt is None:
         assert got["gps"]["alt_m"] is None
     else:
-        assert got["gps"]["alt_m"] == pytest.approx(truth["alt"], abs=0.01)
+        assert got["gps"]["alt_m"] == pytest.approx(alt, abs=0.01)
     assert _iso_z(got["gps"]["utc"]) == _iso_z(truth.get("datetime_utc"))
     if truth["lat"] == 0 and truth["lon"] == 0:
         assert "gps_null_island" in codes
+
+
+def _camera_reading(taken: dict[str, Any]) -> str | None:
+    """The capture time as the file states it: ``local``, except on the GPS clock, where
+    ``local`` is the GPS instant on the camera's zone and the camera ran ``clock_drift_s``
+    ahead of it (README, "inspect --json format")."""
+    local, drift = taken.get("local"), taken.get("clock_drift_s")
+    if local is None or taken.get("basis") != "gps_clock" or drift is None:
+        return local
+    return (datetime.fromisoformat(local) + timedelta(seconds=drift)).isoformat()
 
 
 @pytest.mark.parametrize("row", ROWS, ids=IDS)
 def test_capture_time(row: dict[str, Any], reports: dict[str, dict[str, Any]]) -> None:
     got = reports[row["path"]]["taken"] or {}
     local, offset = _expected_local(row)
-    assert got.get("local") == local
+    assert _camera_reading(got) == local
     if offset is not None:
         assert got["offset"] == offset
         assert got["basis"] == "offset_tag"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_local_offset_and_utc_agree(
+    row: dict[str, Any], reports: dict[str, dict[str, Any]]
+) -> None:
+    """Whatever the basis, local time minus its offset is the UTC instant, exactly."""
+    got = reports[row["path"]]["taken"] or {}
+    if got.get("local") and got.get("offset") and got.get("utc"):
+        local = datetime.fromisoformat(got["local"] + got["offset"])
+        assert local == _iso_z(got["utc"]), got
 
 
 @pytest.mark.parametrize("row", ROWS, ids=IDS)

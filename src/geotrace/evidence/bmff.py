@@ -15,6 +15,13 @@ from dataclasses import dataclass
 from geotrace.records import Problem
 
 MAX_BOXES = 4096
+#: Padding boxes (``free``, ``skip``, QuickTime's ``wide``) hold nothing and are not counted
+#: against MAX_BOXES: an editor that pads ``moov`` with thousands of them before ``udta``
+#: would otherwise hide the location behind the cap.  Each costs one 8-byte header read
+#: and builds no Box, so their own cap, 256 times the other, still bounds the work a
+#: hostile run of tiny ones can cause (the test's 8 MiB run of them reads in under 2 s).
+PADDING = frozenset((b"free", b"skip", b"wide"))
+MAX_PADDING_BOXES = 1 << 20
 MAX_DEPTH = 8
 #: Boxes whose children are boxes (``meta`` is a full box: 4 bytes of version/flags first,
 #: except in QuickTime, where it is not; ``child_start`` sniffs which).
@@ -33,16 +40,28 @@ class Box:
 def iter_boxes(
     buf: bytes | memoryview, start: int, end: int, problems: list[Problem], where: str = ""
 ) -> Iterator[Box]:
-    """Yield the boxes laid out between ``start`` and ``end``; stop at the first bad header."""
+    """Yield the boxes laid out between ``start`` and ``end``; stop at the first bad header.
+
+    Padding boxes are stepped over, not yielded: no reader wants them.
+    """
     pos = start
-    n = 0
+    n = padding = 0
     end = min(end, len(buf))
     while pos + 8 <= end:
+        size, typ = struct.unpack_from(">I4s", buf, pos)
+        if typ in PADDING and 8 <= size <= end - pos:
+            padding += 1
+            if padding > MAX_PADDING_BOXES:
+                problems.append(
+                    Problem("box_limit", f"{where}: more than {MAX_PADDING_BOXES} padding boxes")
+                )
+                return
+            pos += size
+            continue
         n += 1
         if n > MAX_BOXES:
             problems.append(Problem("box_limit", f"{where}: more than {MAX_BOXES} boxes"))
             return
-        size, typ = struct.unpack_from(">I4s", buf, pos)
         header = 8
         if size == 1:
             if pos + 16 > end:

@@ -4,6 +4,18 @@ EXIF capture times are wall-clock times with no zone.  In order of trust: an off
 camera wrote; the GPS receiver's clock (satellite time, independent of how the camera
 was set), which also measures the camera clock's drift; the zone of the photo's own
 location at that date; otherwise the zone is unknown and no UTC instant is invented.
+
+The rule every :class:`Taken` keeps: whenever ``offset`` and ``utc`` are both known,
+``local - offset == utc`` exactly.  With basis ``gps_clock`` that makes ``local`` the GPS
+instant on the camera's zone, not the camera's reading; the camera's reading is
+``local + clock_drift`` (its clock minus the GPS clock, seen on the same zone), so that
+nothing the file says is lost and a consumer never has to choose between two instants.
+With basis ``offset_tag``, ``local`` is the camera's reading and ``clock_drift`` (when
+the file also has a GPS stamp) is how far its UTC lies from the GPS clock's.
+
+A date can be a real calendar date and still have no instant: 9999-12-31 23:00 at UTC-05
+is in the year 10000.  Such a capture time is refused with a problem naming it, and the
+rest of the file (the GPS clock included) is still read.
 """
 
 from __future__ import annotations
@@ -17,11 +29,13 @@ from tzfpy import get_tz
 
 from geotrace.records import UNKNOWN_ZONE_WINDOW, GpsFix, Problem, Taken
 
+#: ASCII digits only: a date in other scripts' digits is not what EXIF or XMP writes.
 _DATETIME = re.compile(
     r"^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?(\.\d+)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?",
+    re.ASCII,
 )
-_OFFSET = re.compile(r"^\s*([+-])(\d{2}):?(\d{2})\s*$")
+_OFFSET = re.compile(r"^\s*([+-])(\d{2}):?(\d{2})\s*$", re.ASCII)
 MAX_OFFSET = timedelta(hours=14)
 QUARTER_HOUR = timedelta(minutes=15)
 #: A camera clock further than this from the GPS clock is reported as a problem.
@@ -45,7 +59,7 @@ def parse_datetime(
     digits = (frac or "")[1:]
     if not digits and subsec:
         digits = subsec.strip()
-    if digits.isdigit():
+    if digits.isascii() and digits.isdigit():  # "²" is a digit to isdigit, not to int
         local = local.replace(microsecond=int((digits + "000000")[:6]))
     offset = None
     if zone == "Z":
@@ -105,8 +119,36 @@ def resolve(
     """Choose the best basis available for one capture time.
 
     ``gps_utc`` is the GPS receiver's instant, None when absent or untrustworthy; ``fix``
-    gives the location whose zone is the fallback.
+    gives the location whose zone is the fallback.  A capture time whose instant falls
+    outside the years 1-9999 is refused with a problem naming it, and the GPS instant
+    alone (when there is one) stands in its place.
     """
+    found: list[Problem] = []
+    try:
+        taken = _resolve(local, offset, source, fix, gps_utc, found)
+    except OverflowError:
+        written = f"{local}{format_offset(offset) if offset is not None else ''}"
+        against = f" against the GPS instant {gps_utc}" if gps_utc is not None else ""
+        problems.append(
+            Problem(
+                "datetime_out_of_range",
+                f"{source or 'capture time'} {written!r}{against} has no instant within the "
+                "years 1-9999: the capture time is refused",
+            )
+        )
+        return _resolve(None, None, "", fix, gps_utc, problems)
+    problems.extend(found)
+    return taken
+
+
+def _resolve(
+    local: datetime | None,
+    offset: timedelta | None,
+    source: str,
+    fix: GpsFix | None,
+    gps_utc: datetime | None,
+    problems: list[Problem],
+) -> Taken | None:
     if local is None:
         if gps_utc is None:
             return None
@@ -130,9 +172,11 @@ def _gps_clock(
 
     The offset is the one the camera clock was running on: the location's own zone when
     the camera is within the hour of it (the residue is drift), else the quarter-hour
-    nearest to what the camera shows (a camera left on home time or on UTC).  ``local``
-    minus the offset is then the camera's idea of UTC, and its distance to the GPS instant
-    is the drift, which is also the uncertainty of the instant: a GPS stamp can be stale.
+    nearest to what the camera shows (a camera left on home time or on UTC).  ``local`` is
+    the GPS instant on that zone, so that ``local - offset == utc``; the camera's reading
+    minus it is the drift, which is also the uncertainty of the instant (a GPS stamp can
+    be stale).  With no zone and a camera over 14 h from UTC there is no offset: ``local``
+    stays the camera's reading and no drift is measured.
     """
     delta = local - gps_utc.replace(tzinfo=None)
     zone_offset = gps_utc.astimezone(zone).utcoffset() if zone is not None else None
@@ -150,18 +194,19 @@ def _gps_clock(
                 )
             )
         offset = offset if offset is not None else zone_offset
-    drift = delta - offset if offset is not None else None
-    if drift is not None and abs(drift) > DRIFT_WARNING:
+    if offset is None:
+        return Taken(local, gps_utc, None, "gps_clock", timedelta(seconds=1), source)
+    drift = delta - offset
+    if abs(drift) > DRIFT_WARNING:
         problems.append(
             Problem(
                 "camera_clock_drift",
                 f"camera clock is {_fmt(drift)} off the GPS clock; the GPS instant is used",
             )
         )
-    uncertainty = (
-        max(abs(drift), timedelta(seconds=1)) if drift is not None else timedelta(seconds=1)
-    )
-    return Taken(local, gps_utc, offset, "gps_clock", uncertainty, source, drift)
+    on_zone = (gps_utc + offset).replace(tzinfo=None)
+    uncertainty = max(abs(drift), timedelta(seconds=1))
+    return Taken(on_zone, gps_utc, offset, "gps_clock", uncertainty, source, drift)
 
 
 def _from_zone(local: datetime, zone: ZoneInfo, source: str, problems: list[Problem]) -> Taken:

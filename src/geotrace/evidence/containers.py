@@ -6,6 +6,7 @@ Each walker is bounded by the buffer and by a count of segments or chunks.
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from collections.abc import Iterator
@@ -151,41 +152,105 @@ def _exif_chunk(data: bytes, out: Blocks) -> None:
 
 
 def png_blocks(buf: bytes | memoryview) -> Blocks:
-    """PNG chunks: eXIf, XMP in iTXt, ImageMagick's hex "Raw profile type exif"."""
+    """PNG chunks: eXIf, and the text chunks (tEXt, zTXt, iTXt) that hold metadata."""
     out = Blocks()
     for ctype, body, end in _chunks(buf, 8, len(buf), False, out.problems):
         if ctype == b"eXIf":
             _exif_chunk(bytes(buf[body:end]), out)
-        elif ctype == b"iTXt" and bytes(buf[body : body + 18]) == b"XML:com.adobe.xmp\0":
-            parts = bytes(buf[body + 18 : end])
-            if len(parts) >= 2 and parts[0] == 0:  # uncompressed
-                rest = parts[2:].split(b"\0", 2)
-                if len(rest) == 3:
-                    out.xmp.append(rest[2])
-        elif ctype in (b"tEXt", b"zTXt") and bytes(buf[body : body + 24]).startswith(
-            b"Raw profile type exif\0"
-        ):
-            raw = _raw_profile(bytes(buf[body:end]), ctype == b"zTXt")
-            if raw is not None:
-                _exif_chunk(raw, out)
+        elif ctype in (b"tEXt", b"zTXt", b"iTXt"):
+            _png_text(ctype, buf, body, end, out)
         elif ctype == b"IEND":
             break
     return out
 
 
-def _raw_profile(chunk: bytes, compressed: bool) -> bytes | None:
-    """ImageMagick writes EXIF as hex text: "\\nexif\\n   LEN\\nHEX..."."""
-    text = chunk.split(b"\0", 1)[1]
+#: Text chunks read, by keyword: XMP's own, and ImageMagick's hex-encoded profiles
+#: ("APP1" is its older name for "exif", and may hold XMP instead).  Profiles that hold
+#: nothing read here (icc, icm) are left alone, as is every other keyword.
+PNG_XMP_KEYWORD = b"XML:com.adobe.xmp"
+RAW_PROFILES = (b"exif", b"APP1", b"xmp", b"iptc", b"8bim")
+RAW_PROFILE_PREFIX = b"Raw profile type "
+MAX_PNG_TEXT = 16 * 1024 * 1024
+_RAW_PROFILE = re.compile(rb"\n(.*?)\n\s*(\d{1,15})\n(.*)", re.DOTALL)
+
+
+def _png_text(ctype: bytes, buf: bytes | memoryview, body: int, end: int, out: Blocks) -> None:
+    """One tEXt/zTXt/iTXt chunk: its text, inflated, sorted into blocks.
+
+    tEXt is keyword NUL text; zTXt keyword NUL method zlib-text; iTXt keyword NUL flag
+    method language NUL translated-keyword NUL text, zlib-compressed when flag is 1.  The
+    keyword (at most 79 bytes) is looked at before anything else is copied.
+    """
+    keyword = bytes(buf[body : min(end, body + 80)]).partition(b"\0")[0]
+    profile = keyword.removeprefix(RAW_PROFILE_PREFIX)
+    if keyword != PNG_XMP_KEYWORD and (profile == keyword or profile not in RAW_PROFILES):
+        return
+    where = f"PNG {ctype.decode()} {keyword.decode('latin-1')!r} at {body - 8}"
+    rest = bytes(buf[body + len(keyword) + 1 : end])
+    compressed = ctype == b"zTXt"
+    if ctype == b"zTXt":
+        rest = rest[1:]
+    elif ctype == b"iTXt":
+        compressed = rest[:1] == b"\1"
+        parts = rest[2:].split(b"\0", 2)  # language, translated keyword, text
+        if len(parts) < 3:
+            out.problems.append(Problem("png_text_invalid", f"{where}: iTXt header cut short"))
+            return
+        rest = parts[2]
     if compressed:
+        inflater = zlib.decompressobj()
         try:
-            text = zlib.decompressobj().decompress(text[1:], 16 * 1024 * 1024)
-        except zlib.error:
-            return None
-    lines = text.split(b"\n")
+            rest = inflater.decompress(rest, MAX_PNG_TEXT)
+        except zlib.error as exc:
+            out.problems.append(Problem("png_text_invalid", f"{where}: {exc}"))
+            return
+        if inflater.unconsumed_tail:
+            out.problems.append(
+                Problem("png_text_too_large", f"{where}: inflates past {MAX_PNG_TEXT} bytes")
+            )
+            return
+    if keyword == PNG_XMP_KEYWORD:
+        out.xmp.append(rest)
+    else:
+        _raw_profile(profile, rest, where, out)
+
+
+def _raw_profile(profile: bytes, text: bytes, where: str, out: Blocks) -> None:
+    """ImageMagick's "\\nTYPE\\n   LENGTH\\nHEX...", decoded as exiftool's PNG.pm does.
+
+    An exif or APP1 profile holds "Exif\\0\\0" and a TIFF, a bare TIFF, or (APP1) an XMP
+    packet behind its APP1 namespace; an iptc profile holds IPTC-IIM or Photoshop
+    resources; an 8bim profile Photoshop resources; an xmp profile the packet itself.
+    """
+    m = _RAW_PROFILE.match(text)
     try:
-        return bytes.fromhex(b"".join(lines[3:]).decode("ascii"))
+        data = bytes.fromhex(re.sub(rb"\s+", b"", m[3]).decode("ascii")) if m else None
     except ValueError:
-        return None
+        data = None
+    if m is None or data is None:
+        out.problems.append(Problem("png_profile_invalid", f"{where}: not a hex profile"))
+        return
+    if int(m[2]) != len(data):
+        out.problems.append(
+            Problem(
+                "png_profile_length",
+                f"{where}: says {int(m[2])} bytes, holds {len(data)}; read as it is",
+            )
+        )
+    if profile == b"xmp":
+        out.xmp.append(data)
+    elif profile == b"8bim" or (profile == b"iptc" and not data.startswith(b"\x1c")):
+        out.iptc.extend(_photoshop_iptc(data))
+    elif profile == b"iptc":
+        out.iptc.append(data)
+    elif data.startswith(XMP_HEADER):
+        out.xmp.append(data[len(XMP_HEADER) :])
+    elif data.startswith(EXIF_HEADER) or data[:4] in (b"II*\0", b"MM\0*"):
+        _exif_chunk(data, out)
+    else:
+        out.problems.append(
+            Problem("png_profile_unknown", f"{where}: holds neither EXIF, TIFF nor XMP")
+        )
 
 
 def webp_blocks(buf: bytes | memoryview) -> Blocks:

@@ -156,6 +156,9 @@ def _apply_refs(
 
 
 def _altitude(gps: Ifd, problems: list[Problem]) -> float | None:
+    """Metres, signed by GPSAltitudeRef; a missing ref is EXIF's default, 0 (above sea
+    level), which is also how exiftool prints the bare GPSAltitude.  A ref that is there
+    but neither 0 nor 1 is no default: the sign is unknown and the altitude refused."""
     rats = gps.rationals(ALT)
     if not rats:
         return None
@@ -163,11 +166,13 @@ def _altitude(gps: Ifd, problems: list[Problem]) -> float | None:
     if den == 0:
         problems.append(Problem("gps_altitude_invalid", f"GPS altitude {num}/0 is undefined"))
         return None
-    ref = gps.numbers(ALT_REF)
+    ref = gps.numbers(ALT_REF) if ALT_REF in gps.entries else [0]
     if not ref or ref[0] not in (0, 1):
+        shown = ref[0] if ref else "(not a number)"
         problems.append(
             Problem(
-                "gps_altitude_ref_missing", "GPS altitude has no above/below sea level reference"
+                "gps_altitude_ref_invalid",
+                f"GPS altitude reference {shown} is neither 0 (above) nor 1 (below sea level)",
             )
         )
         return None
@@ -208,8 +213,16 @@ def gps_instant(gps: Ifd, problems: list[Problem]) -> datetime | None:
     except ValueError:
         problems.append(Problem("gps_date_invalid", f"GPS date stamp {date!r} is not a date"))
         return None
-    micros = round(secs * 1_000_000)
-    return day + timedelta(microseconds=micros)
+    try:
+        return day + timedelta(microseconds=round(secs * 1_000_000))
+    except OverflowError:  # 2**32 hours is 490,000 years: no datetime holds it
+        problems.append(
+            Problem(
+                "gps_time_invalid",
+                f"GPS time stamp of {float(secs):.0f} s on {date.strip()} is past the year 9999",
+            )
+        )
+        return None
 
 
 def xmp_fix(props: dict[str, str], problems: list[Problem]) -> GpsFix | None:
@@ -234,13 +247,20 @@ def xmp_fix(props: dict[str, str], problems: list[Problem]) -> GpsFix | None:
     return checked_fix(lat, lon, alt, "xmp", problems=problems)
 
 
-def xmp_instant(props: dict[str, str]) -> datetime | None:
+def xmp_instant(props: dict[str, str], problems: list[Problem]) -> datetime | None:
     """XMP's exif:GPSTimeStamp is a full date-time (exiftool calls it GPSDateTime)."""
-    parsed = parse_datetime(props.get("exif:GPSTimeStamp") or props.get("exif:GPSDateTime"))
+    text = props.get("exif:GPSTimeStamp") or props.get("exif:GPSDateTime")
+    parsed = parse_datetime(text)
     if parsed is None:
         return None
     local, off = parsed
-    return (local - (off or timedelta(0))).replace(tzinfo=UTC)
+    try:
+        return (local - (off or timedelta(0))).replace(tzinfo=UTC)
+    except OverflowError:
+        problems.append(
+            Problem("gps_time_invalid", f"XMP GPS time {text!r} is outside the years 1-9999")
+        )
+        return None
 
 
 def _xmp_coord(text: str, refs: str) -> float | None:

@@ -50,11 +50,11 @@ _JSON_NUMBER = re.compile(r"-?(\d|[1-9]\d{1,14})(\.\d{1,16})?([eE][-+]?\d{1,3})?
 def json_text(data: bytes) -> str:
     """Bytes as they come out of ``exiftool -json`` read back by Python's ``json``.
 
-    exiftool drops every NUL and replaces bad UTF-8 with '?'; it writes a string that
-    looks like a number (``1.50``) as a JSON number, which reads back as ``1.5``.  The
-    truth we are measured against went through exactly that path.
+    ``decode_text`` drops NULs and padding as exiftool does; exiftool then writes a string
+    that looks like a number (``1.50``) as a JSON number, which reads back as ``1.5``.
+    The truth we are measured against went through exactly that path.
     """
-    text = decode_text(data.replace(b"\0", b""))
+    text = decode_text(data)
     if _JSON_NUMBER.fullmatch(text) and not text.lstrip("-").isdigit():
         return repr(float(text))
     return text
@@ -113,22 +113,25 @@ def _as_read(ifd: Ifd, entry: Entry) -> bytes | None:
     return raw.split(b"\0", 1)[0] if entry.type == 2 else raw
 
 
-def _value(ifd: Ifd, entry: Entry) -> str | None:
-    """The value as exiftool -n prints it; None for rationals, unknown types, huge counts."""
+def _value(ifd: Ifd, entry: Entry, padding: bytes = b"") -> str | None:
+    """The value as exiftool -n prints it; None for rationals, unknown types, huge counts.
+
+    ``padding``: bytes a tag's exiftool ValueConv strips from the end of its text.
+    """
     data = _as_read(ifd, entry)
     if data is None:
         return None
     if entry.type in (2, 7):
-        return json_text(data)
+        return json_text(data.rstrip(padding) if padding else data)
     if entry.type in _INT_TYPES or entry.type in (11, 12):
         numbers = ifd.numbers(entry.tag)
         return None if numbers is None else " ".join(format_number(n) for n in numbers)
     return None
 
 
-def _plain(name: str) -> Handler:
+def _plain(name: str, padding: bytes = b"") -> Handler:
     def handler(ifd: Ifd, entry: Entry, ctx: _Ctx) -> Iterator[tuple[str, str]]:
-        value = _value(ifd, entry)
+        value = _value(ifd, entry, padding)
         if value is not None:
             yield name, value
 
@@ -238,13 +241,12 @@ def _walk(ifd: Ifd, table: Table, ctx: _Ctx) -> Iterator[tuple[str, str]]:
 
 
 def _canon_serial_info(ifd: Ifd, entry: Entry, ctx: _Ctx) -> Iterator[tuple[str, str]]:
-    """0x0096: a SerialInfo block for the 5D family, a plain string elsewhere."""
+    """0x0096: a SerialInfo block for the 5D family, a plain string elsewhere, whose
+    trailing 0xFF padding (Kiss X3) exiftool strips: bytes, before they are decoded."""
     if "EOS 5D" in ctx.model:
         yield from _string_field("InternalSerialNumber", 9, None)(ifd, entry, ctx)
         return
-    value = _value(ifd, entry)
-    if value is not None:
-        yield "InternalSerialNumber", value.rstrip("\xff")
+    yield from _plain("InternalSerialNumber", padding=b"\xff")(ifd, entry, ctx)
 
 
 def _canon_camera_info(ifd: Ifd, entry: Entry, ctx: _Ctx) -> Iterator[tuple[str, str]]:

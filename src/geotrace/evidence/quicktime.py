@@ -110,7 +110,7 @@ def _keyed_items(
 
 def _as_text(value: bytes, dtype: int) -> str | None:
     if dtype in (1, 0):  # UTF-8 (0: implicit, used by some writers for text)
-        return decode_text(value).strip("\0").strip() or None
+        return decode_text(value).strip() or None
     if dtype == 2:
         return value.decode("utf-16-be", "replace").strip("\0").strip() or None
     if dtype == 23 and len(value) == 4:  # big-endian float32
@@ -153,7 +153,7 @@ def _user_text(value: bytes) -> str | None:
     if len(value) < 4:
         return None
     (n,) = struct.unpack_from(">H", value, 0)
-    return decode_text(value[4 : 4 + n]).strip("\0").strip() or None
+    return decode_text(value[4 : 4 + n]).strip() or None
 
 
 def _apply_user_data(info: VideoInfo, user: dict[bytes, bytes]) -> None:
@@ -166,7 +166,7 @@ def _apply_user_data(info: VideoInfo, user: dict[bytes, bytes]) -> None:
     for atom, source in ((b"\xa9day", "userdata:\xa9day"), (b"date", "userdata:date")):
         if info.creation is None and atom in user:
             raw = user[atom]
-            text = _user_text(raw) if atom == b"\xa9day" else decode_text(raw).strip("\0 ")
+            text = _user_text(raw) if atom == b"\xa9day" else decode_text(raw).strip(" ")
             if text:
                 info.creation, info.creation_source = text, source
     if info.make is None and b"\xa9mak" in user:

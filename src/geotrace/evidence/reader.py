@@ -147,7 +147,7 @@ def _still(
     if fix is None and xmp:
         fix = gps.xmp_fix(xmp, problems)
     if gps_utc is None and xmp:
-        gps_utc = gps.xmp_instant(xmp)
+        gps_utc = gps.xmp_instant(xmp, problems)
     if fix is not None and gps_utc is not None:
         fix = replace(fix, utc=gps_utc)
     if fix is not None and not fix.usable:
@@ -363,6 +363,9 @@ def report_to_json(report: FileReport) -> dict[str, Any]:
             "utc": iso(taken.utc),
             "offset": clock.format_offset(taken.offset) if taken.offset is not None else None,
             "basis": taken.basis,
+            "clock_drift_s": None
+            if taken.clock_drift is None
+            else taken.clock_drift.total_seconds(),
         },
         "device": {
             "make": meta.device.make,

@@ -93,6 +93,9 @@ def sighting_from(meta: MediaMetadata, sha256: str) -> Sighting | None:
         "tags": list(EVIDENCE_TAGS.get(gps.source, ())),
         "time_source": taken.source if taken is not None else ("gps" if gps.utc else None),
     }
+    if taken is not None and taken.clock_drift is not None:
+        # Camera clock minus GPS clock; on basis gps_clock the camera read at_local + this.
+        evidence["clock_drift_s"] = taken.clock_drift.total_seconds()
     return Sighting(
         media_sha256=sha256,
         method=method,

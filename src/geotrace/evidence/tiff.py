@@ -144,8 +144,15 @@ codecs.register_error("geotrace-exiftool-utf8", _question_marks)
 
 
 def decode_text(data: bytes) -> str:
-    """EXIF says ASCII, cameras write UTF-8: each invalid byte becomes "?", as in exiftool."""
-    return data.decode("utf-8", "geotrace-exiftool-utf8")
+    """Any string value's bytes as ``exiftool -json`` shows them: NULs dropped, bad UTF-8
+    as "?".
+
+    The one decoder for every string tag (EXIF, maker notes, vendor blocks, QuickTime,
+    IPTC), so that a value padded with NULs reads the same wherever it sits.  Garbage
+    inside a value stays visible as "?", as in exiftool; padding of another kind is a
+    tag's own rule (Canon's InternalSerialNumber drops trailing 0xFF, ``makernotes``).
+    """
+    return data.replace(b"\0", b"").decode("utf-8", "geotrace-exiftool-utf8")
 
 
 def read_ifd(
