@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from typer.testing import CliRunner
@@ -326,3 +327,144 @@ def test_a_picture_too_plain_for_keypoints_is_joined_on_a_close_hash(tmp_path: P
     assert len(group["members"]) == 2
     (edge,) = group["edges"]
     assert edge["method"] == "pdq" and "no say" in edge["pixel_check"]
+
+
+def _black_clip(path: Path, size: tuple[int, int] = (320, 240)) -> None:
+    """Two seconds of black frames (a lens cap, a fade-in), MPEG-4 as OpenCV writes it."""
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 10, size)
+    for _ in range(20):
+        writer.write(np.zeros((size[1], size[0], 3), np.uint8))
+    writer.release()
+
+
+def _png(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_blank_pictures_are_not_copies_and_the_output_says_why(tmp_path: Path) -> None:
+    """Every blank picture hashes like every other of its shade, whatever its size and
+    format (0 PDQ bits apart), and has no keypoints to check: the shared corpus's blank
+    test files from a Nikon and a Canon and elodie's blank sample, a white PNG and a white
+    JPEG, a grey PNG and a black JPEG, a black photo and a black video were copies on the
+    hash alone.  Now none is joined, and each is listed alone with the reason and the
+    hash matches it was not joined to."""
+    blanks = ["exiftool__Nikon.jpg", "exiftool__Canon.jpg", "elodie__no-exif.jpg"]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in blanks:
+        shutil.copyfile(require_shared(JPEG / name), folder / name)
+    (folder / "white.png").write_bytes(_png(Image.new("RGB", (800, 600), "white")))
+    (folder / "white.jpg").write_bytes(_jpeg(Image.new("RGB", (1024, 768), "white")))
+    (folder / "grey.png").write_bytes(_png(Image.new("RGB", (800, 600), (128, 128, 128))))
+    (folder / "black.jpg").write_bytes(_jpeg(Image.new("RGB", (1280, 720), "black"), 70))
+    (folder / "black.png").write_bytes(_png(Image.new("RGB", (640, 480), "black")))
+    _black_clip(folder / "dark.mp4")
+    case = tmp_path / "b.case"
+    summary = api.ingest([folder], case)
+    assert summary.fingerprinted == 9 and summary.fingerprint_failed == 0
+
+    found = api.copies(case)
+    assert all(len(g["members"]) == 1 for g in found)  # no group of copies
+    alone = {Path(g["members"][0]["path"]).name: g for g in found}
+    assert set(alone) == {p.name for p in folder.iterdir()}  # each one said, none dropped
+    name = {g["members"][0]["sha256"]: n for n, g in alone.items()}
+    for picture, g in alone.items():
+        assert g["note"] == "too little detail to compare: a blank or near-uniform picture"
+        assert g["edges"], picture  # the hash matches it was not joined to
+        for e in g["edges"]:
+            assert e["relation"] == "too_plain" and e["pdq_quality"] < 6
+            assert "not taken on the hash" in e["pixel_check"]
+    # The matches that made them copies before: 0 bits apart, now evidence of nothing.
+    pairs = {
+        frozenset((name[e["a"]], name[e["b"]])): e
+        for g in found
+        for e in g["edges"]
+        if e["method"] == "pdq"
+    }
+    for a, b in [
+        ("white.png", "white.jpg"),
+        ("exiftool__Nikon.jpg", "exiftool__Canon.jpg"),
+        ("grey.png", "black.jpg"),
+        ("black.png", "dark.mp4"),
+    ]:
+        assert pairs[frozenset((a, b))]["distance"] <= 16
+
+    # The CLI says it too: one line per picture in JSONL, and a count on stderr.
+    result = CliRunner().invoke(app, ["copies", "--case", str(case), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 9 and all(line["note"] for line in lines)
+    assert "0 groups of copies, 9 pictures too plain to compare" in result.stderr
+    text = CliRunner().invoke(app, ["copies", "--case", str(case)])
+    assert text.stdout.count("not joined: too little detail to compare") == 9
+    # Asked about one of them, or about a blank picture from outside the case: the same.
+    (mine,) = api.copies(case, str(folder / "white.png"))
+    assert Path(mine["members"][0]["path"]).name == "white.png" and mine["note"]
+    outside = tmp_path / "blank_elsewhere.jpg"
+    outside.write_bytes(_jpeg(Image.new("RGB", (600, 600), "white"), 60))
+    (theirs,) = api.copies(case, of=outside)
+    assert theirs["members"][0]["outside"] is True and len(theirs["members"]) == 1
+    assert theirs["note"] and {e["relation"] for e in theirs["edges"]} == {"too_plain"}
+
+
+def test_a_white_page_with_a_logo_is_still_a_copy_but_not_one_with_a_line_of_text(
+    tmp_path: Path,
+) -> None:
+    """Near-blank is not blank: a white page with a logo a tenth of its width has the
+    detail to compare (PDQ quality ~17, ~150 keypoints) and joins its small re-encode;
+    a white page with one line of small text in a corner has none (quality 1, no
+    keypoint) and is not joined to its re-encode on their hash, with the reason."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    logo = Image.new("RGB", (800, 600), "white")
+    draw = ImageDraw.Draw(logo)
+    draw.ellipse((370, 270, 430, 330), fill=(200, 30, 30))
+    draw.text((385, 295), "ACME", fill="white")
+    (folder / "logo.png").write_bytes(_png(logo))
+    (folder / "logo_reposted.jpg").write_bytes(_jpeg(logo.resize((400, 300)), 70))
+    text = Image.new("RGB", (800, 600), "white")
+    ImageDraw.Draw(text).text((700, 580), "@user", fill="black")
+    (folder / "text.png").write_bytes(_png(text))
+    (folder / "text_reposted.jpg").write_bytes(_jpeg(text.resize((640, 480)), 70))
+    case = tmp_path / "l.case"
+    api.ingest([folder], case)
+    found = api.copies(case)
+    (group,) = [g for g in found if len(g["members"]) > 1]
+    assert sorted(Path(m["path"]).name for m in group["members"]) == [
+        "logo.png",
+        "logo_reposted.jpg",
+    ]
+    assert "note" not in group
+    alone = sorted(Path(g["members"][0]["path"]).name for g in found if "note" in g)
+    assert alone == ["text.png", "text_reposted.jpg"]
+
+
+def test_plain_means_blank_or_near_uniform_not_soft() -> None:
+    """The line between plain and detailed on real pictures: every blank sample file of
+    the shared corpus (37, PDQ quality 0) is plain, every other photo is not (the least
+    detailed, a foggy shot, has 13), and neither is a photo blurred by 30 px (quality 33,
+    no keypoint left: the blurred-photo rule above still joins such a picture)."""
+    from PIL import ImageFilter
+
+    from geotrace.analysis.copies import plain
+    from geotrace.evidence.fingerprint import ImageError, decode, fingerprint_image
+
+    photos = require_shared(JPEG).parent
+    blank, detailed = [], []
+    for path in sorted(p for d in ("jpeg", "heif", "other") for p in (photos / d).iterdir()):
+        try:
+            image, size = decode(path)
+        except ImageError:  # a video or XMP sidecar: not a still this stage hashes
+            continue
+        flat = float(np.asarray(image.convert("L"), dtype=np.float64).std()) < 1
+        (blank if flat else detailed).append(fingerprint_image(image, size).frame.quality)
+    assert len(blank) >= 30 and len(detailed) >= 50
+    assert all(plain(q) for q in blank) and not any(plain(q) for q in detailed)
+    with Image.open(ORIGINAL) as im:
+        soft = im.convert("RGB").filter(ImageFilter.GaussianBlur(30))
+    image, size = decode(_jpeg(soft, 90))
+    assert not plain(fingerprint_image(image, size).frame.quality)

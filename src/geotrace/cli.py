@@ -394,13 +394,18 @@ def copies(
     else:
         for number, group in enumerate(found, start=1):
             _print_group(number, group)
-    err.print(f"{len(found)} groups of copies")
+    plain = sum(1 for group in found if "note" in group)  # alone: too plain to compare
+    alone = f", {plain} pictures too plain to compare" if plain else ""
+    err.print(f"{len(found) - plain} groups of copies{alone}")
 
 
 def _print_group(number: int, group: dict[str, Any]) -> None:
     members = group["members"]
     name = {m["sha256"]: Path(m["path"]).name for m in members}
-    out.print(f"[bold]group {number}[/bold]: {len(members)} files")
+    if "note" in group:  # a picture a hash matched, in no group: why
+        out.print(f"[bold]not joined[/bold]: {escape(group['note'])}")
+    else:
+        out.print(f"[bold]group {number}[/bold]: {len(members)} files")
     for m in members:
         kept = [k for k in ("gps", "camera", "taken") if m.get(k)]
         where = "outside the case" if m.get("outside") else f"{len(m['paths'])} path(s)"

@@ -33,6 +33,17 @@ PHASH_RADIUS = 10
 TRUSTED_QUALITY = 50
 #: A PDQ match this close is close whatever the region (see :func:`close`).
 CLOSE_PDQ = 16
+#: Below this PDQ quality a region is blank or near-uniform (see :func:`plain`).  PDQ
+#: quality measured by ``bench/plain.py``: blank and flat pictures 0 (white, grey,
+#: black, a black video frame, the shared corpus's 37 blank sample files), a flat
+#: colour under JPEG noise or a white page with a line of small text 0-2, a real video's
+#: white frame with one small dot and a smooth gradient wallpaper 3; the least detailed
+#: real pictures 9 (a colour-swirl wallpaper; a photo under a 50-px Gaussian blur), 13 (a
+#: foggy photo), 33 (the provenance set's motion-blurred clock, 10 keypoints).
+PLAIN_QUALITY = 6
+#: What the output says of a picture a hash matched but that nothing joined for lack of
+#: detail (see :func:`plain`).
+TOO_PLAIN = "too little detail to compare: a blank or near-uniform picture"
 
 #: What a match through the query's dihedral variant k says of the query: variant k of a
 #: picture is the picture with a turn or mirror undone, so a query whose variant k
@@ -105,7 +116,9 @@ class FilePair:
     sure: bool  # accepted without a pixel check (a video's keyframe, see file_pairs)
     detail: dict[str, object]
     #: Close enough to stand where the pixel check has no say (see :func:`close`).
-    close: bool = False
+    close: bool
+    #: PDQ quality of the less detailed of the two regions matched (see :func:`plain`).
+    quality: int
 
 
 def file_pairs(table: PrintTable, hits: HashHits) -> list[FilePair]:
@@ -144,6 +157,7 @@ def file_pairs(table: PrintTable, hits: HashHits) -> list[FilePair]:
                 sure,
                 detail,
                 near,
+                int(quality[k]),
             )
         )
     return out
@@ -151,10 +165,21 @@ def file_pairs(table: PrintTable, hits: HashHits) -> list[FilePair]:
 
 def close(pdq: bool, distance: int, quality: int) -> bool:
     """A hash match believed where no pixel check can run (a video's keyframe) or where
-    the check has no say (a blurred or plain picture with too few keypoints to fit a
-    transform: the motion-blurred clock of the provenance set has 10): a PDQ match this
-    close, or one between two regions with enough detail to trust."""
-    return pdq and (distance <= CLOSE_PDQ or quality >= TRUSTED_QUALITY)
+    the check has no say (a blurred picture with too few keypoints to fit a transform:
+    the motion-blurred clock of the provenance set has 10): a PDQ match this close, or
+    one between two regions with enough detail to trust; never one of a :func:`plain`
+    region."""
+    return pdq and not plain(quality) and (distance <= CLOSE_PDQ or quality >= TRUSTED_QUALITY)
+
+
+def plain(quality: int) -> bool:
+    """Too little detail to compare (``TOO_PLAIN``): every blank picture hashes like
+    every other of its shade, whatever its size or format (a white PNG and a white JPEG,
+    a black photo and a black video frame, a black JPEG and a grey PNG: 0 bits apart),
+    and the pixel check finds no keypoints on them either.  Blur is not plainness: PDQ
+    hashes a 64 x 64 reduction, where a photo blurred past any keypoint keeps its
+    quality (a 14-px blur: 100)."""
+    return quality < PLAIN_QUALITY
 
 
 def hash_ranks(pairs: Sequence[FilePair]) -> list[tuple[int, int, int]]:
@@ -244,6 +269,19 @@ def hash_edge(
     return CopyEdge(a, b, method, "copy", distance, {**detail, **more})
 
 
+#: The relation of a hash match that a :func:`plain` region made worthless.
+TOO_PLAIN_RELATION = "too_plain"
+
+
+def plain_edge(
+    a: str, b: str, method: str, distance: int, detail: dict[str, object], quality: int
+) -> CopyEdge:
+    """A hash match of a :func:`plain` region that the pixel check did not confirm: not a
+    copy, kept so that the output says why the two were not joined."""
+    why = {"pdq_quality": quality, "pixel_check": f"{TOO_PLAIN}: not taken on the hash"}
+    return CopyEdge(a, b, method, TOO_PLAIN_RELATION, distance, {**detail, **why})
+
+
 def labels_of(table: PrintTable, edges: Sequence[CopyEdge]) -> npt.NDArray[np.int64]:
     """Group label of each picture of ``table`` under the ``copy`` edges."""
     index = {sha: i for i, sha in enumerate(table.shas)}
@@ -266,8 +304,11 @@ class Hit:
 
     def close(self, table: PrintTable, quality: Sequence[int]) -> bool:
         """:func:`close` for this match (``quality``: the query regions' PDQ quality)."""
-        low = min(quality[self.region], int(table.quality[self.row]))
-        return close(self.method == "pdq", self.distance, low)
+        return close(self.method == "pdq", self.distance, self.quality(table, quality))
+
+    def quality(self, table: PrintTable, quality: Sequence[int]) -> int:
+        """PDQ quality of the less detailed of the two regions matched."""
+        return min(quality[self.region], int(table.quality[self.row]))
 
     def sure(self, table: PrintTable, quality: Sequence[int]) -> bool:
         """Taken without a pixel check, as in :func:`file_pairs`: a close match with a

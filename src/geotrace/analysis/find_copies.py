@@ -22,6 +22,8 @@ import numpy as np
 
 from geotrace.analysis.appearances import appearances, file_facts
 from geotrace.analysis.copies import (
+    TOO_PLAIN,
+    TOO_PLAIN_RELATION,
     FilePair,
     Hit,
     candidate_pairs,
@@ -30,6 +32,8 @@ from geotrace.analysis.copies import (
     hash_hits,
     hash_ranks,
     labels_of,
+    plain,
+    plain_edge,
     query_hits,
     sure_edges,
 )
@@ -60,11 +64,14 @@ CACHED = 1024
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """Groups of copies (each a list of sha256, two or more) and the edges joining them."""
+    """Groups of copies (each a list of sha256, two or more) and the edges joining them;
+    ``plain``: the pictures a hash matched that are in no group for lack of detail
+    (copies.plain), each to be said so rather than left out."""
 
     groups: list[list[str]]
     edges: list[CopyEdge]
     checked: int  # pixel checks run now (not taken from the case)
+    plain: list[str]
 
 
 def find_all(
@@ -97,7 +104,15 @@ def find_all(
     checked += _against_largest(case, table, found, edges, evidence, workers, cache)
     found = [g for g in groups(table.shas, edges) if len(g) > 1]
     found, confirmed = _confirmed(case, table, found, edges, workers, cache)
-    return Found(found, edges, checked + confirmed)
+    return Found(found, edges, checked + confirmed, _alone(found, edges))
+
+
+def _alone(found: Sequence[Sequence[str]], edges: Sequence[CopyEdge]) -> list[str]:
+    """The pictures with a hash match too plain to join (copies.plain_edge) that no group
+    holds."""
+    grouped = {sha for group in found for sha in group}
+    ends = {x for e in edges if e.relation == TOO_PLAIN_RELATION for x in (e.a, e.b)}
+    return sorted(ends - grouped)
 
 
 def _against_largest(
@@ -206,8 +221,13 @@ def _confirmed(
 
 
 def _judged(table: PrintTable, edges: Sequence[CopyEdge]) -> list[tuple[int, int]]:
+    """The pairs whose pixel check left an edge (a verdict, or a plain pair's refusal)."""
     index = {sha: i for i, sha in enumerate(table.shas)}
-    return [(index[e.a], index[e.b]) for e in edges if e.method == "local_features"]
+    return [
+        (index[e.a], index[e.b])
+        for e in edges
+        if e.method == "local_features" or e.relation == TOO_PLAIN_RELATION
+    ]
 
 
 def _pair(i: int, j: int) -> tuple[int, int]:
@@ -258,7 +278,8 @@ def find_of(
     shas = sorted({sha for e in edges for sha in (e.a, e.b)} | {me})
     mine = next(g for g in groups(shas, edges) if me in g)
     members = [sha for sha in mine if sha != me]
-    return Found([[me, *members]] if members else [], edges, len(check))
+    found = [[me, *members]] if members else []
+    return Found(found, edges, len(check), [sha for sha in _alone(found, edges) if sha == me])
 
 
 def _members_against_largest(
@@ -367,6 +388,8 @@ class Proposal(Protocol):
     def detail(self) -> dict[str, object]: ...
     @property
     def close(self) -> bool: ...
+    @property
+    def quality(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +398,7 @@ class _HitProposal:
     distance: int
     detail: dict[str, object]
     close: bool
+    quality: int
 
 
 def _proposal(
@@ -383,16 +407,23 @@ def _proposal(
     if hit is None:
         return None
     return _HitProposal(
-        hit.method, hit.distance, hit.detail(table, names), hit.close(table, quality)
+        hit.method,
+        hit.distance,
+        hit.detail(table, names),
+        hit.close(table, quality),
+        hit.quality(table, quality),
     )
 
 
 def _edge(a: str, b: str, verdict: dict[str, Any], hashed: Proposal | None) -> CopyEdge | None:
     """A pixel check's verdict as an edge, with the hash match that proposed it; None
     when they are unrelated, except that a close hash match stands where the check had
-    no say (too few keypoints, not decodable)."""
+    no say (too few keypoints, not decodable), and that a hash match of a plain region
+    is kept as the reason the two were not joined."""
     relation = str(verdict["relation"])
     if relation == "unrelated":
+        if hashed is not None and plain(hashed.quality):
+            return plain_edge(a, b, hashed.method, hashed.distance, hashed.detail, hashed.quality)
         if hashed is None or not hashed.close:
             return None
         no_say = str(verdict["transformation"])
@@ -527,15 +558,23 @@ def described(
     case: Case, found: Found, outside: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """Each group as the ``copies`` output gives it (see provenance.describe), largest
-    first.  ``outside`` is what is known of a query picture that is not in the case."""
-    out = []
-    for group in found.groups:
-        members = [sha for sha in group if sha != "outside"]
-        seen = appearances(case, members)
-        facts: dict[str, dict[str, Any]] = dict(file_facts(case, members))
-        listed = list(members)
-        if outside is not None and "outside" in group:
-            facts["outside"] = outside
-            listed = ["outside", *members]
-        out.append(describe(listed, found.edges, seen, facts))
+    first; then each of ``found.plain`` alone, its hash matches as its edges and a
+    ``note`` saying why nothing joined it.  ``outside`` is what is known of a query
+    picture that is not in the case."""
+    out = [_described(case, group, found.edges, outside) for group in found.groups]
+    for sha in found.plain:
+        out.append({**_described(case, [sha], found.edges, outside), "note": TOO_PLAIN})
     return out
+
+
+def _described(
+    case: Case, group: Sequence[str], edges: Sequence[CopyEdge], outside: dict[str, Any] | None
+) -> dict[str, Any]:
+    members = [sha for sha in group if sha != "outside"]
+    seen = appearances(case, members)
+    facts: dict[str, dict[str, Any]] = dict(file_facts(case, members))
+    listed = list(members)
+    if outside is not None and "outside" in group:
+        facts["outside"] = outside
+        listed = ["outside", *members]
+    return describe(listed, edges, seen, facts)
