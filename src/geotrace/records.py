@@ -66,7 +66,9 @@ class Taken:
 
     ``uncertainty`` is the half-width of the window the true UTC instant lies in: zero
     for an explicit offset, the measured drift for a GPS clock, 14 h for an unknown zone
-    (then ``utc`` is None rather than a guess).
+    (then ``utc`` is None rather than a guess).  ``local - offset == utc`` whenever both
+    are known; ``clock_drift`` is the camera clock minus the GPS clock, so that on basis
+    ``gps_clock`` the camera read ``local + clock_drift`` (``evidence/clock.py``).
     """
 
     local: datetime | None
