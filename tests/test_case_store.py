@@ -14,6 +14,7 @@ import pytest
 from geotrace import api
 from geotrace import ingest as ingest_module
 from geotrace.case import MIGRATIONS, Case
+from geotrace.errors import NotACase
 from geotrace.mediastore import CaseBusy
 from tests.casekit import counts, demo_copy, duplicates, integrity
 
@@ -109,8 +110,9 @@ def test_not_a_case_is_refused_and_releases_the_lock(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.case"
     bogus.write_bytes(b"not a database, just bytes" * 100)
     for _ in range(2):
-        with pytest.raises(sqlite3.DatabaseError):
+        with pytest.raises(NotACase):  # was SQLite's DatabaseError, raised after the lock
             Case(bogus, write=True)
+    assert bogus.read_bytes() == b"not a database, just bytes" * 100
 
 
 def test_verify_finds_altered_and_missing_originals(photos: Path, tmp_path: Path) -> None:

@@ -21,10 +21,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from geotrace.analysis.appearances import facts_of
 from geotrace.analysis.find_copies import described, find_all, find_of, stored_path
-from geotrace.case import SIGHTING_FIELDS, Case
+from geotrace.case import SIGHTING_FIELDS, Case, is_case
 from geotrace.case_posts import POST_FIELDS
 from geotrace.case_posts import accounts as _accounts
 from geotrace.case_posts import posts as _posts
+from geotrace.errors import NoInput
 from geotrace.evidence import FileReport, read_file, report_to_json
 from geotrace.evidence.clock import load_zones, zone_at
 from geotrace.evidence.fingerprint import decode, fingerprint_image
@@ -128,7 +129,8 @@ def ingest(
     tz: str | None = None,
 ) -> IngestSummary:
     """Ingest files, folders, zip archives and platform exports into a case (created if
-    missing); see ``geotrace.ingest.ingest`` for the progress callbacks.
+    missing, unless none of the inputs exists: then ``NoInput`` is raised and nothing is
+    made); see ``geotrace.ingest.ingest`` for the progress callbacks.
 
     ``columns`` reads every CSV/TSV/JSON Lines table as the user's own table of points or
     posts: name -> column, names from ``sources.generic.COLUMN_NAMES`` (``lat``, ``lon``,
@@ -140,6 +142,9 @@ def ingest(
     """
     paths = list(paths)
     table = None if columns is None and tz is None else _user_table(paths, columns, tz)
+    if not any(os.path.exists(p) for p in paths) and not is_case(Path(case)):
+        named = ", ".join(map(str, paths)) or "no input given"
+        raise NoInput(f"nothing to ingest ({named}: no such file or folder); no case made")
     with Case(Path(case), write=True) as opened:
         return _ingest(
             opened, paths, limits, progress, export_progress, fingerprint_progress, table

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +26,8 @@ from urllib.parse import quote
 
 import msgspec
 
-from geotrace.mediastore import MediaStore
+from geotrace.errors import CaseError, CaseFull, CaseUnwritable, NotACase
+from geotrace.mediastore import MediaStore, disk_error
 from geotrace.records import (
     HEADER_KIND,
     CustodyEntry,
@@ -350,6 +351,73 @@ POSTS_ACCOUNT_INDEX = "CREATE INDEX IF NOT EXISTS posts_account ON posts(account
 ACCOUNT_CACHE = 100_000
 #: Suffix of an export document's reader version while its posts are being written.
 INCOMPLETE = "+incomplete"
+#: SQLite's ``application_id`` of a case ("GeoT"): the mark, in the file's header, that
+#: tells a case from another application's database before anything is written to it.
+APPLICATION_ID = 0x47656F54
+#: The problem of a picture the fingerprint stage could not decode (see put_fingerprints).
+FINGERPRINT_FAILED = "fingerprint_failed"
+
+
+def is_case(path: Path) -> bool:
+    """Whether ``path`` is a geotrace case; False where there is none yet (no file, or an
+    empty one: a new case).  Anything else raises :class:`NotACase`, and is only read:
+    opening another application's database read-write would change it (a journal, a
+    rolled-back transaction) even if geotrace wrote nothing.
+
+    The mark is the header's application id; a case made before it is known by the
+    ``schema_version`` table its migrations keep.  A database with no table at all is
+    taken as empty, like an empty file.
+    """
+    if path.is_dir():
+        raise NotACase(f"{path} is a folder, not a case file")
+    try:
+        with path.open("rb") as f:
+            header = f.read(100)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise CaseError(f"cannot read the case {path}: {exc.strerror or exc}") from exc
+    if not header:
+        return False
+    if not header.startswith(b"SQLite format 3\0") or len(header) < 100:
+        raise NotACase(f"{path} is not a geotrace case (not a SQLite database)")
+    application = int.from_bytes(header[68:72], "big")
+    if application == APPLICATION_ID:
+        return True
+    if application != 0:
+        owner = f"application id {application:#x}"
+    else:
+        uri = "file:" + quote(str(path)) + "?mode=ro&immutable=1"  # creates no file
+        try:
+            with closing(sqlite3.connect(uri, uri=True)) as db:
+                tables = [n for (n,) in db.execute("SELECT name FROM sqlite_master")]
+                version = [c[1] for c in db.execute("PRAGMA table_info(schema_version)")]
+        except sqlite3.DatabaseError as exc:
+            raise NotACase(f"{path} is not a geotrace case ({exc})") from exc
+        if not tables:
+            return False
+        if version == ["version", "applied_at"]:
+            return True
+        owner = "holding " + ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+    raise NotACase(
+        f"{path} is not a geotrace case but another application's database ({owner});"
+        " it was left untouched"
+    )
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """SQLite's errors for a full disk or a case it may not write, as the fatal errors
+    they are (an input must never be blamed for them, nor SQLite's wording shown)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary of an extended code
+        if code == sqlite3.SQLITE_FULL:
+            raise CaseFull(f"no space left on the case's disk ({path}): {exc}") from exc
+        if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+            raise CaseUnwritable(f"cannot write the case {path}: {exc}") from exc
+        raise
 
 
 def _fields(record: Source) -> dict[str, Any]:
@@ -446,24 +514,29 @@ class Case:
         self.media = MediaStore(self.path.with_name(self.path.name + ".media"))
         self._account_ids: dict[tuple[str, str], int] = {}
         self._unchecked = False  # foreign keys off for a bulk load (see bulk_posts)
-        if write:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.media.lock()
-        elif not self.path.is_file():
+        if not is_case(self.path) and not write:
             raise FileNotFoundError(f"no case at {self.path}")
+        if write:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise disk_error(exc, self.path.parent) from exc
+            self.media.lock()
         # Readers open read-write too: only a writer can roll back the journal a killed
-        # ingest left, and SQLite does that on open; "rw" never creates a missing file.
+        # ingest left, and SQLite does that on open; "rw" never creates a missing file,
+        # and falls back to reading where the file or its folder is read-only.
         uri = "file:" + quote(str(self.path)) + ("" if write else "?mode=rw")
         try:
             self.db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA foreign_keys = ON")
             if write:
-                self.db.execute("PRAGMA journal_mode = DELETE")
-                self.db.execute("PRAGMA synchronous = FULL")
-                # Index pages of a million posts do not fit SQLite's default 2 MB page
-                # cache; every insert then re-reads B-tree pages (measured: 46 us/post).
-                self.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-                self._migrate()
+                with _writing(self.path):
+                    self.db.execute("PRAGMA journal_mode = DELETE")
+                    self.db.execute("PRAGMA synchronous = FULL")
+                    # Index pages of a million posts do not fit SQLite's default 2 MB page
+                    # cache; every insert then re-reads B-tree pages (measured: 46 us/post).
+                    self.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+                    self._migrate()
         except BaseException:
             self.media.close()  # not a case (or a broken one): give the lock back
             raise
@@ -476,14 +549,20 @@ class Case:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """One write transaction: wholly on disk or wholly undone (see the module docstring)."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+        """One write transaction: wholly on disk or wholly undone (see the module docstring).
+
+        SQLite itself undoes a transaction that a full disk stopped: then there is none
+        left to roll back, and the error to raise is the disk's (see ``_writing``).
+        """
+        with _writing(self.path):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         """Close the database and release the writer lock."""
@@ -491,7 +570,11 @@ class Case:
         self.media.close()
 
     def _migrate(self) -> None:
-        """Bring the schema up to date, one migration per transaction."""
+        """Mark the file as a case and bring its schema up to date, one migration per
+        transaction.  The mark is written first, every time: it is also the proof that
+        the case can be written, before any original is copied for it."""
+        with self._transaction():
+            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS schema_version"
             " (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
@@ -544,6 +627,7 @@ class Case:
         replaced, in the same transaction, so no stale reading survives beside the new.
         """
         with self._transaction():
+            self._clear_refusals(source.path)
             new_media = media is not None and self._put_media(media, source)
             cur = self.db.execute(
                 "INSERT OR IGNORE INTO sources"
@@ -572,6 +656,19 @@ class Case:
         with self._transaction():
             added = self._put_problem(sha256, path, problem)
         return added
+
+    def clear_refusals(self, path: str) -> None:
+        """Forget what earlier runs said of a path they could not read (see
+        ``_clear_refusals``): for a folder given again that is there now."""
+        with self._transaction():
+            self._clear_refusals(path)
+
+    def _clear_refusals(self, path: str) -> None:
+        """A refusal (no sha256: the bytes were never read) is what one run met at a
+        path: missing, unreadable, a member that would not inflate.  Once the path is
+        read, it no longer holds; a refusal that still holds is met, and recorded, again.
+        Problems of the bytes themselves (with a sha256) stay with them."""
+        self.db.execute("DELETE FROM problems WHERE sha256 = '' AND path = ?", (path,))
 
     def _put_media(self, media: Media, source: Source) -> bool:
         """Insert or re-read a media row; True if its bytes are new to the case."""
@@ -656,7 +753,8 @@ class Case:
         :meth:`finish_export` (or the next run, after a kill) builds the index again; queries
         work without it meanwhile, only slower.
         """
-        self.db.execute("DROP INDEX IF EXISTS posts_account")
+        with _writing(self.path):
+            self.db.execute("DROP INDEX IF EXISTS posts_account")
         self.db.execute("PRAGMA foreign_keys = OFF")
         self._unchecked = True
 
@@ -664,7 +762,8 @@ class Case:
         """Build what :meth:`bulk_posts` dropped (a no-op when it is there), and check the
         foreign keys it did not: after each export, and at the end of every ingest, in
         case a killed run left the index dropped."""
-        self.db.execute(POSTS_ACCOUNT_INDEX)
+        with _writing(self.path):
+            self.db.execute(POSTS_ACCOUNT_INDEX)
         if self._unchecked:
             for table in ("posts", "post_media", "links", "sightings"):
                 broken = self.db.execute(f"PRAGMA foreign_key_check({table})").fetchone()
@@ -931,10 +1030,21 @@ class Case:
         ]
 
     def put_fingerprints(self, version: str, prints: Sequence[PictureFingerprint]) -> None:
-        """Store fingerprints, replacing older versions, in one transaction."""
+        """Store fingerprints, replacing older versions, in one transaction, with a
+        ``fingerprint_failed`` problem for each that has an error (under the path the
+        picture was first seen at).  In the same transaction: committed apart, a kill
+        between them lost the problems for good, since the re-run finds the pictures
+        done.  An older version's problem goes with its fingerprint."""
         with self._transaction():
+            shas = [(p.sha256,) for p in prints]
+            self.db.executemany("DELETE FROM fingerprint_regions WHERE sha256 = ?", shas)
             self.db.executemany(
-                "DELETE FROM fingerprint_regions WHERE sha256 = ?", [(p.sha256,) for p in prints]
+                f"DELETE FROM problems WHERE sha256 = ? AND code = '{FINGERPRINT_FAILED}'", shas
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO problems (sha256, path, code, message)"
+                " SELECT sha256, first_path, ?, ? FROM media WHERE sha256 = ?",
+                [(FINGERPRINT_FAILED, p.error, p.sha256) for p in prints if p.error is not None],
             )
             self.db.executemany(
                 "INSERT OR REPLACE INTO fingerprints (sha256, version, width, height, error,"

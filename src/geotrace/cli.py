@@ -6,7 +6,8 @@ Exit codes, the same for every command:
 - 1: the command finished, but some items were skipped or refused (``ingest``,
   ``inspect``), or some originals are missing or altered (``verify``); details are in
   the output and, for a case, in its ``problems`` table;
-- 2: usage error, or a fatal error: no such case, not a case, case busy.
+- 2: usage error, or a fatal error: no such case, not a case, case busy, case not
+  writable or its disk full, no input found for a new case.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ from rich.progress import (
 from rich.table import Column, Table
 
 from geotrace import api
+from geotrace.errors import GeotraceError
 from geotrace.evidence import FileReport
 from geotrace.export import write_jsonl
 from geotrace.export.basemap import DEFAULT_BUDGET, BasemapError
 from geotrace.ingest import IngestSummary
-from geotrace.mediastore import CaseBusy
 from geotrace.places.control import ControlLayerError
 from geotrace.sources import Refusal
 from geotrace.sources.generic import COLUMN_NAMES, ColumnsError
@@ -76,13 +77,13 @@ def fatal_errors() -> Iterator[None]:
         yield
     except (
         FileNotFoundError,
-        CaseBusy,
+        GeotraceError,
         sqlite3.DatabaseError,
         ControlLayerError,
         BasemapError,
         ColumnsError,
     ) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # one line
         raise typer.Exit(2) from None
 
 

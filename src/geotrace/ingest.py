@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from geotrace.case import Case
+from geotrace.errors import GeotraceError
 from geotrace.evidence import FileReport, read_buffer, report_to_json
 from geotrace.evidence.reader import READER_VERSION
 from geotrace.evidence.sightings import sighting_from
@@ -254,6 +255,8 @@ def ingest(
     files: list[tuple[Path, str]] = []
     for given in paths:
         root = ingest_root(str(given))
+        if os.path.exists(given):  # an earlier run's "not found" no longer holds
+            case.clear_refusals(os.path.abspath(given))
         for found in find_files([os.path.abspath(given)]):
             if isinstance(found, Refusal):
                 refuse(case, found, summary)
@@ -300,8 +303,8 @@ def _ingest_entry(
     summary.items += 1
     try:
         ingest_item(case, entry, summary, root, export_progress, table)
-    except sqlite3.Error:
-        raise  # the case itself failed: fatal, not one bad item
+    except (sqlite3.Error, GeotraceError):
+        raise  # the case itself failed (its disk is full...): fatal, not one bad item
     except TooLarge as exc:
         refuse(case, Refusal(entry.path, "archive_size_mismatch", str(exc)), summary)
     except Exception as exc:  # unreadable input: I/O error, zip CRC, bad compression

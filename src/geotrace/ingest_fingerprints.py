@@ -5,7 +5,7 @@ Run at the end of each ingest, after the originals are in: fingerprints are deri
 computes a page on every core, and commits it in one transaction.  A kill loses at most a
 page, a newer algorithm redoes everything, and a re-run does nothing.  A file that cannot
 be decoded gets a fingerprint row with its error (so it is not retried forever) and a
-problem record; it never stops the batch.
+problem record, committed with the page; it never stops the batch.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from geotrace.evidence.fingerprint import (
 )
 from geotrace.evidence.keyframes import keyframes
 from geotrace.evidence.layout import LAYOUT_VERSION, layout_of
-from geotrace.records import PictureFingerprint, Problem, RegionPrint
+from geotrace.records import PictureFingerprint, RegionPrint
 
 #: The stage's version: the hashes' and the candidate descriptor's, together.
 VERSION = f"{PRINT_VERSION}; {LAYOUT_VERSION}"
@@ -63,11 +63,8 @@ def fingerprint_media(
     while page:
         prints = _compute(page, n)
         case.put_fingerprints(VERSION, prints)
-        for (sha, _, _, path), fp in zip(page, prints, strict=True):
-            summary.done += 1
-            if fp.error is not None:
-                summary.failed += 1
-                case.refuse(path, Problem("fingerprint_failed", fp.error), sha)
+        summary.done += len(prints)
+        summary.failed += sum(fp.error is not None for fp in prints)
         if progress is not None:
             progress(summary.done, summary.done + len(page))
         page = case.unfingerprinted(VERSION, after=page[-1][0], limit=PAGE)

@@ -10,6 +10,7 @@ killed run are removed when the next writer takes the lock.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
@@ -19,15 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from geotrace.errors import CaseBusy, CaseError, CaseFull, CaseUnwritable
+
 CHUNK = 1 << 20
+#: What a write to the case's disk fails with and reading an input never does: the
+#: store's failure, fatal for the run, not a problem of the input being copied.
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 
 
 class TooLarge(Exception):
     """A stream gave more bytes than it was allowed to (a zip member lying about its size)."""
-
-
-class CaseBusy(Exception):
-    """Another process is writing to this case."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,18 @@ def hash_stream(stream: IO[bytes], max_bytes: int | None = None) -> tuple[str, i
             raise TooLarge(f"more than the {max_bytes} bytes declared")
         digest.update(chunk)
     return digest.hexdigest(), size
+
+
+def disk_error(exc: OSError, root: Path) -> CaseError:
+    """The fatal error for a write to the case's folder ``root`` that failed."""
+    if exc.errno in DISK_ERRNOS - {errno.EROFS}:
+        return CaseFull(f"no space left on the case's disk ({root}): {exc.strerror}")
+    return CaseUnwritable(f"cannot write the case at {root}: {exc.strerror or exc}")
+
+
+def _raise_if_disk(exc: OSError, root: Path) -> None:
+    if exc.errno in DISK_ERRNOS:
+        raise disk_error(exc, root) from None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -81,15 +95,23 @@ class MediaStore:
     def lock(self) -> None:
         """Take the writer lock (released by close or by the process dying) and tidy tmp/."""
         tmp = self.root / "tmp"
-        tmp.mkdir(parents=True, exist_ok=True)
-        handle = (self.root / ".lock").open("ab")
+        try:
+            tmp.mkdir(parents=True, exist_ok=True)
+            handle = (self.root / ".lock").open("ab")
+        except OSError as exc:
+            raise disk_error(exc, self.root) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
             raise CaseBusy(f"{self.root} is being written by another process") from None
         self._lock = handle
-        for leftover in tmp.iterdir():
+        self._tidy()
+
+    def _tidy(self) -> None:
+        """Remove copies in tmp/ that never made it into place (a killed or failed run):
+        on a full disk they hold the space a re-run needs."""
+        for leftover in (self.root / "tmp").iterdir():
             leftover.unlink()
 
     def forget_lock(self) -> None:
@@ -101,14 +123,18 @@ class MediaStore:
             self._lock = None
 
     def close(self) -> None:
-        """Release the writer lock."""
+        """Tidy tmp/ and release the writer lock."""
         if self._lock is not None:
+            self._tidy()
             self._lock.close()
             self._lock = None
 
     def put(self, opener: Callable[[], IO[bytes]], max_bytes: int | None = None) -> Blob:
         """Copy a stream into the store atomically; return what was stored."""
-        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp", prefix="put-")
+        try:
+            fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp", prefix="put-")
+        except OSError as exc:
+            raise disk_error(exc, self.root) from None
         tmp = Path(tmp_name)
         try:
             digest = hashlib.sha256()
@@ -132,6 +158,10 @@ class MediaStore:
                 os.replace(tmp, final)
                 _fsync_dir(final.parent)
             return Blob(sha, size, final)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            _raise_if_disk(exc, self.root)  # else the input's error: raised as it is
+            raise
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
