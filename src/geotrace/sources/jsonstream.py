@@ -143,6 +143,34 @@ class _Closed(Exception):
         self.end = end
 
 
+def _key(raw: bytes) -> str | None:
+    """An object key: the JSON string just before its colon.  Above the items the scan
+    is lenient: when damage (a quote lost or added, a comma missing) left other bytes in
+    front of the key, the last string before the colon is still the key."""
+    try:
+        key = json.loads(raw)
+    except (ValueError, RecursionError):
+        key = None
+    if isinstance(key, str):
+        return key
+    raw = raw.rstrip()
+    if not raw.endswith(b'"'):
+        return None
+    start = len(raw) - 1
+    while True:
+        start = raw.rfind(b'"', 0, start)
+        if start < 0:
+            return None
+        slashes = start - len(raw[:start].rstrip(b"\\"))
+        if slashes % 2 == 0:
+            break
+    try:
+        key = json.loads(raw[start:])
+    except (ValueError, RecursionError):
+        return None
+    return key if isinstance(key, str) else None
+
+
 def _item_id(raw: bytes | bytearray) -> str:
     match = _ID.search(raw, 0, 4096)
     return f", id {match.group(1).decode()}" if match else ""
@@ -192,6 +220,7 @@ class Scanner:
         self._last_end = -1  # end of the last good item
         self._skip_from: int | None = None  # an item over the cap, being skipped
         self._closed = -1  # where the root value ended
+        self._deep: list[int] = []  # where the nesting went past MAX_DEPTH, one a read
 
     # -- reading -------------------------------------------------------------------------
 
@@ -261,8 +290,13 @@ class Scanner:
         depth = np.cumsum(steps) + self._level
         if len(depth):
             self._level = int(depth[-1])
+            deep = np.flatnonzero(depth > self._depth + MAX_DEPTH)
+            if len(deep):  # msgspec decodes any depth: the guard is here
+                self._deep.append(int(marks[deep[0]]) + start + self._base)
         levels = depth - (steps > 0)
-        shallow = levels <= self._depth
+        # Above the items, and the commas and colons at their level: not an item's own
+        # brackets (Python then runs once per item, see bench/damage.py's timing note).
+        shallow = (levels < self._depth) | ((levels == self._depth) & (steps == 0))
         offset = start + self._base
         return (
             (marks[shallow] + offset).tolist(),
@@ -368,8 +402,6 @@ class Scanner:
                 if parent.kind == 0x7B and parent.key is None:
                     raise _Broken(f"a value where a key was expected at byte {pos}")
                 parent.nested = True
-            if depth == self._depth:
-                return None  # an item's own bracket
             on_path = not depth or (
                 stack[-1].on_path
                 and self._on_path(depth - 1, stack[-1].key if stack[-1].kind == 0x7B else ITEM)
@@ -377,19 +409,14 @@ class Scanner:
             stack.append(Frame(code, on_path, pos + 1))
             self._retarget()
             return None
-        if code in _CLOSE and level == depth:
-            return None  # the closing bracket of an item
         if not stack:
             raise _Broken(f"{chr(code)!r} outside any object or array at byte {pos}")
         top = stack[-1]
         if code == 0x3A:  # ':'
-            if top.kind != 0x7B or top.key is not None:
-                raise _Broken(f"':' out of place at byte {pos}")
-            try:
-                key = json.loads(self._bytes(top.start, pos))
-            except (ValueError, RecursionError):
-                key = None
-            if not isinstance(key, str):
+            if top.kind != 0x7B:
+                raise _Broken(f"':' in an array at byte {pos}")
+            key = _key(self._bytes(max(top.start, pos - 4096), pos))
+            if key is None:
                 raise _Broken(f"an object key that is no string before byte {pos}")
             top.key, top.start, top.nested = key, pos + 1, False
             self._retarget()
@@ -417,34 +444,54 @@ class Scanner:
         scalar remembered when in an object above it."""
         if self._target is frame:
             return self._item(frame, end, closing)
-        if frame.kind == 0x7B:
-            if frame.key is None:
-                if closing and not self._bytes(frame.start, end).strip():
-                    return None  # an empty object
-                raise _Broken(f"an object member without a key before byte {end}")
-            if not frame.nested and end - frame.start <= 4096:
-                frame.scalars[frame.key] = self._bytes(frame.start, end)
+        # A member without a key is damage above the items (a comma in a string whose quote
+        # was lost): it is passed over, and the next key puts the object right (see _key).
+        key = frame.key if frame.kind == 0x7B and not frame.nested else None
+        if key is not None and end - frame.start <= 4096:
+            frame.scalars[key] = self._bytes(frame.start, end)
         return None
 
     def _item(self, frame: Frame, end: int, closing: bool) -> Found | None:
         start = frame.start
-        frames = list(self._stack)
+        deep = self._deep
+        while deep and deep[0] < start:
+            deep.pop(0)
+        if deep and deep[0] < end:
+            body = self._bytes(start, end)
+            lead = start + len(body) - len(body.lstrip())
+            why = f"nested deeper than {MAX_DEPTH} levels{_item_id(body)}"
+            refused = self._refused(lead, "json_broken", why, self._stack)
+            refused.index, self._last_end = frame.index, -1
+            return refused
+        if self._separator is not None and self._skip_from is None:
+            try:  # the common case: one copy of the bytes, one C call
+                value = _DECODER.decode(self._buf[start - self._base : end - self._base])
+            except msgspec.DecodeError:
+                pass
+            else:
+                self._last_end = end
+                return Found(value, None, start, self._stack, frame.index)
+        found = self._slow_item(frame, start, end, closing)
+        if found is not None:
+            found.index = frame.index
+        return found
+
+    def _slow_item(self, frame: Frame, start: int, end: int, closing: bool) -> Found | None:
+        """An item that msgspec refused, or one of the first (the separator is learnt)."""
+        frames = self._stack
         if self._skip_from is not None:
             skipped, self._skip_from = self._skip_from, None
-            found = self._refused(skipped, "item_too_large", _TOO_LARGE, frames)
-            found.index = frame.index
-            return found
+            return self._refused(skipped, "item_too_large", _TOO_LARGE, frames)
+        if end - start > MAX_ITEM_BYTES:  # over the cap within the last read
+            return self._refused(start, "item_too_large", _TOO_LARGE, frames)
         raw = self._bytes(start, end)
         body = raw.strip()
         if not body:
             if closing and frame.index == 0:
                 return None  # an empty array
-            found = self._refused(start, "json_broken", "an empty item", frames)
-            found.index = frame.index
-            return found
+            return self._refused(start, "json_broken", "an empty item", frames)
         lead = start + len(raw) - len(raw.lstrip())
         found = self._decoded(lead, body, frames)
-        found.index = frame.index
         if found.refusal is None:
             if self._separator is None and self._last_end >= self._base:
                 separator = self._bytes(self._last_end - 1, lead + 1)
