@@ -62,6 +62,7 @@ EXPORT_NOTES = frozenset(
         "stream_notice",
         "api_error",
         "vk_items_skipped",
+        "owner_unknown",
     }
 )
 

@@ -47,6 +47,7 @@ from geotrace.sources.exports import (
     SNIFF_BYTES,
     ExportFile,
     ExportReader,
+    Settlement,
     detect,
     reader_names,
 )
@@ -204,7 +205,11 @@ Batch = tuple[list[PostBundle], list[AccountSeen], list[tuple[str, Problem]], in
 def _batches(reader: ExportReader, item: Item, blob: Blob, root: str) -> Iterator[Batch]:
     """The document's records, converted for the store, a batch at a time."""
     doc = ExportFile(
-        item.path, blob.size, _opener(blob.path), sibling=partial(_sibling, item, root)
+        item.path,
+        blob.size,
+        _opener(blob.path),
+        sibling=partial(_sibling, item, root),
+        place=_settlement_named,
     )
     bundles: list[PostBundle] = []
     accounts: list[AccountSeen] = []
@@ -223,6 +228,14 @@ def _batches(reader: ExportReader, item: Item, blob: Blob, root: str) -> Iterato
             yield bundles, accounts, refused, doc.meter.consumed
             bundles, accounts, refused, chars = [], [], [], 0
     yield bundles, accounts, refused, doc.meter.consumed
+
+
+def _settlement_named(name: str, country: str | None) -> Settlement | None:
+    """The gazetteer's look-up by name, for the documents that name a city (see
+    ``ExportFile.place``); imported when one asks, as most exports never do."""
+    from geotrace.places.gazetteer import settlement_named
+
+    return settlement_named(name, country)
 
 
 def _forked(

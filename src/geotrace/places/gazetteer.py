@@ -17,11 +17,15 @@ Earth radius.  Loading (files + tree) happens once, on first use.
 from __future__ import annotations
 
 import gzip
+import json
+import re
+import unicodedata
 from array import array
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from itertools import pairwise
 from typing import Any
 
 import ijson
@@ -199,4 +203,124 @@ def nearest_settlements(lat: npt.ArrayLike, lon: npt.ArrayLike) -> SettlementHit
         population=pick(g.population, 0),
         geonameid=pick(g.geonameid, -1),
         distance_km=distance,
+    )
+
+
+# -- look-up by name ----------------------------------------------------------------------
+
+#: Unicode's combining diacritical marks (the accents NFKD splits off): "Zürich" and
+#: "Zurich", "Київ" and "Киів" compare equal once these are gone.
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+#: Joins the names folded in one call: no name holds it, and it is not white space.
+_SEP = "\x00"
+
+
+def _fold(text: str) -> str:
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
+
+
+def fold_name(text: str) -> str:
+    """A place name as the name look-up compares it: accents stripped, case folded,
+    spaces collapsed ("São  Paulo" -> "sao paulo")."""
+    return " ".join(_fold(text).split())
+
+
+@dataclass(frozen=True, slots=True)
+class NamedSettlement:
+    """A settlement found by its name (see :func:`settlement_named`)."""
+
+    name: str
+    name_cyrillic: str | None
+    lat: float
+    lon: float
+    country: str
+    population: int
+    geonameid: int
+
+
+@dataclass(frozen=True, slots=True)
+class _NameIndex:
+    """Each row's folded ``name`` and ``name_cyrillic`` (~295 k keys) as Python's string
+    hash, sorted, with the row each came from: a few MB of integers, where a dict of the
+    folded strings would keep every one of them as a Python string for the life of the
+    process.  A hit is checked against the folded name itself (a hash can collide)."""
+
+    hashes: npt.NDArray[np.int64]
+    rows: npt.NDArray[np.int32]
+    lat: npt.NDArray[np.float64]
+    lon: npt.NDArray[np.float64]
+
+
+def _folded(names: _Names) -> list[str]:
+    """Every name of ``names`` folded, in one pass of each Unicode call over all of them."""
+    blob, offsets = names.blob, names.offsets.tolist()
+    joined = _SEP.encode().join(blob[a:b] for a, b in pairwise(offsets))
+    return [" ".join(key.split()) for key in _fold(joined.decode("utf-8")).split(_SEP)]
+
+
+@cache
+def _name_index() -> _NameIndex:
+    """Built on the first look-up by name, not with the tree: most runs never ask."""
+    g = _load()
+    keys = [*_folded(g.name), *_folded(g.name_cyrillic)]
+    n = len(g.population)
+    hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+    rows = np.tile(np.arange(n, dtype=np.int32), 2)
+    keep = np.fromiter(map(bool, keys), dtype=bool, count=len(keys))  # no Cyrillic: ""
+    order = np.argsort(hashes[keep], kind="stable")
+    with (_DATA / "settlements.npz").open("rb") as f, np.load(f, allow_pickle=False) as z:
+        lat, lon = z["lat_e5"] / 1e5, z["lon_e5"] / 1e5
+    return _NameIndex(hashes[keep][order], rows[keep][order], lat, lon)
+
+
+@cache
+def _country_codes() -> dict[str, str]:
+    """Folded ISO 3166-1 alpha-2 code, short and English name of each country -> code."""
+    meta = json.loads((_DATA / "admin0.json").read_text("utf-8"))
+    codes: dict[str, str] = {}
+    for code, short, english in zip(meta["iso2"], meta["name"], meta["name_en"], strict=True):
+        for key in (code, short, english):
+            codes.setdefault(fold_name(key), code)
+    return codes
+
+
+def settlement_named(name: str, country: str | None = None) -> NamedSettlement | None:
+    """The settlement called ``name`` (GeoNames' name or its Cyrillic form, compared by
+    :func:`fold_name`): the most populous of those so called, in ``country`` when given (an
+    ISO 3166-1 alpha-2 code, or a country's name), else anywhere.  None when no settlement
+    has that name, or none in that country; a ``country`` that names no country is no
+    hint at all.
+
+    The most populous wins because a name alone says no more: "Moscow" is Moscow, Russia,
+    not Moscow, Idaho, unless the country says otherwise.  Exact names only: "Kiev" and
+    "Киев" are not in cities500 (its one Latin and one Cyrillic name are "Kyiv", "Київ").
+    """
+    key = fold_name(name)
+    if not key:
+        return None
+    index, g = _name_index(), _load()
+    lo = int(np.searchsorted(index.hashes, hash(key), "left"))
+    hi = int(np.searchsorted(index.hashes, hash(key), "right"))
+    rows = np.unique(index.rows[lo:hi]).astype(np.intp)
+    code = _country_codes().get(fold_name(country)) if country else None
+    if code is not None:
+        rows = rows[g.country_codes[g.country[rows]] == code]
+    names, cyrillic = g.name.take(rows), g.name_cyrillic.take(rows, None)
+    found = [
+        (int(g.population[row]), -row, a, b)
+        for row, a, b in zip(rows.tolist(), names, cyrillic, strict=True)
+        if key in (fold_name(a), fold_name(b or ""))
+    ]
+    if not found:
+        return None
+    _, minus_row, latin, cyr = max(found)  # the most populous; of equals, the first row
+    best = -minus_row
+    return NamedSettlement(
+        name=latin,
+        name_cyrillic=cyr,
+        lat=float(index.lat[best]),
+        lon=float(index.lon[best]),
+        country=str(g.country_codes[g.country[best]]),
+        population=int(g.population[best]),
+        geonameid=int(g.geonameid[best]),
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Protocol
 
 from geotrace.records import Account, Post
 from geotrace.sources.encoding import utf8_head, utf8_opener
@@ -67,6 +67,26 @@ class CountingReader:
         self.close()
 
 
+class Settlement(Protocol):
+    """A settlement found by name (``places.gazetteer.settlement_named`` gives these)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lon(self) -> float: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def population(self) -> int: ...
+
+
+#: ``place(city, country)``: the settlement a document names, or None when there is none
+#: by that name (in that country, an ISO code or a name, when one is given).
+PlaceLookup = Callable[[str, str | None], Settlement | None]
+
+
 @dataclass(frozen=True)
 class ExportFile:
     """One export document as a reader sees it.
@@ -75,6 +95,10 @@ class ExportFile:
     tweets.js``).  ``open()`` gives its bytes, counted into ``meter``; ``sibling(rel)``
     opens another file of the same export by a path relative to this document's folder
     (the X archive's ``account.js`` beside ``tweets.js``), or None when there is none.
+    ``place`` finds a settlement by name, for documents that name a city and no point
+    (Instagram's ``account_based_in.json``): the caller hands in the gazetteer, which
+    belongs to the resolve stage and is not imported by this read stage.  None: no
+    gazetteer, nothing placed by name.
     """
 
     name: str
@@ -82,6 +106,7 @@ class ExportFile:
     opener: Callable[[], IO[bytes]]
     sibling: Callable[[str], ExportFile | None] = field(default=lambda rel: None)
     meter: Meter = field(default_factory=Meter)
+    place: PlaceLookup | None = None
 
     def __post_init__(self) -> None:
         # A UTF-16/32 document (Windows Notepad's "Unicode") reaches every reader as UTF-8.
@@ -107,6 +132,7 @@ def _readers() -> tuple[ExportReader, ...]:
     from geotrace.sources import (
         generic,
         meta,
+        meta_location,
         telegram,
         telethon,
         twitter,
@@ -124,6 +150,7 @@ def _readers() -> tuple[ExportReader, ...]:
         *twitter.READERS,
         *twitter_headers.READERS,
         *meta.READERS,
+        *meta_location.READERS,
         *ytdlp.READERS,
         *generic.READERS,
     )
