@@ -16,33 +16,25 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from geotrace.analysis.appearances import facts_of
-from geotrace.analysis.find_copies import described, find_all, find_of, stored_path
 from geotrace.case import SIGHTING_FIELDS, Case, is_case
-from geotrace.case_posts import POST_FIELDS
-from geotrace.case_posts import accounts as _accounts
-from geotrace.case_posts import posts as _posts
 from geotrace.errors import NoInput
 from geotrace.evidence import FileReport, read_file, report_to_json
-from geotrace.evidence.clock import load_zones, zone_at
-from geotrace.evidence.fingerprint import decode, fingerprint_image
-from geotrace.evidence.layout import layout_of
-from geotrace.export import write_csv, write_geojson, write_jsonl, write_kml, write_parquet
-from geotrace.export.basemap import DEFAULT_BUDGET, open_tileset
-from geotrace.export.mapview import MapSummary, case_map
-from geotrace.export.report import ReportSummary, html_to_pdf, write_report
-from geotrace.ingest import IngestSummary
-from geotrace.ingest import ingest as _ingest
-from geotrace.ingest_export import ExportProgress
+from geotrace.export.basemap import DEFAULT_BUDGET
 from geotrace.mediastore import hash_stream
-from geotrace.places import ControlLayer
-from geotrace.places.table import TableSummary, resolve_table
 from geotrace.sources import Refusal, ZipLimits, find_files
-from geotrace.sources.exports import SNIFF_BYTES, ExportReader
-from geotrace.sources.generic import ColumnsError, WallClock, check_columns, user_table
+
+# Start-up (issue 15): a command imports what it uses when it runs, so that ``--help`` and
+# ``inspect`` of one file do not load OpenCV, Shapely and the map and report writers.  Only
+# the case, the metadata reader and the file walk are imported here.
+if TYPE_CHECKING:
+    from geotrace.export.mapview import MapSummary
+    from geotrace.export.report import ReportSummary
+    from geotrace.ingest import IngestSummary
+    from geotrace.ingest_export import ExportProgress
+    from geotrace.places.table import TableSummary
+    from geotrace.sources.exports import ExportReader
 
 FORMATS = ("jsonl", "csv", "geojson", "kml")
 
@@ -84,6 +76,8 @@ def _read_all(
         return
     # fork is cheap and the parent holds nothing a child could corrupt.  Paths go to the
     # pool a batch at a time: Pool.imap would otherwise list every path of the walk at once.
+    from geotrace.evidence.clock import load_zones
+
     load_zones()
     with get_context("fork").Pool(n) as pool:
         batch = head
@@ -133,13 +127,15 @@ def ingest(
     made); see ``geotrace.ingest.ingest`` for the progress callbacks.
 
     ``columns`` reads every CSV/TSV/JSON Lines table as the user's own table of points or
-    posts: name -> column, names from ``sources.generic.COLUMN_NAMES`` (``lat``, ``lon``,
+    posts: name -> column, names from ``sources.columns.COLUMN_NAMES`` (``lat``, ``lon``,
     ``at``, ``account``, ``id``, ``text``, ``radius_m``, ``url``, ``platform`` …).  An
     ``at`` with ``Z`` or an offset, or in Unix seconds, is UTC; a wall time is read in
     ``tz`` (an IANA zone) when given, else in the zone of the row's own position, else kept
     with basis ``unknown_zone``.  A name it does not know, a column a given table lacks, or
     a ``tz`` that is no zone raise ``ColumnsError`` before anything is stored.
     """
+    from geotrace.ingest import ingest as _ingest
+
     paths = list(paths)
     table = None if columns is None and tz is None else _user_table(paths, columns, tz)
     if not any(os.path.exists(p) for p in paths) and not is_case(Path(case)):
@@ -155,6 +151,13 @@ def _user_table(
     paths: list[str | Path], columns: Mapping[str, str] | None, tz: str | None
 ) -> ExportReader:
     """The reader of ``ingest(columns=…, tz=…)``, checked against the tables given."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from geotrace.errors import ColumnsError
+    from geotrace.evidence.clock import zone_at
+    from geotrace.sources.exports import SNIFF_BYTES
+    from geotrace.sources.generic import WallClock, check_columns, user_table
+
     if columns is None:
         raise ColumnsError("--tz applies to the tables read with --columns")
     try:
@@ -180,6 +183,8 @@ def posts(
     """Posts in time order (see ``geotrace.case_posts.POST_FIELDS``), optionally of one
     account (``platform:id``, id, handle or name; also the posts in that chat or channel)
     and within ``since``/``until`` (UTC dates or instants, inclusive)."""
+    from geotrace.case_posts import posts as _posts
+
     with Case(Path(case)) as opened:
         yield from _posts(opened, account, since, until, raw=raw)
 
@@ -194,6 +199,9 @@ def export_posts(
     until: str | None = None,
 ) -> int:
     """Write posts as ``jsonl`` (with each post's raw item) or ``csv``; return how many."""
+    from geotrace.case_posts import POST_FIELDS
+    from geotrace.export.table import write_csv, write_jsonl
+
     if fmt not in ("jsonl", "csv"):
         raise ValueError(f"unknown format {fmt!r}; one of jsonl, csv")
     rows = posts(case, account=account, since=since, until=until, raw=fmt == "jsonl")
@@ -204,6 +212,8 @@ def export_posts(
 
 def accounts(case: str | Path) -> list[dict[str, Any]]:
     """Every account in a case: names over time, posts, first/last post, sightings."""
+    from geotrace.case_posts import accounts as _accounts
+
     with Case(Path(case)) as opened:
         return list(_accounts(opened))
 
@@ -234,6 +244,10 @@ def resolve_csv(
     progress: Callable[[int], None] | None = None,
 ) -> TableSummary:
     """Answer a ``lat,lon[,radius_m]`` CSV's rows with their places (see places.table)."""
+    from geotrace.export.table import write_csv
+    from geotrace.places import ControlLayer
+    from geotrace.places.table import resolve_table
+
     layer = ControlLayer.load(Path(control)) if control is not None else None
     with (
         open(src, newline="", encoding="utf-8-sig") as fin,
@@ -250,12 +264,20 @@ def export_sightings(case: str | Path, fmt: str, out: TextIO) -> int:
     with Case(Path(case)) as opened:
         rows = opened.sightings()
         if fmt == "geojson":
+            from geotrace.export.geojson import write_geojson
+
             return write_geojson(rows, out)
         if fmt == "csv":
+            from geotrace.export.table import write_csv
+
             return write_csv(rows, out, SIGHTING_FIELDS)
         if fmt == "jsonl":
+            from geotrace.export.table import write_jsonl
+
             return write_jsonl(rows, out)
         if fmt == "kml":
+            from geotrace.export.kml import write_kml
+
             return write_kml(rows, out)
     raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
 
@@ -277,6 +299,10 @@ def copies(
     and the evidence of every edge (hash distance, pixel check, transformation seen).
     ``deep`` also checks, with local features, the pictures no hash joined;
     ``progress(checks)`` is called as the pixel checks of a whole-case search go on."""
+    from geotrace.analysis.find_copies import described, find_all, find_of, stored_path
+    from geotrace.evidence.fingerprint import decode, fingerprint_image
+    from geotrace.evidence.layout import layout_of
+
     with Case(Path(case), write=True) as opened:
         if of is None and image is None:
             return described(opened, find_all(opened, workers, deep, progress))
@@ -292,6 +318,8 @@ def copies(
 
 
 def _outside_facts(path: Path) -> dict[str, Any]:
+    from geotrace.analysis.appearances import facts_of
+
     report = report_to_json(read_file(path))
     with path.open("rb") as f:
         sha, size = hash_stream(f)
@@ -338,6 +366,10 @@ def write_map(
 
     The layers are read before anything is written: a file that cannot serve raises
     ``ControlLayerError`` or ``BasemapError`` (both ``ValueError``) with the reason."""
+    from geotrace.export.basemap import open_tileset
+    from geotrace.export.mapview import case_map
+    from geotrace.places import ControlLayer
+
     layer = ControlLayer.load(Path(control), control_date) if control is not None else None
     tiles = open_tileset(Path(basemap)) if basemap is not None else None
     try:
@@ -356,6 +388,8 @@ def write_map(
 
 def export_parquet(case: str | Path, path: str | Path) -> int:
     """Write a case's sightings as GeoParquet 1.1 (needs the ``parquet`` extra, pyarrow)."""
+    from geotrace.export.parquet import write_parquet
+
     with Case(Path(case)) as opened:
         return write_parquet(opened.sightings(), Path(path))
 
@@ -366,12 +400,16 @@ def report(
     """Write the evidence report of a case: one self-contained, offline HTML file (summary,
     per account a timeline with a map and every sighting's evidence, methods, problems,
     attribution, chain of custody); the same case gives the same bytes."""
+    from geotrace.export.report import write_report
+
     with Case(Path(case)) as opened:
         return write_report(opened, out, settings=settings)
 
 
 def report_pdf(html: str | Path, pdf: str | Path) -> bool:
     """Print a report to PDF with headless Chromium; False where the machine cannot."""
+    from geotrace.export.report import html_to_pdf
+
     return html_to_pdf(Path(html), Path(pdf))
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -35,14 +35,15 @@ from rich.progress import (
 from rich.table import Column, Table
 
 from geotrace import api
-from geotrace.errors import GeotraceError
-from geotrace.evidence import FileReport
-from geotrace.export import write_jsonl
-from geotrace.export.basemap import DEFAULT_BUDGET, BasemapError
-from geotrace.ingest import IngestSummary
-from geotrace.places.control import ControlLayerError
+from geotrace.errors import ColumnsError, GeotraceError
+from geotrace.export.basemap import DEFAULT_BUDGET
+from geotrace.export.table import write_jsonl
 from geotrace.sources import Refusal
-from geotrace.sources.generic import COLUMN_NAMES, ColumnsError
+from geotrace.sources.columns import COLUMN_NAMES
+
+if TYPE_CHECKING:  # start-up: see the note in api.py
+    from geotrace.evidence import FileReport
+    from geotrace.ingest import IngestSummary
 
 app = typer.Typer(
     help="Where and when: photo and video metadata as evidence, kept in a case.",
@@ -75,14 +76,7 @@ def fatal_errors() -> Iterator[None]:
     cannot be used, into a message and exit code 2."""
     try:
         yield
-    except (
-        FileNotFoundError,
-        GeotraceError,
-        sqlite3.DatabaseError,
-        ControlLayerError,
-        BasemapError,
-        ColumnsError,
-    ) as exc:
+    except (FileNotFoundError, GeotraceError, sqlite3.DatabaseError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # one line
         raise typer.Exit(2) from None
 

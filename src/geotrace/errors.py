@@ -36,3 +36,22 @@ class CaseFull(CaseError):
 
 class NoInput(GeotraceError):
     """None of the inputs named exists: nothing is read and no new case is created."""
+
+
+class InputError(GeotraceError, ValueError):
+    """A file or option the user named for the command (not one of many inputs) cannot be
+    used at all: the command stops before writing anything."""
+
+
+class ControlLayerError(InputError):
+    """The file cannot be used as a control layer at all (not a layer, hostile, too big)."""
+
+
+class BasemapError(InputError):
+    """The file cannot serve as a base map: not MBTiles/PMTiles, vector tiles, unreadable."""
+
+
+class ColumnsError(InputError):
+    """A ``--columns`` mapping that cannot be used (a name it does not know, a column the
+    table lacks) or a ``--tz`` that is no zone: a usage error, said before anything is
+    stored."""

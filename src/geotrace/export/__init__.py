@@ -1,8 +1,5 @@
-"""Present stage: sightings and other records written out in formats other tools read."""
+"""Present stage: sightings and other records written out in formats other tools read.
 
-from geotrace.export.geojson import write_geojson
-from geotrace.export.kml import write_kml
-from geotrace.export.parquet import write_parquet
-from geotrace.export.table import write_csv, write_jsonl
-
-__all__ = ["write_csv", "write_geojson", "write_jsonl", "write_kml", "write_parquet"]
+Each format is its own module, imported by the command that writes it: the package itself
+imports nothing, so that a command pays only for the formats it uses (start-up, issue 15).
+"""

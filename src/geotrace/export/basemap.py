@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geotrace.errors import BasemapError
+
 #: Tile bytes one page carries by default (base64 adds a third in the page).
 DEFAULT_BUDGET = 24 * 2**20
 #: Zoom levels up to this one are embedded for the whole world (85 tiles in all).
@@ -45,10 +47,6 @@ WEB_MERCATOR_LAT = 85.05112878
 
 MIME = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 VECTOR = {"pbf", "mvt", "mlt"}
-
-
-class BasemapError(ValueError):
-    """The file cannot serve as a base map: not MBTiles/PMTiles, vector tiles, unreadable."""
 
 
 def image_kind(data: bytes) -> str | None:

@@ -32,6 +32,8 @@ from defusedxml.ElementTree import fromstring
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
+from geotrace.errors import ControlLayerError
+
 #: Property names tried, in order, for who controls a polygon when no field is given.
 LABEL_FIELDS = ("controlled_by", "control", "status", "side", "name")
 #: Property names tried for the layer's date (top level, or shared by every feature).
@@ -43,10 +45,6 @@ MAX_PIECE_VERTICES = 256
 MAX_FILE_BYTES = 256 * 2**20
 
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
-
-
-class ControlLayerError(ValueError):
-    """The file cannot be used as a control layer at all (not a layer, hostile, too big)."""
 
 
 @dataclass(frozen=True, slots=True)

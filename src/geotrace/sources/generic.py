@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from geotrace.errors import ColumnsError
 from geotrace.records import UNKNOWN_ZONE_WINDOW, Account, Geotag, Instant, Link, MediaRef, Post
+from geotrace.sources.columns import COLUMN_NAMES
 from geotrace.sources.common import checked_point, iso_instant, unix_instant
 from geotrace.sources.exports import ExportFile, ExportReader, Record
 from geotrace.sources.items import Refusal
@@ -158,26 +160,6 @@ PLATFORM_UNKNOWN = "unknown"
 #: The platform of a user's own table (``ingest --columns``) with no ``platform`` column.
 PLATFORM_TABLE = "table"
 
-#: The names ``ingest --columns`` (and ``api.ingest(columns=…)``) takes, and the field each
-#: fills.  Short, as a user types them; ``account`` is the stable id of whoever the row
-#: is about (a unit, a person, a vehicle).
-COLUMN_NAMES = {
-    "id": "id",
-    "at": "at",
-    "text": "text",
-    "account": "author_id",
-    "handle": "author_handle",
-    "name": "author_name",
-    "lat": "lat",
-    "lon": "lon",
-    "radius_m": "radius_m",
-    "place": "place",
-    "url": "url",
-    "media_url": "media_url",
-    "platform": "platform",
-    "chat": "chat",
-    "reply_to": "reply_to",
-}
 #: A radius larger than half the Earth's circumference says nothing.
 MAX_RADIUS_M = 20_037_509.0
 #: A cell of digits (and one point): Unix seconds, UTC.
@@ -615,12 +597,6 @@ def read(doc: ExportFile) -> Iterator[Record]:
 
 #: Documents ``--columns`` applies to.
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
-
-
-class ColumnsError(ValueError):
-    """A ``--columns`` mapping that cannot be used (a name it does not know, a column the
-    table lacks) or a ``--tz`` that is no zone: a usage error, said before anything is
-    stored."""
 
 
 def user_mapping(columns: Mapping[str, str]) -> dict[str, str]:
