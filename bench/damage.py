@@ -14,6 +14,7 @@ JSON Lines file.  Exceptions out of a reader are counted apart (the target is no
 
 Run:  .venv/bin/python bench/damage.py [--variants 200] [--seed 15] [--src OLD/src]
       .venv/bin/python bench/damage.py --long        # one huge message: seconds per size
+      .venv/bin/python bench/damage.py --decoders    # per-item decoders, us a message
 
 ``--src`` reads with another checkout's ``src`` (e.g. ``git archive OLD src | tar -x``)
 to compare before and after in one machine.
@@ -225,6 +226,41 @@ def long_message(args: argparse.Namespace) -> int:
     return 0
 
 
+def decoders(args: argparse.Namespace) -> int:
+    """Microseconds per Telegram message (the 2020-01 sample's, as tdesktop indents them)
+    for each per-item decoder jsonstream could use; best of 3."""
+    import msgspec
+
+    sample = SHARED / "telegram_desktop_json" / "chm_telegram_2020-01.result.json"
+    chats = json.loads(sample.read_bytes())["chats"]["list"]
+    items = [
+        json.dumps(m, ensure_ascii=False, indent=1).encode() for c in chats for m in c["messages"]
+    ]
+    items *= 2000 // len(items) + 1
+    candidates: dict[str, Callable[[bytes], Any]] = {
+        "msgspec.json.Decoder().decode": msgspec.json.Decoder().decode,
+        "json.loads(bytes)": json.loads,
+        "json.loads(str, strict=False)": lambda b: json.loads(b.decode(), strict=False),
+    }
+    try:
+        import orjson
+
+        candidates["orjson.loads"] = orjson.loads
+    except ImportError:
+        print("orjson: not installed")
+    for name, decode in candidates.items():
+        best = min(_timed(decode, items) for _ in range(3))
+        print(f"{name}: {best / len(items) * 1e6:.2f} us/message ({len(items)} messages)")
+    return 0
+
+
+def _timed(decode: Callable[[bytes], Any], items: list[bytes]) -> float:
+    start = time.perf_counter()
+    for item in items:
+        decode(item)
+    return time.perf_counter() - start
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--variants", type=int, default=200, help="damaged copies a file")
@@ -233,12 +269,15 @@ def main() -> int:
     parser.add_argument("--long", action="store_true", help="time one huge message instead")
     parser.add_argument("--sizes", type=int, nargs="*", default=[8, 16, 32, 64, 500])
     parser.add_argument("--tmp", help="folder for --long's file (default: the system's)")
+    parser.add_argument("--decoders", action="store_true", help="time per-item decoders")
     args = parser.parse_args()
     if args.src:
         sys.path.insert(0, str(Path(args.src).resolve()))
     if not SHARED.is_dir():
         print(f"{SHARED} is absent", file=sys.stderr)
         return 2
+    if args.decoders:
+        return decoders(args)
     return long_message(args) if args.long else measure(args)
 
 

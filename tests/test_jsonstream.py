@@ -265,3 +265,14 @@ def test_json_items_keeps_the_ijson_prefixes() -> None:
     assert list(json_items(io.BytesIO(b"\xef\xbb\xbf[1, 2]"), "item", "d")) == [1, 2]
     (*values, trailing) = json_items(io.BytesIO(b"[1, 2] x"), "item", "d")
     assert values == [1, 2] and isinstance(trailing, Refusal)
+
+
+def test_a_byte_added_after_a_message_costs_nothing_but_a_refusal(tmp_path: Path) -> None:
+    """A whole message followed by damage is kept; the stray bytes are one refusal."""
+    data, _ = _telegram_export()
+    end = data.index(b"\n  }", data.index(b'"id": %d,' % (FIRST_ID + DAMAGED))) + 3
+    broken = data[: end + 1] + b"x\xff" + data[end + 1 :]
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, broken, "result.json")
+    assert _ids(records) == [FIRST_ID + k for k in range(MESSAGES)]
+    (refusal,) = _refusals(records)
+    assert refusal.code == "json_broken" and f"byte {end + 1}" in refusal.message

@@ -14,12 +14,14 @@ How, and why this and not ijson (which stops for good at the first error):
   line, not the rest of the file), and the bytes ``{ } [ ] , :`` outside strings with
   their depth.  Python sees only the shallow ones, at or above the items' depth: keys on
   the path, the commas between items, the closing bracket, so its loop runs per item.
-- Each item is decoded by msgspec (C, a third of ``json.loads``' time on Telegram
-  messages), and by ``json.loads(strict=False)`` when msgspec refuses it: that one takes
-  raw control characters, ``NaN``/``Infinity`` and ``1e400`` (as floats), which a
-  reader's checks then judge.  Invalid UTF-8 refuses the item: a post whose text is not
-  its bytes would be evidence that differs from its original; the offset names the bytes,
-  kept unmodified in the case's copy of the document.
+- Each item is decoded by msgspec (C; 1.0 us a Telegram message against 3.3 us for
+  ``json.loads``, ``bench/damage.py --decoders``), and by ``json.loads(strict=False)``
+  when msgspec refuses it: that one takes raw control characters, ``NaN``/``Infinity``
+  and ``1e400`` (as floats), which a reader's checks then judge; an id of 10^30 is an
+  int either way (msgspec writes it back to the case unchanged).  Invalid UTF-8 refuses
+  the item: a post whose text is not its bytes would be evidence that differs from its
+  original; the refusal names the byte, kept unmodified in the case's copy of the
+  document.  Nesting past :data:`MAX_DEPTH` is counted in the scan and refuses the item.
 - Resynchronisation: the bytes between two good items (``},\\n   {``) are learnt.  When
   the structure breaks (a bracket lost or added, a closing bracket of the wrong kind, an
   item that never ends), the damaged span is refused and reading resumes at the next
@@ -29,7 +31,14 @@ How, and why this and not ijson (which stops for good at the first error):
   keeps every item before it and refuses that one.
 - Linear time, bounded memory: bytes are kept only from the start of the current item;
   an item longer than :data:`MAX_ITEM_BYTES` is refused with its offset and skipped
-  without being kept.  Measured with ``bench/damage.py`` (its ``--long`` run): see RESULTS.md.
+  without being kept (one message of 8/16/32 MiB: 0.08/0.13/0.29 s; 500 MiB refused in
+  2.8 s; ``bench/damage.py --long``).
+
+Limits: in a compact document (no line ends) a quote or bracket lost is only noticed
+when the item never ends, so the bytes after it are held (up to the cap) and the reader
+resynchronises at the end of the document; past the cap, the rest is one refusal.
+A bracket lost or added above the first item, before any separator is learnt, cannot be
+resynchronised: the rest of the document is one refusal.
 """
 
 from __future__ import annotations
@@ -52,9 +61,10 @@ BOM = b"\xef\xbb\xbf"
 MAX_DEPTH = 1_000
 
 #: Largest item kept.  A Telegram message holds at most 4,096 characters of text (a
-#: caption 1,024) and an X archive tweet a few KB; the largest real item in the shared
-#: samples is 60 KB (a twarc2 page).  64 MiB is a thousand times any of them and still a
-#: small part of a laptop's memory once decoded (Python strings and dicts take 2-8x).
+#: caption 1,024); the largest item in the shared samples is 16 KB (an X archive's
+#: manifest), the largest JSON Lines page 400 KB (twarc2).  64 MiB is a hundred times
+#: that page and still a small part of a laptop's memory once decoded (Python objects
+#: take 2-8x their JSON).
 MAX_ITEM_BYTES = 64 << 20
 
 #: Bytes read at a time: the first item comes out after one read (as with ijson), and
@@ -73,6 +83,7 @@ _STEP[list(b"[{")] = 1
 _STEP[list(b"]}")] = -1
 _ID = re.compile(rb'"id"\s*:\s*"?(-?\d+)')
 _DECODER = msgspec.json.Decoder()
+_LENIENT = json.JSONDecoder(strict=False)
 _TOO_LARGE = f"longer than {MAX_ITEM_BYTES >> 20} MiB (MAX_ITEM_BYTES)"
 
 
@@ -220,6 +231,7 @@ class Scanner:
         self._last_end = -1  # end of the last good item
         self._skip_from: int | None = None  # an item over the cap, being skipped
         self._closed = -1  # where the root value ended
+        self._extra: list[Found] = []  # refusals that follow the item just found
         self._deep: list[int] = []  # where the nesting went past MAX_DEPTH, one a read
 
     # -- reading -------------------------------------------------------------------------
@@ -343,9 +355,18 @@ class Scanner:
             positions, codes, levels = self._scan()
             try:
                 for pos, code, level in zip(positions, codes, levels, strict=True):
-                    found = self._event(pos, code, level)
+                    target = self._target
+                    if code == 0x2C and target is not None and target.kind == 0x5B:
+                        found = self._item(target, pos, False)  # the comma after an item
+                        target.start = pos + 1
+                        target.index += 1
+                    else:
+                        found = self._event(pos, code, level)
                     if found is not None:
                         yield found
+                        if self._extra:
+                            yield from self._extra
+                            self._extra.clear()
                     if self._closed >= 0:
                         raise _Closed(self._closed)
             except _Broken as broken:
@@ -492,6 +513,15 @@ class Scanner:
             return self._refused(start, "json_broken", "an empty item", frames)
         lead = start + len(raw) - len(raw.lstrip())
         found = self._decoded(lead, body, frames)
+        salvaged = None if found.refusal is None else self._salvage(lead, lead + len(body))
+        if salvaged is not None:  # a whole item, then damage: keep it, refuse the rest
+            value, stop = salvaged
+            junk = self._refused(stop, "json_broken", "bytes after the item, not JSON", frames)
+            junk.index = frame.index
+            self._extra.append(junk)
+            found = Found(value, None, lead, frames)
+            self._last_end = -1
+            return found
         if found.refusal is None:
             if self._separator is None and self._last_end >= self._base:
                 separator = self._bytes(self._last_end - 1, lead + 1)
@@ -544,9 +574,17 @@ class Scanner:
         else:
             start = saved[-1].start if saved is not None else self._scanned
         start = max(start, self._base)
+        search, step = start + 1, 1
+        salvaged = None
+        if self._target is not None and saved:
+            salvaged = self._salvage(start, self._scanned)
+        if salvaged is not None and saved is not None:
+            value, end = salvaged
+            yield Found(value, None, start, saved, saved[-1].index)
+            start, search, step = end, end - 1, 0
         sep = self._separator
         while sep is not None and saved is not None:
-            at = self._buf.find(sep, start + 1 - self._base)
+            at = self._buf.find(sep, search - self._base)
             if at >= 0:
                 resume = self._base + at + len(sep) - 1
                 body = self._bytes(start, resume)
@@ -557,7 +595,7 @@ class Scanner:
                 self._in_string = False
                 self._backslashes = 0
                 self._level = self._depth
-                saved[-1].index += 1
+                saved[-1].index += 1 - step if salvaged else 1
                 self._stack = [f.copy() for f in saved]
                 self._stack[-1].start = resume
                 self._retarget()
@@ -571,6 +609,18 @@ class Scanner:
             self._keep_from(self._base + len(self._buf))
         self._keep_from(self._base + len(self._buf))
         self._scanned = self._base
+
+    def _salvage(self, start: int, end: int) -> tuple[Any, int] | None:
+        """A whole object or array at ``start``, before damage that follows it (a bracket
+        lost or a byte added just after an item): the value and where it ends."""
+        text = self._bytes(start, end).decode("utf-8", "surrogateescape")
+        lead = len(text) - len(text.lstrip())
+        try:
+            value, end = _LENIENT.raw_decode(text, lead)
+            used = text[:end].encode("utf-8")  # no byte that was not UTF-8
+        except (ValueError, RecursionError):
+            return None
+        return (value, start + len(used)) if isinstance(value, dict | list) else None
 
     def _end(self) -> Iterator[Found]:
         """At the end of the document: an item it cuts off is refused; an item that never
