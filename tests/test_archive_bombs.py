@@ -1,0 +1,122 @@
+"""Archives that cost more than their size (issue 15, point 7)."""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+from geotrace import api
+from geotrace.sources import Item, Refusal, ZipLimits, walk
+from tests.conftest import PHOTOS, require_shared
+
+_LOCAL = struct.Struct("<4s5H3L2H")
+_CENTRAL = struct.Struct("<4s6H3L5H2L")
+_END = struct.Struct("<4s4H2LH")
+
+
+def _overlap_bomb(path: Path, entries: int, kernel_bytes: int) -> list[str]:
+    """David Fifield's quoted-overlap zip bomb: every local header is followed by a
+    stored deflate block quoting the next one, so each member inflates every later header
+    and then one shared kernel of deflated zeros.  Each member is small and of a plain
+    ratio; together they inflate ``entries`` times the kernel.  Returns the names."""
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, -15)
+    kernel = squeeze.compress(bytes(kernel_bytes)) + squeeze.flush()
+    names = [f"{i:04d}.jpg" for i in range(entries)]
+    plain, packed = bytes(kernel_bytes), len(kernel)  # the last member's data
+    headers: list[bytes] = []
+    sizes: list[tuple[int, int, int]] = []
+    for name in reversed(names):
+        crc = zlib.crc32(plain)
+        raw = name.encode()
+        header = _LOCAL.pack(b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, packed, len(plain), len(raw), 0)
+        header += raw
+        headers.insert(0, header)
+        sizes.insert(0, (crc, packed, len(plain)))
+        plain = header + plain  # the previous member quotes this header, then goes on
+        packed += 5 + len(header)
+    body = bytearray()
+    offsets = []
+    for i, header in enumerate(headers):
+        offsets.append(len(body))
+        body += header
+        if i + 1 < entries:  # a stored, non-final block holding the next header
+            body += struct.pack("<BHH", 0, len(headers[i + 1]), len(headers[i + 1]) ^ 0xFFFF)
+    body += kernel
+    directory = b"".join(
+        _CENTRAL.pack(
+            b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, *sizes[i], len(name), 0, 0, 0, 0, 0, offsets[i]
+        )
+        + name.encode()
+        for i, name in enumerate(names)
+    )
+    end = _END.pack(b"PK\x05\x06", 0, 0, entries, entries, len(directory), len(body), 0)
+    path.write_bytes(bytes(body) + directory + end)
+    return names
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def _problems(case: Path) -> dict[str, list[tuple[str, str]]]:
+    with sqlite3.connect(case) as db:
+        rows = db.execute("SELECT code, path, message FROM problems ORDER BY path").fetchall()
+    found: dict[str, list[tuple[str, str]]] = {}
+    for code, path, message in rows:
+        found.setdefault(code, []).append((path, message))
+    return found
+
+
+def test_an_overlapping_entry_bomb_is_refused_before_inflating(tmp_path: Path) -> None:
+    bomb = tmp_path / "in" / "bomb.zip"
+    bomb.parent.mkdir()
+    names = _overlap_bomb(bomb, entries=1_000, kernel_bytes=100 * 2**10)
+    with zipfile.ZipFile(bomb) as zf:  # a real bomb: zipfile inflates any member of it
+        first, last = zf.read(names[0]), zf.read(names[-1])
+    assert len(first) > 100 * 2**10 and last == bytes(100 * 2**10)
+    assert bomb.stat().st_size < 120_000  # ~120 MB if every member were inflated
+
+    case = tmp_path / "bomb.case"
+    summary = api.ingest([bomb], case)
+    assert summary.exit_code == 1
+    assert summary.problems["archive_overlap"] == 1_000
+    problems = _problems(case)
+    refused = dict(problems["archive_overlap"])
+    assert refused[f"{bomb}!/{names[1]}"] == f"data overlaps member {names[0]!r}"
+    assert refused[f"{bomb}!/{names[0]}"] == f"data overlaps member {names[1]!r}"
+    with sqlite3.connect(case) as db:
+        kinds = dict(db.execute("SELECT kind, count(*) FROM sources GROUP BY kind").fetchall())
+    assert kinds == {"archive": 1}  # the archive itself is kept, no member of it
+    assert _folder_bytes(Path(f"{case}.media")) < 2 * bomb.stat().st_size
+
+
+def test_duplicate_content_in_separate_members_is_read(tmp_path: Path) -> None:
+    photo = sorted(require_shared(PHOTOS / "jpeg").glob("*.jpg"))[0].read_bytes()
+    archive = tmp_path / "twice.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a/photo.jpg", photo)
+        zf.writestr("b/same.jpg", photo)
+    summary = api.ingest([archive], tmp_path / "twice.case")
+    assert summary.exit_code == 0 and not summary.problems.get("archive_overlap")
+    assert summary.new_sources == 3 and summary.new_media == 2  # the archive, one photo
+
+
+def test_the_work_an_archive_may_cost_is_bounded_by_its_size(tmp_path: Path) -> None:
+    """Members of 1 MiB of zeros each (a ratio of ~1000, small enough to pass the
+    member's ratio check) in separate, honest entries: the archive's own budget stops them."""
+    limits = ZipLimits()
+    count = limits.archive_floor_bytes // 2**20 + 40
+    archive = tmp_path / "zeros.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for i in range(count):
+            zf.writestr(f"{i:04d}.bin", bytes(2**20))
+    assert limits.max_ratio * archive.stat().st_size < limits.archive_floor_bytes
+    entries = list(walk([archive], limits))
+    kept = [e for e in entries if isinstance(e, Item) and e.kind == "archive_member"]
+    refused = [e for e in entries if isinstance(e, Refusal)]
+    assert len(kept) == limits.archive_floor_bytes // 2**20
+    assert [e.code for e in refused] == ["archive_expands_too_far"] * 40
+    assert str(limits.archive_floor_bytes) in refused[0].message
