@@ -1,14 +1,20 @@
-"""Archives that cost more than their size (issue 15, point 7)."""
+"""Archives that cost more than their size, many tiny members, and files that change
+while they are read (issue 15, point 7)."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import sqlite3
 import struct
 import zipfile
 import zlib
 from pathlib import Path
+from typing import IO
 
 from geotrace import api
+from geotrace.case import Case
+from geotrace.ingest import IngestSummary, ingest_item
 from geotrace.sources import Item, Refusal, ZipLimits, walk
 from tests.conftest import PHOTOS, require_shared
 
@@ -120,3 +126,59 @@ def test_the_work_an_archive_may_cost_is_bounded_by_its_size(tmp_path: Path) -> 
     assert len(kept) == limits.archive_floor_bytes // 2**20
     assert [e.code for e in refused] == ["archive_expands_too_far"] * 40
     assert str(limits.archive_floor_bytes) in refused[0].message
+
+
+class _Rewritten:
+    """A file opened for reading while another program rewrites it: after the first
+    4 KiB are read, ``change`` is applied to the file on disk."""
+
+    def __init__(self, path: Path, change: str) -> None:
+        self.path, self.change, self.read_so_far = path, change, 0
+        self.stream: IO[bytes] = path.open("rb")
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(4096)
+        if self.read_so_far == 0 and data:
+            if self.change == "append":
+                with self.path.open("ab") as out:
+                    out.write(b"appended while read")
+            else:
+                with self.path.open("r+b") as out:
+                    out.truncate(self.path.stat().st_size // 2)
+        self.read_so_far += len(data)
+        return data
+
+    def __enter__(self) -> _Rewritten:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stream.close()
+
+
+def test_a_file_rewritten_while_it_is_read_is_said_so(tmp_path: Path) -> None:
+    photos = sorted(require_shared(PHOTOS / "jpeg").glob("*.jpg"))[:3]
+    with Case(tmp_path / "c.case", write=True) as case:
+        summary = IngestSummary()
+        for photo, change in zip(photos, ["append", "truncate", None], strict=True):
+            path = Path(shutil.copy(photo, tmp_path / photo.name))
+            if change is None:
+                item = Item(str(path), "file", lambda p=path: p.open("rb"))
+            else:
+                item = Item(str(path), "file", lambda p=path, c=change: _Rewritten(p, c))
+            ingest_item(case, item, summary)
+        stored = {
+            path: case.media.path_of(sha).read_bytes()
+            for path, sha in case.db.execute("SELECT path, sha256 FROM sources")
+        }
+        problems = case.db.execute(
+            "SELECT path, sha256, message FROM problems WHERE code = 'changed_while_read'"
+            " ORDER BY path"
+        ).fetchall()
+    assert summary.problems["changed_while_read"] == 2 and summary.exit_code == 1
+    assert sorted(p for p, _, _ in problems) == sorted(str(tmp_path / p.name) for p in photos[:2])
+    for path, sha, message in problems:
+        kept = stored[path]  # what was read is what is kept, and the message says so
+        assert hashlib.sha256(kept).hexdigest() == sha
+        assert f"the original kept is the {len(kept)} bytes read" in message
+    untouched = str(tmp_path / photos[2].name)
+    assert stored[untouched] == photos[2].read_bytes()  # the run went on, the next file whole

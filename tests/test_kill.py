@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,44 @@ def test_kill_during_an_export_then_rerun(big_export: Path, tmp_path: Path) -> N
         assert logged >= target["custody_log"]
         assert duplicates(case) == 0 and integrity(case) == "ok"
     assert interrupted >= 2, "too few kills landed during the export to prove anything"
+
+
+TINY = 10_000  # members of ten bytes: kept and recorded a thousand at a time
+
+
+@pytest.fixture(scope="module")
+def tiny_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A zip of many ten-byte members, and a few corpus photos whose rows hold sightings."""
+    jpegs = sorted(require_shared(PHOTOS / "jpeg").glob("*.jpg"))[:5]
+    folder = tmp_path_factory.mktemp("tiny") / "in"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "tiny.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(TINY):
+            zf.writestr(f"m/{i:05d}.txt", b"%010d" % i)
+            if i % 2_000 == 0:
+                zf.write(jpegs[i // 2_000], f"photos/{i:05d}.jpg")
+    return folder
+
+
+def test_kill_during_a_many_member_archive_then_rerun(tiny_archive: Path, tmp_path: Path) -> None:
+    complete_case = tmp_path / "complete.case"
+    api.ingest([tiny_archive], complete_case)
+    target = counts(complete_case)
+    assert target["sources"] == TINY + 5 + 1 and target["media"] == TINY + 5 + 1
+    rng = random.Random(20150217)
+    interrupted = 0
+    for trial, delay in enumerate(rng.uniform(0.2, 2.0) for _ in range(3)):
+        case = tmp_path / f"tiny{trial}.case"
+        interrupted += _ingest_then_kill(tiny_archive, case, delay)
+        if not case.exists():
+            continue
+        assert integrity(case) == "ok", f"trial {trial}, killed after {delay:.3f}s"
+        if has_schema(case):  # rows only for originals already durable and in place
+            assert counts(case)["sources"] <= target["sources"] and duplicates(case) == 0
+            assert api.verify(case).ok
+        summary = api.ingest([tiny_archive], case)
+        assert summary.skipped == 0
+        assert counts(case) == target, f"trial {trial}, killed after {delay:.3f}s"
+        assert duplicates(case) == 0 and integrity(case) == "ok"
+        assert list(Path(f"{case}.media", "tmp").iterdir()) == []
+    assert interrupted >= 2, "too few kills landed during the archive to prove anything"
