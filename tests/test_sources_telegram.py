@@ -543,3 +543,21 @@ def test_mutated_samples_never_raise(data: st.DataObject) -> None:
     doc = ExportFile("mutated.json", len(buffer), lambda: io.BytesIO(buffer))
     for record in tg.read(doc):
         assert isinstance(record, Post | Account | Refusal)
+
+
+@pytest.mark.parametrize("indent", [None, 1])
+def test_the_last_message_of_every_chat_is_read(tmp_path: Path, indent: int | None) -> None:
+    """The item that closes its array was handed on after the array's frame was gone: a
+    chat of one message, or the last message of any chat but the first of an account
+    export, made the reader raise and the whole document was lost."""
+    account = json.loads(sample("2023-01").read_bytes())
+    chat = account["chats"]["list"][0]
+    alone = {**chat, "id": 777, "messages": chat["messages"][:1]}
+    account["chats"]["list"] = [chat, alone, {**chat, "id": 778}]
+    for document, chats in ((account, account["chats"]["list"]), (alone, [alone])):
+        data = json.dumps(document, indent=indent, ensure_ascii=False).encode()
+        records = read_bytes(tmp_path, data)
+        assert [p.post_id for p in posts(records)] == [
+            f"{c['id']}/{m['id']}" for c in chats for m in c["messages"]
+        ]
+        assert refusals(records) == []

@@ -447,6 +447,8 @@ class Scanner:
             raise _Broken(f"{chr(code)!r} closes a {chr(top.kind)!r} at byte {pos}")
         found = self._member(top, pos, closing)
         if closing:
+            if found is not None:  # the last item keeps the frames it was found under
+                found.frames = list(stack)
             stack.pop()
             if not stack:
                 self._closed = pos + 1
