@@ -96,6 +96,7 @@ DOCUMENT_KINDS = {
     ".js": "JavaScript document",
     ".csv": "CSV table",
     ".tsv": "TSV table",
+    ".plt": "PLT track",
 }
 
 

@@ -181,12 +181,22 @@ class CustodyEntry:
 # ones may be hashed (readers deduplicate geotags and accounts).
 
 #: How a post's instant is pinned to UTC, best first.  ``platform_utc``: the platform
-#: stated an absolute instant (Unix seconds, ISO 8601 with Z or an offset).
-#: ``exporter_offset_inferred``: a local wall time whose zone the file betrays (Telegram's
-#: "never edited" placeholder); ``utc_day``: only the UTC date is known (yt-dlp's
-#: ``upload_date``), the instant is noon with a 12 h half-width; ``unknown_zone``: a wall
-#: time of an unknown zone, no UTC.
-POST_TIME_BASES = ("platform_utc", "exporter_offset_inferred", "utc_day", "unknown_zone")
+#: stated an absolute instant (Unix seconds, ISO 8601 with Z or an offset); ``gps_clock``:
+#: a GPS logger's own UTC (a GeoLife track); ``exporter_offset_inferred``: a local wall time
+#: whose zone the file betrays (Telegram's "never edited" placeholder);
+#: ``user_stated_zone``: a wall time in a user's table, in the zone the user stated
+#: (``ingest --tz``); ``location_timezone``: such a wall time in the zone of the row's own
+#: position; ``utc_day``: only the UTC date is known (yt-dlp's ``upload_date``), the instant
+#: is noon with a 12 h half-width; ``unknown_zone``: a wall time of an unknown zone, no UTC.
+POST_TIME_BASES = (
+    "platform_utc",
+    "gps_clock",
+    "exporter_offset_inferred",
+    "user_stated_zone",
+    "location_timezone",
+    "utc_day",
+    "unknown_zone",
+)
 
 
 @dataclass(slots=True, unsafe_hash=True)

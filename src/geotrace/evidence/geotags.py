@@ -16,12 +16,14 @@ METHOD = "platform_geotag"
 #: Confidence per geotag kind, before any cross-checking (compare exif_gps 0.9):
 #:
 #: - ``exif_point`` 0.8: the camera's own fix, passed on by the platform's export;
+#: - ``track_point`` 0.8: a GPS logger's own fix (a GeoLife/OziExplorer track);
 #: - ``point``/``live_location``/``photo_point`` 0.6: usually the phone's position at
 #:   posting, but a pin can be dropped anywhere on a map;
 #: - ``venue`` 0.5: a named place chosen from a list near (or far from) the device;
 #: - ``place_bbox`` 0.4: an area the post was associated with, often a whole city.
 CONFIDENCE = {
     "exif_point": 0.8,
+    "track_point": 0.8,
     "point": 0.6,
     "live_location": 0.6,
     "photo_point": 0.6,

@@ -513,6 +513,13 @@ def _methods() -> Markup:
             ),
         ),
         ("utc_day", "Only a day is known (yt-dlp upload_date): noon UTC ±12 h."),
+        (
+            "user_stated_zone",
+            (
+                "A wall time in the user's own table, read in the time zone the user stated "
+                "(ingest --tz); as right as that statement."
+            ),
+        ),
     ]
     measured = [
         (

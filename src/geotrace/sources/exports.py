@@ -27,7 +27,7 @@ Record = Post | Account | Refusal
 SNIFF_BYTES = 64 * 1024
 
 #: Names of files worth sniffing; anything else is a photo, video or other original.
-EXPORT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".js", ".csv", ".tsv")
+EXPORT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".js", ".csv", ".tsv", ".plt")
 
 
 @dataclass(slots=True)
@@ -131,6 +131,7 @@ def _readers() -> tuple[ExportReader, ...]:
     """Every reader, most specific first: the generic table reader comes last."""
     from geotrace.sources import (
         generic,
+        geolife,
         meta,
         meta_location,
         telegram,
@@ -152,6 +153,7 @@ def _readers() -> tuple[ExportReader, ...]:
         *meta.READERS,
         *meta_location.READERS,
         *ytdlp.READERS,
+        *geolife.READERS,
         *generic.READERS,
     )
 
