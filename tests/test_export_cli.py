@@ -198,3 +198,15 @@ def test_help_summaries_are_whole_sentences_on_one_line() -> None:
         name = command.name or command.callback.__name__.rstrip("_")
         detail = runner.invoke(app, [name, "--help"])
         assert detail.exit_code == 0 and summary in detail.stdout
+
+
+def test_a_summary_is_one_line_when_stdout_is_not_a_terminal(tmp_path: Path) -> None:
+    """Rich cut every printed line at 80 columns off a terminal: the ingest summary came out
+    in two pieces in make demo, pipes and CI logs."""
+    case = tmp_path / "c.case"
+    done = CliRunner().invoke(
+        app, ["ingest", str(demo_copy(tmp_path / "photos")), "--case", str(case)]
+    )
+    first = done.stdout.splitlines()[0]
+    assert len(first) > 80
+    assert "files read" in first and first.endswith("skipped")

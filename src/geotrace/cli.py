@@ -56,6 +56,10 @@ app = typer.Typer(
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+# Off a terminal (a pipe, a log, make demo) a line stays one line: Rich would cut it at 80
+# columns, and a summary split in two no longer greps.
+out.soft_wrap = not out.is_terminal
+err.soft_wrap = not err.is_terminal
 
 CaseOption = Annotated[Path, typer.Option("--case", help="The case file (SQLite).")]
 
@@ -223,7 +227,7 @@ def ingest(
         TimeRemainingColumn(),
     )
     with fatal_errors():
-        with Progress(*columns, console=err, transient=True) as bar:
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("ingest", total=None)
             reading: dict[str, TaskID] = {}
 
@@ -372,7 +376,12 @@ def copies(
     seen, and the metadata each copy kept."""
     with (
         fatal_errors(),
-        Progress(TextColumn("{task.description}"), console=err, transient=True) as bar,
+        Progress(
+            TextColumn("{task.description}"),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as bar,
     ):
         task = bar.add_task("copies: hashes")
 
@@ -602,7 +611,10 @@ def resolve(
 
     Each row gets its country de jure and de facto, oblast, settlement and time zone."""
     columns = (TextColumn("resolve"), MofNCompleteColumn(), TextColumn("rows"))
-    with fatal_errors(), Progress(*columns, console=err, transient=True) as bar:
+    with (
+        fatal_errors(),
+        Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar,
+    ):
         task = bar.add_task("resolve", total=None)
         try:
             summary = api.resolve_csv(
