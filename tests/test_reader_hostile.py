@@ -130,3 +130,15 @@ def test_mutated_real_files_never_break_the_reader(data: bytes) -> None:
     assert "reader_error" not in _codes(meta), meta.problems
     if meta.gps is not None and meta.gps.usable:
         assert -90 <= meta.gps.lat <= 90 and -180 <= meta.gps.lon <= 180
+
+
+def test_an_empty_iinf_box_at_the_end_of_a_heic_is_a_problem_not_a_crash() -> None:
+    """A HEIC cut right after an ``iinf`` header of 8 bytes: its version byte lies past the
+    end (found by the mutation test above; it raised IndexError: reader_error)."""
+    data = bytearray((require_shared() / "heif" / "exiv2__Stonehenge.heic").read_bytes())
+    at = data.find(b"iinf")
+    cut = data[: at + 4]
+    cut[at - 4 : at] = (8).to_bytes(4, "big")
+    codes = _codes(read_buffer(bytes(cut), "cut.heic"))
+    assert "reader_error" not in codes
+    assert "box_truncated" in codes

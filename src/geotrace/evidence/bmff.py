@@ -126,6 +126,9 @@ def heif_items(
     kids = list(children(buf, meta, problems))
     wanted: dict[int, str] = {}
     for iinf in (b for b in kids if b.type == b"iinf"):
+        if iinf.body + 6 > iinf.end:  # a full box header and an entry count, at the least
+            problems.append(Problem("box_truncated", f"iinf at {iinf.start} has no item list"))
+            continue
         version = buf[iinf.body]
         first = iinf.body + 4 + (2 if version == 0 else 4)
         for infe in iter_boxes(buf, first, iinf.end, problems, "iinf"):
