@@ -18,17 +18,17 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from geotrace.case import SIGHTING_FIELDS, Case, is_case
 from geotrace.errors import NoInput
 from geotrace.evidence import FileReport, read_file, report_to_json
 from geotrace.export.basemap import DEFAULT_BUDGET
-from geotrace.mediastore import hash_stream
 from geotrace.sources import Refusal, ZipLimits, find_files
 
 # Start-up (issue 15): a command imports what it uses when it runs, so that ``--help`` and
-# ``inspect`` of one file do not load OpenCV, Shapely and the map and report writers.  Only
-# the case, the metadata reader and the file walk are imported here.
+# ``inspect`` do not load OpenCV, Shapely, the map and report writers, nor the case store
+# (SQLite, msgspec, the media store: ``_open_case``).  Only the metadata reader and the
+# file walk are imported here.
 if TYPE_CHECKING:
+    from geotrace.case import Case
     from geotrace.export.mapview import MapSummary
     from geotrace.export.report import ReportSummary
     from geotrace.ingest import IngestSummary
@@ -111,6 +111,12 @@ def _inspect_json_one(found: Path | Refusal) -> str | Refusal:
     return json.dumps(report_to_json(report), ensure_ascii=False)
 
 
+def _open_case(case: str | Path, *, write: bool = False) -> Case:
+    from geotrace.case import Case
+
+    return Case(Path(case), write=write)
+
+
 def ingest(
     paths: Iterable[str | Path],
     case: str | Path,
@@ -134,6 +140,7 @@ def ingest(
     with basis ``unknown_zone``.  A name it does not know, a column a given table lacks, or
     a ``tz`` that is no zone raise ``ColumnsError`` before anything is stored.
     """
+    from geotrace.case import is_case
     from geotrace.ingest import ingest as _ingest
 
     paths = list(paths)
@@ -141,7 +148,7 @@ def ingest(
     if not any(os.path.exists(p) for p in paths) and not is_case(Path(case)):
         named = ", ".join(map(str, paths)) or "no input given"
         raise NoInput(f"nothing to ingest ({named}: no such file or folder); no case made")
-    with Case(Path(case), write=True) as opened:
+    with _open_case(case, write=True) as opened:
         return _ingest(
             opened, paths, limits, progress, export_progress, fingerprint_progress, table
         )
@@ -185,7 +192,7 @@ def posts(
     and within ``since``/``until`` (UTC dates or instants, inclusive)."""
     from geotrace.case_posts import posts as _posts
 
-    with Case(Path(case)) as opened:
+    with _open_case(case) as opened:
         yield from _posts(opened, account, since, until, raw=raw)
 
 
@@ -214,25 +221,25 @@ def accounts(case: str | Path) -> list[dict[str, Any]]:
     """Every account in a case: names over time, posts, first/last post, sightings."""
     from geotrace.case_posts import accounts as _accounts
 
-    with Case(Path(case)) as opened:
+    with _open_case(case) as opened:
         return list(_accounts(opened))
 
 
 def sightings(case: str | Path) -> list[dict[str, Any]]:
     """Every sighting in a case, as flat dicts (see ``geotrace.case.SIGHTING_FIELDS``)."""
-    with Case(Path(case)) as opened:
+    with _open_case(case) as opened:
         return list(opened.sightings())
 
 
 def problem_counts(case: str | Path) -> dict[str, int]:
     """Problems recorded in a case, by code."""
-    with Case(Path(case)) as opened:
+    with _open_case(case) as opened:
         return opened.problem_counts()
 
 
 def regions(case: str | Path) -> list[dict[str, Any]]:
     """Sightings per de jure country, de facto country and admin-1 unit."""
-    with Case(Path(case)) as opened:
+    with _open_case(case) as opened:
         return opened.regions()
 
 
@@ -261,13 +268,14 @@ def resolve_csv(
 def export_sightings(case: str | Path, fmt: str, out: TextIO) -> int:
     """Write a case's sightings as ``jsonl``, ``csv``, ``geojson`` or ``kml``; return how
     many."""
-    with Case(Path(case)) as opened:
+    with _open_case(case) as opened:
         rows = opened.sightings()
         if fmt == "geojson":
             from geotrace.export.geojson import write_geojson
 
             return write_geojson(rows, out)
         if fmt == "csv":
+            from geotrace.case import SIGHTING_FIELDS
             from geotrace.export.table import write_csv
 
             return write_csv(rows, out, SIGHTING_FIELDS)
@@ -303,7 +311,7 @@ def copies(
     from geotrace.evidence.fingerprint import decode, fingerprint_image
     from geotrace.evidence.layout import layout_of
 
-    with Case(Path(case), write=True) as opened:
+    with _open_case(case, write=True) as opened:
         if of is None and image is None:
             return described(opened, find_all(opened, workers, deep, progress))
         if of is not None:
@@ -319,6 +327,7 @@ def copies(
 
 def _outside_facts(path: Path) -> dict[str, Any]:
     from geotrace.analysis.appearances import facts_of
+    from geotrace.mediastore import hash_stream
 
     report = report_to_json(read_file(path))
     with path.open("rb") as f:
@@ -390,7 +399,7 @@ def export_parquet(case: str | Path, path: str | Path) -> int:
     """Write a case's sightings as GeoParquet 1.1 (needs the ``parquet`` extra, pyarrow)."""
     from geotrace.export.parquet import write_parquet
 
-    with Case(Path(case)) as opened:
+    with _open_case(case) as opened:
         return write_parquet(opened.sightings(), Path(path))
 
 
@@ -402,7 +411,7 @@ def report(
     attribution, chain of custody); the same case gives the same bytes."""
     from geotrace.export.report import write_report
 
-    with Case(Path(case)) as opened:
+    with _open_case(case) as opened:
         return write_report(opened, out, settings=settings)
 
 
@@ -429,8 +438,10 @@ class VerifyReport:
 
 def verify(case: str | Path) -> VerifyReport:
     """Re-hash every original the case holds; report the missing and the altered."""
+    from geotrace.mediastore import hash_stream
+
     report = VerifyReport()
-    with Case(Path(case)) as opened:
+    with _open_case(case) as opened:
         for sha, _size, stored in opened.originals():
             report.checked += 1
             try:

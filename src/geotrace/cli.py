@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -24,15 +24,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Column, Table
 
 from geotrace import api
 from geotrace.errors import ColumnsError, GeotraceError
@@ -41,7 +32,11 @@ from geotrace.export.table import write_jsonl
 from geotrace.sources import Refusal
 from geotrace.sources.columns import COLUMN_NAMES
 
-if TYPE_CHECKING:  # start-up: see the note in api.py
+# Start-up: see the note in api.py.  Rich's progress and table modules are imported by the
+# commands that draw them (``inspect --json`` off a terminal draws neither).
+if TYPE_CHECKING:
+    from rich.table import Table
+
     from geotrace.evidence import FileReport
     from geotrace.ingest import IngestSummary
 
@@ -113,6 +108,21 @@ def _print_table(table: Table) -> None:
     Console(highlight=False, width=width, file=out.file).print(table)
 
 
+@contextmanager
+def _counting(label: str, unit: str) -> Iterator[Callable[[], None]]:
+    """A running count on stderr while a terminal watches; elsewhere none, and Rich's
+    progress module (and the table module it loads) is not even imported."""
+    if not err.is_terminal:
+        yield lambda: None
+        return
+    from rich.progress import MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn(label), MofNCompleteColumn(), TextColumn(unit))
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda: bar.advance(task)
+
+
 def _refused(refusal: Refusal) -> None:
     err.print(
         f"[yellow]skipped[/yellow] {escape(refusal.path)}: {refusal.code}: "
@@ -144,23 +154,26 @@ def inspect(
     ] = None,
 ) -> None:
     """Show where, when and by what each file was made; stores nothing."""
-    table = Table("kind", "lat, lon", "taken (UTC, basis)", "device", "problems")
-    table.columns.insert(0, Column("path", overflow="fold"))
+    rows: list[list[str]] = []
     skipped = 0
-    columns = (TextColumn("inspect"), MofNCompleteColumn(), TextColumn("files"))
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("inspect", total=None)
+    with _counting("inspect", "files") as advance:
         read = api.inspect_json if as_json else api.inspect
         for found in read(paths, workers=workers):
-            bar.advance(task)
+            advance()
             if isinstance(found, Refusal):
                 _refused(found)
                 skipped += 1
             elif isinstance(found, str):
                 sys.stdout.write(found + "\n")
             else:
-                table.add_row(*(escape(cell) for cell in _row(found)))
+                rows.append(_row(found))
     if not as_json:
+        from rich.table import Column, Table
+
+        table = Table("kind", "lat, lon", "taken (UTC, basis)", "device", "problems")
+        table.columns.insert(0, Column("path", overflow="fold"))
+        for row in rows:
+            table.add_row(*(escape(cell) for cell in row))
         _print_table(table)
     raise typer.Exit(1 if skipped else 0)
 
@@ -220,6 +233,15 @@ def ingest(
     ] = None,
 ) -> None:
     """Keep every original in the case; record sightings and problems."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -374,6 +396,8 @@ def copies(
 
     Each group gives its appearances with time basis and uncertainty, the transformations
     seen, and the metadata each copy kept."""
+    from rich.progress import Progress, TextColumn
+
     with (
         fatal_errors(),
         Progress(
@@ -551,6 +575,8 @@ def accounts(
     if as_json:
         write_jsonl(rows, sys.stdout)
         return
+    from rich.table import Column, Table
+
     table = Table(
         "platform",
         Column("account", overflow="fold"),
@@ -610,6 +636,8 @@ def resolve(
     """Answer your own table of points with their places.
 
     Each row gets its country de jure and de facto, oblast, settlement and time zone."""
+    from rich.progress import MofNCompleteColumn, Progress, TextColumn
+
     columns = (TextColumn("resolve"), MofNCompleteColumn(), TextColumn("rows"))
     with (
         fatal_errors(),
@@ -637,6 +665,8 @@ def regions(case: CaseOption) -> None:
     A row without a country says why in its name column (at sea, a suspect point)."""
     with fatal_errors():
         rows = api.regions(case)
+    from rich.table import Table
+
     table = Table(
         "de jure", "de facto", "admin-1", "name", "sightings", "first (UTC)", "last (UTC)"
     )
