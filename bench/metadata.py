@@ -104,6 +104,14 @@ class Series:
     def peak_rss_mib(self) -> float:
         return max(m.peak_rss_mib for m in self.measures)
 
+    def files_per_s_text(self) -> str:
+        """The median files/s, with the slowest and fastest run when there were several."""
+        text = f"{self.files_per_s:,.0f}"
+        if len(self.measures) > 1:
+            rates = sorted(self.files / m.seconds for m in self.measures)
+            text += f" ({rates[0]:,.0f}-{rates[-1]:,.0f})"
+        return text
+
 
 def measure(command: list[str], scratch: Path) -> Measure:
     """Run ``command`` to completion; its peak RSS comes from wait4() on that very child.
@@ -338,14 +346,17 @@ def run(
             [
                 label,
                 f"{files:,}",
-                f"{ex.files_per_s:,.0f}",
-                f"{gt.files_per_s:,.0f}" if gt else "pending",
+                ex.files_per_s_text(),
+                gt.files_per_s_text() if gt else "pending",
                 f"{gt.files_per_s / ex.files_per_s:.1f}×" if gt else "pending",
                 f"{ex.peak_rss_mib:.0f}",
                 f"{gt.peak_rss_mib:.0f}" if gt else "pending",
             ]
         )
-    print(f"\nfiles/s: median of {args.runs} runs, whole process; peak RSS in MiB:\n")
+    print(
+        f"\nfiles/s: median of {args.runs} runs (slowest-fastest), whole process;"
+        " peak RSS in MiB:\n"
+    )
     print(
         markdown_table(
             [
