@@ -276,3 +276,56 @@ def test_a_byte_added_after_a_message_costs_nothing_but_a_refusal(tmp_path: Path
     assert _ids(records) == [FIRST_ID + k for k in range(MESSAGES)]
     (refusal,) = _refusals(records)
     assert refusal.code == "json_broken" and f"byte {end + 1}" in refusal.message
+
+
+# -- damage above the items (issue 15, point 1) ---------------------------------------------
+
+
+def _damage_key(data: bytes, section: bytes, key: bytes, n: int) -> tuple[bytes, int]:
+    """A non-UTF-8 byte in the ``n``-th ``key`` line (``key`` with its indent) after
+    ``section``, as the bench's byte damage leaves it (the key is no string: the structure
+    above the items breaks), and where."""
+    at = data.index(section)
+    for _ in range(n + 1):
+        at = data.index(key + b": ", at + 1)
+    at += len(key) - 2  # the key's last letter
+    return data[:at] + b"\xa0" + data[at + 1 :], at
+
+
+@pytest.mark.parametrize(
+    "name,section,key,n",
+    [
+        ("2023-01", b'"contacts"', b'\n    "phone_number"', 1),  # a section before chats
+        ("2023-01", b'"about"', b'\n "contacts"', 0),  # a top-level key
+        ("2025-12", b'"list"', b'\n    "name"', 1),  # the second chat's first member
+        ("2020-01", b'"chats"', b'\n    "type"', 2),  # the third chat's header
+    ],
+)
+def test_damage_above_the_messages_costs_no_message(
+    tmp_path: Path, name: str, section: bytes, key: bytes, n: int
+) -> None:
+    """A broken key above the items made the rest of the document one refusal; now the
+    reader resumes at the next member of the container the damage is in (its learnt
+    ``,\\n    "``), and every message keeps its own chat: resuming by the item separator
+    alone handed the third chat's messages to the second."""
+    data = _sample(f"telegram_desktop_json/chm_telegram_{name}.result.json")
+    broken, at = _damage_key(data, section, key, n)
+    good = [p.post_id for p in _posts(_read(telegram.TELEGRAM_DESKTOP, tmp_path, data, "a.json"))]
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, broken, "result.json")
+    assert [p.post_id for p in _posts(records)] == good
+    (refusal,) = _refusals(records)
+    colon = broken.index(b":", at)
+    assert refusal.code == "json_broken" and f"before byte {colon}" in refusal.message
+
+
+def test_a_broken_first_message_is_resynchronised(tmp_path: Path) -> None:
+    """The item separator is learnt from the first item's indent: a bracket lost in the
+    first message no longer costs every message after it."""
+    data, chat = _telegram_export()
+    first = data.index(b'"id": %d,' % FIRST_ID)
+    opening = data.index(b'"text_entities": [', first) + len(b'"text_entities": ')
+    broken = data[:opening] + data[opening + 1 :]  # its '[' lost: '}' closes the array
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, broken, "result.json")
+    assert _ids(records) == [m["id"] for m in chat["messages"][1:]]
+    (refusal,) = _refusals(records)
+    assert refusal.path.endswith("#messages[0]") and f"id {FIRST_ID}" in refusal.message

@@ -561,3 +561,51 @@ def test_the_last_message_of_every_chat_is_read(tmp_path: Path, indent: int | No
             f"{c['id']}/{m['id']}" for c in chats for m in c["messages"]
         ]
         assert refusals(records) == []
+
+
+# -- a damaged head (issue 15, point 1) -------------------------------------------------------
+
+
+def _every_post_id(data: bytes) -> list[str]:
+    return [f"{c['id']}/{m['id']}" for _, c, m in reference(json.loads(data))]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("damage", [b'"', b"\xa8", b"\x06"])
+def test_a_damaged_byte_in_about_keeps_the_export_a_telegram_one(
+    tmp_path: Path, name: str, damage: bytes
+) -> None:
+    """ijson stopped at the first bad byte of the head, so a byte in the account's
+    ``about`` line made the export "not Telegram": every message was lost, and detection
+    called the file export_unrecognised.  tdesktop's one-member-a-line layout still names
+    the root."""
+    data = sample(name).read_bytes()
+    at = data.index(b'"about": "') + 20
+    broken = data[:at] + damage + data[at + (damage != b'"') :]
+    assert tg.sniff("result.json", broken[:65536])
+    records = read_bytes(tmp_path, broken)
+    assert [p.post_id for p in posts(records)] == _every_post_id(data)
+    owner = json.loads(data)["personal_information"]["user_id"]
+    assert [a.account_id for a in records if isinstance(a, Account)] == [f"user{owner}"]
+
+
+def test_a_damaged_chat_export_head_is_still_a_chat(tmp_path: Path) -> None:
+    chat = json.loads(sample("2023-01").read_bytes())["chats"]["list"][0]
+    data = json.dumps(chat, indent=1, ensure_ascii=False).encode()
+    at = data.index(b'"name": "') + 9
+    broken = data[:at] + b"\xff" + data[at + 1 :]  # invalid UTF-8 in the chat's name
+    assert tg.sniff("result.json", broken)
+    got = [p.post_id for p in posts(read_bytes(tmp_path, broken))]
+    assert got == [f"{chat['id']}/{m['id']}" for m in chat["messages"]]
+
+
+def test_the_layout_fallback_takes_no_near_miss() -> None:
+    """Other JSON with tdesktop's indent, damaged or not, is still not Telegram."""
+    for doc in (
+        {"about": "x\xff", "response": {"items": []}},
+        {"about": "x", "contacts": {"list": []}, "count": 1},  # one section, not an export
+        {"name": "A", "id": 5, "messages": [{"text": "hi", "date": "2020-01-01"}]},
+        {"type": "photo", "id": 5, "messages": []},
+    ):
+        data = json.dumps(doc, indent=1).encode()
+        assert not tg.sniff("x.json", data[:20] + b"\xff" + data[21:]), doc

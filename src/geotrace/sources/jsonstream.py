@@ -96,7 +96,9 @@ class Readable(Protocol):
 @dataclass(slots=True)
 class Frame:
     """One open object or array above the items: where its current member starts and,
-    for an object, the key and the scalar members read so far (a chat's ``id``)."""
+    for an object, the key and the scalar members read so far (a chat's ``id``); where it
+    opened, and the bytes that start its next member (``,\n    "``), learnt from its
+    first member's indent, by which a break inside it is resynchronised."""
 
     kind: int  # ord("{") or ord("[")
     on_path: bool
@@ -105,6 +107,8 @@ class Frame:
     index: int = 0
     nested: bool = False  # the current member holds an object or array
     scalars: dict[str, bytes] = field(default_factory=dict)
+    opened: int = -1
+    separator: bytes | None = None
 
     def copy(self) -> Frame:
         return Frame(
@@ -115,6 +119,8 @@ class Frame:
             self.index,
             self.nested,
             dict(self.scalars),
+            self.opened,
+            self.separator,
         )
 
     def scalar(self, key: str) -> object:
@@ -180,6 +186,16 @@ def _key(raw: bytes) -> str | None:
     except (ValueError, RecursionError):
         return None
     return key if isinstance(key, str) else None
+
+
+def _separator(lead: bytes, first: bytes) -> bytes | None:
+    """The bytes that start every member of a pretty-printed container, from the bytes
+    before its first (or any) member: a comma, the line end and indent, the member's first
+    byte.  No string holds a raw line end and deeper members are indented further, so they
+    occur at no other place (see the module docstring); None without a line end."""
+    body = lead.lstrip()
+    space = lead[: len(lead) - len(body)]
+    return b"," + space + first if b"\n" in space and body.startswith(first) else None
 
 
 def _item_id(raw: bytes | bytearray) -> str:
@@ -423,11 +439,13 @@ class Scanner:
                 if parent.kind == 0x7B and parent.key is None:
                     raise _Broken(f"a value where a key was expected at byte {pos}")
                 parent.nested = True
+                if parent.separator is None and parent.kind == 0x5B and pos - parent.start < 4096:
+                    parent.separator = _separator(self._bytes(parent.start, pos), bytes([code]))
             on_path = not depth or (
                 stack[-1].on_path
                 and self._on_path(depth - 1, stack[-1].key if stack[-1].kind == 0x7B else ITEM)
             )
-            stack.append(Frame(code, on_path, pos + 1))
+            stack.append(Frame(code, on_path, pos + 1, opened=pos))
             self._retarget()
             return None
         if not stack:
@@ -436,7 +454,10 @@ class Scanner:
         if code == 0x3A:  # ':'
             if top.kind != 0x7B:
                 raise _Broken(f"':' in an array at byte {pos}")
-            key = _key(self._bytes(max(top.start, pos - 4096), pos))
+            lead = self._bytes(max(top.start, pos - 4096), pos)
+            if top.separator is None and pos - top.start < 4096:  # a damaged key has it too
+                top.separator = _separator(lead, b'"')
+            key = _key(lead)
             if key is None:
                 raise _Broken(f"an object key that is no string before byte {pos}")
             top.key, top.start, top.nested = key, pos + 1, False
@@ -557,52 +578,59 @@ class Scanner:
     def _split_item(self) -> bool:
         """Whether the open item holds the learnt separator of a pretty-printed document,
         i.e. its end was missed (see module docstring)."""
-        top, sep = self._target, self._separator
+        top = self._target
+        if top is not None:
+            self._learn_separator(top)
+        sep = self._separator
         if top is None or sep is None or b"\n" not in sep or self._skip_from is not None:
             return False
         lo = max(top.start + 1, self._scanned - CHUNK - len(sep)) - self._base
         return self._buf.find(sep, max(lo, 0), self._scanned - self._base) >= 0
 
     def _resync(self, why: str) -> Iterator[Found]:
-        """Refuse the damaged span and resume at the next item start found by the learnt
-        separator; without one (or without a saved array), the rest is refused."""
-        if self._target is not None:
-            self._saved = [f.copy() for f in self._stack]
-        saved = self._saved
-        if self._target is not None:
-            start = self._target.start
-        elif self._last_end >= 0:
-            start = self._last_end
+        """Refuse the damaged span and resume at the nearest next member start of the
+        items' array (the learnt item separator) or of any container above it (its own
+        separator, see :class:`Frame`); with none, the rest is refused.
+
+        Above the items, the frames saved with the last array are used only while they
+        are still the open containers: a break in the next chat's header must not hand
+        that chat's messages to the one before."""
+        target, stack = self._target, self._stack
+        if target is not None:
+            self._saved = [f.copy() for f in stack]
+            start = target.start
         else:
-            start = saved[-1].start if saved is not None else self._scanned
+            start = max(self._last_end, stack[-1].start if stack else self._scanned)
+        saved = self._saved
+        current = all(a.opened == b.opened for a, b in zip(stack, saved or [], strict=False))
+        if saved and current:
+            self._learn_separator(saved[-1])
         start = max(start, self._base)
-        search, step = start + 1, 1
+        search = start + 1
         salvaged = None
-        if self._target is not None and saved:
+        if target is not None and saved:
             salvaged = self._salvage(start, self._scanned)
         if salvaged is not None and saved is not None:
             value, end = salvaged
             yield Found(value, None, start, saved, saved[-1].index)
-            start, search, step = end, end - 1, 0
+            start, search = end, end - 1
+        # (separator, the frames to resume with): the items' array, then the frames above.
+        ends: list[tuple[bytes, list[Frame]]] = []
         sep = self._separator
-        while sep is not None and saved is not None:
-            at = self._buf.find(sep, search - self._base)
-            if at >= 0:
-                resume = self._base + at + len(sep) - 1
-                body = self._bytes(start, resume)
-                found = self._refused(start, "json_broken", f"{why}{_item_id(body)}", saved)
-                found.index = saved[-1].index
-                yield found
-                self._scanned = resume
-                self._in_string = False
-                self._backslashes = 0
-                self._level = self._depth
-                saved[-1].index += 1 - step if salvaged else 1
-                self._stack = [f.copy() for f in saved]
-                self._stack[-1].start = resume
-                self._retarget()
-                self._last_end = -1
+        if sep is not None and saved and current:
+            ends.append((sep, saved))
+        ends += [(f.separator, stack[: k + 1]) for k, f in enumerate(stack) if f.separator]
+        longest = max((len(e[0]) for e in ends), default=0)
+        while ends:
+            hits = [(self._buf.find(e[0], search - self._base), k) for k, e in enumerate(ends)]
+            hits = [hit for hit in hits if hit[0] >= 0]
+            if hits:
+                at, k = min(hits)
+                yield from self._resume(
+                    why, start, self._base + at + len(ends[k][0]) - 1, ends[k][1]
+                )
                 return
+            search = max(search, self._base + len(self._buf) - longest)
             if not self._fill():
                 break
         yield self._refused(start, "json_broken", f"{why}; the rest of the document is not read")
@@ -611,6 +639,36 @@ class Scanner:
             self._keep_from(self._base + len(self._buf))
         self._keep_from(self._base + len(self._buf))
         self._scanned = self._base
+
+    def _resume(self, why: str, start: int, resume: int, frames: list[Frame]) -> Iterator[Found]:
+        """Refuse ``start``..``resume`` and read on at ``resume``, the next member of the
+        innermost of ``frames``: an item when that is the items' array (the refusal then
+        stands for the item it cut), else a member above the items."""
+        body = self._bytes(start, resume)
+        item = len(frames) == self._depth
+        found = self._refused(
+            start, "json_broken", f"{why}{_item_id(body)}", frames if item else []
+        )
+        found.index = frames[-1].index
+        yield found
+        self._scanned = resume
+        self._in_string = False
+        self._backslashes = 0
+        self._level = len(frames)
+        self._stack = [f.copy() for f in frames]
+        top = self._stack[-1]
+        top.start, top.key, top.nested = resume, None, False
+        top.index += 1
+        self._retarget()
+        self._last_end = -1
+
+    def _learn_separator(self, items: Frame) -> None:
+        """The item separator from the first item's indent, before a second item shows it:
+        a break in the first item of a pretty-printed array is then resynchronised too."""
+        if self._separator is None and items.index == 0:
+            lead = self._bytes(items.start, min(self._scanned, items.start + 4096))
+            sep = _separator(lead, b"{")
+            self._separator = None if sep is None else b"}" + sep
 
     def _salvage(self, start: int, end: int) -> tuple[Any, int] | None:
         """A whole object or array at ``start``, before damage that follows it (a bracket

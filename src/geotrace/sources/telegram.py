@@ -25,6 +25,7 @@ What tdesktop gets wrong, per its source (``export_output_json.cpp``) and issues
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -314,9 +315,56 @@ def _read_head(head: bytes) -> _Head:
             elif prefix.startswith("personal_information."):
                 result.owner[prefix[21:]] = value
     except (ijson.JSONError, UnicodeDecodeError):
-        pass  # the head ends mid-document, or the document is not JSON
+        pass  # the head ends mid-document, the document is not JSON, or it is damaged
     result.kind = _root_kind(result.top, result.first_message)
+    if result.kind is None:
+        _read_layout(head, result)
     return result
+
+
+#: tdesktop's layout (``JsonWriter``: one key a line, one space an indent level): a
+#: top-level member, a message's first members in a chat export, the owner's scalars.
+_TOP_MEMBER = re.compile(rb'^ "([a-z_]+)": ("(?:[^"\\\n]|\\.)*"|-?\d+|[\[{])', re.M)
+_FIRST_MESSAGE = re.compile(rb'^   "type": "(?:message|service|unsupported)",\n   "date": "', re.M)
+_OWNER_BLOCK = re.compile(rb'^ "personal_information": \{\n(.*?)^ \}', re.M | re.S)
+_OWNER_MEMBER = re.compile(rb'^  "([a-z_]+)": (.*?),?$', re.M)
+
+
+def _read_layout(head: bytes, result: _Head) -> None:
+    """The head of a damaged export, from tdesktop's layout: ijson stops for good at the
+    first bad byte, so one damaged byte in ``about`` or in the owner's name would make the
+    whole export "not Telegram" (issue 15).  Each top-level member is a line of its own,
+    so a damaged byte spoils one line and the others still name the root: two of
+    ``about`` and the account sections, or a chat's ``messages`` array with its ``type``,
+    or with its ``id`` and a first message typed and dated.  A JSON document written with
+    another layout (or another indent) is not taken."""
+    top: dict[str, object] = {}
+    for key, value in _TOP_MEMBER.findall(head):
+        top.setdefault(key.decode(), _layout_value(value))
+    sections = ACCOUNT_SECTIONS.intersection(top)
+    if sections and len(sections) + ("about" in top) >= 2:
+        result.kind = "account"
+        block = _OWNER_BLOCK.search(head)
+        for key, value in _OWNER_MEMBER.findall(block.group(1) if block else b""):
+            result.owner.setdefault(key.decode(), _layout_value(value))
+        return
+    if top.get("messages") != "start_array":
+        return
+    if top.get("type") in CHAT_TYPES or (
+        _is_int(top.get("id")) and _FIRST_MESSAGE.search(head) is not None
+    ):
+        result.kind = "chat"
+
+
+def _layout_value(raw: bytes) -> object:
+    """A member's value as the head reading gives it: a scalar, or the event that opens an
+    object or array; None when damage made it unreadable."""
+    if raw in (b"[", b"{"):
+        return "start_array" if raw == b"[" else "start_map"
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def _root_kind(top: dict[str, object], first: dict[str, object]) -> str | None:
