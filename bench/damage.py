@@ -10,7 +10,9 @@ Only the posts whose bytes the damage did not touch are counted ("intact": the p
 JSON object lies wholly before a cut, or does not hold the damaged offset); the target is
 every intact post kept.  A post's bytes are the span of the JSON object its reader keeps as
 ``raw``, found by a small span walker here (independent of geotrace), or its line in a
-JSON Lines file.  Exceptions out of a reader are counted apart (the target is none).
+JSON Lines file; a post read from inside another post's object (VK's ``copy_history``) is
+only as intact as that outer object, which the reader must decode to reach it.
+Exceptions out of a reader are counted apart (the target is none).
 
 Run:  .venv/bin/python bench/damage.py [--variants 200] [--seed 15] [--src OLD/src]
       .venv/bin/python bench/damage.py --long        # one huge message: seconds per size
@@ -116,7 +118,16 @@ def _spans(data: bytes, posts: dict[str, Any], jsonl: bool) -> dict[str, tuple[i
     for pid, post in posts.items():
         span = objects.get(_canonical(post.raw)) if isinstance(post.raw, dict) else None
         spans[pid] = None if span is None else (chars[span[0]] + shift, chars[span[1]] + shift)
-    return spans
+    return {pid: _outermost(span, spans.values()) for pid, span in spans.items()}
+
+
+def _outermost(span: tuple[int, int] | None, others: Any) -> tuple[int, int] | None:
+    """A post read from inside another post's item (VK's ``copy_history``, a retweet) is
+    only as intact as that item: the reader gets it by decoding the outer item."""
+    if span is None:
+        return None
+    around = [o for o in others if o is not None and o[0] <= span[0] and span[1] <= o[1]]
+    return min(around, key=lambda o: o[0])
 
 
 def _damaged(data: bytes, kind: str, rng: random.Random) -> tuple[bytes, int]:
