@@ -37,8 +37,10 @@ How, and why this and not ijson (which stops for good at the first error):
 Limits: in a compact document (no line ends) a quote or bracket lost is only noticed
 when the item never ends, so the bytes after it are held (up to the cap) and the reader
 resynchronises at the end of the document; past the cap, the rest is one refusal.
-A bracket lost or added above the first item, before any separator is learnt, cannot be
-resynchronised: the rest of the document is one refusal.
+Above the items, a break resumes at the next member of the container it is in (each
+container learns the bytes that start its members from its first member's indent); a
+break before that indent is seen, or in a compact document, cannot be resynchronised: the
+rest of the document is one refusal.
 """
 
 from __future__ import annotations
