@@ -15,8 +15,9 @@ from typing import IO
 from geotrace import api
 from geotrace.case import Case
 from geotrace.ingest import IngestSummary, ingest_item
+from geotrace.ingest_export import _zip_sibling
 from geotrace.sources import Item, Refusal, ZipLimits, walk
-from tests.conftest import PHOTOS, require_shared
+from tests.conftest import PHOTOS, SHARED, require_shared
 
 _LOCAL = struct.Struct("<4s5H3L2H")
 _CENTRAL = struct.Struct("<4s6H3L5H2L")
@@ -182,3 +183,42 @@ def test_a_file_rewritten_while_it_is_read_is_said_so(tmp_path: Path) -> None:
         assert f"the original kept is the {len(kept)} bytes read" in message
     untouched = str(tmp_path / photos[2].name)
     assert stored[untouched] == photos[2].read_bytes()  # the run went on, the next file whole
+
+
+def test_an_export_rewritten_while_it_is_kept_is_said_so(tmp_path: Path) -> None:
+    """A result.json still being written (Telegram Desktop appends as it exports) is kept as
+    read, its posts come from those bytes, and the source says it changed."""
+    sample = require_shared(SHARED / "corpora" / "exports" / "telegram_desktop_json")
+    path = Path(shutil.copy(sample / "chm_telegram_2020-01.result.json", tmp_path / "result.json"))
+    opened: list[int] = []
+
+    def opener() -> IO[bytes] | _Rewritten:  # the first open is the format's sniff
+        opened.append(1)
+        return path.open("rb") if len(opened) == 1 else _Rewritten(path, "append")
+
+    with Case(tmp_path / "c.case", write=True) as case:
+        summary = IngestSummary()
+        ingest_item(case, Item(str(path), "file", opener), summary)  # type: ignore[arg-type]
+        (sha, message), *_ = case.db.execute(
+            "SELECT sha256, message FROM problems WHERE code = 'changed_while_read'"
+        ).fetchall()
+        kept = case.media.path_of(sha).read_bytes()
+    assert summary.problems["changed_while_read"] == 1 and summary.exit_code == 1
+    assert summary.posts == 50  # every message, read from the bytes kept
+    assert hashlib.sha256(kept).hexdigest() == sha
+    assert f"the original kept is the {len(kept)} bytes read" in message
+
+
+def test_an_export_never_opens_an_overlapping_sibling(tmp_path: Path) -> None:
+    """A document's sibling (an X archive's account.js beside tweets.js) is opened under the
+    walk's checks: a member of an overlap bomb is refused there too."""
+    bomb = tmp_path / "bomb.zip"
+    names = _overlap_bomb(bomb, 50, 1 << 16)
+    assert _zip_sibling(str(bomb), names[1]) is None
+    honest = tmp_path / "honest.zip"
+    with zipfile.ZipFile(honest, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("data/account.js", "window.YTD.account.part0 = []")
+    sibling = _zip_sibling(str(honest), "data/account.js")
+    assert sibling is not None
+    with sibling.open() as stream:
+        assert stream.read().startswith(b"window.YTD")

@@ -329,7 +329,13 @@ def _ingest_export(
         source = Source(item.path, item.kind, size, sha, EXPORT_READER, version, item.container)
         summary.new_sources += case.record(source, None, None, ()).new_source
         return
+    before = _stat_before(item)
     blob = case.media.put(item.open, item.max_bytes)
+    changed = _changed_while_read(item, before, blob.size)
+    if changed is not None:  # the posts are read from the bytes kept, and say which
+        case.refuse(item.path, changed, blob.sha256)
+        summary.skipped += 1
+        summary.problems[changed.code] += 1
     if case.media_reader_version(blob.sha256) == version:
         source = Source(
             item.path, item.kind, blob.size, blob.sha256, EXPORT_READER, version, item.container

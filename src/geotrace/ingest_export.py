@@ -41,7 +41,7 @@ from geotrace.evidence.geotags import sightings_from_post
 from geotrace.mediastore import Blob
 from geotrace.records import Account, Link, Media, MediaRef, Post, Problem, Source, iso
 from geotrace.sources import Item
-from geotrace.sources.archive import ZipLimits, member_refusal
+from geotrace.sources.archive import ZipLimits, member_refusal, overlaps
 from geotrace.sources.exports import (
     EXPORT_SUFFIXES,
     SNIFF_BYTES,
@@ -476,10 +476,12 @@ def _zip_sibling(container: str, member: str) -> ExportFile | None:
     try:
         with zipfile.ZipFile(container) as zf:
             info = zf.getinfo(member)
+            files = [i for i in zf.infolist() if not i.is_dir()]
+            shared = files.index(info) in overlaps(zf, files) if info in files else True
     except (KeyError, OSError, zipfile.BadZipFile):
         return None
-    if info.is_dir() or member_refusal(info, ZipLimits()) is not None:
-        return None
+    if shared or member_refusal(info, ZipLimits()) is not None:
+        return None  # (an overlapping member is part of a bomb, refused by the walk too)
 
     def opener() -> IO[bytes]:
         # The member stream keeps the archive's file open after the ZipFile object goes.
