@@ -329,3 +329,26 @@ def test_a_broken_first_message_is_resynchronised(tmp_path: Path) -> None:
     assert _ids(records) == [m["id"] for m in chat["messages"][1:]]
     (refusal,) = _refusals(records)
     assert refusal.path.endswith("#messages[0]") and f"id {FIRST_ID}" in refusal.message
+
+
+def test_a_bracket_hidden_in_a_chats_last_message_keeps_the_next_chat_its_own(
+    tmp_path: Path,
+) -> None:
+    """A quote inserted before a poll answer's ``{`` (the last message of the first chat
+    of the 2020-01 sample) hides that bracket: the scan took the chat's closing brackets
+    for the message's own, and the break came in the second chat's header.  The reader
+    resumed at the second chat's ``"type"`` inside the first chat's frame, so the second
+    chat's messages were read with the first chat's id (wrong post ids); and the chats
+    list had learnt no member separator (its first chat's indent was read without its
+    ``{``).  Now it resumes at the second chat, and only the poll is refused."""
+    data = _sample("telegram_desktop_json/chm_telegram_2020-01.result.json")
+    at = data.index(b"{", data.index(b'"answers": ['))
+    broken = data[:at] + b'"' + data[at:]
+    good = _read(telegram.TELEGRAM_DESKTOP, tmp_path, data, "a.json")
+    poll = json.loads(data)["chats"]["list"][0]["messages"][-1]
+    assert "poll" in poll  # the chat's last message
+    want = [p.post_id for p in _posts(good) if not p.post_id.endswith(f"/{poll['id']}")]
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, broken, "result.json")
+    assert [p.post_id for p in _posts(records)] == want
+    refused = [r for r in _refusals(records) if r.code == "json_broken"]
+    assert len(refused) == 2 and f"id {poll['id']}" in refused[0].message

@@ -402,7 +402,7 @@ class Scanner:
             keep = self._stack[-1].start if self._stack else self._scanned
             keep = max(min(keep, self._scanned), self._scanned - 4096)  # a key, a scalar
         else:
-            keep = top.start
+            keep = top.start - 1  # and the comma before it, where _resync looks
             if self._scanned - keep > MAX_ITEM_BYTES:
                 if self._skip_from is None:
                     self._skip_from = keep
@@ -442,7 +442,7 @@ class Scanner:
                     raise _Broken(f"a value where a key was expected at byte {pos}")
                 parent.nested = True
                 if parent.separator is None and parent.kind == 0x5B and pos - parent.start < 4096:
-                    parent.separator = _separator(self._bytes(parent.start, pos), bytes([code]))
+                    parent.separator = _separator(self._bytes(parent.start, pos + 1), bytes([code]))
             on_path = not depth or (
                 stack[-1].on_path
                 and self._on_path(depth - 1, stack[-1].key if stack[-1].kind == 0x7B else ITEM)
@@ -616,15 +616,20 @@ class Scanner:
             value, end = salvaged
             yield Found(value, None, start, saved, saved[-1].index)
             start, search = end, end - 1
-        # (separator, the frames to resume with): the items' array, then the frames above.
-        ends: list[tuple[bytes, list[Frame]]] = []
+        # (separator, the frames to resume with, where to look from): the items' array,
+        # then the frames above.  Those are looked for from the comma that began the broken
+        # item: when a hidden bracket made the scan take a chat's closing brackets for an
+        # item's own, that comma starts the next chat, and resuming further on inside the
+        # chat frame would hand the next chat's messages to this one.
+        ends: list[tuple[bytes, list[Frame], int]] = []
         sep = self._separator
         if sep is not None and saved and current:
-            ends.append((sep, saved))
-        ends += [(f.separator, stack[: k + 1]) for k, f in enumerate(stack) if f.separator]
+            ends.append((sep, saved, search))
+        outer = max(start - 1, self._base) if target is not None and salvaged is None else search
+        ends += [(f.separator, stack[: k + 1], outer) for k, f in enumerate(stack) if f.separator]
         longest = max((len(e[0]) for e in ends), default=0)
         while ends:
-            hits = [(self._buf.find(e[0], search - self._base), k) for k, e in enumerate(ends)]
+            hits = [(self._buf.find(e[0], e[2] - self._base), k) for k, e in enumerate(ends)]
             hits = [hit for hit in hits if hit[0] >= 0]
             if hits:
                 at, k = min(hits)
@@ -632,7 +637,8 @@ class Scanner:
                     why, start, self._base + at + len(ends[k][0]) - 1, ends[k][1]
                 )
                 return
-            search = max(search, self._base + len(self._buf) - longest)
+            tail = self._base + len(self._buf) - longest
+            ends = [(e[0], e[1], max(e[2], tail)) for e in ends]
             if not self._fill():
                 break
         yield self._refused(start, "json_broken", f"{why}; the rest of the document is not read")
