@@ -352,3 +352,43 @@ def test_a_bracket_hidden_in_a_chats_last_message_keeps_the_next_chat_its_own(
     assert [p.post_id for p in _posts(records)] == want
     refused = [r for r in _refusals(records) if r.code == "json_broken"]
     assert len(refused) == 2 and f"id {poll['id']}" in refused[0].message
+
+
+def _damage_nth(data: bytes, old: bytes, new: bytes, n: int) -> bytes:
+    at = -1
+    for _ in range(n + 1):
+        at = data.index(old, at + 1)
+    return data[:at] + new + data[at + len(old) :]
+
+
+def test_a_chats_messages_key_one_byte_off_is_read_where_its_place_says_so(
+    tmp_path: Path,
+) -> None:
+    """A byte lost from the third chat's ``"messages"`` key dropped its messages without a
+    word.  The chats before it had that key at the same member index, so ``"messaes"``
+    there can only be it: its messages are read, with their own chat's ids."""
+    data = _sample("telegram_desktop_json/chm_telegram_2020-01.result.json")
+    broken = _damage_nth(data, b'"messages": [', b'"messaes": [', 2)
+    good = _read(telegram.TELEGRAM_DESKTOP, tmp_path, data, "a.json")
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, broken, "result.json")
+    assert [p.post_id for p in _posts(records)] == [p.post_id for p in _posts(good)]
+    assert _refusals(records) == _refusals(good)
+
+
+@pytest.mark.parametrize("key", [b'"messages": [', b'"chats": {'])
+def test_a_path_key_one_byte_off_with_nothing_to_confirm_it_is_a_refusal(
+    tmp_path: Path, key: bytes
+) -> None:
+    """In the first chat (no chat before it to show the key's place), or for ``"chats"``
+    itself, a damaged key is not guessed: what it holds is one refusal that names the key,
+    where the messages were dropped silently before; the other chats are read."""
+    data = _sample("telegram_desktop_json/chm_telegram_2020-01.result.json")
+    damaged = key.replace(b"a", b"", 1)
+    broken = _damage_nth(data, key, damaged, 0)
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, broken, "result.json")
+    chats = json.loads(data)["chats"]["list"]
+    kept = [] if key.startswith(b'"chats"') else chats[1:]
+    assert _ids(records) == [m["id"] for c in kept for m in c["messages"]]
+    (refusal,) = _refusals(records)
+    at = broken.index(damaged) + len(damaged) - 3  # the colon
+    assert refusal.path.endswith(f"#byte {at}") and damaged[1:-4].decode() in refusal.message

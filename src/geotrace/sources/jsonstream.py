@@ -111,6 +111,7 @@ class Frame:
     scalars: dict[str, bytes] = field(default_factory=dict)
     opened: int = -1
     separator: bytes | None = None
+    path_member: int = -1  # an array's: the member index of its objects' key on the path
 
     def copy(self) -> Frame:
         return Frame(
@@ -123,6 +124,7 @@ class Frame:
             dict(self.scalars),
             self.opened,
             self.separator,
+            self.path_member,
         )
 
     def scalar(self, key: str) -> object:
@@ -198,6 +200,16 @@ def _separator(lead: bytes, first: bytes) -> bytes | None:
     body = lead.lstrip()
     space = lead[: len(lead) - len(body)]
     return b"," + space + first if b"\n" in space and body.startswith(first) else None
+
+
+def _one_off(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one character replaced, added or lost."""
+    if len(a) < len(b):
+        a, b = b, a
+    if a == b or len(a) - len(b) > 1:
+        return False
+    i = next((k for k in range(len(b)) if a[k] != b[k]), len(b))
+    return a[i + 1 :] == b[i + (len(a) == len(b)) :]
 
 
 def _item_id(raw: bytes | bytearray) -> str:
@@ -462,9 +474,10 @@ class Scanner:
             key = _key(lead)
             if key is None:
                 raise _Broken(f"an object key that is no string before byte {pos}")
+            key, refused = self._path_key(key, pos) if top.on_path else (key, None)
             top.key, top.start, top.nested = key, pos + 1, False
             self._retarget()
-            return None
+            return refused
         closing = code in _CLOSE
         if closing and code != top.kind + 2:  # ']' is '[' + 2, '}' is '{' + 2
             raise _Broken(f"{chr(code)!r} closes a {chr(top.kind)!r} at byte {pos}")
@@ -484,6 +497,34 @@ class Scanner:
                 return found  # the next item of the same array
         self._retarget()
         return found
+
+    def _path_key(self, key: str, pos: int) -> tuple[str, Found | None]:
+        """A key one byte off a key on the path (``"messaes"``) is read as that key where
+        the objects before it in the same array had the path's key, at the same member
+        index (the chats before this one): then nothing else can be meant.  Elsewhere (a
+        first or only chat, ``"chats"`` itself) it is one refusal, since what it holds is
+        not read: a damaged key must not drop the items under it silently."""
+        stack = self._stack
+        level = len(stack) - 1
+        top, parent = stack[-1], stack[-2] if level else None
+        same_place = parent is not None and parent.kind == 0x5B
+        if self._on_path(level, key):
+            if same_place and parent is not None:
+                parent.path_member = top.index
+            return key, None
+        near = {
+            step
+            for path in self._paths
+            if isinstance(step := path[level], str) and _one_off(step, key)
+        }
+        near = {step for step in near if self._on_path(level, step)}
+        if len(near) != 1:
+            return key, None
+        (step,) = near
+        if same_place and parent is not None and parent.path_member == top.index:
+            return step, None
+        why = f"the key {key!r} is one byte off {step!r}, a key on the path: what it holds"
+        return key, self._refused(pos, "json_broken", f"{why} is not read")
 
     def _member(self, frame: Frame, end: int, closing: bool) -> Found | None:
         """The member of ``frame`` that ends at ``end``: an item when at the path, a
