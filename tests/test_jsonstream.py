@@ -392,3 +392,17 @@ def test_a_path_key_one_byte_off_with_nothing_to_confirm_it_is_a_refusal(
     (refusal,) = _refusals(records)
     at = broken.index(damaged) + len(damaged) - 3  # the colon
     assert refusal.path.endswith(f"#byte {at}") and damaged[1:-4].decode() in refusal.message
+
+
+@pytest.mark.parametrize("name", ["2021-05", "2023-01"])
+def test_a_cut_just_after_the_last_message_keeps_it(tmp_path: Path, name: str) -> None:
+    """A document cut just after its last message's closing brace: that message is whole
+    and was refused as "the document ends inside this item"; now it is kept, and the cut
+    is one refusal."""
+    data = _sample(f"telegram_desktop_json/chm_telegram_{name}.result.json")
+    end = data.rindex(b"\n     }") + len(b"\n     }")
+    good = _read(telegram.TELEGRAM_DESKTOP, tmp_path, data, "a.json")
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, data[:end], "result.json")
+    assert [p.post_id for p in _posts(records)] == [p.post_id for p in _posts(good)]
+    (refusal,) = _refusals(records)
+    assert refusal.path.endswith(f"#byte {end}") and "ends before" in refusal.message

@@ -732,8 +732,9 @@ class Scanner:
         return (value, start + len(used)) if isinstance(value, dict | list) else None
 
     def _end(self) -> Iterator[Found]:
-        """At the end of the document: an item it cuts off is refused; an item that never
-        ended (a compact document whose structure broke) is resynchronised."""
+        """At the end of the document: an item it cuts off is refused, one cut just after
+        its closing bracket is kept (the cut is then one refusal); an item that never ended
+        (a compact document whose structure broke) is resynchronised."""
         while True:
             top = self._target
             if self._skip_from is not None:
@@ -753,6 +754,13 @@ class Scanner:
                 return
             sep = self._separator
             if sep is None or self._buf.find(sep, top.start + 1 - self._base) < 0:
+                salvaged = self._salvage(top.start, self._scanned)
+                if salvaged is not None:  # cut just after the item's closing bracket
+                    yield Found(salvaged[0], None, top.start, list(self._stack), top.index)
+                    yield self._refused(
+                        salvaged[1], "json_broken", "the document ends before its last bracket"
+                    )
+                    return
                 why = f"the document ends inside this item{_item_id(body)}"
                 found = self._refused(top.start, "json_broken", why, list(self._stack))
                 found.index = top.index
