@@ -406,3 +406,30 @@ def test_a_cut_just_after_the_last_message_keeps_it(tmp_path: Path, name: str) -
     assert [p.post_id for p in _posts(records)] == [p.post_id for p in _posts(good)]
     (refusal,) = _refusals(records)
     assert refusal.path.endswith(f"#byte {end}") and "ends before" in refusal.message
+
+
+@pytest.mark.parametrize(
+    "name,stray",
+    [("2023-01", b"T"), ("2024-08", b'"')],
+    ids=["a byte in the indent", "a quote before the brace"],
+)
+def test_stray_bytes_before_a_message_cost_no_message(
+    tmp_path: Path, name: str, stray: bytes
+) -> None:
+    """A byte replacing the indent before a message's ``{`` (``},\\n T  {``), or a quote
+    inserted there (which hides the ``{``: the scan then meets its ``"id":`` in the array),
+    cost that message; its bytes after the junk decode exactly to its end, so it is kept and
+    the stray bytes are one refusal.  The quote also made ``,\\n "``, the root's member
+    separator, which resumed the reading at the root and lost the messages after it: a
+    separator ending in a key's quote now counts only before a whole key and its colon."""
+    data = _sample(f"telegram_desktop_json/chm_telegram_{name}.result.json")
+    messages = [m for c in json.loads(data)["chats"]["list"] for m in c["messages"]]
+    brace = data.index(b'\n      "id": %d,' % messages[-2]["id"]) - 1
+    at = brace - 4  # the indent's second byte: a quote there makes ``,\n "``
+    broken = data[:at] + stray + data[at + (stray == b"T") :]
+    good = _read(telegram.TELEGRAM_DESKTOP, tmp_path, data, "a.json")
+    records = _read(telegram.TELEGRAM_DESKTOP, tmp_path, broken, "result.json")
+    assert [p.post_id for p in _posts(records)] == [p.post_id for p in _posts(good)]
+    (refusal,) = _refusals(records)
+    assert refusal.path.endswith(f".messages[{len(messages) - 2}]")
+    assert "bytes before the item" in refusal.message

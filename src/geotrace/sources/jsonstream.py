@@ -84,6 +84,7 @@ _STEP = np.zeros(256, np.int64)
 _STEP[list(b"[{")] = 1
 _STEP[list(b"]}")] = -1
 _ID = re.compile(rb'"id"\s*:\s*"?(-?\d+)')
+_KEY = re.compile(rb'"(?:[^"\\\n]|\\.)*"[ \t]*:')
 _DECODER = msgspec.json.Decoder()
 _LENIENT = json.JSONDecoder(strict=False)
 _TOO_LARGE = f"longer than {MAX_ITEM_BYTES >> 20} MiB (MAX_ITEM_BYTES)"
@@ -579,6 +580,13 @@ class Scanner:
             return self._refused(start, "json_broken", "an empty item", frames)
         lead = start + len(raw) - len(raw.lstrip())
         found = self._decoded(lead, body, frames)
+        late = None if found.refusal is None else self._after_junk(start, lead + len(body))
+        if late is not None:  # stray bytes, then a whole item: keep it, refuse the bytes
+            junk = self._refused(lead, "json_broken", "bytes before the item, not JSON", frames)
+            junk.index = frame.index
+            self._extra.append(junk)
+            self._last_end = -1
+            return Found(late[0], None, late[1], frames)
         salvaged = None if found.refusal is None else self._salvage(lead, lead + len(body))
         if salvaged is not None:  # a whole item, then damage: keep it, refuse the rest
             value, stop = salvaged
@@ -670,13 +678,19 @@ class Scanner:
         ends += [(f.separator, stack[: k + 1], outer) for k, f in enumerate(stack) if f.separator]
         longest = max((len(e[0]) for e in ends), default=0)
         while ends:
-            hits = [(self._buf.find(e[0], e[2] - self._base), k) for k, e in enumerate(ends)]
+            hits = [(self._member_at(e[0], e[2] - self._base), k) for k, e in enumerate(ends)]
             hits = [hit for hit in hits if hit[0] >= 0]
             if hits:
                 at, k = min(hits)
-                yield from self._resume(
-                    why, start, self._base + at + len(ends[k][0]) - 1, ends[k][1]
-                )
+                frames = ends[k][1]
+                late = self._after_junk(start, self._base + at + 1) if frames is saved else None
+                if late is not None and saved is not None:  # stray bytes, then a whole item
+                    junk = self._refused(start, "json_broken", "bytes before the item, not JSON")
+                    junk.frames, junk.index = saved, saved[-1].index
+                    yield junk
+                    yield Found(late[0], None, late[1], saved, saved[-1].index)
+                    why = ""
+                yield from self._resume(why, start, self._base + at + len(ends[k][0]) - 1, frames)
                 return
             tail = self._base + len(self._buf) - longest
             ends = [(e[0], e[1], max(e[2], tail)) for e in ends]
@@ -689,17 +703,29 @@ class Scanner:
         self._keep_from(self._base + len(self._buf))
         self._scanned = self._base
 
+    def _member_at(self, sep: bytes, at: int) -> int:
+        """The next ``sep`` in the buffer from ``at`` that starts a member: when it ends in a
+        key's quote, a whole key and its colon follow (damage can fake a separator: a quote
+        inserted in an item's indent makes ``,\n "`` of the root's)."""
+        buf = self._buf
+        at = buf.find(sep, at)
+        while at >= 0 and sep.endswith(b'"') and not _KEY.match(buf, at + len(sep) - 1):
+            at = buf.find(sep, at + 1)
+        return at
+
     def _resume(self, why: str, start: int, resume: int, frames: list[Frame]) -> Iterator[Found]:
         """Refuse ``start``..``resume`` and read on at ``resume``, the next member of the
         innermost of ``frames``: an item when that is the items' array (the refusal then
-        stands for the item it cut), else a member above the items."""
-        body = self._bytes(start, resume)
-        item = len(frames) == self._depth
-        found = self._refused(
-            start, "json_broken", f"{why}{_item_id(body)}", frames if item else []
-        )
-        found.index = frames[-1].index
-        yield found
+        stands for the item it cut), else a member above the items.  No refusal when
+        ``why`` is empty (the span was read after all, see :meth:`_after_junk`)."""
+        if why:
+            body = self._bytes(start, resume)
+            item = len(frames) == self._depth
+            found = self._refused(
+                start, "json_broken", f"{why}{_item_id(body)}", frames if item else []
+            )
+            found.index = frames[-1].index
+            yield found
         self._scanned = resume
         self._in_string = False
         self._backslashes = 0
@@ -730,6 +756,25 @@ class Scanner:
         except (ValueError, RecursionError):
             return None
         return (value, start + len(used)) if isinstance(value, dict | list) else None
+
+    def _after_junk(self, start: int, end: int) -> tuple[Any, int] | None:
+        """A whole item that ends at ``end`` (the learnt separator's ``}``) after stray bytes
+        on its first line (``},\n T  {``, a quote before its ``{``): its value and where
+        it starts.  Only an opening bracket on that line is tried, and only a value that
+        decodes exactly to ``end`` is taken, so no fragment of an item passes for one."""
+        raw = self._bytes(start, end)
+        first = len(raw) - len(raw.lstrip())
+        line = raw.find(b"\n", first)
+        p = raw.find(b"{", first + 1, line if line >= 0 else len(raw))
+        while p >= 0:
+            try:
+                value = decode_item(raw[p:])
+            except (ValueError, RecursionError):
+                value = None
+            if isinstance(value, dict):
+                return value, start + p
+            p = raw.find(b"{", p + 1, line if line >= 0 else len(raw))
+        return None
 
     def _end(self) -> Iterator[Found]:
         """At the end of the document: an item it cuts off is refused, one cut just after
