@@ -28,7 +28,8 @@ How, and why this and not ijson (which stops for good at the first error):
   occurrence of those bytes.  In a pretty-printed document they hold the items' own
   indentation and a line end, so they cannot occur inside a string or a deeper value: an
   item holding them is broken, and is cut there.  A document that ends inside an item
-  keeps every item before it and refuses that one.
+  keeps every item before it and refuses that one (kept when the cut follows its closing
+  bracket); stray bytes before an item's ``{`` cost a refusal, not the item.
 - Linear time, bounded memory: bytes are kept only from the start of the current item;
   an item longer than :data:`MAX_ITEM_BYTES` is refused with its offset and skipped
   without being kept (one message of 8/16/32 MiB: 0.08/0.13/0.29 s; 500 MiB refused in
