@@ -70,9 +70,9 @@ class FileReport:
 
 
 #: Files up to this size are read whole; larger ones are memory-mapped.  Mapping a photo
-#: costs more than copying it (the map, its page faults and the unmap: ~30 of ~130 us for
-#: a 150 KB JPEG, hashing included; re-measured whole by ``bench/metadata.py``), while a
-#: video of gigabytes must not be copied.
+#: costs more than copying it (the map, its page faults and the unmap: up to ~30 us more
+#: for a 150 KB JPEG; ``bench/metadata.py`` times the whole reader), while a video of
+#: gigabytes must not be copied.
 READ_WHOLE_UP_TO = 1024 * 1024
 
 
