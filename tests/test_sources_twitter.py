@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -596,6 +597,31 @@ def test_tweet_headers_are_time_only_posts_of_their_author() -> None:
             "created_at": "Sat Aug 19 10:57:40 +0000 2023",
         }
     }
+
+
+def test_deleted_tweet_headers_are_read_as_headers(tmp_path: Path) -> None:
+    # data/deleted-tweet-headers.js (larsbrinkhoff/twitter-data, 25 items) is the same
+    # list under another global, each item with a deleted_at: built here from the shared
+    # headers, each deletion stamped with its tweet's own time.
+    from geotrace.records import HEADER_KIND
+    from geotrace.sources.exports import detect
+
+    data = (require_shared(HISTORIES) / "larsbrinkhoff_tweet-headers.js").read_bytes()
+    deleted = data.replace(b"YTD.tweet_headers.", b"YTD.deleted_tweet_headers.", 1)
+    deleted = re.sub(rb'("created_at" : "([^"]+)")', rb'\1,\n      "deleted_at" : "\2"', deleted)
+    path = write(tmp_path / "data" / "deleted-tweet-headers.js", deleted)
+    reader = detect(path.name, deleted[:SNIFF_BYTES])
+    assert reader is not None and reader.name == "twitter_tweet_headers"
+    records = read(reader, path)
+    headers = posts(records)
+    assert not refusals(records)
+    assert len(headers) == data.count(b'"tweet_id"') == deleted.count(b'"deleted_at"')
+    first = headers[0]
+    assert (first.post_id, first.kind) == ("1692853332837118055", HEADER_KIND)
+    assert first.author == Account("twitter", "3128746474")
+    assert first.posted_at is not None
+    assert first.posted_at.utc == datetime(2023, 8, 19, 10, 57, 40, tzinfo=UTC)
+    assert first.raw["tweet"]["deleted_at"] == "Sat Aug 19 10:57:40 +0000 2023"
 
 
 def test_a_damaged_header_is_refused_alone(tmp_path: Path) -> None:

@@ -7,6 +7,11 @@ id, its author, its UTC instant (checked against the instant the id encodes, as 
 tweets), no text.  Its kind is :data:`~geotrace.records.HEADER_KIND`, so that the store
 lets the full tweet, read before or after from ``tweets.js``, stand for the same post
 (see ``Case.put_posts``).
+
+``data/deleted-tweet-headers.js`` (``window.YTD.deleted_tweet_headers``) has the same
+items plus ``deleted_at``: the tweets the owner deleted are part of the same rhythm (a
+burst of deletions is itself an event), so they are read the same way, ``deleted_at``
+kept in the raw item; the full copy in ``deleted-tweets.js`` takes their place as above.
 """
 
 from __future__ import annotations
@@ -31,13 +36,13 @@ from geotrace.sources.twitter import (
     _v1_time,
 )
 
-#: The archive file's global name.
-HEADERS = "YTD.tweet_headers"
+#: The archive files' global names: headers of the tweets kept, and of those deleted.
+HEADERS = ("YTD.tweet_headers", "YTD.deleted_tweet_headers")
 
 
 def sniff(name: str, head: bytes) -> bool:
     prefix, eq, _ = head[:PEEK_BYTES].partition(b"=")
-    return bool(eq) and _js_global(prefix) == HEADERS
+    return bool(eq) and _js_global(prefix) in HEADERS
 
 
 def _header(item: Any, location: str, owner: Account | None, where: str) -> list[Record]:
@@ -69,8 +74,9 @@ def _header(item: Any, location: str, owner: Account | None, where: str) -> list
 def read(doc: ExportFile) -> Iterator[Record]:
     with doc.open() as stream:
         split = _js_split(stream)
-        if split is None or split[0] != HEADERS:
-            yield Refusal(doc.name, "js_prefix_missing", f"no `window.{HEADERS}.partN =` prefix")
+        if split is None or split[0] not in HEADERS:
+            names = " or ".join(f"`window.{name}.partN =`" for name in HEADERS)
+            yield Refusal(doc.name, "js_prefix_missing", f"no {names} prefix")
             return
         owner = _archive_owner(doc)
         for index, item in enumerate(json_items(_io(split[1]), "item", doc.name)):
