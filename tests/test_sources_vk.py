@@ -451,6 +451,30 @@ def test_newer_and_older_api_shapes(tmp_path: Path) -> None:
     }
 
 
+def test_a_photos_list_attachment_is_read_not_refused(tmp_path: Path) -> None:
+    """``photos_list`` holds photo ids, not an object: VkNet's
+    ``Wall/Get_With_PhotoListAttachment.json`` (commit 179020d) has one as ``null`` in a
+    repost, the API documents a list of ``"<owner>_<id>"``.  Both were refused as
+    ``vk_attachment_invalid``; a list holding something else still is."""
+    value = json.loads(_sample(WALL_GEO).read_bytes())
+    original = value["response"]["items"][0]["copy_history"][0]
+    listed = {"type": "photos_list", "photos_list": ["-42895313_330001", "1563369_42"]}
+    empty = {"type": "photos_list", "photos_list": None}
+    bad = {"type": "photos_list", "photos_list": ["not an id"]}
+    original["attachments"] = [*original["attachments"], listed, empty, bad]
+    records = _read(_write(tmp_path / "photos_list.json", value))
+    posts = _posts(records)
+    assert list(posts) == EXPECTED[WALL_GEO][0]
+    photos = [m for m in posts["-42895313_128"].media if m.kind == "photo"]
+    assert [m.url for m in photos] == [
+        "https://vk.com/photo-42895313_330001",
+        "https://vk.com/photo1563369_42",
+    ]
+    (refused,) = _refusals(records)
+    assert refused.code == "vk_attachment_invalid" and "not an <owner>_<id>" in refused.message
+    assert refused.path.endswith(f"copy_history[0].attachments[{len(original['attachments']) - 1}]")
+
+
 def test_reading_streams_the_items(tmp_path: Path) -> None:
     """The first post comes out before most of a large response has been read."""
     post = {"id": 1, "owner_id": 7, "from_id": 7, "date": 1600000000, "text": "x" * 200}

@@ -100,6 +100,8 @@ SCAN_CHUNK = 1 << 20
 #: Accounts kept built per document, at most (ids repeat: one wall, a few authors).
 ACCOUNT_CACHE = 65_536
 _ARRAY_START = re.compile(rb"\s*:\s*\[")
+#: A photo's full id in a ``photos_list`` attachment: owner (negative: community), number.
+_PHOTO_ID = re.compile(r"-?\d{1,20}_\d{1,20}")
 
 
 class Accounts:
@@ -454,6 +456,22 @@ def _attachment_ref(kind: str, body: Mapping[str, Any]) -> MediaRef:
     return MediaRef(url=url, kind=kind, metadata=meta)
 
 
+def _photos_list(ids: object) -> list[MediaRef]:
+    """A ``photos_list`` attachment: photos shown by id only (``["<owner>_<id>", …]``, no
+    URL, no point), each kept as a reference to its page.  ``null`` lists none (VkNet's
+    ``Get_With_PhotoListAttachment.json`` fixture has it so), which is not damage."""
+    if ids is None:
+        return []
+    if not isinstance(ids, list):
+        raise TypeError("photos_list is not a list of photo ids")
+    refs = []
+    for value in ids:
+        if not isinstance(value, str) or _PHOTO_ID.fullmatch(value) is None:
+            raise ValueError(f"photos_list holds {value!r:.40}, not an <owner>_<id> photo id")
+        refs.append(MediaRef(url=f"https://vk.com/photo{value}", kind="photo"))
+    return refs
+
+
 def _attachments(
     item: Mapping[str, Any], location: str
 ) -> tuple[list[MediaRef], list[Geotag], list[Refusal]]:
@@ -475,6 +493,9 @@ def _attachments(
         try:
             kind = attachment["type"]
             body = attachment[kind]
+            if kind == "photos_list":
+                media.extend(_photos_list(body))
+                continue
             if not isinstance(body, dict):
                 raise TypeError(f"{kind} is not an object")
             if kind != "photo":
