@@ -54,7 +54,21 @@ def parse_xmp(packet: bytes, problems: list[Problem]) -> dict[str, str]:
     events = _Events(packet)
     try:
         events.parse()
-    except (expat.ExpatError, ValueError, LookupError) as exc:  # defusedxml's: ValueErrors;
+    except expat.ExpatError as exc:
+        if events.closed_at is None:
+            problems.append(Problem("xmp_invalid", f"XMP packet is not well-formed XML: {exc}"))
+            return {}
+        # A packet rewritten in place by a shorter one leaves the old one's tail behind it
+        # (a .NET writer's PNG in metadata-extractor-dotnet issue 356): the document is
+        # whole, as exiftool reads it; the leftover is said, not read.
+        problems.append(
+            Problem(
+                "xmp_trailing_data",
+                f"XMP packet ends at byte {events.closed_at}; the bytes after it are not "
+                f"XML ({exc}) and were ignored",
+            )
+        )
+    except (ValueError, LookupError) as exc:  # defusedxml's: ValueErrors;
         # LookupError: an encoding expat does not know (it cost the whole file before)
         problems.append(Problem("xmp_invalid", f"XMP packet is not well-formed XML: {exc}"))
         return {}
@@ -92,6 +106,7 @@ class _Events:
         self._waiting: list[_Open] = []  # properties whose first rdf:li has not come yet
         self._declared: dict[str, str] | None = None
         self._parser: expat.XMLParserType | None = None
+        self.closed_at: int | None = None  # byte index of the root element's end tag
 
     def parse(self) -> None:
         parser = self._parser = expat.ParserCreate(None, SEP)
@@ -138,6 +153,8 @@ class _Events:
 
     def _end(self, tag: str) -> None:
         node = self._stack.pop()
+        if not self._stack and self._parser is not None:
+            self.closed_at = self._parser.CurrentByteIndex
         if not isinstance(node, _Open):
             return
         if node.parts is not None:
