@@ -368,3 +368,70 @@ def test_a_run_of_a_million_tiny_padding_boxes_ends_fast_and_says_so() -> None:
     got = read_buffer(padded, "padding-bomb.mp4")
     assert time.perf_counter() - started < 2.0
     assert "box_limit" in _codes(got) and "reader_error" not in _codes(got)
+
+
+# --- 7. An XMP packet rewritten in place over a longer one -------------------------------
+# metadata-extractor-dotnet's issue 356 PNG: a .NET writer put a shorter packet over the old
+# one in its iTXt chunk; the old packet's tail follows ``<?xpacket end?>``.  exiftool reads
+# the packet (its DateTimeOriginal was the only capture time); geotrace lost it whole.
+
+
+def _leftover(packet: bytes) -> bytes:
+    """The packet followed by the second half of itself, as the old packet's tail."""
+    return packet + packet[len(packet) // 2 :]
+
+
+@pytest.mark.parametrize("where", ["sidecar", "png-itxt"])
+def test_a_packet_followed_by_an_old_packets_tail_is_read(where: str) -> None:
+    sidecar = _bytes(XMP_DONOR)
+    want = read_buffer(sidecar, XMP_DONOR)
+    damaged = _leftover(sidecar)
+    if where == "png-itxt":
+        damaged = _png_with(_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + damaged))
+    got = read_buffer(damaged, f"leftover.{where}")
+    assert want.gps is not None and got.gps == want.gps
+    assert got.device == want.device and got.taken == want.taken
+    assert "xmp_trailing_data" in _codes(got) and "xmp_invalid" not in _codes(got)
+
+
+def test_a_packet_broken_before_its_end_is_still_refused() -> None:
+    sidecar = _bytes(XMP_DONOR)
+    cut = sidecar.index(b"</rdf:Description>")
+    got = read_buffer(sidecar[:cut] + b"<oops" + sidecar[cut:], "broken.xmp")
+    assert got.gps is None and "xmp_invalid" in _codes(got)
+
+
+# --- 8. FujiFilm RAF: the EXIF is in the raw file's JPEG preview --------------------------
+# exiftool's t/images/FujiFilm.raf (FinePix S5Pro): exiftool gives its date, make, model and
+# Fuji serial from the preview; geotrace did not know the format and read nothing.
+FUJI_JPEG = "jpeg/mei__FujiFilm FinePixS2Pro.jpg"
+
+
+def _raf_around(jpeg: bytes, at: int = 148, length: int | None = None) -> bytes:
+    """The RAF layout of the S5Pro file: magic, format version, camera id and name, then
+    the preview's offset and length at byte 84, the preview at ``at``."""
+    head = b"FUJIFILMCCD-RAW 0201FF392201" + b"FinePix S2Pro".ljust(32, b"\0") + b"0100"
+    head = head.ljust(84, b"\0") + struct.pack(">II", at, len(jpeg) if length is None else length)
+    return head.ljust(at, b"\0") + jpeg + b"\0" * 64  # raw sensor data would follow
+
+
+def test_a_raf_is_read_from_its_jpeg_preview() -> None:
+    jpeg = _bytes(FUJI_JPEG)
+    want = read_buffer(jpeg, FUJI_JPEG)
+    got = read_buffer(_raf_around(jpeg), "DSCF0001.RAF")
+    assert got.mime == "image/x-fujifilm-raf" and got.kind == "image"
+    assert want.gps is not None and got.gps == want.gps
+    assert want.taken is not None and got.taken == want.taken
+    assert want.device.make == "FUJIFILM" and got.device == want.device
+    assert _codes(got) == _codes(want)
+
+
+@pytest.mark.parametrize("at", [148, 1 << 31], ids=["length-past-end", "offset-past-end"])
+def test_a_raf_preview_pointing_outside_the_file_is_a_problem(at: int) -> None:
+    jpeg = _bytes(FUJI_JPEG)
+    raf = _raf_around(jpeg, length=len(jpeg) * 2)
+    if at != 148:
+        raf = raf[:84] + struct.pack(">I", at) + raf[88:]
+    got = read_buffer(raf, "DSCF0002.RAF")
+    assert got.mime == "image/x-fujifilm-raf" and got.gps is None
+    assert "raf_preview_invalid" in _codes(got)

@@ -270,6 +270,28 @@ def exv_blocks(buf: bytes | memoryview) -> Blocks:
     return jpeg_blocks(buf, 7)
 
 
+#: FujiFilm RAF: a header naming the camera, then (big-endian, at byte 84) where its JPEG
+#: preview starts and how long it is; the preview's APP1 holds the file's only EXIF.
+_RAF_PREVIEW_AT = 84
+
+
+def raf_blocks(buf: bytes | memoryview) -> Blocks:
+    """The RAF's embedded JPEG preview, walked as a JPEG, as exiftool's ``ProcessRAF`` reads
+    the EXIF, maker note and serial of a Fuji raw (nothing in the header says more)."""
+    if len(buf) < _RAF_PREVIEW_AT + 8:
+        out = Blocks()
+        out.problems.append(Problem("raf_truncated", f"RAF header cut at {len(buf)} bytes"))
+        return out
+    at, length = struct.unpack_from(">II", buf, _RAF_PREVIEW_AT)
+    if at + length > len(buf) or bytes(buf[at : at + 3]) != b"\xff\xd8\xff":
+        out = Blocks()
+        out.problems.append(
+            Problem("raf_preview_invalid", f"RAF preview at {at} (+{length}) is not a JPEG")
+        )
+        return out
+    return jpeg_blocks(memoryview(buf)[at : at + length])
+
+
 def bmff_blocks(buf: bytes | memoryview) -> Blocks:
     """HEIF/AVIF items, JPEG XL "Exif"/"xml " boxes, CR3 CMT boxes, MP4 XMP uuid."""
     out = Blocks()

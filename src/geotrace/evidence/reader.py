@@ -120,6 +120,8 @@ def _blocks(buf: Any, container: str) -> containers.Blocks:
         return containers.Blocks(exif=[(view, 0)])
     if container == "exv":
         return containers.exv_blocks(view)
+    if container == "raf":
+        return containers.raf_blocks(view)
     if container == "bmff":
         return containers.bmff_blocks(view)
     if container == "xmp":

@@ -53,6 +53,8 @@ def sniff(head: bytes, name: str = "") -> Format:
         return Format("image", "image/jxl", "bmff")
     if head.startswith(b"\xff\x0a"):
         return Format("image", "image/jxl", "none")
+    if head.startswith(b"FUJIFILMCCD-RAW "):
+        return Format("image", "image/x-fujifilm-raf", "raf")
     if head.startswith(b"\xff\x01Exiv2"):
         return Format("other", "image/x-exv", "exv")
     if head[4:8] == b"ftyp":
