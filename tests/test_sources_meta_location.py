@@ -18,7 +18,7 @@ import pytest
 from geotrace import api
 from geotrace.places import gazetteer
 from geotrace.places.gazetteer import fold_name, settlement_named
-from geotrace.records import Post
+from geotrace.records import Account, Post
 from geotrace.sources.exports import ExportFile, detect
 from geotrace.sources.items import Refusal
 from geotrace.sources.meta_location import (
@@ -111,10 +111,28 @@ def test_account_based_in_is_a_city_sighting_of_the_owner(tmp_path: Path) -> Non
     assert sighting["at_utc"] is None and sighting["time_uncertainty_s"] is None  # no time
     assert sighting["country_de_jure"] == "UA"
     assert _problems(case, "account_based_in.json") == []  # no export_unrecognised
-    assert summary.problems.get("export_unrecognised", 0) <= 1  # the profile file alone
+    # personal_information.json is read too (its owner account): nothing is unrecognised
+    assert summary.problems.get("export_unrecognised", 0) == 0
+    with sqlite3.connect(case) as db:
+        sources = dict(db.execute("SELECT path, reader_version FROM sources").fetchall())
+    assert sources[str(export / PROFILE)] == "instagram_personal_information/1"
     # a second ingest of the same export adds nothing
     api.ingest([export], case)
     assert len(api.sightings(case)) == 1
+
+
+def test_the_profile_file_alone_names_the_owner(tmp_path: Path) -> None:
+    profile = _export(tmp_path, _document(_entry("Kyiv"))) / PROFILE
+    data = profile.read_bytes()
+    reader = detect(str(profile), data)
+    assert reader is not None and reader.name == "instagram_personal_information"
+    doc = ExportFile(str(profile), len(data), lambda: io.BytesIO(data))
+    assert list(reader.read(doc)) == [
+        Account("instagram", "yummyhopper", "yummyhopper", "Юммі Хоппер")
+    ]
+    empty = json.dumps({"profile_user": [{"string_map_data": {}}]}).encode()
+    (refused,) = reader.read(ExportFile("p.json", len(empty), lambda: io.BytesIO(empty)))
+    assert isinstance(refused, Refusal) and refused.code == "item_invalid"
 
 
 def test_an_unknown_city_is_a_problem_naming_account_and_city(tmp_path: Path) -> None:

@@ -69,6 +69,7 @@ MAX_RADIUS_M = 50_000.0
 MAX_NAME_CHARS = 200
 
 _SNIFF = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"' + LIST_KEY.encode() + rb'"\s*:')
+_PROFILE_SNIFF = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"profile_user"\s*:')
 #: ``string_map_data`` keys that hold the city ("City Name", "Town/city name", "City").
 _CITY_KEY = re.compile(r"\b(?:city|town)\b", re.IGNORECASE)
 _COUNTRY_KEY = re.compile(r"\bcountry\b", re.IGNORECASE)
@@ -170,21 +171,27 @@ def _location(
     return [post, *notes]
 
 
+def _profile_account(profile: ExportFile) -> Account | None:
+    """The account a ``personal_information.json`` names (its first ``profile_user``)."""
+    with profile.open() as stream:
+        for item in json_items(stream, "profile_user.item", profile.name):
+            fields = item.get("string_map_data") if isinstance(item, dict) else None
+            if not isinstance(fields, dict):
+                continue
+            handle = _value(fields.get("Username"))
+            if handle and len(handle) <= MAX_NAME_CHARS:
+                name = _value(fields.get("Name"))
+                return Account(PLATFORM, handle, handle, name or None)
+    return None
+
+
 def _profile_owner(doc: ExportFile) -> Account | None:
-    """The account ``personal_information.json`` names (its first ``profile_user``)."""
+    """The account the ``personal_information.json`` beside ``doc`` names."""
     for rel in OWNER_FILES:
         sibling = doc.sibling(rel)
-        if sibling is None:
-            continue
-        with sibling.open() as stream:
-            for item in json_items(stream, "profile_user.item", sibling.name):
-                fields = item.get("string_map_data") if isinstance(item, dict) else None
-                if not isinstance(fields, dict):
-                    continue
-                handle = _value(fields.get("Username"))
-                if handle and len(handle) <= MAX_NAME_CHARS:
-                    name = _value(fields.get("Name"))
-                    return Account(PLATFORM, handle, handle, name or None)
+        found = None if sibling is None else _profile_account(sibling)
+        if found is not None:
+            return found
     return None
 
 
@@ -216,6 +223,24 @@ def read(doc: ExportFile) -> Iterator[Record]:
         yield Refusal(doc.name, "item_invalid", why)
 
 
-ACCOUNT_BASED_IN = ExportReader("instagram_account_based_in", "1", sniff, read)
+def sniff_profile(name: str, head: bytes) -> bool:
+    return name.lower().endswith(".json") and _PROFILE_SNIFF.match(head) is not None
 
-READERS: tuple[ExportReader, ...] = (ACCOUNT_BASED_IN,)
+
+def read_profile(doc: ExportFile) -> Iterator[Record]:
+    """``personal_information.json`` read alone: the owner's account, handle and name.
+
+    It is the file that names whose export this is (see :func:`owner`); given in a
+    folder with the rest it was read for that and still reported as a document no reader
+    claims, so every complete Instagram export ended with exit code 1."""
+    account = _profile_account(doc)
+    if account is None:
+        yield Refusal(doc.name, "item_invalid", "profile_user names no Username")
+    else:
+        yield account
+
+
+ACCOUNT_BASED_IN = ExportReader("instagram_account_based_in", "1", sniff, read)
+PROFILE = ExportReader("instagram_personal_information", "1", sniff_profile, read_profile)
+
+READERS: tuple[ExportReader, ...] = (ACCOUNT_BASED_IN, PROFILE)
