@@ -435,3 +435,45 @@ def test_a_raf_preview_pointing_outside_the_file_is_a_problem(at: int) -> None:
     got = read_buffer(raf, "DSCF0002.RAF")
     assert got.mime == "image/x-fujifilm-raf" and got.gps is None
     assert "raf_preview_invalid" in _codes(got)
+
+
+# --- 9. FLIR's zone for EXIF's zoneless DateTimeOriginal ---------------------------------
+# exiftool's t/images/FLIR.jpg (FLIR i7) and exifr's issue-exifr-3.jpg (DJI Zenmuse XT):
+# EXIF says 14:17:08 with no zone, FLIR's CameraInfo says 14:17:08.253+01:00, the same
+# clock.  exiftool gives the FLIR reading; geotrace kept EXIF's and called the zone unknown.
+FLIR_DONOR = "jpeg/mei__FLIR Vue Pro 640.jpg"  # FLIR: 2016:06:27 15:29:42.041-04:00
+
+
+def _flir_segments() -> bytes:
+    """The FLIR Vue's APP1 ``FLIR\\0`` segments, whole, in file order."""
+    data, pos, out = _bytes(FLIR_DONOR), 2, b""
+    while data[pos + 1] != 0xDA:  # up to the scan
+        (length,) = struct.unpack_from(">H", data, pos + 2)
+        if data[pos + 1] == 0xE1 and data[pos + 4 : pos + 9] == b"FLIR\0":
+            out += data[pos : pos + 2 + length]
+        pos += 2 + length
+    return out
+
+
+def _exif_photo_with_flir(written: bytes) -> bytes:
+    """The EXIF donor, its DateTimeOriginal set to ``written``, the FLIR segments after
+    its APP1 (the layout of a FLIR camera's JPEG)."""
+    data = bytearray(_bytes(EXIF_DONOR))
+    _put_text(data, "exif", DTO, written)
+    app1_end = 4 + struct.unpack_from(">H", data, 4)[0]
+    return bytes(data[:app1_end]) + _flir_segments() + bytes(data[app1_end:])
+
+
+def test_exif_time_without_a_zone_takes_the_zone_of_flirs_same_reading() -> None:
+    got = read_buffer(_exif_photo_with_flir(b"2016:06:27 15:29:42"), "flir-i7.jpg").taken
+    assert got is not None and got.basis == "offset_tag"
+    assert got.offset == timedelta(hours=-4)
+    assert got.local == datetime(2016, 6, 27, 15, 29, 42, 10000)  # EXIF's own SubSec "01"
+    assert got.utc == datetime(2016, 6, 27, 19, 29, 42, 10000, tzinfo=UTC)
+    assert "vendor:DateTimeOriginal" in got.source
+
+
+def test_flirs_zone_is_not_given_to_another_clocks_reading() -> None:
+    got = read_buffer(_exif_photo_with_flir(b"2016:06:27 15:29:43"), "flir-late.jpg").taken
+    assert got is not None and got.basis != "offset_tag"
+    assert got.source == "exif:ExifIFD:DateTimeOriginal"

@@ -283,7 +283,10 @@ def _capture_time(
                         "offset_invalid", f"OffsetTimeOriginal {offset_text!r} is not an offset"
                     )
                 )
-            return parsed[0], offset, f"exif:{name}:DateTimeOriginal"
+            source = f"exif:{name}:DateTimeOriginal"
+            if offset is None and info is not None:
+                return _vendor_zone(parsed[0], info.datetime_original, source)
+            return parsed[0], offset, source
     candidates = [
         ("xmp:exif:DateTimeOriginal", xmp.get("exif:DateTimeOriginal")),
         ("iptc:DateCreated+TimeCreated", _iptc_datetime(iptc)),
@@ -296,6 +299,28 @@ def _capture_time(
                 return parsed[0], parsed[1], source
             problems.append(Problem("datetime_invalid", f"{source} {text!r} is not a date"))
     return None, None, ""
+
+
+def _vendor_zone(
+    local: datetime, vendor_text: str | None, source: str
+) -> tuple[datetime, timedelta | None, str]:
+    """EXIF's zoneless DateTimeOriginal, with the zone (and milliseconds) of the vendor's
+    record of the same instant.
+
+    Why: a FLIR camera writes DateTimeOriginal twice, in EXIF without a zone and in its
+    CameraInfo as Unix time with the zone it was set to; exiftool prefers the latter.  The
+    zone is taken only when both show the same wall clock to the second, so it is one
+    clock's reading.  A zone of 0 is taken as stated, as exiftool does: the file cannot
+    tell UTC from a zone never set (DJI's Zenmuse cores write 0 and EXIF on UTC).
+    """
+    parsed = clock.parse_datetime(vendor_text) if vendor_text else None
+    if parsed is None or parsed[1] is None:
+        return local, None, source
+    stated, offset = parsed
+    if stated.replace(microsecond=0) != local.replace(microsecond=0):
+        return local, None, source
+    zoned = f"{source}, zone from vendor:DateTimeOriginal"
+    return (local if local.microsecond else stated), offset, zoned
 
 
 def _iptc_datetime(blocks: list[bytes]) -> str | None:
