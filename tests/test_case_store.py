@@ -181,3 +181,18 @@ def test_reading_a_missing_case_fails_cleanly(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         api.verify(tmp_path / "none.case")
     assert not (tmp_path / "none.case").exists()
+
+
+def test_a_case_inside_the_folder_given_is_not_read_into_itself(tmp_path: Path) -> None:
+    """``geotrace ingest . --case inv.case``: the walk met the case's own database and its
+    media folder (every original again, under store paths) and ingested them as evidence."""
+    folder = demo_copy(tmp_path / "work")
+    photos = sorted(p.name for p in folder.iterdir())
+    case = folder / "inv.case"
+    first = api.ingest([folder], case)
+    again = api.ingest([folder], case)
+    with sqlite3.connect(case) as db:
+        paths = sorted(Path(p).name for (p,) in db.execute("SELECT path FROM sources"))
+    assert paths == photos
+    assert first.files == again.files == len(photos)
+    assert again.new_sources == again.new_media == 0

@@ -15,6 +15,7 @@ rather than WAL keeps the case a single file that can be copied and handed on.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
@@ -563,6 +564,14 @@ class Case:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
                 raise
+
+    def own_files(self) -> frozenset[str]:
+        """The absolute paths that are this case, not evidence: its database, SQLite's side
+        files and its media folder (``geotrace ingest . --case inv.case`` must not read
+        the case into itself)."""
+        db = os.path.abspath(self.path)
+        sides = (db + suffix for suffix in ("-journal", "-wal", "-shm"))
+        return frozenset((db, *sides, os.path.abspath(self.media.root)))
 
     def close(self) -> None:
         """Close the database and release the writer lock."""

@@ -389,7 +389,7 @@ def ingest(
         root = ingest_root(str(given))
         if os.path.exists(given):  # an earlier run's "not found" no longer holds
             case.clear_refusals(os.path.abspath(given))
-        for found in find_files([os.path.abspath(given)]):
+        for found in find_files([os.path.abspath(given)], skip=case.own_files()):
             if isinstance(found, Refusal):
                 refuse(case, found, summary)
             else:

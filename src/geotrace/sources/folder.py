@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -33,24 +33,33 @@ def _classify(path: Path) -> Path | Refusal:
     return path
 
 
-def find_files(paths: Iterable[str | Path]) -> Iterator[Path | Refusal]:
+def find_files(
+    paths: Iterable[str | Path], skip: Container[str] = frozenset()
+) -> Iterator[Path | Refusal]:
     """Every regular file under the given files and folders, in a stable (sorted) order.
 
     A path named on the command line is followed even if it is a link: the user chose it.
+    ``skip`` holds absolute paths that are not inputs (the case's own database and media
+    folder, when the case lies inside a folder given to ingest): neither read nor walked.
     """
     for given in paths:
         root = Path(given)
+        if os.path.abspath(root) in skip:
+            continue
         if root.is_file():
             yield root
         elif root.is_dir():
             errors: list[OSError] = []
             for folder, dirs, files in os.walk(root, onerror=errors.append):
-                dirs.sort()
+                dirs[:] = sorted(
+                    d for d in dirs if os.path.abspath(os.path.join(folder, d)) not in skip
+                )
                 for name in dirs:
                     if os.path.islink(os.path.join(folder, name)):
                         yield _classify(Path(folder, name))
                 for name in sorted(files):
-                    yield _classify(Path(folder, name))
+                    if os.path.abspath(os.path.join(folder, name)) not in skip:
+                        yield _classify(Path(folder, name))
             for exc in errors:
                 yield Refusal(str(exc.filename), "unreadable", exc.strerror or str(exc))
         else:
