@@ -609,3 +609,83 @@ def test_the_layout_fallback_takes_no_near_miss() -> None:
     ):
         data = json.dumps(doc, indent=1).encode()
         assert not tg.sniff("x.json", data[:20] + b"\xff" + data[21:]), doc
+
+
+# -- messages without date_unixtime beside messages with it (issue 15) --------------------------
+
+
+def _strip_unixtime(data: bytes, message_id: int) -> bytes:
+    """The message's ``date_unixtime`` line removed, as in a merged or buggy export."""
+    stripped = re.sub(
+        rb'("id": %d,\n\s+"type": "\w+",\n\s+"date": "[^"]+"),\n\s+"date_unixtime": "\d+"'
+        % message_id,
+        rb"\1",
+        data,
+    )
+    assert stripped != data
+    return stripped
+
+
+def _shift_date(data: bytes, message_id: int, hours: int) -> bytes:
+    """The message's wall-clock ``date`` moved, its ``date_unixtime`` kept: the exporting
+    machine's offset changed (a DST change) before that message."""
+    pattern = re.compile(rb'("id": %d,\n\s+"type": "\w+",\n\s+"date": ")([^"]+)"' % message_id)
+    match = pattern.search(data)
+    assert match is not None
+    moved = datetime.fromisoformat(match.group(2).decode()) + timedelta(hours=hours)
+    return pattern.sub(match.group(1) + moved.isoformat().encode() + b'"', data)
+
+
+def _instant_of(records: list[Record], message_id: int) -> Any:
+    post = next(p for p in posts(records) if p.post_id.endswith(f"/{message_id}"))
+    return post.posted_at
+
+
+def test_a_message_without_unixtime_takes_the_offset_of_its_paired_neighbours(
+    tmp_path: Path,
+) -> None:
+    # 2025-12: chat messages 11111..11115 one second apart, each with both times (a UTC
+    # machine).  11113 loses its date_unixtime: it lay between 11112 and 11114.
+    data = sample("2025-12").read_bytes()
+    truth = datetime.fromtimestamp(1665499753, UTC)
+    at = _instant_of(read_bytes(tmp_path, _strip_unixtime(data, 11113)), 11113)
+    assert (at.basis, at.utc, at.uncertainty_s) == ("exporter_offset_inferred", truth, 0.0)
+    assert "11112" in at.source and "11114" in at.source
+
+
+def test_a_dst_change_between_the_paired_neighbours_widens_the_uncertainty(
+    tmp_path: Path,
+) -> None:
+    # The exporter's clock moved 2 h forward between 11113 and 11114 (11114 and 11115 are
+    # written 2 h later than their own date_unixtime): 11113's offset is not known exactly.
+    data = sample("2025-12").read_bytes()
+    for later in (11114, 11115):
+        data = _shift_date(data, later, 2)
+    at = _instant_of(read_bytes(tmp_path, _strip_unixtime(data, 11113)), 11113)
+    truth = datetime.fromtimestamp(1665499753, UTC)
+    assert at.basis == "exporter_offset_inferred" and at.uncertainty_s == 7200.0
+    assert abs((at.utc - truth).total_seconds()) <= at.uncertainty_s
+
+
+def test_a_far_neighbour_leaves_room_for_a_dst_change(tmp_path: Path) -> None:
+    # 2023-01: 111113 (2022-10-29) lies 12 days after 111112 and 4 months before 111114,
+    # all written by a UTC machine: the offset holds, but a change and back could lie in
+    # such a gap, so it is given a DST shift's uncertainty.
+    data = sample("2023-01").read_bytes()
+    records = read_bytes(tmp_path, _strip_unixtime(data, 111113))
+    at = _instant_of(records, 111113)
+    assert at.basis == "exporter_offset_inferred"
+    assert at.utc == datetime.fromtimestamp(1666993143, UTC) and at.uncertainty_s == 3600.0
+    assert "111112" in at.source and "111114" in at.source
+    # The other messages keep their own UTC.
+    assert _instant_of(records, 111114).basis == "platform_utc"
+
+
+def test_offsets_come_only_from_the_same_document(tmp_path: Path) -> None:
+    # A document with no message giving both times stays "unknown zone", whatever another
+    # document measured.
+    data = sample("2025-12").read_bytes()
+    for message_id in (11111, 11112, 11113, 11114, 11115, 11111000):
+        data = _strip_unixtime(data, message_id)
+    at = _instant_of(read_bytes(tmp_path, data), 11113)
+    assert at.basis == "unknown_zone" and at.utc is None

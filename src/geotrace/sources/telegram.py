@@ -16,7 +16,9 @@ What tdesktop gets wrong, per its source (``export_output_json.cpp``) and issues
 - ``date`` is the exporting machine's wall clock with no offset (it even runs backwards at
   a DST change); newer exports add ``date_unixtime``.  Older ones betray the exporter's
   offset through the "never edited" placeholder, epoch 0 in local time
-  (``"edited": "1970-01-01T05:00:00"``), which :func:`exporter_offset` finds first;
+  (``"edited": "1970-01-01T05:00:00"``), which :func:`exporter_offset` finds first; a
+  document where only some messages have ``date_unixtime`` gives the offset exactly on
+  those, which ``telegram_clock`` measures for the others;
 - a file that was not exported is a placeholder sentence where its path would be;
 - ``from_id`` was the sender's bare user id (an integer) until the API gave messages a
   peer sender (layer 119, tdesktop 2.5); since then ``user<id>``/``channel<id>``/``chat<id>``.
@@ -27,9 +29,10 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache, partial
 from typing import Any
 
 import ijson
@@ -39,6 +42,7 @@ from geotrace.sources.common import checked_point, unix_instant
 from geotrace.sources.exports import SNIFF_BYTES, ExportFile, ExportReader, Record
 from geotrace.sources.items import Refusal
 from geotrace.sources.jsonstream import BOM, ITEM, Found, Frame, Readable, scan
+from geotrace.sources.telegram_clock import PairedClock, paired_clock
 
 PLATFORM = "telegram"
 
@@ -431,9 +435,15 @@ def _epoch_offset(wall: str) -> timedelta | None:
     return offset if abs(offset) <= timedelta(hours=14) else None
 
 
-def message_instant(message: dict[str, Any], offset: timedelta | None) -> Instant | None:
+def message_instant(
+    message: dict[str, Any],
+    offset: timedelta | None,
+    paired: Callable[[], PairedClock] | None = None,
+) -> Instant | None:
     """``date_unixtime`` when there; else ``date`` (the exporter's wall clock) pinned by the
-    inferred exporter offset, or kept as a wall time of an unknown zone."""
+    offsets measured on the same document's messages that give both (``paired``, built
+    when first needed: see ``telegram_clock``), else by the 1970 placeholder's offset,
+    else kept as a wall time of an unknown zone."""
     stamp = message.get("date_unixtime")
     if stamp is not None:  # (unix_instant(None) would raise and catch: slow per message)
         stated = unix_instant(stamp, "date_unixtime")
@@ -448,6 +458,9 @@ def message_instant(message: dict[str, Any], offset: timedelta | None) -> Instan
         return None
     if local.tzinfo is not None:  # not what tdesktop writes, but then it is absolute
         return Instant(local.astimezone(UTC), None, "platform_utc", 0.0, "date")
+    measured = paired().instant(local) if paired is not None else None
+    if measured is not None:
+        return measured
     if offset is None:
         return Instant(None, local, "unknown_zone", UNKNOWN_ZONE_UNCERTAINTY_S, "date")
     try:
@@ -554,15 +567,18 @@ class _ChatContext:
     chat: _Chat
     key: str | None
     offset: timedelta | None
+    paired: Callable[[], PairedClock] | None = None
     account: Account | None = None
     skipped: int = 0
     authors: dict[tuple[object, object], Account | None] = field(default_factory=dict)
 
 
-def _chat_context(chat: _Chat, offset: timedelta | None) -> _ChatContext:
+def _chat_context(
+    chat: _Chat, offset: timedelta | None, paired: Callable[[], PairedClock] | None
+) -> _ChatContext:
     cid = _as_int(chat.id)
     key = str(cid) if cid is not None else _text_or_none(chat.id)
-    return _ChatContext(chat, key, offset)
+    return _ChatContext(chat, key, offset, paired)
 
 
 def _text(value: object) -> str:
@@ -726,7 +742,7 @@ def _convert(
         f"{context.key}/{message_id}",
         kind,
         _author(message, kind == "service", context),
-        message_instant(message, context.offset),
+        message_instant(message, context.offset, context.paired),
         text if type(text) is str else _text(text),
         message,
         location,
@@ -761,11 +777,21 @@ def read(doc: ExportFile) -> Iterator[Record]:
         offset = exporter_offset(raw)
     paths = _CHAT_PATHS if head.kind == "chat" else _ACCOUNT_PATHS
     with doc.open() as counted:
-        yield from _messages(doc, scan(_ExportStream(counted), paths, doc.name), offset)
+        found = scan(_ExportStream(counted), paths, doc.name)
+        yield from _messages(doc, found, offset, cache(partial(_paired, doc)))
+
+
+def _paired(doc: ExportFile) -> PairedClock:
+    """The document's measured offsets: read only when a message lacks ``date_unixtime``."""
+    with doc.opener() as raw:
+        return paired_clock(raw)
 
 
 def _messages(
-    doc: ExportFile, found: Iterator[Found], offset: timedelta | None
+    doc: ExportFile,
+    found: Iterator[Found],
+    offset: timedelta | None,
+    paired: Callable[[], PairedClock] | None = None,
 ) -> Iterator[Record]:
     context: _ChatContext | None = None
     for item in found:
@@ -776,7 +802,7 @@ def _messages(
             or context.chat.section != (frames[0].key if len(frames) > 2 else None)
         ):
             yield from _unread(doc, context)
-            context = _chat_context(_chat_of(frames), offset)
+            context = _chat_context(_chat_of(frames), offset, paired)
         location = f"{context.chat.where()}[{item.index}]" if context and frames else ""
         if item.refusal is not None:
             refusal = item.refusal
