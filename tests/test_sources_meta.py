@@ -309,3 +309,108 @@ def test_mutated_samples_never_raise(data: st.DataObject) -> None:
     reader = INSTAGRAM if source is not None else FACEBOOK
     for record in _read(reader, f"{IG_DIR}/x.json", bytes(blob)):
         assert isinstance(record, Post | Account | Refusal)
+
+
+# -- message threads (messages/inbox/<thread>/message_1.json) ---------------------------------
+
+# yummyhopper/personal_instagram_analysis @ 42bab1877516779ac7999d3fb68c736972019e27 (no
+# licence stated; the owner published the export), your_instagram_activity/messages/inbox/
+# adam_930944588310288/message_1.json: its participants, 3 of its 16 messages (a share
+# cut to its first line, a text, an emoji in Meta's mojibake) and its closing members
+# (the blank line in magic_words emptied of its spaces).
+IG_THREAD = b"""{
+  "participants": [
+    {
+      "name": "Adam"
+    },
+    {
+      "name": "Max Orenstein"
+    }
+  ],
+  "messages": [
+    {
+      "sender_name": "Max Orenstein",
+      "timestamp_ms": 1714688170402,
+      "content": "You sent an attachment.",
+      "share": {
+        "link": "https://www.instagram.com/reel/C5g1yvBPesQ/?id=3341907506434534160_368650779",
+        "share_text": "Send to a GYMBRO who can relate! \\u00f0\\u009f\\u00a5\\u00b2\\u00f0\\u009f\\u0098\\u0082",
+        "original_content_owner": "__diegocoronado__"
+      },
+      "is_geoblocked_for_viewer": false
+    },
+    {
+      "sender_name": "Adam",
+      "timestamp_ms": 1707179852157,
+      "content": "Facts us walking down locust",
+      "is_geoblocked_for_viewer": false
+    },
+    {
+      "sender_name": "Adam",
+      "timestamp_ms": 1689117506376,
+      "content": "\\u00f0\\u009f\\u0098\\u0082\\u00f0\\u009f\\u0098\\u0082\\u00f0\\u009f\\u0098\\u0082",
+      "is_geoblocked_for_viewer": false
+    }
+  ],
+  "title": "Adam",
+  "is_still_participant": true,
+  "thread_path": "inbox/adam_930944588310288",
+  "magic_words": [
+
+  ]
+}"""  # noqa: E501
+IG_THREAD_NAME = "export/your_instagram_activity/messages/inbox/adam_930944588310288/message_1.json"
+
+
+def test_instagram_thread_messages_are_posts_by_sender_name() -> None:
+    from geotrace.sources.exports import SNIFF_BYTES, detect
+
+    reader = detect(IG_THREAD_NAME, IG_THREAD[:SNIFF_BYTES])
+    assert reader is not None and reader.name == "meta_messages"
+    records = _read(reader, IG_THREAD_NAME, IG_THREAD)
+    assert not [r for r in records if isinstance(r, Refusal)]
+    share, text, emoji = _posts(records)
+    thread = Account("instagram", "adam_930944588310288", None, "Adam")
+    for post in (share, text, emoji):
+        assert (post.platform, post.kind, post.chat) == ("instagram", "message", thread)
+    assert share.author == Account("instagram", "name:Max Orenstein", None, "Max Orenstein")
+    assert text.author == emoji.author == Account("instagram", "name:Adam", None, "Adam")
+    assert text.text == "Facts us walking down locust"
+    assert emoji.text == "😂😂😂"
+    assert text.posted_at is not None and text.posted_at.basis == "platform_utc"
+    assert text.posted_at.utc == datetime.fromtimestamp(1707179852.157, UTC)
+    assert [(m.url, m.kind) for m in share.media] == [
+        ("https://www.instagram.com/reel/C5g1yvBPesQ/?id=3341907506434534160_368650779", "share")
+    ]
+    assert [(link.kind, link.name) for link in share.links] == [("forward_of", "__diegocoronado__")]
+    assert len({p.post_id for p in (share, text, emoji)}) == 3
+    # The ids do not depend on where the document was found.
+    again = _posts(_read(reader, "elsewhere/" + IG_THREAD_NAME, IG_THREAD))
+    assert [p.post_id for p in again] == [p.post_id for p in (share, text, emoji)]
+
+
+def test_messenger_thread_photos_resolve_from_the_export_root() -> None:
+    # The same thread as Facebook writes it (no is_geoblocked_for_viewer, no top folder),
+    # one message given a photo as Messenger lists them.
+    data = IG_THREAD.replace(b',\n      "is_geoblocked_for_viewer": false', b"")
+    data = data.replace(
+        b'"content": "Facts us walking down locust"',
+        b'"content": "Facts us walking down locust",\n      "photos": [{"uri": '
+        b'"messages/inbox/adam_930944588310288/photos/123123123123123.jpg",'
+        b' "creation_timestamp": 1707179852}]',
+    )
+    name = "fb/messages/inbox/adam_930944588310288/message_1.json"
+    from geotrace.sources.meta_messages import META_MESSAGES
+
+    assert META_MESSAGES.sniff(name, data)
+    records = _read(META_MESSAGES, name, data)
+    got = _posts(records)
+    assert len(got) == 3 and {p.platform for p in got} == {"facebook"}
+    (photo,) = got[1].media
+    assert photo.path == "../../../messages/inbox/adam_930944588310288/photos/123123123123123.jpg"
+    assert (photo.kind, photo.metadata) == ("photo", {"creation_timestamp": 1707179852})
+    # A message whose time is not a number keeps its post and says so.
+    bad = data.replace(b'"timestamp_ms": 1707179852157', b'"timestamp_ms": "soon"')
+    records = _read(META_MESSAGES, name, bad)
+    assert len(_posts(records)) == 3
+    assert [r.code for r in records if isinstance(r, Refusal)] == ["time_invalid"]

@@ -637,3 +637,151 @@ def test_a_damaged_header_is_refused_alone(tmp_path: Path) -> None:
     assert len(posts(records)) == listed - 1
     assert [r.code for r in refusals(records)] == ["item_invalid", "time_conflict"]
     assert "[0].tweet" in refusals(records)[0].path
+
+
+# -- direct-messages.js and direct-messages-group.js: who wrote to whom, when ----------------
+
+# larsbrinkhoff/twitter-data @ bedf1fa56839650efa7cc704303a21bfb18bc833 (no licence stated;
+# the owner published the archive): two messages of data/direct-messages.js's conversation
+# 2901732671-3128746474, the first group conversation of data/direct-messages-group.js with
+# its participantsSnapshot cut to 3 of 51 ids, and data/account.js without its e-mail.
+LARS_DMS = b"""window.YTD.direct_messages.part0 = [
+  {
+    "dmConversation" : {
+      "conversationId" : "2901732671-3128746474",
+      "messages" : [
+        {
+          "messageCreate" : {
+            "recipientId" : "2901732671",
+            "reactions" : [ ],
+            "urls" : [ ],
+            "text" : "Sorry, I don't.  Everyone I know uses Linux.",
+            "mediaUrls" : [ ],
+            "senderId" : "3128746474",
+            "id" : "1621023658620735493",
+            "createdAt" : "2023-02-02T05:52:12.066Z"
+          }
+        },
+        {
+          "messageCreate" : {
+            "recipientId" : "3128746474",
+            "reactions" : [ ],
+            "urls" : [
+              {
+                "url" : "https://t.co/i3pqnQ8dN4",
+                "expanded" : "https://twitter.com/messages/media/1620793225798713353",
+                "display" : "pic.twitter.com/i3pqnQ8dN4"
+              }
+            ],
+            "text" : "Actually never mind I seem to have gotten simh with PDP 7 working, where do I go from here now? https://t.co/i3pqnQ8dN4",
+            "mediaUrls" : [ "https://ton.twitter.com/dm/1620793225798713353/1620793140624953347/srZaHjAC.jpg" ],
+            "senderId" : "2901732671",
+            "id" : "1620793225798713353",
+            "createdAt" : "2023-02-01T14:36:32.821Z"
+          }
+        }
+      ]
+    }
+  }
+]"""  # noqa: E501
+LARS_GROUP = b"""window.YTD.direct_messages_group.part0 = [
+  {
+    "dmConversation" : {
+      "conversationId" : "1592446877601247234",
+      "messages" : [
+        {
+          "messageCreate" : {
+            "reactions" : [ ],
+            "urls" : [
+              {
+                "url" : "https://t.co/LmJlrR37pP",
+                "expanded" : "https://t.me/+85254255832",
+                "display" : "t.me/+85254255832"
+              }
+            ],
+            "text" : "Hello, are you looking for a part-time job now?",
+            "mediaUrls" : [ ],
+            "senderId" : "1590567553612619777",
+            "id" : "1592446882453680132",
+            "createdAt" : "2022-11-15T09:18:17.736Z"
+          }
+        },
+        {
+          "joinConversation" : {
+            "initiatingUserId" : "1590567553612619777",
+            "participantsSnapshot" : [
+              "16800053",
+              "3128746474",
+              "92105013"
+            ],
+            "createdAt" : "2022-11-15T09:18:16.933Z"
+          }
+        }
+      ]
+    }
+  }
+]"""
+LARS_ACCOUNT = b"""window.YTD.account.part0 = [
+  {
+    "account" : {
+      "createdVia" : "web",
+      "username" : "larsbrinkhoff",
+      "accountId" : "3128746474",
+      "createdAt" : "2015-03-30T10:38:02.103Z",
+      "accountDisplayName" : "Lars Brinkhoff"
+    }
+  }
+]"""
+
+
+def test_direct_messages_are_posts_of_their_sender_in_their_conversation(
+    tmp_path: Path,
+) -> None:
+    from geotrace.sources.exports import detect
+
+    write(tmp_path / "data" / "account.js", LARS_ACCOUNT)
+    kept = write(
+        tmp_path / "data" / "direct_messages_media" / "1620793225798713353-srZaHjAC.jpg", b""
+    )
+    path = write(tmp_path / "data" / "direct-messages.js", LARS_DMS)
+    reader = detect(path.name, LARS_DMS[:SNIFF_BYTES])
+    assert reader is not None and reader.name == "twitter_direct_messages"
+    records = read(reader, path)
+    assert not refusals(records)
+    sent, received = posts(records)
+    assert [p.post_id for p in (sent, received)] == ["1621023658620735493", "1620793225798713353"]
+    assert {p.kind for p in (sent, received)} == {"direct_message"}
+    assert sent.author == Account("twitter", "3128746474", "larsbrinkhoff", "Lars Brinkhoff")
+    assert received.author == Account("twitter", "2901732671")
+    assert sent.chat == received.chat == Account("twitter", "2901732671-3128746474")
+    assert received.posted_at is not None and received.posted_at.basis == "platform_utc"
+    assert received.posted_at.utc == datetime(2023, 2, 1, 14, 36, 32, 821000, tzinfo=UTC)
+    assert received.raw["recipientId"] == "3128746474"
+    assert received.text.startswith("Actually never mind")
+    (photo,) = received.media
+    assert photo.url is not None and photo.url.endswith("/srZaHjAC.jpg")
+    assert photo.path == kept.relative_to(path.parent).as_posix()
+
+
+def test_group_dms_keep_their_join_events_as_posts(tmp_path: Path) -> None:
+    path = write(tmp_path / "data" / "direct-messages-group.js", LARS_GROUP)
+    from geotrace.sources.exports import detect
+
+    reader = detect(path.name, LARS_GROUP[:SNIFF_BYTES])
+    assert reader is not None and reader.name == "twitter_direct_messages"
+    records = read(reader, path)
+    assert not refusals(records)
+    message, joined = posts(records)
+    group = Account("twitter", "1592446877601247234")
+    assert (message.kind, message.chat, message.media) == ("direct_message", group, ())
+    assert joined.kind == "dm_join_conversation" and joined.chat == group
+    assert joined.author == Account("twitter", "1590567553612619777")
+    assert joined.posted_at is not None
+    assert joined.posted_at.utc == datetime(2022, 11, 15, 9, 18, 16, 933000, tzinfo=UTC)
+    assert joined.raw["participantsSnapshot"] == ["16800053", "3128746474", "92105013"]
+    # A damaged message is refused alone; the conversation's other events are kept.
+    damaged = LARS_GROUP.replace(b'"id" : "1592446882453680132"', b'"id" : "x"')
+    records = read(reader, write(tmp_path / "d" / "direct-messages-group.js", damaged))
+    assert [p.kind for p in posts(records)] == ["dm_join_conversation"]
+    assert [r.code for r in refusals(records)] == ["item_invalid"]
+    assert "messages[0]" in refusals(records)[0].path
