@@ -785,3 +785,31 @@ def test_group_dms_keep_their_join_events_as_posts(tmp_path: Path) -> None:
     assert [p.kind for p in posts(records)] == ["dm_join_conversation"]
     assert [r.code for r in refusals(records)] == ["item_invalid"]
     assert "messages[0]" in refusals(records)[0].path
+
+
+def test_dm_headers_are_headers_that_the_full_messages_replace(tmp_path: Path) -> None:
+    """direct-message-headers.js (id, sender, recipient, time; no text) was unrecognised:
+    each is a header post, and the full DM read before or after is the one post kept."""
+    from geotrace import api
+    from geotrace.sources.exports import detect
+
+    headers = re.sub(rb'\s*"(text|mediaUrls|urls|reactions)" : (".*?"|\[[^\]]*\]),', b"", LARS_DMS)
+    headers = headers.replace(b"YTD.direct_messages.", b"YTD.direct_message_headers.")
+    assert b'"text"' not in headers
+    path = write(tmp_path / "h" / "data" / "direct-message-headers.js", headers)
+    reader = detect(path.name, headers[:SNIFF_BYTES])
+    assert reader is not None and reader.name == "twitter_direct_messages"
+    records = read(reader, path)
+    assert not refusals(records)
+    assert [(p.post_id, p.kind, p.text) for p in posts(records)] == [
+        ("1621023658620735493", "header", ""),
+        ("1620793225798713353", "header", ""),
+    ]
+    full = write(tmp_path / "f" / "data" / "direct-messages.js", LARS_DMS)
+    for order in ([path, full], [full, path]):
+        case = tmp_path / f"{order[0].parent.parent.name}.case"
+        for document in order:
+            api.ingest([document], case)
+        kept = {p["post_id"]: (p["kind"], p["text"]) for p in api.posts(case)}
+        assert {kind for kind, _ in kept.values()} == {"direct_message"}
+        assert kept["1620793225798713353"][1].startswith("Actually never mind")

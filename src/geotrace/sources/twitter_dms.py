@@ -1,4 +1,5 @@
-"""An X archive's direct messages: ``data/direct-messages.js`` and ``direct-messages-group.js``.
+"""An X archive's direct messages: ``data/direct-messages.js`` and ``direct-messages-group.js``,
+and their headers (``direct-message-headers.js``, ``direct-message-group-headers.js``).
 
 ``window.YTD.direct_messages.part0 = [{"dmConversation": {"conversationId", "messages":
 [{"messageCreate": {"id", "senderId", "recipientId", "text", "createdAt", "mediaUrls",
@@ -28,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from geotrace.records import Account, MediaRef, Post
+from geotrace.records import HEADER_KIND, Account, MediaRef, Post
 from geotrace.sources.common import iso_instant
 from geotrace.sources.exports import ExportFile, ExportReader, Record
 from geotrace.sources.items import Refusal
@@ -50,7 +51,12 @@ from geotrace.sources.twitter import (
 DM_FILES = {
     "YTD.direct_messages": "direct_messages_media",
     "YTD.direct_messages_group": "direct_messages_group_media",
+    "YTD.direct_message_headers": "direct_messages_media",
+    "YTD.direct_message_group_headers": "direct_messages_group_media",
 }
+#: The files of headers only (id, sender, recipient, time: no text), as tweet-headers.js is
+#: to tweets.js: each a post of kind ``header``, which the full message replaces.
+HEADER_FILES = frozenset({"YTD.direct_message_headers", "YTD.direct_message_group_headers"})
 
 MESSAGE_KIND = "direct_message"
 
@@ -69,6 +75,7 @@ class _Dms:
     doc: ExportFile
     owner: Account | None
     media: str
+    kind: str  # MESSAGE_KIND, or HEADER_KIND in a headers file
 
 
 def _account(user_id: str | None, owner: Account | None) -> Account | None:
@@ -100,7 +107,7 @@ def _message(
     post = Post(
         PLATFORM,
         post_id,
-        MESSAGE_KIND,
+        how.kind,
         _account(_id_text(event.get("senderId")), how.owner),
         posted,
         text if isinstance(text, str) else "",
@@ -163,7 +170,8 @@ def read(doc: ExportFile) -> Iterator[Record]:
             names = " or ".join(f"`window.{name}.partN =`" for name in DM_FILES)
             yield Refusal(doc.name, "js_prefix_missing", f"no {names} prefix")
             return
-        how = _Dms(doc, _archive_owner(doc), DM_FILES[split[0]])
+        kind = HEADER_KIND if split[0] in HEADER_FILES else MESSAGE_KIND
+        how = _Dms(doc, _archive_owner(doc), DM_FILES[split[0]], kind)
         for index, item in enumerate(json_items(_io(split[1]), "item", doc.name)):
             if isinstance(item, Refusal):
                 yield item
