@@ -477,3 +477,301 @@ def test_flirs_zone_is_not_given_to_another_clocks_reading() -> None:
     got = read_buffer(_exif_photo_with_flir(b"2016:06:27 15:29:43"), "flir-late.jpg").taken
     assert got is not None and got.basis != "offset_tag"
     assert got.source == "exif:ExifIFD:DateTimeOriginal"
+
+
+# --- 10. GoPro MP4: model and serials in the movie's user data ----------------------------
+# gpmf-parser's max-heromode.mp4 and karma.mp4: exiftool gives the model (GPMF MINF), body
+# serial (GPMF CASN), lens serial (LENS) and serial hash (CAME) of udta; geotrace gave none.
+GOPRO_JPEG = "jpeg/exiftool__GoPro.jpg"  # APP6 GPMF: CASN C3221324657219, MINF HERO6 Black
+
+
+def _atom(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def _gopro_user_data() -> bytes:
+    """GoPro's udta atoms, the GPMF being the GoPro JPEG's own APP6 payload."""
+    jpeg = _bytes(GOPRO_JPEG)
+    at = jpeg.index(b"GoPro\0DEVC") + 6
+    (length,) = struct.unpack_from(">H", jpeg, at - 8)
+    gpmf = jpeg[at : at - 8 + length]
+    lens = b"LAJ7061317601275".ljust(48, b"\0")
+    came = bytes.fromhex("3c311b4916149da8e1fc56a55a7eccd0")
+    return _atom(b"LENS", lens) + _atom(b"CAME", came) + _atom(b"GPMF", gpmf)
+
+
+def test_a_gopro_videos_user_data_gives_its_model_and_serials() -> None:
+    name = "video/mei__with-gps.mp4"
+    video = _bytes(name)
+    want = read_buffer(video, name)
+    got = read_buffer(_pad_before_udta(video, _atom(b"udta", _gopro_user_data())), "GX01.MP4")
+    assert got.device.model == "HERO6 Black"
+    assert got.device.serials == {
+        "UserData:LensSerialNumber": "LAJ7061317601275",
+        "UserData:SerialNumberHash": "3c311b4916149da8e1fc56a55a7eccd0",
+        "GoPro:CameraSerialNumber": "C3221324657219",
+    }
+    assert got.gps == want.gps and got.taken == want.taken and _codes(got) == _codes(want)
+
+
+def test_a_cut_gpmf_atom_costs_its_values_only() -> None:
+    name = "video/mei__with-gps.mp4"
+    whole = _gopro_user_data()
+    head = 8 + 48 + 8 + 16  # the LENS and CAME atoms
+    atoms = whole[:head] + _atom(b"GPMF", whole[head + 8 : -300])  # cut inside its DEVC
+    got = read_buffer(_pad_before_udta(_bytes(name), _atom(b"udta", atoms)), "cut.mp4")
+    assert got.device.model is None and "GoPro:CameraSerialNumber" not in got.device.serials
+    assert "gpmf_truncated" in _codes(got)
+    assert got.device.serials["UserData:LensSerialNumber"] == "LAJ7061317601275"
+    assert got.gps is not None
+
+
+# --- 11. Maker notes of other layouts, written into a real photo's maker note ------------
+# Kodak's DX4900 photo (big-endian EXIF, a 924-byte maker note, a 22-byte Make) carries
+# each note below in place of its own, with the Make the layout is chosen by.
+NOTE_DONOR = "jpeg/exiftool__Kodak.jpg"
+MAKE, MAKER_NOTE = 0x010F, 0x927C
+
+
+def _with_note(note: bytes, make: bytes, *, drop_date: bool = False) -> bytes:
+    """The donor with ``note`` over its maker note, ``make`` as IFD0's Make, and, if asked,
+    its DateTimeOriginal entry renamed to a tag nobody reads."""
+    data = bytearray(_bytes(NOTE_DONOR))
+    _, at, size = _entry(bytes(data), "exif", MAKER_NOTE)
+    assert len(note) <= size
+    data[at : at + len(note)] = note
+    _put_text(data, "ifd0", MAKE, make)
+    if drop_date:
+        entry, _, _ = _entry(bytes(data), "exif", DTO)
+        struct.pack_into(">H", data, entry, 0xEEEE)
+    return bytes(data)
+
+
+def _note_at(data: bytes) -> int:
+    """The maker note's offset from the TIFF header (what its pointers count from)."""
+    return _entry(data, "exif", MAKER_NOTE)[1] - _tiff_at(data)
+
+
+def _hyperfire(words: list[int], serial: str, big_endian_date: bool = False) -> bytes:
+    """A Reconyx Hyperfire note: little-endian words, the date at word 0x0b as seconds,
+    minutes, hours, month, day, year; the serial at byte 42 in UCS-2 (``Reconyx.pm``)."""
+    if big_endian_date:
+        words = [((w >> 8) | (w << 8)) & 0xFFFF for w in words]
+    head = struct.pack("<4H", 0xF101, 3, 3, 0).ljust(22, b"\0")
+    return (head + struct.pack("<6H", *words)).ljust(42, b"\0") + (serial + "\0").encode(
+        "utf-16-le"
+    )
+
+
+@pytest.mark.parametrize("big_endian_date", [False, True], ids=["le-date", "be-date"])
+def test_a_reconyx_hyperfire_note_gives_the_only_date_and_the_serial(
+    big_endian_date: bool,
+) -> None:
+    """Reconyx HC500 on firmware 3.3.0: no EXIF date, no Make; exiftool's date and serial
+    come from the maker note, and geotrace had neither."""
+    note = _hyperfire([31, 8, 8, 5, 7, 2015], "H500DE01120343", big_endian_date)
+    got = read_buffer(_with_note(note, b"", drop_date=True), "IMAG0001.JPG")
+    assert got.taken is not None and got.taken.local == datetime(2015, 5, 7, 8, 8, 31)
+    assert got.taken.source == "makernote:DateTimeOriginal"
+    assert got.device.serials == {"Reconyx:SerialNumber": "H500DE01120343"}
+
+
+def test_exifs_date_wins_over_the_reconyx_one() -> None:
+    note = _hyperfire([0, 0, 10, 3, 16, 2020], "H500EE06130468")
+    got = read_buffer(_with_note(note, b"RECONYX"), "IMAG0002.JPG")
+    assert got.taken is not None and got.taken.source == "exif:ExifIFD:DateTimeOriginal"
+    assert got.device.serials == {"Reconyx:SerialNumber": "H500EE06130468"}
+
+
+def test_reconyx_hf2_and_ultrafire_notes_give_date_and_serial() -> None:
+    hf2 = b"RECONYXH2\0".ljust(0x3E, b"\0") + struct.pack("<6H", 12, 4, 10, 4, 4, 2019)
+    hf2 = hf2.ljust(0x7E, b"\0") + "HLPXEL09018779\0".encode("utf-16-le")
+    uf = b"RECONYXUF\0".ljust(0x3B, b"\0") + bytes([5, 4, 3, 2, 1, 2018 % 256, 2018 // 256])
+    uf = uf.ljust(0x4B, b"\0") + b"UF10EE12345678\0"
+    for note, when, serial in (
+        (hf2, datetime(2019, 4, 4, 10, 4, 12), "HLPXEL09018779"),
+        (uf, datetime(2018, 1, 2, 3, 4, 5), "UF10EE12345678"),
+    ):
+        got = read_buffer(_with_note(note, b"RECONYX", drop_date=True), "RCNX0001.JPG")
+        assert got.taken is not None and got.taken.local == when
+        assert got.device.serials == {"Reconyx:SerialNumber": serial}
+
+
+def test_a_reconyx_date_that_is_no_date_is_refused_and_the_serial_kept() -> None:
+    note = _hyperfire([0, 0, 0, 0, 0, 0], "H500DE01120343")
+    got = read_buffer(_with_note(note, b"RECONYX", drop_date=True), "IMAG0003.JPG")
+    assert got.taken is None and "datetime_invalid" in _codes(got)
+    assert got.device.serials == {"Reconyx:SerialNumber": "H500DE01120343"}
+
+
+def test_a_nintendo_3ds_note_gives_the_internal_serial() -> None:
+    """Pillow's sugarshack_bad_mpo_header.jpg: exiftool reads 0x575bbdf3 from CameraInfo."""
+    data = _with_note(b"", b"Nintendo")
+    info_at = _note_at(data) + 18  # after the one-entry IFD
+    camera_info = b"3DS1\x01\0\0\0".ljust(0x18, b"\0") + bytes.fromhex("575bbdf3")
+    ifd = struct.pack(">HHHII", 1, 0x1101, 7, 64, info_at) + b"\0\0\0\0"
+    got = read_buffer(_with_note(ifd + camera_info.ljust(64, b"\0"), b"Nintendo"), "3ds.jpg")
+    assert got.device.serials == {"Nintendo:InternalSerialNumber": "0x575bbdf3"}
+
+
+@pytest.mark.parametrize("inline", [False, True], ids=["subifd-pointer", "inline-m580"])
+def test_a_kodak_tiff_style_note_gives_the_serial_of_subifd0(inline: bool) -> None:
+    """Kodak Z1012 IS: the note is a TIFF of its own whose SubIFD0 holds the serial; the
+    M580 and later keep SubIFD0 inline, after a byte-order mark."""
+    serial = b"KCXHZ81300092\0"
+    if inline:  # SubIFD0 at 26 (from the note), offsets from its own first byte
+        sub = b"MM" + struct.pack(">HHHII", 1, 0xFA19, 2, len(serial), 20) + b"\0" * 4 + serial
+        main = struct.pack(">HHHII", 1, 0xFC00, 7, len(sub), 26)
+    else:  # SubIFD0 at 26, offsets from the note
+        sub = struct.pack(">HHHII", 1, 0xFA19, 2, len(serial), 44) + b"\0" * 4 + serial
+        main = struct.pack(">HHHII", 1, 0xFC00, 4, 1, 26)
+    note = b"MM\0*\0\0\0\x08" + main + b"\0" * 4 + sub
+    got = read_buffer(_with_note(note, b"EASTMAN KODAK COMPANY"), "kodak.jpg")
+    assert got.device.serials == {"Kodak:SerialNumber": "KCXHZ81300092"}
+
+
+# --- 12. A DNG's copy of the maker note, in DNGPrivateData --------------------------------
+# exiftool's t/images/DNG.dng: Adobe's converter keeps the Canon note in IFD0's
+# DNGPrivateData ("Adobe\0" "MakN"); exiftool reads Canon's serials there, geotrace did not.
+CANON_JPEG = "jpeg/exiftool__Canon.jpg"  # Canon:SerialNumber 560018150
+
+
+def _tiff_file(entries: list[tuple[int, int, bytes]]) -> bytes:
+    """A little-endian TIFF of one IFD; each entry (tag, type, value bytes) with its value
+    after the directory (or inline when it fits)."""
+    data_at = 8 + 2 + 12 * len(entries) + 4
+    ifd, values = struct.pack("<H", len(entries)), b""
+    for tag, typ, value in entries:
+        count = len(value) // TYPE_SIZES[typ]
+        if len(value) <= 4:
+            ifd += struct.pack("<HHI", tag, typ, count) + value.ljust(4, b"\0")
+        else:
+            ifd += struct.pack("<HHII", tag, typ, count, data_at + len(values))
+            values += value + b"\0" * (len(value) % 2)
+    return b"II*\0" + struct.pack("<I", 8) + ifd + b"\0\0\0\0" + values
+
+
+def _dng_with_note_of(jpeg_name: str, camera_raw_pad: bool = False) -> bytes:
+    """A DNG holding the JPEG's maker note as Adobe's converter copies it: the byte
+    order, the note's original offset, the note (``camera_raw_pad``: Camera Raw's 12
+    stray bytes first)."""
+    jpeg = _bytes(jpeg_name)
+    _, at, size = _entry(jpeg, "exif", MAKER_NOTE)
+    order = jpeg[_tiff_at(jpeg) : _tiff_at(jpeg) + 2]
+    pad = b"\0\0\0\x01" + b"\x55" * 8 if camera_raw_pad else b""
+    makn = order + struct.pack(">I", at - _tiff_at(jpeg)) + pad + jpeg[at : at + size]
+    private = b"Adobe\0" + b"MakN" + struct.pack(">I", len(makn)) + makn
+    return _tiff_file(
+        [
+            (MAKE, 2, b"Canon\0"),
+            (0x0110, 2, b"Canon EOS 350D DIGITAL\0"),
+            (0xC612, 1, b"\x01\x01\0\0"),  # DNGVersion
+            (0xC634, 1, private),  # DNGPrivateData
+        ]
+    )
+
+
+@pytest.mark.parametrize("camera_raw_pad", [False, True], ids=["dng-converter", "camera-raw"])
+def test_a_dngs_private_maker_note_gives_its_serials(camera_raw_pad: bool) -> None:
+    want = read_buffer(_bytes(CANON_JPEG), CANON_JPEG).device.serials
+    assert want["Canon:SerialNumber"] == "560018150"
+    got = read_buffer(_dng_with_note_of(CANON_JPEG, camera_raw_pad), "IMG_0001.dng")
+    assert got.mime == "image/x-adobe-dng"
+    assert got.device.serials == {k: v for k, v in want.items() if k.startswith("Canon:")}
+
+
+def test_a_makn_block_longer_than_its_tag_is_not_read() -> None:
+    dng = bytearray(_dng_with_note_of(CANON_JPEG))
+    at = dng.index(b"MakN") + 4
+    struct.pack_into(">I", dng, at, 1 << 30)
+    got = read_buffer(bytes(dng), "lying.dng")
+    assert got.device.serials == {} and got.device.make == "Canon"
+
+
+# --- 13. Panasonic RW2: the serial is in the embedded JPEG's maker note -------------------
+# exiftool's t/images/Panasonic.rw2: the body's internal serial is only in the JpgFromRaw
+# (tag 0x2E), a JPEG with the full EXIF, which exiftool reads as a document of the file.
+PANASONIC_JPEG = "jpeg/exiftool__Panasonic.jpg"  # Panasonic:InternalSerialNumber S000407190102
+
+
+def test_an_rw2s_embedded_jpeg_gives_the_maker_note_serial() -> None:
+    jpeg = _bytes(PANASONIC_JPEG)
+    entries = [(MAKE, 2, b"Panasonic\0"), (0x0110, 2, b"DMC-LX3\0"), (0x002E, 7, jpeg)]
+    rw2 = b"IIU\0" + _tiff_file(entries)[4:]
+    got = read_buffer(rw2, "P1000001.RW2")
+    assert got.mime == "image/x-panasonic-rw2"
+    assert got.device.serials["Panasonic:InternalSerialNumber"] == "S000407190102"
+    assert got.device.make == "Panasonic" and got.device.model == "DMC-LX3"
+
+
+def test_an_rw2s_cut_embedded_jpeg_costs_its_serials_and_says_so() -> None:
+    jpeg = _bytes(PANASONIC_JPEG)
+    cut = jpeg[: jpeg.index(b"Panasonic\0") + 40]  # inside the maker note
+    entries = [(MAKE, 2, b"Panasonic\0"), (0x0110, 2, b"DMC-LX3\0"), (0x002E, 7, cut)]
+    got = read_buffer(b"IIU\0" + _tiff_file(entries)[4:], "cut.RW2")
+    assert "Panasonic:InternalSerialNumber" not in got.device.serials
+    assert any(p.message.startswith("JpgFromRaw: ") for p in got.problems)
+    assert got.device.model == "DMC-LX3"
+
+
+# --- 14. A scanner TIFF whose Model is only in IFD1 ---------------------------------------
+# metadata-extractor's ImageTestSuite 0c84d07e...tif (CanoScan N650U): IFD0 names no
+# camera, IFD1 does; exiftool gives IFD1's Model, geotrace gave none.
+
+
+def _two_page_tiff(ifd0: list[tuple[int, int, bytes]], model1: bytes) -> bytes:
+    """A TIFF of two directories: ``ifd0``'s entries, then an IFD1 holding only Model."""
+    first = _tiff_file(ifd0)
+    ifd1_at = len(first)
+    (count,) = struct.unpack_from("<H", first, 8)
+    link = 8 + 2 + 12 * count
+    ifd1 = struct.pack("<HHHII", 1, 0x0110, 2, len(model1), ifd1_at + 18) + b"\0" * 4
+    return first[:link] + struct.pack("<I", ifd1_at) + first[link + 4 :] + ifd1 + model1
+
+
+@pytest.mark.parametrize(
+    ("ifd0", "want"),
+    [
+        ([(0x0100, 3, b"\x80\x02")], "CanoScan N650U/N656U"),
+        ([(0x0100, 3, b"\x80\x02"), (0x0110, 2, b"Scanner\0")], "Scanner"),
+    ],
+    ids=["only-in-ifd1", "ifd0-wins"],
+)
+def test_the_model_of_ifd1_is_read_only_where_ifd0_names_none(
+    ifd0: list[tuple[int, int, bytes]], want: str
+) -> None:
+    got = read_buffer(_two_page_tiff(ifd0, b"CanoScan N650U/N656U\0"), "scan.tif")
+    assert got.device.model == want and not got.problems
+
+
+def test_a_broken_ifd1_link_is_said_when_it_is_read() -> None:
+    data = bytearray(_two_page_tiff([(0x0100, 3, b"\x80\x02")], b"CanoScan\0"))
+    struct.pack_into("<I", data, 8 + 2 + 12, 1 << 30)
+    got = read_buffer(bytes(data), "scan.tif")
+    assert got.device.model is None and "ifd_out_of_bounds" in _codes(got)
+
+
+# --- 15. XMP's SubSecTimeOriginal beside XMP's DateTimeOriginal ---------------------------
+# bep/imagemeta's utf8-in-ztxt.png: the only date is XMP's, 06:07:09, and XMP's
+# exif:SubSecTimeOriginal says .57; exiftool gives both, geotrace dropped the fraction.
+XMP_DATE_DONOR = "jpeg/superdesk__cp.jpg"  # XMP: exif:DateTimeOriginal="2020-07-08T09:49:13"
+
+
+def _xmp_packet(extra: bytes) -> bytes:
+    """The donor's XMP packet as a sidecar, ``extra`` after its DateTimeOriginal."""
+    jpeg = _bytes(XMP_DATE_DONOR)
+    start, end = jpeg.index(b"<x:xmpmeta"), jpeg.index(b"</x:xmpmeta>") + len(b"</x:xmpmeta>")
+    date = b'exif:DateTimeOriginal="2020-07-08T09:49:13"'
+    assert date in jpeg[start:end]
+    return jpeg[start:end].replace(date, date + extra)
+
+
+@pytest.mark.parametrize(
+    ("extra", "micro"),
+    [(b' exif:SubSecTimeOriginal="57"', 570000), (b"", 0), (b' exif:SubSecTimeOriginal="x"', 0)],
+    ids=["subsec", "none", "not-digits"],
+)
+def test_xmps_subseconds_complete_xmps_date(extra: bytes, micro: int) -> None:
+    got = read_buffer(_xmp_packet(extra), "cp.xmp").taken
+    assert got is not None and got.source == "xmp:exif:DateTimeOriginal"
+    assert got.local == datetime(2020, 7, 8, 9, 49, 13, micro)

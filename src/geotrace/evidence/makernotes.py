@@ -24,6 +24,7 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from geotrace.evidence import reconyx
 from geotrace.evidence.tiff import (
     MAKER_NOTE,
     MAX_ENTRIES,
@@ -43,6 +44,7 @@ MAX_SERIAL_BYTES = 1024
 MAX_DEPTH = 3
 _MODEL_TAG = 0x0110
 _PRINT_IM = 0x0E00
+DNG_PRIVATE_DATA = 0xC634
 _INT_TYPES = {1, 3, 4, 6, 8, 9}
 _JSON_NUMBER = re.compile(r"-?(\d|[1-9]\d{1,14})(\.\d{1,16})?([eE][-+]?\d{1,3})?")
 
@@ -271,6 +273,44 @@ _SIGMA: Table = {0x0002: _plain("SerialNumber")}
 _FUJIFILM: Table = {0x0010: _plain("InternalSerialNumber")}
 _NONE: Table = {}
 
+
+def _nintendo_camera_info(ifd: Ifd, entry: Entry, ctx: _Ctx) -> Iterator[tuple[str, str]]:
+    """0x1101 CameraInfo (3DS): four bytes at 0x18, printed "0x" + hex by exiftool."""
+    data = _binary_field(ifd, entry, 0x18, 4)
+    if data is not None:
+        yield "InternalSerialNumber", "0x" + data.hex()
+
+
+_NINTENDO: Table = {0x1101: _nintendo_camera_info}
+
+# --- Kodak -----------------------------------------------------------------------------
+
+_KODAK_SUBIFD0: Table = {0xFA19: _plain("SerialNumber")}
+
+
+def _kodak_subifd0(ifd: Ifd, entry: Entry, ctx: _Ctx) -> Iterator[tuple[str, str]]:
+    """0xFC00: a pointer to SubIFD0 (offsets from the note's base), or, from the M580 on,
+    the directory inline as undefined bytes after a byte-order mark, its offsets counted
+    from its own first byte (exiftool's ``ProcessKodakIFD``)."""
+    if entry.type != 7:
+        pointer = ifd.pointer(entry.tag)
+        if pointer is not None:
+            yield from _sub_walk(ifd, ctx.base + pointer, ifd.order, _KODAK_SUBIFD0, ctx)
+        return
+    order = {b"II": "<", b"MM": ">"}.get(bytes(ifd.buf[entry.offset : entry.offset + 2]))
+    if order is not None:
+        sub_ctx = replace(ctx, base=entry.offset)
+        yield from _sub_walk(ifd, entry.offset + 2, order, _KODAK_SUBIFD0, sub_ctx)
+
+
+def _kodak_subifd255(ifd: Ifd, entry: Entry, ctx: _Ctx) -> Iterator[tuple[str, str]]:
+    """0xFCFF: SubIFD0's table again, inline, offsets from the maker note's own base."""
+    if entry.type == 7:
+        yield from _sub_walk(ifd, entry.offset, ifd.order, _KODAK_SUBIFD0, ctx)
+
+
+_KODAK8: Table = {0xFC00: _kodak_subifd0, 0xFCFF: _kodak_subifd255}
+
 # --- Olympus ---------------------------------------------------------------------------
 
 _OLYMPUS_EQUIPMENT: Table = {
@@ -442,7 +482,7 @@ def _layout(note: bytes, make: str, model: str) -> _Layout | None:
     if note.startswith((b"FUJIFILM", b"GENERALE")):
         return _fujifilm(note)
     if make == "Hasselblad" or make.upper().startswith("EASTMAN KODAK") or "kodak" in make.lower():
-        return _Layout("Kodak", _NONE)
+        return _kodak(note, make, model)
     if re.match(r"(Konica Minolta|Minolta)", make, re.IGNORECASE):
         if note.startswith((b"MINOL\0", b"CAMER\0")):
             return _Layout("Olympus", _OLYMPUS, ifd_at=8)
@@ -453,6 +493,8 @@ def _layout(note: bytes, make: str, model: str) -> _Layout | None:
         return _Layout("Nikon", _NONE)
     if re.match(r"NIKON", make, re.IGNORECASE):
         return _Layout("Nikon", _NIKON)
+    if make == "Nintendo":
+        return _Layout("Nintendo", _NINTENDO)
     return _layout_rest(note, make, model)
 
 
@@ -474,6 +516,8 @@ def _layout_rest(note: bytes, make: str, model: str) -> _Layout | None:
         return _Layout("Pentax", _PENTAX, ifd_at=6, order=order, fix="generic")
     if note.startswith(b"PENTAX \0"):
         return _Layout("Pentax", _PENTAX, ifd_at=10, from_note=True)
+    if reconyx.is_reconyx(note, make):
+        return _Layout(reconyx.GROUP, _NONE)  # fixed binary layouts: see _note_serials
     if re.match(rb"RICOH\0(II|MM)", note):
         return _Layout("Pentax", _PENTAX, ifd_at=8, from_note=True)
     if re.match(r"(PENTAX )?RICOH", make):
@@ -511,6 +555,40 @@ def _layout_sony(note: bytes, make: str, model: str) -> _Layout | None:
     if (make.startswith("SONY") or hasselblad) and not note.startswith(b"\x01\x00"):
         return _Layout("Sony", _SONY)
     return None
+
+
+def _kodak_unread(note: bytes, make: str, model: str) -> bool:
+    """exiftool's Kodak types 1 to 7, tried before the IFD types: none is read here.
+
+    Type 7 (a serial as the note's first 16 bytes) holds a serial; it is left out.
+    """
+    eastman = make.startswith("EASTMAN KODAK")
+    not_tiff = re.compile(rb"(?!MM|II|AOC)")
+    return bool(
+        (eastman and note.startswith(b"KDK"))
+        or re.match(rb".{8}Eastman Kodak|\x01\0[\0\x01]\0\0\0\x04\0[a-zA-Z]{4}", note, re.DOTALL)
+        or (eastman and not_tiff.match(note) and note[12:13] == b"\x07")
+        or (make.startswith("Eastman Kodak") and not_tiff.match(note) and note[41:44] == b"JPG")
+        or (eastman and re.search(r"CX(4200|4230|4300|4310|6200|6230)|DX3215|DX3700", model))
+        or (eastman and re.match(rb"\0(\x1a\x18|\x3a\x08|\x59\xf8|\x14\x80)\0", note))
+        or re.match(rb"[CK][A-Z\d]{3} ?[A-Z\d]{1,2}\d{2}[A-Z\d]\d{4}[ \0]", note)
+    )
+
+
+def _kodak(note: bytes, make: str, model: str) -> _Layout:
+    """Kodak's type 8 notes, an IFD (8a) or a TIFF header then an IFD whose offsets count
+    from the note (8c), hold the serial in SubIFD0; 8b (PixPro) needs a patched IFD."""
+    if "kodak" not in make.lower() or _kodak_unread(note, make, model):
+        return _Layout("Kodak", _NONE)
+    if re.match(
+        rb"\0[\x02-\x7f]..\0[\x01-\x0c]\0\0|[\x02-\x7f]\0..[\x01-\x0c]\0..\0\0", note, re.DOTALL
+    ):
+        return _Layout("Kodak", _KODAK8)
+    if re.match(rb"MM\0\x2a\0\0\0\x08\0.\0\0", note, re.DOTALL):
+        return _Layout("Kodak", _NONE)
+    if re.match(rb"MM\0\x2a\0\0\0\x08|II\x2a\0\x08\0\0\0", note):
+        return _Layout("Kodak", _KODAK8, ifd_at=8, from_note=True)
+    return _Layout("Kodak", _NONE)
 
 
 def _fujifilm(note: bytes) -> _Layout | None:
@@ -613,19 +691,65 @@ def _plausible_order(buf: bytes | memoryview, pos: int, order: str) -> str | Non
     return order
 
 
+@dataclass(frozen=True, slots=True)
+class _Note:
+    """One maker note: where it sits, and the TIFF header position and byte order its
+    offsets were written for (moved, in a DNG, with the note)."""
+
+    start: int
+    size: int
+    base: int
+    order: str
+
+
+def _dng_notes(tiff: Tiff) -> Iterator[_Note]:
+    """The maker note Adobe's DNG Converter copies into IFD0's DNGPrivateData.
+
+    Layout (exiftool's ``ProcessAdobeData`` and ``ProcessAdobeMakN``): "Adobe\\0", then
+    blocks of a 4-byte name and a big-endian length; "MakN" holds the original byte order,
+    the note's original offset, then the note, whose offsets still count from where the
+    original TIFF header was.  Camera Raw adds 12 bytes after a JPEG's note: skipped.
+    """
+    entry = tiff.ifd0.entries.get(DNG_PRIVATE_DATA) if tiff.ifd0 is not None else None
+    if entry is None or entry.type not in (1, 7):
+        return
+    buf, pos = tiff.buf, entry.offset + 6
+    end = min(entry.offset + entry.count, len(buf))
+    if bytes(buf[entry.offset : pos]) != b"Adobe\0":
+        return
+    while pos + 8 <= end:
+        name = bytes(buf[pos : pos + 4])
+        (length,) = struct.unpack_from(">I", buf, pos + 4)
+        body, pos = pos + 8, pos + 8 + length
+        order = {b"II": "<", b"MM": ">"}.get(bytes(buf[body : body + 2]))
+        if name != b"MakN" or pos > end or length < 6 or order is None:
+            continue
+        (original,) = struct.unpack_from(">I", buf, body + 2)
+        skip = 18 if length >= 18 and bytes(buf[body + 6 : body + 10]) == b"\0\0\0\x01" else 6
+        yield _Note(body + skip, length - skip, body + skip - original, order)
+
+
+def _notes(tiff: Tiff) -> Iterator[_Note]:
+    entry = tiff.exif.entries.get(MAKER_NOTE) if tiff.exif is not None else None
+    if entry is not None:
+        yield _Note(
+            entry.offset, min(entry.count, len(tiff.buf) - entry.offset), tiff.base, tiff.order
+        )
+    yield from _dng_notes(tiff)
+
+
 def _open(
-    tiff: Tiff, entry: Entry, layout: _Layout, problems: list[Problem]
+    tiff: Tiff, note: _Note, layout: _Layout, problems: list[Problem]
 ) -> tuple[Ifd | None, int]:
     """The maker note's own IFD, read with the base and byte order its layout asks for."""
-    start = entry.offset
-    size = min(entry.count, len(tiff.buf) - start)
+    start, size = note.start, note.size
     pos = start + layout.ifd_at
-    base = (start if layout.from_note else tiff.base) + layout.shift
-    order = layout.order or _guess_order(tiff.buf, pos, tiff.order)
+    base = (start if layout.from_note else note.base) + layout.shift
+    order = layout.order or _guess_order(tiff.buf, pos, note.order)
     if layout.fix == "canon":
         base += _canon_shift(tiff.buf, start, size, base, order)
     elif layout.fix == "generic":
-        checked = _plausible_order(tiff.buf, pos, layout.order or tiff.order)
+        checked = _plausible_order(tiff.buf, pos, layout.order or note.order)
         if checked is None:
             problems.append(Problem("makernote_unrecognized", f"{layout.group} maker note"))
             return None, base
@@ -634,31 +758,53 @@ def _open(
     return read_ifd(tiff.buf, pos, base, order, f"MakerNote{layout.group}", problems), base
 
 
+def _head(tiff: Tiff, note: _Note, size: int) -> bytes:
+    return bytes(tiff.buf[note.start : note.start + min(note.size, size)])
+
+
+def _note_serials(
+    tiff: Tiff, note: _Note, make: str, model: str, problems: list[Problem]
+) -> dict[str, str]:
+    layout = _layout(_head(tiff, note, 48), make, model)
+    if layout is not None and layout.group == reconyx.GROUP:
+        return reconyx.read_note(_head(tiff, note, reconyx.NOTE_BYTES)).serials
+    if layout is None or not layout.table:
+        return {}
+    ifd, base = _open(tiff, note, layout, problems)
+    if ifd is None:
+        return {}
+    ctx = _Ctx(make, model, base, problems)
+    try:
+        return {f"{layout.group}:{name}": value for name, value in _walk(ifd, layout.table, ctx)}
+    except (struct.error, ValueError, OverflowError) as exc:  # defence in depth
+        problems.append(Problem("makernote_unreadable", f"{layout.group} maker note: {exc}"))
+        return {}
+
+
 def maker_serials(tiff: Tiff, make: str | None) -> tuple[dict[str, str], list[Problem]]:
-    """Every "SerialNumber" tag of the maker note, as ``{"Group:Tag": value}``.
+    """Every "SerialNumber" tag of the maker note (EXIF's, then a DNG's private copy), as
+    ``{"Group:Tag": value}``.
 
     ``make`` is IFD0's Make (exiftool chooses the layout by it for headerless notes).
     Never raises: what cannot be read is returned as problems.
     """
     problems: list[Problem] = []
-    entry = tiff.exif.entries.get(MAKER_NOTE) if tiff.exif is not None else None
-    if entry is None:
-        return {}, problems
     model = (tiff.ifd0.text(_MODEL_TAG) if tiff.ifd0 is not None else None) or ""
-    note = bytes(tiff.buf[entry.offset : entry.offset + min(entry.count, 32)])
-    layout = _layout(note, make or "", model)
-    if layout is None or not layout.table:
-        return {}, problems
-    ifd, base = _open(tiff, entry, layout, problems)
-    if ifd is None:
-        return {}, problems
-    ctx = _Ctx(make or "", model, base, problems)
-    try:
-        found = {f"{layout.group}:{name}": value for name, value in _walk(ifd, layout.table, ctx)}
-    except (struct.error, ValueError, OverflowError) as exc:  # defence in depth
-        problems.append(Problem("makernote_unreadable", f"{layout.group} maker note: {exc}"))
-        return {}, problems
+    found: dict[str, str] = {}
+    for note in _notes(tiff):
+        found.update(_note_serials(tiff, note, make or "", model, problems))
     return found, problems
+
+
+def maker_datetime_original(tiff: Tiff, make: str | None) -> str | None:
+    """The capture time a maker note holds where EXIF may hold none (Reconyx trail
+    cameras), as exiftool prints it; None for every other note."""
+    model = (tiff.ifd0.text(_MODEL_TAG) if tiff.ifd0 is not None else None) or ""
+    for note in _notes(tiff):
+        layout = _layout(_head(tiff, note, 48), make or "", model)
+        if layout is not None and layout.group == reconyx.GROUP:
+            return reconyx.read_note(_head(tiff, note, reconyx.NOTE_BYTES)).datetime_original
+    return None
 
 
 def canon_cmt3_serials(cmt3: Tiff, model: str | None) -> tuple[dict[str, str], list[Problem]]:

@@ -2,9 +2,9 @@
 
 Read by hand (see ``bmff`` for why): Apple's ``keys``/``ilst`` metadata
 (``com.apple.quicktime.location.ISO6709``, ``creationdate``, ``make``, ``model``), the
-UserData atoms ``©xyz``, ``©day``, ``©mak``, ``©mod``, 3GPP ``loci`` and the movie
-header's creation time.  GPS inside timed metadata tracks (dashcams, drones) is not read
-here.
+UserData atoms ``©xyz``, ``©day``, ``©mak``, ``©mod``, 3GPP ``loci``, GoPro's serials and
+model (``LENS``, ``CAME``, the GPMF in ``GPMF``) and the movie header's creation time.
+GPS inside timed metadata tracks (dashcams, drones) is not read here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from geotrace.evidence import bmff
+from geotrace.evidence.makernotes import json_text
 from geotrace.evidence.tiff import decode_text
+from geotrace.evidence.vendor import GPMF_MODEL, GPMF_SERIAL, gpmf_strings
 from geotrace.records import Problem
 
 QT_EPOCH = datetime(1904, 1, 1, tzinfo=UTC)
@@ -35,6 +37,7 @@ class VideoInfo:
     make: str | None = None
     model: str | None = None
     software: str | None = None
+    serials: dict[str, str] = field(default_factory=dict)  # "Group:Tag" as exiftool names it
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -177,6 +180,25 @@ def _apply_user_data(info: VideoInfo, user: dict[bytes, bytes]) -> None:
         info.make = decode_text(user[b"TAGS"][:24].split(b"\0")[0]).strip() or None
     if info.software is None and b"\xa9swr" in user:
         info.software = _user_text(user[b"\xa9swr"])
+    _apply_gopro(info, user)
+
+
+def _apply_gopro(info: VideoInfo, user: dict[bytes, bytes]) -> None:
+    """GoPro's atoms, printed as exiftool prints them (``QuickTime.pm``, ``GoPro.pm``).
+
+    Why: a GoPro MP4 names its camera nowhere else; its body serial (CASN) and model
+    (MINF) sit in the GPMF data of ``udta/GPMF``, the lens serial in ``LENS`` and a hash
+    of the body serial in ``CAME`` (exiftool prints that one as hex).
+    """
+    if b"LENS" in user:
+        info.serials["UserData:LensSerialNumber"] = json_text(user[b"LENS"])
+    if b"CAME" in user:
+        info.serials["UserData:SerialNumberHash"] = user[b"CAME"].hex()
+    for key, text in gpmf_strings(user.get(b"GPMF", b""), (GPMF_SERIAL, GPMF_MODEL), info.problems):
+        if key == GPMF_SERIAL:
+            info.serials["GoPro:CameraSerialNumber"] = text
+        elif info.model is None:
+            info.model = text or None
 
 
 def _iso_part(text: bytes, deg_digits: int) -> float:

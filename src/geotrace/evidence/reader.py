@@ -28,6 +28,7 @@ from geotrace.evidence.tiff import (
     decode_text,
     directories,
     format_number,
+    ifd1,
     parse_tiff,
 )
 from geotrace.evidence.xmp import MAX_XMP_BYTES, parse_xmp
@@ -44,6 +45,7 @@ from geotrace.records import (
 READER_VERSION = "1"
 
 MAKE, MODEL, SOFTWARE = 0x010F, 0x0110, 0x0131
+JPG_FROM_RAW = 0x002E  # Panasonic RW2: the embedded JPEG, with the full EXIF
 DNG_VERSION = 0xC612
 DATETIME_ORIGINAL, OFFSET_ORIGINAL, SUBSEC_ORIGINAL = 0x9003, 0x9011, 0x9291
 #: Serial tags of the EXIF/TIFF/DNG tables, named as exiftool names them; the group is the
@@ -164,11 +166,14 @@ def _still(
         fix = replace(fix, utc=gps_utc)
     if fix is not None and not fix.usable:
         gps_utc = None  # a dummy fix's clock is as much a placeholder as its position
-    local, offset, source = _capture_time(tiff, xmp, blocks.iptc, info, problems)
+    make, model, software = _device_strings(tiff, xmp, problems)
+    local, offset, source = _capture_time(tiff, make, xmp, blocks.iptc, info, problems)
     taken = clock.resolve(local, offset, source, fix, gps_utc, problems)
 
-    make, model, software = _device_strings(tiff, xmp)
     serials = _serials(tiff, make, xmp, problems)
+    if tiff is not None and mime == "image/x-panasonic-rw2":
+        for key, value in _jpg_from_raw_serials(tiff, problems).items():
+            serials.setdefault(key, value)
     cmt3 = parse_tiff(blocks.cr3["CMT3"]) if "CMT3" in blocks.cr3 else None
     if cmt3 is not None:  # CR3 keeps Canon's maker note as a TIFF of its own
         found, more = makernotes.canon_cmt3_serials(cmt3, model)
@@ -218,14 +223,30 @@ def _first_text(ifds: list[Ifd | None], tag: int, fallback: str | None) -> str |
 
 
 def _device_strings(
-    tiff: Tiff | None, xmp: dict[str, str]
+    tiff: Tiff | None, xmp: dict[str, str], problems: list[Problem]
 ) -> tuple[str | None, str | None, str | None]:
+    """Make, model, software; IFD1 is a last resort, where nothing else names the camera
+    (exiftool reads it as a low-priority directory)."""
     ifds = [tiff.ifd0, tiff.exif] if tiff is not None else []
-    return (
-        _first_text(ifds, MAKE, xmp.get("tiff:Make")),
-        _first_text(ifds, MODEL, xmp.get("tiff:Model")),
-        _first_text(ifds, SOFTWARE, None),
-    )
+    make = _first_text(ifds, MAKE, xmp.get("tiff:Make"))
+    model = _first_text(ifds, MODEL, xmp.get("tiff:Model"))
+    if tiff is not None and (make is None or model is None):
+        last = [ifd1(tiff, problems)]
+        make = make or _first_text(last, MAKE, None)
+        model = model or _first_text(last, MODEL, None)
+    return make, model, _first_text(ifds, SOFTWARE, None)
+
+
+def _jpg_from_raw_serials(tiff: Tiff, problems: list[Problem]) -> dict[str, str]:
+    """Serials of the JPEG a Panasonic RW2 embeds, whose maker note is the only copy of
+    the body's internal serial; exiftool reads that JPEG as a document of the file."""
+    jpeg = tiff.ifd0.raw(JPG_FROM_RAW) if tiff.ifd0 is not None else None
+    if not jpeg or not jpeg.startswith(b"\xff\xd8"):
+        return {}
+    inner: list[Problem] = []
+    meta = _still(jpeg, "image", "image/jpeg", "jpeg", inner)
+    problems.extend(Problem(p.code, f"JpgFromRaw: {p.message}") for p in meta.problems)
+    return dict(meta.device.serials)
 
 
 def _serials(
@@ -257,12 +278,14 @@ def _tag_string(ifd: Ifd, tag: int) -> str:
 
 def _capture_time(
     tiff: Tiff | None,
+    make: str | None,
     xmp: dict[str, str],
     iptc: list[bytes],
     info: vendor.VendorInfo | None,
     problems: list[Problem],
 ) -> tuple[datetime | None, timedelta | None, str]:
-    """DateTimeOriginal, in exiftool's order: EXIF, XMP, IPTC, vendor segments."""
+    """DateTimeOriginal, in exiftool's order: EXIF, XMP (with XMP's SubSecTimeOriginal),
+    IPTC, vendor segments, then the maker note's (Reconyx: priority 0 in exiftool)."""
     if tiff is not None:
         for name, ifd in (("ExifIFD", tiff.exif), ("IFD0", tiff.ifd0)):
             if ifd is None or DATETIME_ORIGINAL not in ifd.entries:
@@ -287,14 +310,17 @@ def _capture_time(
             if offset is None and info is not None:
                 return _vendor_zone(parsed[0], info.datetime_original, source)
             return parsed[0], offset, source
+    maker = makernotes.maker_datetime_original(tiff, make) if tiff is not None else None
     candidates = [
         ("xmp:exif:DateTimeOriginal", xmp.get("exif:DateTimeOriginal")),
         ("iptc:DateCreated+TimeCreated", _iptc_datetime(iptc)),
         ("vendor:DateTimeOriginal", info.datetime_original if info else None),
+        ("makernote:DateTimeOriginal", maker),
     ]
     for source, text in candidates:
         if text:
-            parsed = clock.parse_datetime(text)
+            subsec = xmp.get("exif:SubSecTimeOriginal") if source.startswith("xmp:") else None
+            parsed = clock.parse_datetime(text, subsec)
             if parsed is not None:
                 return parsed[0], parsed[1], source
             problems.append(Problem("datetime_invalid", f"{source} {text!r} is not a date"))
@@ -370,7 +396,7 @@ def _video(buf: Any, kind: str, mime: str | None, problems: list[Problem]) -> Me
         )
     elif parsed is not None:
         taken = clock.resolve(parsed[0], None, info.creation_source or "", fix, None, problems)
-    device = Device(info.make, info.model, info.software, {})
+    device = Device(info.make, info.model, info.software, info.serials)
     return MediaMetadata(kind, mime, fix, taken, device, tuple(problems))
 
 

@@ -248,6 +248,28 @@ def parse_tiff(buf: bytes | memoryview, base: int = 0) -> Tiff | None:
     return tiff
 
 
+def ifd1(tiff: Tiff, problems: list[Problem]) -> Ifd | None:
+    """IFD1, the directory IFD0 links to (a JPEG's thumbnail, a TIFF's second page).
+
+    Read on demand, not by :func:`parse_tiff`: only a file whose IFD0 does not name the
+    camera needs it (a scanner that writes its Model in IFD1 alone), and every JPEG has one.
+    """
+    ifd0 = tiff.ifd0
+    if ifd0 is None or ifd0.offset + 2 > len(tiff.buf):
+        return None
+    (count,) = struct.unpack_from(ifd0.order + "H", tiff.buf, ifd0.offset)
+    at = ifd0.offset + 2 + 12 * count
+    if at + 4 > len(tiff.buf):
+        return None
+    (rel,) = struct.unpack_from(ifd0.order + "I", tiff.buf, at)
+    if rel == 0:
+        return None
+    before = len(tiff.problems)
+    found = tiff.read_ifd(rel, "IFD1")
+    problems.extend(tiff.problems[before:])
+    return found
+
+
 def directories(tiff: Tiff) -> Iterator[tuple[str, Ifd]]:
     """The directories that hold camera facts, in exiftool's order of preference."""
     for name, ifd in (("ExifIFD", tiff.exif), ("IFD0", tiff.ifd0)):

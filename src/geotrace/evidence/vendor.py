@@ -40,6 +40,8 @@ _INFIRAY_SERIALS = ((0x0C0, "IRSensorSerialNumber"), (0x240, "VisibleSensorSeria
 _GPMF_CONTAINERS = {b"DEVC", b"STRM"}
 _GPMF_MAX_DEPTH = 8
 _GPMF_STRING = 0x63  # 'c'
+#: GPMF keys exiftool names CameraSerialNumber and Model (``GoPro.pm``).
+GPMF_SERIAL, GPMF_MODEL = b"CASN", b"MINF"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,20 +166,31 @@ def _flir(
 # --- GoPro -----------------------------------------------------------------------------
 
 
-def _gpmf_serials(data: bytes, depth: int = 0) -> Iterator[str]:
-    """CASN strings in GPMF key-length-value data, descending into DEVC/STRM containers."""
+def gpmf_strings(
+    data: bytes, keys: tuple[bytes, ...], problems: list[Problem], depth: int = 0
+) -> Iterator[tuple[bytes, str]]:
+    """(key, text) of the 'c' values under ``keys`` in GPMF key-length-value data,
+    descending into DEVC/STRM containers.
+
+    One reader for both places GoPro writes GPMF outside its telemetry track: a JPEG's
+    APP6 segment and an MP4's ``udta/GPMF`` atom (exiftool reads both with one table).
+    """
     pos = 0
     while pos + 8 <= len(data):
         key, fmt, size, repeat = struct.unpack_from(">4sBBH", data, pos)
         length = size * repeat
         pos += 8
-        if pos + length > len(data) or key == b"\0\0\0\0":
+        if key == b"\0\0\0\0":
+            return  # padding
+        if pos + length > len(data):
+            name = key.decode("latin-1")
+            problems.append(Problem("gpmf_truncated", f"GPMF {name!r} runs past its block"))
             return
         value = data[pos : pos + length]
         if key in _GPMF_CONTAINERS and fmt == 0 and depth < _GPMF_MAX_DEPTH:
-            yield from _gpmf_serials(value, depth + 1)
-        elif key == b"CASN" and fmt == _GPMF_STRING and length:
-            yield _gpmf_text(value, size, repeat)
+            yield from gpmf_strings(value, keys, problems, depth + 1)
+        elif key in keys and fmt == _GPMF_STRING and length:
+            yield key, _gpmf_text(value, size, repeat)
         pos += (length + 3) & ~3
 
 
@@ -190,11 +203,11 @@ def _gpmf_text(value: bytes, size: int, repeat: int) -> str:
     return json_text(value.split(b"\0", 1)[0])
 
 
-def _gopro(segments: list[tuple[int, bytes]]) -> dict[str, str]:
+def _gopro(segments: list[tuple[int, bytes]], problems: list[Problem]) -> dict[str, str]:
     serials: dict[str, str] = {}
     for marker, payload in segments:
         if marker == APP6 and payload.startswith(b"GoPro\0"):
-            for serial in _gpmf_serials(payload[6:]):
+            for _key, serial in gpmf_strings(payload[6:], (GPMF_SERIAL,), problems):
                 serials["GoPro:CameraSerialNumber"] = serial
     return serials
 
@@ -224,6 +237,6 @@ def vendor_metadata(segments: list[tuple[int, bytes]]) -> VendorInfo:
     """
     problems: list[Problem] = []
     serials, taken = _flir(segments, problems)
-    serials.update(_gopro(segments))
+    serials.update(_gopro(segments, problems))
     serials.update(_infiray(segments))
     return VendorInfo(serials, taken, problems)
