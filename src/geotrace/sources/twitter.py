@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -737,6 +737,23 @@ def _archive_owner(doc: ExportFile) -> Account | None:
                 if isinstance(record, Account):
                     return record
     return None
+
+
+def archive_items(
+    doc: ExportFile, names: Collection[str]
+) -> Iterator[tuple[str, int, Any] | Refusal]:
+    """Each item of an archive file whose global is one of ``names`` (``YTD.tweet_headers``),
+    as (that global, index, item); a damaged item is a refusal in its place, and a file of
+    another global one refusal."""
+    with doc.open() as stream:
+        split = _js_split(stream)
+        if split is None or split[0] not in names:
+            listed = " or ".join(f"`window.{name}.partN =`" for name in names)
+            yield Refusal(doc.name, "js_prefix_missing", f"no {listed} prefix")
+            return
+        name, body = split
+        for index, item in enumerate(json_items(_io(body), "item", doc.name)):
+            yield item if isinstance(item, Refusal) else (name, index, item)
 
 
 def _archive_status(item: Any, index: int) -> tuple[str, Any]:

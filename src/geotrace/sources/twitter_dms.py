@@ -33,18 +33,16 @@ from geotrace.records import HEADER_KIND, Account, MediaRef, Post
 from geotrace.sources.common import iso_instant
 from geotrace.sources.exports import ExportFile, ExportReader, Record
 from geotrace.sources.items import Refusal
-from geotrace.sources.jsonstream import json_items
 from geotrace.sources.twitter import (
     PEEK_BYTES,
     PLATFORM,
     _archive_file,
     _archive_owner,
     _id_text,
-    _io,
     _js_global,
-    _js_split,
     _opt_str,
     _posted,
+    archive_items,
 )
 
 #: The archive files' global names -> the folder their media are kept in.
@@ -164,19 +162,14 @@ def _conversation(item: Any, index: int, how: _Dms) -> Iterator[Record]:
 
 
 def read(doc: ExportFile) -> Iterator[Record]:
-    with doc.open() as stream:
-        split = _js_split(stream)
-        if split is None or split[0] not in DM_FILES:
-            names = " or ".join(f"`window.{name}.partN =`" for name in DM_FILES)
-            yield Refusal(doc.name, "js_prefix_missing", f"no {names} prefix")
-            return
-        kind = HEADER_KIND if split[0] in HEADER_FILES else MESSAGE_KIND
-        how = _Dms(doc, _archive_owner(doc), DM_FILES[split[0]], kind)
-        for index, item in enumerate(json_items(_io(split[1]), "item", doc.name)):
-            if isinstance(item, Refusal):
-                yield item
-            else:
-                yield from _conversation(item, index, how)
+    owner = _archive_owner(doc)
+    for entry in archive_items(doc, DM_FILES):
+        if isinstance(entry, Refusal):
+            yield entry
+            continue
+        name, index, item = entry
+        kind = HEADER_KIND if name in HEADER_FILES else MESSAGE_KIND
+        yield from _conversation(item, index, _Dms(doc, owner, DM_FILES[name], kind))
 
 
 DIRECT_MESSAGES = ExportReader("twitter_direct_messages", "1", sniff, read)

@@ -22,18 +22,16 @@ from typing import Any
 from geotrace.records import HEADER_KIND, Account, Post
 from geotrace.sources.exports import ExportFile, ExportReader, Record
 from geotrace.sources.items import Refusal
-from geotrace.sources.jsonstream import json_items
 from geotrace.sources.twitter import (
     PEEK_BYTES,
     PLATFORM,
     _archive_owner,
     _id_text,
-    _io,
     _js_global,
-    _js_split,
     _posted,
     _url,
     _v1_time,
+    archive_items,
 )
 
 #: The archive files' global names: headers of the tweets kept, and of those deleted.
@@ -72,19 +70,14 @@ def _header(item: Any, location: str, owner: Account | None, where: str) -> list
 
 
 def read(doc: ExportFile) -> Iterator[Record]:
-    with doc.open() as stream:
-        split = _js_split(stream)
-        if split is None or split[0] not in HEADERS:
-            names = " or ".join(f"`window.{name}.partN =`" for name in HEADERS)
-            yield Refusal(doc.name, "js_prefix_missing", f"no {names} prefix")
-            return
-        owner = _archive_owner(doc)
-        for index, item in enumerate(json_items(_io(split[1]), "item", doc.name)):
-            if isinstance(item, Refusal):
-                yield item
-                continue
-            location = f"[{index}].tweet"
-            yield from _header(item, location, owner, f"{doc.name}#{location}")
+    owner = _archive_owner(doc)
+    for entry in archive_items(doc, HEADERS):
+        if isinstance(entry, Refusal):
+            yield entry
+            continue
+        _, index, item = entry
+        location = f"[{index}].tweet"
+        yield from _header(item, location, owner, f"{doc.name}#{location}")
 
 
 TWEET_HEADERS = ExportReader("twitter_tweet_headers", "1", sniff, read)
