@@ -4,6 +4,7 @@ real shared samples and damaged in the test: one bad item costs that item alone.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import random
 import sqlite3
@@ -433,3 +434,36 @@ def test_stray_bytes_before_a_message_cost_no_message(
     (refusal,) = _refusals(records)
     assert refusal.path.endswith(f".messages[{len(messages) - 2}]")
     assert "bytes before the item" in refusal.message
+
+
+# Found by mutating the shared samples (a slice of the file copied into itself, one byte
+# changed): the resynchronisation looked back to the comma that began the broken item, found
+# the member it had just resumed at, and refused the same items again, for ever.
+_LOOPS = [
+    (
+        "2024-08",
+        657,
+        b'{\n        "type": "plain",\n   (    "text": "Admin msg!"\n       }\n      ]\n     },'
+        b'\n     {\n      "id": 11112,\n      "type": "message",\n      "date": "2022-10-11T22:49'
+        b':16",\n      "date_unixtime": "',
+    ),
+    (
+        "2023-01",
+        3122,
+        b'{7:{8\n      "date": "2016-11-17T17:57:40",\n      "date      "text_entities": []\n'
+        b'     },\n     {\n      "id": 111111,\n      "type": "message",',
+    ),
+]
+
+
+@pytest.mark.parametrize(("sample", "at", "inserted"), _LOOPS)
+def test_a_resynchronisation_always_moves_on(sample: str, at: int, inserted: bytes) -> None:
+    original = require_shared(
+        EXPORTS / "telegram_desktop_json" / f"chm_telegram_{sample}.result.json"
+    ).read_bytes()
+    damaged = original[:at] + inserted + original[at:]
+    doc = ExportFile("result.json", len(damaged), lambda: io.BytesIO(damaged))
+    records = list(itertools.islice(telegram.read(doc), 1_000))
+    assert len(records) < 100  # the old scanner refused the same two items without end
+    kept = {r.post_id for r in records if isinstance(r, Post)}
+    assert kept  # and the messages after the damage are read

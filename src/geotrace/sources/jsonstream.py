@@ -265,6 +265,10 @@ class Scanner:
         self._closed = -1  # where the root value ended
         self._extra: list[Found] = []  # refusals that follow the item just found
         self._deep: list[int] = []  # where the nesting went past MAX_DEPTH, one a read
+        # Where the next resynchronisation may resume at the earliest: just past the last
+        # one.  Looking back to the comma that began a broken item could otherwise find
+        # the same member again, and a damaged file would be refused for ever.
+        self._floor = 0
 
     # -- reading -------------------------------------------------------------------------
 
@@ -677,6 +681,7 @@ class Scanner:
             ends.append((sep, saved, search))
         outer = max(start - 1, self._base) if target is not None and salvaged is None else search
         ends += [(f.separator, stack[: k + 1], outer) for k, f in enumerate(stack) if f.separator]
+        ends = [(sep, frames, max(at, self._floor)) for sep, frames, at in ends]
         longest = max((len(e[0]) for e in ends), default=0)
         while ends:
             hits = [(self._member_at(e[0], e[2] - self._base), k) for k, e in enumerate(ends)]
@@ -728,6 +733,7 @@ class Scanner:
             found.index = frames[-1].index
             yield found
         self._scanned = resume
+        self._floor = resume + 1
         self._in_string = False
         self._backslashes = 0
         self._level = len(frames)
