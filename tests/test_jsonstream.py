@@ -18,7 +18,7 @@ import pytest
 from geotrace import api
 from geotrace.records import Post
 from geotrace.sources import jsonstream, meta, telegram, twitter, vk
-from geotrace.sources.exports import ExportFile, ExportReader, Record
+from geotrace.sources.exports import ExportFile, ExportReader, Record, detect
 from geotrace.sources.items import Refusal
 from geotrace.sources.jsonstream import json_items
 from tests.conftest import SHARED, require_shared
@@ -467,3 +467,33 @@ def test_a_resynchronisation_always_moves_on(sample: str, at: int, inserted: byt
     assert len(records) < 100  # the old scanner refused the same two items without end
     kept = {r.post_id for r in records if isinstance(r, Post)}
     assert kept  # and the messages after the damage are read
+
+
+def test_mutated_exports_end_and_never_raise() -> None:
+    """Seeded mutants of every shared JSON sample (cut, bit flip, structural bytes inserted,
+    a slice of the file copied into itself, as the fuzzing that found the loop above):
+    every reader ends, with at most a few records per byte changed, and never raises."""
+    samples = sorted(p for p in require_shared(EXPORTS).rglob("*.js*") if p.is_file())
+    rng = random.Random(15)
+    for path in samples:
+        original = path.read_bytes()
+        reader = detect(path.name, original[:65536])
+        if reader is None:
+            continue
+        for _ in range(60):
+            data = bytearray(original)
+            for _ in range(rng.randint(1, 3)):
+                at = rng.randrange(len(data))
+                op = rng.choice(["cut", "flip", "insert", "dup"])
+                if op == "cut":
+                    del data[at:]
+                elif op == "flip" and data:
+                    data[at] ^= 1 << rng.randrange(8)
+                elif op == "insert":
+                    data[at:at] = bytes(rng.choice(b'{}[]",:\\ \n0e-') for _ in range(4))
+                else:
+                    data[at:at] = data[rng.randrange(len(data)) :][: rng.randint(1, 300)]
+            blob = bytes(data)
+            doc = ExportFile(path.name, len(blob), lambda b=blob: io.BytesIO(b))
+            records = list(itertools.islice(reader.read(doc), 5_000))
+            assert len(records) < 5_000, f"{path.name}: no end in sight"
