@@ -213,6 +213,30 @@ def test_a_utf16_document_reads_as_its_utf8_original(tmp_path: Path) -> None:
         assert _ids(_read(telegram.TELEGRAM_DESKTOP, tmp_path, wide, "result.json")) == want
 
 
+def test_a_long_line_of_a_utf16_json_lines_file_reads_in_linear_time(tmp_path: Path) -> None:
+    """The UTF-16 reader grew each line with ``+=``: a 32 MiB line took 16 times as long
+    as an 8 MiB one (quadratic), where plain UTF-8 lines are read by the file's own C."""
+    from geotrace.sources import telethon
+
+    lines = _sample("telegram_telethon_json/generated_telethon-1.45.0_to_json.jsonl").splitlines()
+
+    def seconds(mib: int) -> float:
+        item = json.loads(lines[2])
+        item["message"] = "x" * (mib << 20)
+        wide = b"\n".join([*lines[:2], json.dumps(item).encode(), *lines[3:]]).decode()
+        data = wide.encode("utf-16")
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            records = _read(telethon.READERS[0], tmp_path, data, "dump.jsonl")
+            best = min(best, time.perf_counter() - start)
+        assert len(_posts(records)) == len(lines) and not _refusals(records)
+        assert max(len(p.text) for p in _posts(records)) == mib << 20
+        return best
+
+    assert seconds(32) < 8 * seconds(8)
+
+
 # -- the other formats ----------------------------------------------------------------------
 
 
