@@ -356,8 +356,14 @@ def _ingest_export(
     summary.new_links += counts.links
 
 
-def refuse(case: Case, refusal: Refusal, summary: IngestSummary) -> None:
-    """Record an item that was not read, as a problem."""
+def refuse(
+    case: Case, refusal: Refusal, summary: IngestSummary, group: MediaGroup | None = None
+) -> None:
+    """Record an item that was not read, as a problem: with ``group``'s rows when one is
+    given (an archive of 100,000 corrupt members is not 100,000 transactions)."""
+    if group is not None:
+        group.refuse(refusal)
+        return
     case.refuse(refusal.path, Problem(refusal.code, refusal.message))
     summary.skipped += 1
     summary.problems[refusal.code] += 1
@@ -439,10 +445,7 @@ def _ingest_entry(
     """One item of the walk, with every failure of the input turned into a refusal;
     media items and the walk's refusals join ``group`` when one is given."""
     if isinstance(entry, Refusal):
-        if group is None:
-            refuse(case, entry, summary)
-        else:
-            group.refuse(entry)
+        refuse(case, entry, summary, group)
         return
     summary.items += 1
     try:
@@ -450,10 +453,11 @@ def _ingest_entry(
     except (sqlite3.Error, GeotraceError):
         raise  # the case itself failed (its disk is full...): fatal, not one bad item
     except TooLarge as exc:
-        refuse(case, Refusal(entry.path, "archive_size_mismatch", str(exc)), summary)
+        refuse(case, Refusal(entry.path, "archive_size_mismatch", str(exc)), summary, group)
     except Exception as exc:  # unreadable input: I/O error, zip CRC, bad compression
         code = "archive_member_unreadable" if entry.container else "unreadable"
-        refuse(case, Refusal(entry.path, code, f"{type(exc).__name__}: {exc}"), summary)
+        refused = Refusal(entry.path, code, f"{type(exc).__name__}: {exc}")
+        refuse(case, refused, summary, group)
 
 
 #: Sightings resolved per batch: one vectorised pass each, memory bounded.
