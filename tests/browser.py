@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from geotrace.export.report import OFFLINE_FLAGS
+from geotrace.present.report import OFFLINE_FLAGS
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

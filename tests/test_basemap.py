@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from geotrace import api
 from geotrace.cli import app
-from geotrace.export.basemap import BasemapError, image_kind, open_tileset, tile_range
+from geotrace.present.basemap import BasemapError, image_kind, open_tileset, tile_range
 from tests.casekit import REPO
 
 KYIV = (50.4501, 30.5234)

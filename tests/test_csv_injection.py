@@ -22,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from geotrace.cli import app
-from geotrace.export.table import write_csv
+from geotrace.present.table import write_csv
 from tests.casekit import DEMO
 from tests.conftest import SHARED, require_shared
 

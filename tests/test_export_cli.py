@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from geotrace import api
 from geotrace.case import SIGHTING_FIELDS
 from geotrace.cli import app
-from geotrace.export.geojson import write_geojson
-from geotrace.export.table import write_csv, write_jsonl
+from geotrace.present.geojson import write_geojson
+from geotrace.present.table import write_csv, write_jsonl
 from tests.casekit import DEMO, demo_copy
 
 runner = CliRunner()

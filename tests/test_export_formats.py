@@ -21,8 +21,8 @@ import pytest
 
 from geotrace import api
 from geotrace.case import SIGHTING_FIELDS, Case
-from geotrace.export import geojson as geojson_export
-from geotrace.export import kml, parquet
+from geotrace.present import geojson as geojson_export
+from geotrace.present import kml, parquet
 from geotrace.records import iso
 from tests.casekit import REPO
 
@@ -270,7 +270,7 @@ def test_kml_memory_stays_bounded(tmp_path: Path) -> None:
     script = f"""
 import os, resource, sys
 sys.path.insert(0, {str(REPO / "src")!r})
-from geotrace.export.kml import write_kml
+from geotrace.present.kml import write_kml
 def rows():
     for i in range(4000):
         yield {{"id": i, "lat": 48.0 + i * 1e-4, "lon": 37.0, "radius_m": 50.0,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from geotrace import api
-from geotrace.export import mapview
+from geotrace.present import mapview
 from geotrace.places import ControlLayer
 from tests.browser import ARTIFACTS, offline_page
 from tests.test_basemap import colour, write_mbtiles

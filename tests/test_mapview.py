@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import shapely
 
-from geotrace.export import mapview
-from geotrace.export.mapview import columns, script_json, write_map
-from geotrace.export.outlines import SHIPPED, country_outlines
+from geotrace.present import mapview
+from geotrace.present.mapview import columns, script_json, write_map
+from geotrace.present.outlines import SHIPPED, country_outlines
 
 HOSTILE = '</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 
@@ -181,7 +181,7 @@ def test_outlines_layers() -> None:
 
 
 def test_outlines_are_shipped_and_small() -> None:
-    assert SHIPPED.exists(), "run python -m geotrace.export.outlines"
+    assert SHIPPED.exists(), "run python -m geotrace.present.outlines"
     assert SHIPPED.stat().st_size < 600_000
 
 

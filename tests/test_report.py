@@ -22,9 +22,9 @@ import pytest
 
 from geotrace import api
 from geotrace.case import Case
-from geotrace.export.outlines import SHIPPED
-from geotrace.export.report import ReportSummary, chromium, esc, html_to_pdf, write_report
-from geotrace.export.svgmap import prepare_outlines, svg_map
+from geotrace.present.outlines import SHIPPED
+from geotrace.present.report import ReportSummary, chromium, esc, html_to_pdf, write_report
+from geotrace.present.svgmap import prepare_outlines, svg_map
 from tests.browser import ARTIFACTS, offline_page
 
 REPO = Path(__file__).resolve().parents[1]
@@ -262,7 +262,7 @@ def test_pdf(tmp_path: Path, demo_html: str) -> None:
 
 
 def test_no_chromium_means_no_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import geotrace.export.report as module
+    import geotrace.present.report as module
 
     monkeypatch.setattr(module, "CHROMIUM", tmp_path / "no-chromium")
     page = tmp_path / "r.html"
@@ -272,7 +272,7 @@ def test_no_chromium_means_no_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.skipif(
-    not SHIPPED.exists(), reason="outlines not built (python -m geotrace.export.outlines)"
+    not SHIPPED.exists(), reason="outlines not built (python -m geotrace.present.outlines)"
 )
 def test_default_outlines_are_the_shipped_ones(demo_case: Path) -> None:
     out = io.StringIO()

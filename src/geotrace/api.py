@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from geotrace.errors import NoInput
 from geotrace.evidence import FileReport, read_file, report_to_json
-from geotrace.export.basemap import DEFAULT_BUDGET
+from geotrace.present.basemap import DEFAULT_BUDGET
 from geotrace.sources import Refusal, ZipLimits, find_files
 
 # Start-up (issue 15): a command imports what it uses when it runs, so that ``--help`` and
@@ -29,8 +29,8 @@ from geotrace.sources import Refusal, ZipLimits, find_files
 # file walk are imported here.
 if TYPE_CHECKING:
     from geotrace.case import Case
-    from geotrace.export.mapview import MapSummary
-    from geotrace.export.report import ReportSummary
+    from geotrace.present.mapview import MapSummary
+    from geotrace.present.report import ReportSummary
     from geotrace.ingest import IngestSummary
     from geotrace.ingest_export import ExportProgress
     from geotrace.places.table import TableSummary
@@ -207,7 +207,7 @@ def export_posts(
 ) -> int:
     """Write posts as ``jsonl`` (with each post's raw item) or ``csv``; return how many."""
     from geotrace.case_posts import POST_FIELDS
-    from geotrace.export.table import write_csv, write_jsonl
+    from geotrace.present.table import write_csv, write_jsonl
 
     if fmt not in ("jsonl", "csv"):
         raise ValueError(f"unknown format {fmt!r}; one of jsonl, csv")
@@ -251,7 +251,7 @@ def resolve_csv(
     progress: Callable[[int], None] | None = None,
 ) -> TableSummary:
     """Answer a ``lat,lon[,radius_m]`` CSV's rows with their places (see places.table)."""
-    from geotrace.export.table import write_csv
+    from geotrace.present.table import write_csv
     from geotrace.places import ControlLayer
     from geotrace.places.table import resolve_table
 
@@ -271,20 +271,20 @@ def export_sightings(case: str | Path, fmt: str, out: TextIO) -> int:
     with _open_case(case) as opened:
         rows = opened.sightings()
         if fmt == "geojson":
-            from geotrace.export.geojson import write_geojson
+            from geotrace.present.geojson import write_geojson
 
             return write_geojson(rows, out)
         if fmt == "csv":
             from geotrace.case import SIGHTING_FIELDS
-            from geotrace.export.table import write_csv
+            from geotrace.present.table import write_csv
 
             return write_csv(rows, out, SIGHTING_FIELDS)
         if fmt == "jsonl":
-            from geotrace.export.table import write_jsonl
+            from geotrace.present.table import write_jsonl
 
             return write_jsonl(rows, out)
         if fmt == "kml":
-            from geotrace.export.kml import write_kml
+            from geotrace.present.kml import write_kml
 
             return write_kml(rows, out)
     raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
@@ -375,8 +375,8 @@ def write_map(
 
     The layers are read before anything is written: a file that cannot serve raises
     ``ControlLayerError`` or ``BasemapError`` (both ``ValueError``) with the reason."""
-    from geotrace.export.basemap import open_tileset
-    from geotrace.export.mapview import case_map
+    from geotrace.present.basemap import open_tileset
+    from geotrace.present.mapview import case_map
     from geotrace.places import ControlLayer
 
     layer = ControlLayer.load(Path(control), control_date) if control is not None else None
@@ -397,7 +397,7 @@ def write_map(
 
 def export_parquet(case: str | Path, path: str | Path) -> int:
     """Write a case's sightings as GeoParquet 1.1 (needs the ``parquet`` extra, pyarrow)."""
-    from geotrace.export.parquet import write_parquet
+    from geotrace.present.parquet import write_parquet
 
     with _open_case(case) as opened:
         return write_parquet(opened.sightings(), Path(path))
@@ -409,7 +409,7 @@ def report(
     """Write the evidence report of a case: one self-contained, offline HTML file (summary,
     per account a timeline with a map and every sighting's evidence, methods, problems,
     attribution, chain of custody); the same case gives the same bytes."""
-    from geotrace.export.report import write_report
+    from geotrace.present.report import write_report
 
     with _open_case(case) as opened:
         return write_report(opened, out, settings=settings)
@@ -417,7 +417,7 @@ def report(
 
 def report_pdf(html: str | Path, pdf: str | Path) -> bool:
     """Print a report to PDF with headless Chromium; False where the machine cannot."""
-    from geotrace.export.report import html_to_pdf
+    from geotrace.present.report import html_to_pdf
 
     return html_to_pdf(Path(html), Path(pdf))
 

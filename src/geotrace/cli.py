@@ -27,8 +27,8 @@ from rich.measure import Measurement
 
 from geotrace import api
 from geotrace.errors import ColumnsError, GeotraceError
-from geotrace.export.basemap import DEFAULT_BUDGET
-from geotrace.export.table import write_jsonl
+from geotrace.present.basemap import DEFAULT_BUDGET
+from geotrace.present.table import write_jsonl
 from geotrace.sources import Refusal
 from geotrace.sources.columns import COLUMN_NAMES
 

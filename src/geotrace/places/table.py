@@ -4,7 +4,7 @@ Rows are read and answered a batch at a time, so a table of millions of rows tak
 bounded memory.  Every input column is kept and the place fields are appended; a row
 whose position cannot be read keeps its place empty and says why in ``flags``, so no row
 is ever lost from the output.  The rows are handed back, not written: the one CSV writer
-that defuses formulas is the present stage's (``geotrace.export.table``), and resolving
+that defuses formulas is the present stage's (``geotrace.present.table``), and resolving
 does not import upwards.
 """
 

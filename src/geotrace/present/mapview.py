@@ -31,9 +31,9 @@ from typing import Any, TextIO
 import numpy as np
 import shapely
 
-from geotrace.export.basemap import DEFAULT_BUDGET, EmbeddedTiles, TileSet
-from geotrace.export.outlines import DECIMALS as OUTLINE_DECIMALS
-from geotrace.export.outlines import shared_layers
+from geotrace.present.basemap import DEFAULT_BUDGET, EmbeddedTiles, TileSet
+from geotrace.present.outlines import DECIMALS as OUTLINE_DECIMALS
+from geotrace.present.outlines import shared_layers
 from geotrace.places.control import ControlLayer
 
 #: Post text kept per sighting: a popup is not the place for a whole long-read; the case is.
@@ -252,7 +252,7 @@ def _leaflet() -> tuple[str, str]:
 
 
 def _web(name: str) -> str:
-    return resources.files("geotrace.export").joinpath("web", name).read_text("utf-8")
+    return resources.files("geotrace.present").joinpath("web", name).read_text("utf-8")
 
 
 def _thumbnails(

@@ -7,7 +7,7 @@ which keeps shapes right within the few hundred kilometres an account's map usua
 and needs no projection library; a view that straddles the 180th meridian is drawn as
 the long way round (rare in this material, and the table beside the map is the evidence).
 
-Outlines come as a GeoJSON FeatureCollection (``geotrace.export.outlines``); they are
+Outlines come as a GeoJSON FeatureCollection (``geotrace.present.outlines``); they are
 parsed once (:func:`prepare_outlines`) and clipped to each view with Shapely, so a map
 of one town does not carry the whole coast of Russia.  Every coordinate is rounded to
 0.1 px: the bytes depend only on the data.

@@ -32,8 +32,8 @@ from geotrace.case import Case, unplaced_reason
 from geotrace.evidence.geotags import CONFIDENCE as GEOTAG_CONFIDENCE
 from geotrace.evidence.sightings import CONFIDENCE as GPS_CONFIDENCE
 from geotrace.evidence.sightings import DEFAULT_RADIUS_M
-from geotrace.export.outlines import country_outlines
-from geotrace.export.svgmap import Outlines, prepare_outlines, svg_map
+from geotrace.present.outlines import country_outlines
+from geotrace.present.svgmap import Outlines, prepare_outlines, svg_map
 
 #: Post text shown per sighting; the rest is in the case (``geotrace posts``).
 TEXT_CHARS = 1_000

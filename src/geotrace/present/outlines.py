@@ -4,7 +4,7 @@ A map that must open with the network cut needs its own base layer, and the one 
 to the founding question is the border itself, de jure and de facto side by side.  The shipped
 layers (``places/data/admin0``, ``admin1``) are cut into one piece per 0.25 degree grid cell for
 fast point queries; turning them back into outlines is a polygon union of ~370 k pieces, ~40 s
-of GEOS overlay.  That is paid once, at build time, by ``python -m geotrace.export.outlines``,
+of GEOS overlay.  That is paid once, at build time, by ``python -m geotrace.present.outlines``,
 which writes ``web/outlines.json.gz`` (both layers at ``SHIPPED_TOLERANCE_DEG``); a map or a
 report then reads a few hundred kilobytes.  A finer tolerance than the shipped one is rebuilt
 from the data (slow, cached per process); a coarser one simplifies the shipped outlines.
