@@ -1,7 +1,7 @@
 """The case store: one SQLite file plus a content-addressed media folder beside it.
 
 ``investigation.case`` is a plain SQLite database (open it with ``sqlite3`` or Datasette)
-and ``investigation.case.media/`` holds the originals (see :mod:`geotrace.mediastore`).
+and ``investigation.case.media/`` holds the originals (see :mod:`geotrace.store.media`).
 
 Why it survives ``kill -9``: the database runs in rollback-journal mode with
 ``synchronous=FULL``, so a transaction is either wholly on disk or wholly undone at the
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,324 +25,20 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
 
-import msgspec
-
 from geotrace.errors import CaseError, CaseFull, CaseUnwritable, NotACase
-from geotrace.mediastore import MediaStore, disk_error
 from geotrace.records import (
     HEADER_KIND,
     CustodyEntry,
     Media,
-    PictureFingerprint,
     Problem,
     Sighting,
     Source,
     iso,
 )
-
-#: Each entry migrates the schema from version i to i+1; never edit one, append a new one.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE media (
-        sha256         TEXT PRIMARY KEY,
-        kind           TEXT NOT NULL,
-        mime           TEXT,
-        size           INTEGER NOT NULL,
-        first_path     TEXT NOT NULL,
-        stored_as      TEXT NOT NULL,
-        reader         TEXT NOT NULL,
-        reader_version TEXT NOT NULL,
-        metadata       TEXT NOT NULL,
-        added_at       TEXT NOT NULL
-    );
-    CREATE TABLE sources (
-        id             INTEGER PRIMARY KEY,
-        path           TEXT NOT NULL,
-        kind           TEXT NOT NULL,
-        container      TEXT,
-        size           INTEGER NOT NULL,
-        sha256         TEXT NOT NULL REFERENCES media(sha256),
-        reader         TEXT NOT NULL,
-        reader_version TEXT NOT NULL,
-        ingested_at    TEXT NOT NULL,
-        UNIQUE (path, sha256)
-    );
-    CREATE INDEX sources_sha256 ON sources(sha256);
-    CREATE TABLE sightings (
-        id                 INTEGER PRIMARY KEY,
-        media_sha256       TEXT NOT NULL REFERENCES media(sha256),
-        method             TEXT NOT NULL,
-        lat                REAL NOT NULL,
-        lon                REAL NOT NULL,
-        alt_m              REAL,
-        radius_m           REAL NOT NULL,
-        at_utc             TEXT,
-        at_local           TEXT,
-        time_basis         TEXT NOT NULL,
-        time_uncertainty_s REAL,
-        confidence         REAL NOT NULL,
-        evidence           TEXT NOT NULL,
-        UNIQUE (media_sha256, method)
-    );
-    CREATE TABLE problems (
-        id      INTEGER PRIMARY KEY,
-        sha256  TEXT NOT NULL DEFAULT '',
-        path    TEXT NOT NULL,
-        code    TEXT NOT NULL,
-        message TEXT NOT NULL,
-        UNIQUE (sha256, path, code, message)
-    );
-    CREATE TABLE custody_log (
-        id     INTEGER PRIMARY KEY,
-        at     TEXT NOT NULL,
-        action TEXT NOT NULL,
-        sha256 TEXT NOT NULL DEFAULT '',
-        detail TEXT NOT NULL
-    );
-    """,
-    # 2: the resolve stage's answer per sighting (geotrace.places); derived, so it can
-    # always be rebuilt, and it goes with its sighting.
-    """
-    CREATE TABLE places (
-        sighting_id       INTEGER PRIMARY KEY REFERENCES sightings(id) ON DELETE CASCADE,
-        places_version    TEXT NOT NULL,
-        country_de_jure   TEXT,
-        country_de_facto  TEXT,
-        admin1_code       TEXT,
-        admin1_name       TEXT,
-        border_confidence TEXT,
-        place             TEXT NOT NULL
-    );
-    CREATE INDEX places_country ON places(country_de_jure, country_de_facto, admin1_code);
-    """,
-    # 3: what platform exports say (geotrace.sources.exports).  Accounts keep every
-    # handle and name seen with when; posts keep their raw item and where in which source
-    # file it was; post_media links posts to originals by the path the export gives
-    # (sha256 filled once the file is in the case); links are provenance between posts.
-    # Sightings are rebuilt so that a platform geotag (a post, no media) can be one; text
-    # columns in UNIQUE keys use '' for "unknown" because SQLite keeps NULLs distinct.
-    """
-    CREATE TABLE accounts (
-        id         INTEGER PRIMARY KEY,
-        platform   TEXT NOT NULL,
-        account_id TEXT NOT NULL,
-        UNIQUE (platform, account_id)
-    );
-    CREATE TABLE account_names (
-        account    INTEGER NOT NULL REFERENCES accounts(id),
-        handle     TEXT NOT NULL,
-        name       TEXT NOT NULL,
-        first_seen TEXT,
-        last_seen  TEXT,
-        UNIQUE (account, handle, name)
-    );
-    CREATE TABLE posts (
-        id                 INTEGER PRIMARY KEY,
-        platform           TEXT NOT NULL,
-        post_id            TEXT NOT NULL,
-        kind               TEXT NOT NULL,
-        account            INTEGER REFERENCES accounts(id),
-        chat               INTEGER REFERENCES accounts(id),
-        url                TEXT,
-        posted_utc         TEXT,
-        posted_local       TEXT,
-        time_basis         TEXT NOT NULL,
-        time_uncertainty_s REAL,
-        time_source        TEXT,
-        text               TEXT NOT NULL,
-        raw                TEXT NOT NULL,
-        source_sha256      TEXT NOT NULL REFERENCES media(sha256),
-        location           TEXT NOT NULL,
-        UNIQUE (platform, post_id)
-    );
-    CREATE INDEX IF NOT EXISTS posts_account ON posts(account, posted_utc);
-    CREATE TABLE post_media (
-        post     INTEGER NOT NULL REFERENCES posts(id),
-        ref      TEXT NOT NULL,
-        path     TEXT,
-        sha256   TEXT REFERENCES media(sha256),
-        kind     TEXT,
-        missing  TEXT,
-        metadata TEXT NOT NULL,
-        UNIQUE (post, ref)
-    );
-    CREATE INDEX post_media_sha256 ON post_media(sha256);
-    CREATE INDEX post_media_unlinked ON post_media(path) WHERE sha256 IS NULL;
-    CREATE TABLE links (
-        post           INTEGER NOT NULL REFERENCES posts(id),
-        kind           TEXT NOT NULL,
-        target_post    TEXT NOT NULL,
-        target_account TEXT NOT NULL,
-        target_name    TEXT NOT NULL,
-        target_at      TEXT,
-        UNIQUE (post, kind, target_post, target_account, target_name)
-    );
-    CREATE INDEX links_target ON links(target_post);
-    CREATE TABLE sightings_v3 (
-        id                 INTEGER PRIMARY KEY,
-        media_sha256       TEXT REFERENCES media(sha256),
-        post               INTEGER REFERENCES posts(id),
-        method             TEXT NOT NULL,
-        lat                REAL NOT NULL,
-        lon                REAL NOT NULL,
-        alt_m              REAL,
-        radius_m           REAL NOT NULL,
-        at_utc             TEXT,
-        at_local           TEXT,
-        time_basis         TEXT NOT NULL,
-        time_uncertainty_s REAL,
-        confidence         REAL NOT NULL,
-        evidence           TEXT NOT NULL,
-        CHECK (media_sha256 IS NOT NULL OR post IS NOT NULL)
-    );
-    INSERT INTO sightings_v3 (id, media_sha256, method, lat, lon, alt_m, radius_m, at_utc,
-        at_local, time_basis, time_uncertainty_s, confidence, evidence)
-        SELECT id, media_sha256, method, lat, lon, alt_m, radius_m, at_utc, at_local,
-        time_basis, time_uncertainty_s, confidence, evidence FROM sightings;
-    DROP TABLE sightings;
-    ALTER TABLE sightings_v3 RENAME TO sightings;
-    CREATE UNIQUE INDEX sightings_of_media ON sightings(media_sha256, method)
-        WHERE post IS NULL;
-    CREATE UNIQUE INDEX sightings_of_post ON sightings(post, method, lat, lon)
-        WHERE post IS NOT NULL;
-    """,
-    # 4: the fingerprint stage's answer per picture (geotrace.evidence.fingerprint).
-    # Derived, like places: ``version`` says which algorithm and decoder made it, and a
-    # newer version redoes it.  ``error`` records a picture that could not be decoded
-    # (then it has no regions); ``descriptor`` is the stage-B candidate descriptor.
-    # ``verified_pairs`` keeps what the pixel check said of a candidate pair (a copy,
-    # another shot, unrelated), so that a second ``copies`` run does not redo it.
-    # A region is the whole frame or the content found inside borders, captions or a
-    # phone's UI; ``at_s`` is the keyframe's time in a video, 0 for a still.
-    """
-    CREATE TABLE fingerprints (
-        sha256     TEXT PRIMARY KEY REFERENCES media(sha256),
-        version    TEXT NOT NULL,
-        width      INTEGER,
-        height     INTEGER,
-        error      TEXT,
-        descriptor BLOB
-    );
-    CREATE TABLE fingerprint_regions (
-        sha256  TEXT NOT NULL REFERENCES fingerprints(sha256) ON DELETE CASCADE,
-        at_s    REAL NOT NULL,
-        region  TEXT NOT NULL,
-        x0      INTEGER NOT NULL,
-        y0      INTEGER NOT NULL,
-        x1      INTEGER NOT NULL,
-        y1      INTEGER NOT NULL,
-        pdq     BLOB NOT NULL,
-        quality INTEGER NOT NULL,
-        phash   INTEGER NOT NULL,
-        PRIMARY KEY (sha256, at_s, region)
-    );
-    CREATE TABLE verified_pairs (
-        a        TEXT NOT NULL REFERENCES media(sha256),
-        b        TEXT NOT NULL REFERENCES media(sha256),
-        version  TEXT NOT NULL,
-        relation TEXT NOT NULL,
-        detail   TEXT NOT NULL,
-        PRIMARY KEY (a, b),
-        CHECK (a < b)
-    );
-    """,
-)
-
-TABLES = (
-    "sources",
-    "media",
-    "sightings",
-    "places",
-    "problems",
-    "custody_log",
-    "accounts",
-    "posts",
-    "post_media",
-    "links",
-    "fingerprints",
-    "fingerprint_regions",
-    "verified_pairs",
-)
-
-#: The fields of a sighting as :meth:`Case.sightings` gives them, in order.
-SIGHTING_FIELDS = (
-    "id",
-    "media_sha256",
-    "media_path",
-    "media_kind",
-    "method",
-    "lat",
-    "lon",
-    "alt_m",
-    "radius_m",
-    "at_utc",
-    "at_local",
-    "time_basis",
-    "time_uncertainty_s",
-    "confidence",
-    "evidence",
-    "country_de_jure",
-    "country_de_facto",
-    "admin1_code",
-    "border_confidence",
-    "place",
-    "platform",
-    "post_id",
-    "account_id",
-    "account_name",
-)
-
-
-def latest_name(alias: str) -> str:
-    """SQL for the name the account ``alias`` was last seen under: display name, else
-    handle."""
-    return (
-        "(SELECT coalesce(nullif(n.name, ''), nullif(n.handle, '')) FROM account_names n"
-        f" WHERE n.account = {alias}.id ORDER BY n.last_seen IS NULL, n.last_seen DESC LIMIT 1)"
-    )
-
-
-#: SQL for the earliest post that carried a sighting's (``s``) media: whose picture it is.
-FIRST_POST_OF_MEDIA = (
-    "(SELECT pm.post FROM post_media pm JOIN posts fp ON fp.id = pm.post"
-    " WHERE pm.sha256 = s.media_sha256"
-    " ORDER BY fp.posted_utc IS NULL, fp.posted_utc, fp.id LIMIT 1)"
-)
-
-
-#: What ``Case.regions`` counts per group of sightings.
-_REGION_COLUMNS = (
-    "p.country_de_jure, p.country_de_facto, p.admin1_code, p.admin1_name,"
-    " count(*), min(s.at_utc), max(s.at_utc), sum(p.border_confidence = 'high')"
-)
-
-
-def unplaced_reason(place: Mapping[str, Any] | None) -> str | None:
-    """Why a sighting has no de jure country, in words for a table row (None when it has
-    one): a blank country cell reads as a bug, and counted among the countries it reads as
-    a country of its own.  Distances are left out so that sightings group by the reason."""
-    if place is None:
-        return "not placed: no place computed yet (ingest again)"
-    if place.get("country_de_jure"):
-        return None
-    nearest = place.get("nearest_country")
-    reason = "not placed: at sea or in a lake" + (f" (nearest land: {nearest})" if nearest else "")
-    flags = [str(f) for f in place.get("flags") or []]
-    return reason + (f"; flagged {', '.join(flags)}" if flags else "")
-
-
-def _json(text: str) -> Any:
-    """msgspec's decoder (3x json.loads: maps and reports read 100k rows), with json's as
-    the fallback for the NaN that ``json.dumps`` writes and strict JSON forbids."""
-    try:
-        return msgspec.json.decode(text)
-    except msgspec.DecodeError:
-        return json.loads(text)
-
-
-def signed64(value: int) -> int:
-    """An unsigned 64-bit hash as SQLite's signed INTEGER holds it (and back, masked)."""
-    return value - (1 << 64) if value >= 1 << 63 else value
+from geotrace.sql import FIRST_POST_OF_MEDIA, MigrationSet
+from geotrace.store import migrations
+from geotrace.store.core import CORE, TABLES
+from geotrace.store.media import MediaStore, disk_error
 
 
 def now_utc() -> datetime:
@@ -362,8 +58,6 @@ INCOMPLETE = "+incomplete"
 #: SQLite's ``application_id`` of a case ("GeoT"): the mark, in the file's header, that
 #: tells a case from another application's database before anything is written to it.
 APPLICATION_ID = 0x47656F54
-#: The problem of a picture the fingerprint stage could not decode (see put_fingerprints).
-FINGERPRINT_FAILED = "fingerprint_failed"
 
 
 def is_case(path: Path) -> bool:
@@ -556,7 +250,7 @@ class Case:
         self.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
         """One write transaction: wholly on disk or wholly undone (see the module docstring).
 
         SQLite itself undoes a transaction that a full disk stopped: then there is none
@@ -586,39 +280,45 @@ class Case:
         self.media.close()
 
     def _migrate(self) -> None:
-        """Mark the file as a case and bring its schema up to date, one migration per
-        transaction.  The mark is written first, every time: it is also the proof that
-        the case can be written, before any original is copied for it."""
-        with self._transaction():
+        """Mark the file as a case and bring its core tables up to date.  The mark is
+        written first, every time: it is also the proof that the case can be written,
+        before any original is copied for it."""
+        with self.transaction():
             self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version"
-            " (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
-        )
-        (current,) = self.db.execute(
-            "SELECT coalesce(max(version), 0) FROM schema_version"
-        ).fetchone()
-        # A migration may rebuild a table (SQLite's documented way to change a column):
-        # with foreign keys on, dropping the old table would cascade into its children.
-        # The pragma is a no-op inside a transaction, so it is set around them, and the
-        # keys are checked before the new version is committed.
+        self.migrate(CORE)
+
+    def migrate(self, owner: MigrationSet) -> list[str]:
+        """Apply the steps of ``owner``'s migration set this case lacks, one transaction
+        each, and return their names.  A step a case written before the sets already made
+        (its ``legacy`` number is in ``schema_version``) is recorded, not run again.
+
+        A step may rebuild a table (SQLite's documented way to change a column): with
+        foreign keys on, dropping the old table would cascade into its children.  The
+        pragma is a no-op inside a transaction, so it is set around them, and the keys are
+        checked before each step is committed.
+        """
+        todo = migrations.pending(self.db, owner)
+        if not todo:
+            return []
+        legacy = migrations.legacy_versions(self.db)
         self.db.execute("PRAGMA foreign_keys = OFF")
         try:
-            for version in range(current + 1, len(MIGRATIONS) + 1):
-                with self._transaction():
-                    for statement in MIGRATIONS[version - 1].split(";"):
-                        if statement.strip():
-                            self.db.execute(statement)
+            for step in todo:
+                with self.transaction():
+                    if step.legacy is not None and step.legacy in legacy:
+                        migrations.record(self.db, owner, step, legacy[step.legacy])
+                        continue
+                    migrations.run(self.db, step)
                     broken = self.db.execute("PRAGMA foreign_key_check").fetchall()
                     if broken:
-                        raise sqlite3.IntegrityError(f"migration {version}: {broken[:3]}")
-                    self.db.execute(
-                        "INSERT INTO schema_version VALUES (?, ?)", (version, iso(now_utc()))
-                    )
-                    if version == 1:
+                        raise sqlite3.IntegrityError(f"{owner.name} {step.name}: {broken[:3]}")
+                    migrations.record(self.db, owner, step, iso(now_utc()) or "")
+                    if owner is CORE and step is CORE.steps[0]:
                         self._log(CustodyEntry(now_utc(), "case_created", "", {}))
         finally:
-            self.db.execute("PRAGMA foreign_keys = ON")
+            if not self._unchecked:
+                self.db.execute("PRAGMA foreign_keys = ON")
+        return [step.name for step in todo]
 
     # -- writes ------------------------------------------------------------------------
 
@@ -642,19 +342,19 @@ class Case:
         read by an older reader version is read again: its sighting and problems are
         replaced, in the same transaction, so no stale reading survives beside the new.
         """
-        with self._transaction():
+        with self.transaction():
             return self._write_item(source, media, sighting, problems)
 
     def refuse(self, path: str, problem: Problem, sha256: str = "") -> bool:
         """Record an input that was not read; True if the problem is new."""
-        with self._transaction():
+        with self.transaction():
             added = self._put_problem(sha256, path, problem)
         return added
 
     def clear_refusals(self, path: str) -> None:
         """Forget what earlier runs said of a path they could not read (see
         ``_clear_refusals``): for a folder given again that is there now."""
-        with self._transaction():
+        with self.transaction():
             self._clear_refusals(path)
 
     def _clear_refusals(self, path: str) -> None:
@@ -670,10 +370,6 @@ class Case:
         if previous is not None:
             self.db.execute("DELETE FROM sightings WHERE media_sha256 = ?", (media.sha256,))
             self.db.execute("DELETE FROM problems WHERE sha256 = ?", (media.sha256,))
-            # Its fingerprint goes too (and with it the fingerprint problem just deleted):
-            # the stage redoes it at the end of this ingest.
-            self.db.execute("DELETE FROM fingerprint_regions WHERE sha256 = ?", (media.sha256,))
-            self.db.execute("DELETE FROM fingerprints WHERE sha256 = ?", (media.sha256,))
         self.db.execute(
             "INSERT OR REPLACE INTO media"
             " (sha256, kind, mime, size, first_path, stored_as, reader, reader_version,"
@@ -771,7 +467,7 @@ class Case:
     ) -> None:
         """Mark an export document as wholly read, with what its reader said of it."""
         self.ensure_indexes()
-        with self._transaction():
+        with self.transaction():
             self.db.execute(
                 "UPDATE media SET reader_version = ?, metadata = ? WHERE sha256 = ?",
                 (source.reader_version, json.dumps(metadata, ensure_ascii=False), source.sha256),
@@ -801,7 +497,7 @@ class Case:
         written = PostsWritten()
         names: dict[tuple[int, str, str], tuple[str | None, str | None]] = {}
         execute = self.db.execute
-        with self._transaction():
+        with self.transaction():
             for seen_alone in accounts:
                 self._account(seen_alone, None, names)
             for location, problem in refused:
@@ -893,7 +589,7 @@ class Case:
     def link_post_media(self) -> int:
         """Point every post's media reference at the original it names, once that file is
         in the case (by the path the export gave, resolved); return how many were linked."""
-        with self._transaction():
+        with self.transaction():
             cur = self.db.execute(
                 "UPDATE post_media SET sha256 = (SELECT s.sha256 FROM sources s"
                 "  WHERE s.path = post_media.path LIMIT 1)"
@@ -937,26 +633,6 @@ class Case:
         rows = self.db.execute("SELECT code, count(*) FROM problems GROUP BY code ORDER BY code")
         return {str(code): int(n) for code, n in rows}
 
-    def sightings(self) -> Iterator[dict[str, Any]]:
-        """Every sighting as a flat dict, with the name its media was first seen under."""
-        cur = self.db.execute(
-            "SELECT s.id, s.media_sha256, m.first_path, m.kind, s.method, s.lat, s.lon,"
-            " s.alt_m, s.radius_m, s.at_utc, s.at_local, s.time_basis, s.time_uncertainty_s,"
-            " s.confidence, s.evidence, p.country_de_jure, p.country_de_facto, p.admin1_code,"
-            " p.border_confidence, p.place, po.platform, po.post_id, a.account_id,"
-            f" {latest_name('a')}"
-            " FROM sightings s LEFT JOIN media m ON m.sha256 = s.media_sha256"
-            " LEFT JOIN places p ON p.sighting_id = s.id"
-            f" LEFT JOIN posts po ON po.id = coalesce(s.post, {FIRST_POST_OF_MEDIA})"
-            " LEFT JOIN accounts a ON a.id = po.account"
-            " ORDER BY s.at_utc IS NULL, s.at_utc, s.id"
-        )
-        for row in cur:
-            record = dict(zip(SIGHTING_FIELDS, row, strict=True))
-            record["evidence"] = _json(record["evidence"])
-            record["place"] = _json(record["place"]) if record["place"] else None
-            yield record
-
     def sighted_posts(self) -> dict[tuple[str, str], tuple[Any, ...]]:
         """(platform, post id) -> (text, url, place in its document, posted_utc, time_basis,
         the document's path) for every post that carries a sighting (as ``sightings``
@@ -969,147 +645,6 @@ class Case:
             f" (SELECT coalesce(s.post, {FIRST_POST_OF_MEDIA}) FROM sightings s)"
         )
         return {(str(r[0]), str(r[1])): tuple(r[2:]) for r in rows}
-
-    def unplaced_sightings(
-        self, version: str
-    ) -> list[tuple[int, float, float, float, str | None, str]]:
-        """(id, lat, lon, radius_m, at_utc, time_basis) of sightings lacking a current place."""
-        rows = self.db.execute(
-            "SELECT s.id, s.lat, s.lon, s.radius_m, s.at_utc, s.time_basis FROM sightings s"
-            " LEFT JOIN places p ON p.sighting_id = s.id"
-            " WHERE p.places_version IS NOT ? ORDER BY s.id",
-            (version,),
-        )
-        return [(int(i), float(a), float(o), float(r), t, str(b)) for i, a, o, r, t, b in rows]
-
-    def put_places(self, version: str, places: Sequence[tuple[int, dict[str, Any]]]) -> int:
-        """Store resolved places, replacing older versions, in one transaction."""
-        with self._transaction():
-            self.db.executemany(
-                "INSERT OR REPLACE INTO places (sighting_id, places_version, country_de_jure,"
-                " country_de_facto, admin1_code, admin1_name, border_confidence, place)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        sid,
-                        version,
-                        p.get("country_de_jure"),
-                        p.get("country_de_facto"),
-                        p.get("admin1_code"),
-                        p.get("admin1_name"),
-                        p.get("border_confidence"),
-                        json.dumps(p, ensure_ascii=False),
-                    )
-                    for sid, p in places
-                ],
-            )
-        return len(places)
-
-    def unfingerprinted(
-        self, version: str, after: str = "", limit: int = 1000
-    ) -> list[tuple[str, str, Path, str]]:
-        """(sha256, kind, stored file, first path) of pictures and videos with no
-        fingerprint of ``version``, a page at a time in sha256 order (the stage resumes
-        where it stopped)."""
-        rows = self.db.execute(
-            "SELECT m.sha256, m.kind, m.stored_as, m.first_path FROM media m"
-            " LEFT JOIN fingerprints f ON f.sha256 = m.sha256"
-            " WHERE m.kind IN ('image', 'video') AND m.sha256 > ?"
-            " AND f.version IS NOT ? ORDER BY m.sha256 LIMIT ?",
-            (after, version, limit),
-        )
-        return [
-            (str(sha), str(kind), self.media.root / rel, str(first))
-            for sha, kind, rel, first in rows
-        ]
-
-    def put_fingerprints(self, version: str, prints: Sequence[PictureFingerprint]) -> None:
-        """Store fingerprints, replacing older versions, in one transaction, with a
-        ``fingerprint_failed`` problem for each that has an error (under the path the
-        picture was first seen at).  In the same transaction: committed apart, a kill
-        between them lost the problems for good, since the re-run finds the pictures
-        done.  An older version's problem goes with its fingerprint."""
-        with self._transaction():
-            shas = [(p.sha256,) for p in prints]
-            self.db.executemany("DELETE FROM fingerprint_regions WHERE sha256 = ?", shas)
-            self.db.executemany(
-                f"DELETE FROM problems WHERE sha256 = ? AND code = '{FINGERPRINT_FAILED}'", shas
-            )
-            self.db.executemany(
-                "INSERT OR IGNORE INTO problems (sha256, path, code, message)"
-                " SELECT sha256, first_path, ?, ? FROM media WHERE sha256 = ?",
-                [(FINGERPRINT_FAILED, p.error, p.sha256) for p in prints if p.error is not None],
-            )
-            self.db.executemany(
-                "INSERT OR REPLACE INTO fingerprints (sha256, version, width, height, error,"
-                " descriptor) VALUES (?, ?, ?, ?, ?, ?)",
-                [(p.sha256, version, p.width, p.height, p.error, p.descriptor) for p in prints],
-            )
-            self.db.executemany(
-                "INSERT INTO fingerprint_regions (sha256, at_s, region, x0, y0, x1, y1, pdq,"
-                " quality, phash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (p.sha256, r.at_s, r.region, *r.box, r.pdq, r.quality, signed64(r.phash))
-                    for p in prints
-                    for r in p.regions
-                ],
-            )
-
-    def verified(self, version: str) -> Iterator[tuple[str, str, str]]:
-        """(a, b, detail JSON) of every pair the pixel check of ``version`` decided."""
-        for a, b, detail in self.db.execute(
-            "SELECT a, b, detail FROM verified_pairs WHERE version = ?", (version,)
-        ):
-            yield str(a), str(b), str(detail)
-
-    def put_verified(self, version: str, rows: Sequence[tuple[str, str, str, str]]) -> None:
-        """Keep pixel-check verdicts ``(a, b, relation, detail JSON)``, a < b."""
-        with self._transaction():
-            self.db.executemany(
-                "INSERT OR REPLACE INTO verified_pairs (a, b, version, relation, detail)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(a, b, version, relation, detail) for a, b, relation, detail in rows],
-            )
-
-    def regions(self) -> list[dict[str, Any]]:
-        """Sightings per de jure country, de facto country and admin-1 unit; those with no
-        country (or no place yet) grouped by why, said in ``not_placed``.
-
-        Two queries: the placed rows, then the rest with their place's JSON read for the
-        reason.  In one query SQLite reads that JSON for every row of every group, which
-        doubles the time of the country table of a large case.
-        """
-        placed = self.db.execute(
-            f"SELECT {_REGION_COLUMNS}, 1, NULL, NULL"
-            " FROM sightings s JOIN places p ON p.sighting_id = s.id"
-            " WHERE p.country_de_jure != '' GROUP BY 1, 2, 3, 4"
-        )
-        unplaced = self.db.execute(
-            f"SELECT {_REGION_COLUMNS}, p.sighting_id IS NOT NULL,"
-            " json_extract(p.place, '$.nearest_country'), json_extract(p.place, '$.flags')"
-            " FROM sightings s LEFT JOIN places p ON p.sighting_id = s.id"
-            " WHERE coalesce(p.country_de_jure, '') = '' GROUP BY 1, 2, 3, 4, 9, 10, 11"
-        )
-        keys = (
-            "country_de_jure",
-            "country_de_facto",
-            "admin1_code",
-            "admin1_name",
-            "sightings",
-            "first_utc",
-            "last_utc",
-            "high_confidence",
-        )
-        found = []
-        for *values, has_place, nearest, flags in [*placed, *unplaced]:
-            region = dict(zip(keys, values, strict=True))
-            flagged = _json(flags) if flags else []
-            place = dict(region, nearest_country=nearest, flags=flagged) if has_place else None
-            found.append(dict(region, not_placed=unplaced_reason(place)))
-        found.sort(
-            key=lambda r: (-r["sightings"], r["country_de_jure"] or "", r["admin1_code"] or "")
-        )
-        return found
 
     def originals(self) -> Iterator[tuple[str, int, Path]]:
         """(sha256, size, stored file) of every original the case holds."""
@@ -1129,7 +664,7 @@ class Case:
         at one transaction each spent most of their time there.  The caller makes the
         items' originals durable first, as for :meth:`record`.
         """
-        with self._transaction():
+        with self.transaction():
             written = [self._write_item(*item) for item in items]
             for sha256, path, problem in problems:
                 self._put_problem(sha256, path, problem)

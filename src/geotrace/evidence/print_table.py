@@ -1,6 +1,6 @@
-"""The case's fingerprints as arrays (the tables migration 4 added), for the copy search.
+"""The case's fingerprints as arrays (the fingerprint stage's tables), for the copy search.
 
-Kept apart from :mod:`geotrace.case`, which owns the schema and the writes.  Every region
+A query of :mod:`geotrace.evidence.fingerprint_stage`'s tables, beside it.  Every region
 of every picture becomes one row of a few NumPy arrays, so that the search compares
 millions of hashes without a Python object each: at a million regions the PDQ variants
 take 256 MB, the rest a few tens.
@@ -8,12 +8,12 @@ take 256 MB, the rest a few tens.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from geotrace.case import Case
 
 #: The eight dihedral PDQ variants of a region, 32 bytes each (see records.RegionPrint).
 VARIANTS = 8
@@ -40,16 +40,16 @@ class PrintTable:
         return len(self.owner)
 
 
-def load_prints(case: Case, version: str) -> PrintTable:
+def load_prints(db: sqlite3.Connection, version: str) -> PrintTable:
     """Every region fingerprinted with ``version`` (older versions are not comparable:
     the decoder and the hashes must be the same on both sides)."""
-    files = case.db.execute(
+    files = db.execute(
         "SELECT sha256, width, height, descriptor FROM fingerprints"
         " WHERE version = ? AND error IS NULL ORDER BY sha256",
         (version,),
     ).fetchall()
     index = {row[0]: i for i, row in enumerate(files)}
-    rows = case.db.execute(
+    rows = db.execute(
         "SELECT r.sha256, r.region, r.at_s, r.x0, r.y0, r.x1, r.y1, r.pdq, r.quality, r.phash"
         " FROM fingerprint_regions r JOIN fingerprints f ON f.sha256 = r.sha256"
         " WHERE f.version = ? AND f.error IS NULL ORDER BY r.sha256, r.at_s, r.region",

@@ -1,6 +1,6 @@
 """Questions to a case about posts and accounts (the tables migration 3 added).
 
-Kept apart from :mod:`geotrace.case`, which owns the schema and the writes: these are
+Kept apart from :mod:`geotrace.store.case`, which owns the schema and the writes: these are
 read-only queries, each a streaming cursor so that a million posts are never in memory.
 """
 
@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from geotrace.case import Case, latest_name
+from geotrace.sql import latest_name
+from geotrace.store.case import Case
 
 #: The fields of a post as :func:`posts` gives them; JSON Lines adds ``raw``.
 POST_FIELDS = (

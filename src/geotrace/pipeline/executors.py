@@ -1,0 +1,197 @@
+"""Where a stage's pages are computed: in this process, in a fork pool, or on Dask.
+
+Each executor runs one function over a list of tasks and gives back, per task, either its
+result or :class:`Failed` with the reason: an exception, or a worker that died (a decoder
+that crashed on a hostile file).  The runner then retries a failed task's items one by one
+(``alone``), each where a crash costs only itself, to keep every other item's result.  The
+case is never touched here: results go back to the runner, which is the case's one writer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from importlib import import_module
+from multiprocessing import get_context
+from typing import Any, Literal, Protocol
+
+from geotrace.errors import GeotraceError
+
+#: The executors a user may name (``--executor``).
+ExecutorName = Literal["local", "processes", "dask"]
+EXECUTORS: tuple[ExecutorName, ...] = ("local", "processes", "dask")
+
+Task = Callable[[Sequence[Any]], list[Any]]
+
+
+class ExecutorError(GeotraceError):
+    """An executor that cannot start: Dask not installed, a scheduler out of reach."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A task that gave no result, and why."""
+
+    reason: str
+
+
+class Executor(Protocol):
+    """Runs ``fn`` over tasks; one outcome per task, in order."""
+
+    def map(self, fn: Task, tasks: Sequence[Sequence[Any]]) -> list[list[Any] | Failed]: ...
+
+    def alone(self, fn: Task, items: Sequence[Any]) -> list[list[Any] | Failed]:
+        """Each item as a task of its own, where a crash costs only that item."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Local:
+    """In this process: no start-up, no pickling; an exception costs its task, but a
+    crash in native code (a decoder's segfault) ends the run.  For small cases, debugging,
+    and where forking is not possible."""
+
+    def map(self, fn: Task, tasks: Sequence[Sequence[Any]]) -> list[list[Any] | Failed]:
+        out: list[list[Any] | Failed] = []
+        for task in tasks:
+            try:
+                out.append(fn(task))
+            except Exception as exc:  # one bad task must not cost the page
+                out.append(Failed(_reason(exc)))
+        return out
+
+    def alone(self, fn: Task, items: Sequence[Any]) -> list[list[Any] | Failed]:
+        return self.map(fn, [[item] for item in items])
+
+    def close(self) -> None:
+        pass
+
+
+class Processes:
+    """A fork pool of ``workers`` processes, started at the first task and kept for the
+    whole run: decoders parse hostile bytes, and a crash inside one must cost that file,
+    not the run (a re-run would die on the same file)."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
+        return self._pool
+
+    def map(self, fn: Task, tasks: Sequence[Sequence[Any]]) -> list[list[Any] | Failed]:
+        """Every task in the shared pool; when a worker dies, the pool is gone for every
+        task still in it: those are given back as failed, and the pool is started again."""
+        futures: list[Future[list[Any]]] = [self._started().submit(fn, task) for task in tasks]
+        out: list[list[Any] | Failed] = []
+        broken = False
+        for future in futures:
+            try:
+                out.append(future.result())
+            except BrokenProcessPool:
+                broken = True
+                out.append(Failed("a worker process died"))
+            except Exception as exc:
+                out.append(Failed(_reason(exc)))
+        if broken:
+            self.close()
+        return out
+
+    def alone(self, fn: Task, items: Sequence[Any]) -> list[list[Any] | Failed]:
+        """Each item in a fresh process of its own: only a worker that dies on it fails."""
+        out: list[list[Any] | Failed] = []
+        for item in items:
+            try:
+                with ProcessPoolExecutor(1, mp_context=get_context("fork")) as pool:
+                    out.append(pool.submit(fn, [item]).result())
+            except BrokenProcessPool:
+                out.append(Failed("the worker process died on it"))
+            except Exception as exc:
+                out.append(Failed(_reason(exc)))
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+class Dask:
+    """Tasks on a Dask cluster: a ``LocalCluster`` of ``workers`` single-threaded worker
+    processes by default, or the scheduler at ``scheduler`` (``tcp://host:8786``).  Work
+    items name the case's originals by absolute path: on a cluster of several machines the
+    case folder must be on a filesystem every worker sees (see README, "Running on a Dask
+    cluster").  A worker that dies is restarted by its nanny; a task that kills workers
+    ``distributed.scheduler.allowed-failures`` times fails with ``KilledWorker``."""
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
+        try:
+            distributed: Any = import_module("distributed")  # untyped: checked here
+        except ImportError as exc:
+            raise ExecutorError(
+                "the dask executor needs Dask: pip install 'geotrace[dask]'"
+            ) from exc
+        self._cluster: Any = None
+        try:
+            if scheduler:
+                self.client = distributed.Client(scheduler, timeout="30s")
+            else:
+                self._cluster = distributed.LocalCluster(
+                    n_workers=max(1, workers or os.cpu_count() or 1),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+                self.client = distributed.Client(self._cluster)
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            where = scheduler or "a local cluster"
+            raise ExecutorError(f"cannot reach the Dask scheduler ({where}): {exc}") from exc
+
+    def map(self, fn: Task, tasks: Sequence[Sequence[Any]]) -> list[list[Any] | Failed]:
+        futures = self.client.map(fn, [list(t) for t in tasks], pure=False)
+        out: list[list[Any] | Failed] = []
+        for future in futures:
+            try:
+                out.append(future.result())
+            except Exception as exc:  # the task's own error, or KilledWorker
+                out.append(Failed(_reason(exc)))
+        return out
+
+    def alone(self, fn: Task, items: Sequence[Any]) -> list[list[Any] | Failed]:
+        return self.map(fn, [[item] for item in items])
+
+    def close(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def executor(
+    name: ExecutorName | str = "processes",
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> Executor:
+    """The executor a user named; a scheduler address implies Dask."""
+    if scheduler and name != "dask":
+        raise ExecutorError(f"--scheduler is for the dask executor, not {name!r}")
+    if name == "local":
+        return Local()
+    if name == "processes":
+        return Processes(workers)
+    if name == "dask":
+        return Dask(workers, scheduler)
+    raise ExecutorError(f"unknown executor {name!r}; one of {', '.join(EXECUTORS)}")
