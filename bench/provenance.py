@@ -152,8 +152,8 @@ def score(truth: Truth, outcome: Outcome) -> Score:
 STAGE_ALONE = """
 import sys, time
 from pathlib import Path
-from geotrace.case import Case
-from geotrace.ingest_fingerprints import fingerprint_media
+from geotrace.store.case import Case
+from geotrace.evidence.fingerprint_stage import fingerprint_media
 with Case(Path(sys.argv[1]), write=True) as case:
     case.db.execute("DELETE FROM fingerprint_regions")
     case.db.execute("DELETE FROM fingerprints")

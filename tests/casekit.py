@@ -6,7 +6,11 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from geotrace.case import MIGRATIONS, TABLES
+from geotrace.pipeline.registry import stages
+from geotrace.store import core, migrations
+
+#: The core tables and those of the built-in stages.
+TABLES = (*core.TABLES, "places", "fingerprints", "fingerprint_regions", "verified_pairs")
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo" / "photos"
@@ -31,11 +35,9 @@ def integrity(case: Path) -> str:
 
 def has_schema(case: Path) -> bool:
     """Whether every migration has been committed (a kill can land between two)."""
+    owners = [core.CORE, *(stage.migrations for stage in stages().values())]
     with sqlite3.connect(case) as db:
-        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone():
-            (version,) = db.execute("SELECT max(version) FROM schema_version").fetchone()
-            return bool(version == len(MIGRATIONS))
-        return False
+        return not any(migrations.pending(db, owner) for owner in owners)
 
 
 def duplicates(case: Path) -> int:

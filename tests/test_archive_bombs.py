@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from geotrace import api
-from geotrace.case import Case
+from geotrace.store.case import Case
 from geotrace.ingest import IngestSummary, ingest_item
 from geotrace.ingest_export import _zip_sibling
 from geotrace.sources import Item, Refusal, ZipLimits, walk

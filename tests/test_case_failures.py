@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from geotrace import api
-from geotrace.case import Case
+from geotrace.store.case import Case
 from geotrace.cli import app
 from geotrace.errors import CaseFull
 from tests.casekit import REPO, counts, demo_copy, duplicates, integrity
@@ -68,12 +68,21 @@ def undecodable(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 KILL_AFTER_A_PAGE = """
 import os, signal
-from geotrace.case import Case
-commit = Case.put_fingerprints
-def put_then_die(self, *args, **kwargs):
-    commit(self, *args, **kwargs)
-    os.kill(os.getpid(), signal.SIGKILL)
-Case.put_fingerprints = put_then_die
+from contextlib import contextmanager
+from geotrace.evidence.fingerprint_stage import Fingerprints
+from geotrace.store.case import Case
+write, transaction, wrote = Fingerprints.write, Case.transaction, []
+def write_and_mark(self, db, results):
+    wrote.append(len(results))
+    return write(self, db, results)
+@contextmanager
+def commit_then_die(self):
+    with transaction(self):
+        yield
+    if wrote:
+        os.kill(os.getpid(), signal.SIGKILL)
+Fingerprints.write = write_and_mark
+Case.transaction = commit_then_die
 """
 
 

@@ -13,10 +13,10 @@ import pytest
 
 from geotrace import api
 from geotrace import ingest as ingest_module
-from geotrace.case import MIGRATIONS, Case
+from geotrace.store.case import Case
 from geotrace.errors import NotACase
-from geotrace.mediastore import CaseBusy
-from tests.casekit import counts, demo_copy, duplicates, integrity
+from geotrace.store.media import CaseBusy
+from tests.casekit import counts, demo_copy, duplicates, has_schema, integrity
 
 
 @pytest.fixture()
@@ -48,9 +48,8 @@ def test_rows_trace_back_to_the_source_path(photos: Path, tmp_path: Path) -> Non
             "SELECT s.path, s.kind, s.reader, s.reader_version, m.stored_as, m.metadata"
             " FROM sources s JOIN media m USING (sha256)"
         ).fetchall()
-        (version,) = db.execute("SELECT max(version) FROM schema_version").fetchone()
         actions = {a for (a,) in db.execute("SELECT action FROM custody_log")}
-    assert version == len(MIGRATIONS)
+    assert has_schema(case)
     assert actions == {"case_created", "stored"}
     assert {Path(p).parent for p, *_ in rows} == {photos}
     for _path, kind, reader, reader_version, stored_as, metadata in rows:

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
 from geotrace import api
-from geotrace.case import Case
+from geotrace.store.case import Case
 from geotrace.cli import app
 from tests.conftest import SHARED, require_shared
 

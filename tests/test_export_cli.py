@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from geotrace import api
-from geotrace.case import SIGHTING_FIELDS
+from geotrace.store.case import SIGHTING_FIELDS
 from geotrace.cli import app
 from geotrace.present.geojson import write_geojson
 from geotrace.present.table import write_csv, write_jsonl

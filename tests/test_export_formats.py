@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from geotrace import api
-from geotrace.case import SIGHTING_FIELDS, Case
+from geotrace.store.case import SIGHTING_FIELDS, Case
 from geotrace.present import geojson as geojson_export
 from geotrace.present import kml, parquet
 from geotrace.records import iso

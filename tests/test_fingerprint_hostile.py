@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from geotrace.ingest_fingerprints import fingerprint_one
+from geotrace.evidence.fingerprint_stage import fingerprint_one
 from tests.conftest import PHOTOS, require_shared
 
 

@@ -136,7 +136,7 @@ def test_make_thumbnail_from_demo_and_junk() -> None:
 
 def test_case_map_of_the_demo(tmp_path: Any) -> None:
     from geotrace import api
-    from geotrace.case import Case
+    from geotrace.store.case import Case
 
     case = tmp_path / "t.case"
     api.ingest(

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from geotrace import api
-from geotrace.case import Case
+from geotrace.store.case import Case
 from geotrace.present.outlines import SHIPPED
 from geotrace.present.report import ReportSummary, chromium, esc, html_to_pdf, write_report
 from geotrace.present.svgmap import prepare_outlines, svg_map

@@ -18,8 +18,8 @@ HEAVY = ("numpy", "cv2", "shapely", "PIL", "scipy", "pyarrow", "ijson")
 #: What ``inspect --json`` off a terminal has no use for either: the case store, Rich's
 #: progress bar and tables, the ElementTree parser XMP was once read with.
 NOT_FOR_INSPECT = (
-    "geotrace.case",
-    "geotrace.mediastore",
+    "geotrace.store.case",
+    "geotrace.store.media",
     "msgspec",
     "rich.progress",
     "rich.table",

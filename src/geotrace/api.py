@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from multiprocessing import get_context
@@ -28,13 +29,15 @@ from geotrace.sources import Refusal, ZipLimits, find_files
 # (SQLite, msgspec, the media store: ``_open_case``).  Only the metadata reader and the
 # file walk are imported here.
 if TYPE_CHECKING:
-    from geotrace.case import Case
-    from geotrace.present.mapview import MapSummary
-    from geotrace.present.report import ReportSummary
     from geotrace.ingest import IngestSummary
     from geotrace.ingest_export import ExportProgress
+    from geotrace.pipeline.executors import Executor
+    from geotrace.pipeline.stage import Progress, StageSummary
     from geotrace.places.table import TableSummary
-    from geotrace.sources.exports import ExportReader
+    from geotrace.present.mapview import MapSummary
+    from geotrace.present.report import ReportSummary
+    from geotrace.sources.base import ExportReader
+    from geotrace.store.case import Case
 
 FORMATS = ("jsonl", "csv", "geojson", "kml")
 
@@ -112,7 +115,7 @@ def _inspect_json_one(found: Path | Refusal) -> str | Refusal:
 
 
 def _open_case(case: str | Path, *, write: bool = False) -> Case:
-    from geotrace.case import Case
+    from geotrace.store.case import Case
 
     return Case(Path(case), write=write)
 
@@ -124,9 +127,12 @@ def ingest(
     limits: ZipLimits | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     export_progress: ExportProgress | None = None,
-    fingerprint_progress: Callable[[int, int], None] | None = None,
+    stage_progress: Callable[[Progress], None] | None = None,
     columns: Mapping[str, str] | None = None,
     tz: str | None = None,
+    executor: str = "processes",
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> IngestSummary:
     """Ingest files, folders, zip archives and platform exports into a case (created if
     missing, unless none of the inputs exists: then ``NoInput`` is raised and nothing is
@@ -139,19 +145,55 @@ def ingest(
     ``tz`` (an IANA zone) when given, else in the zone of the row's own position, else kept
     with basis ``unknown_zone``.  A name it does not know, a column a given table lacks, or
     a ``tz`` that is no zone raise ``ColumnsError`` before anything is stored.
+
+    The stages that end an ingest (places, fingerprints, ...) run on ``executor``:
+    ``processes`` (a fork pool of ``workers``, the default), ``local`` (this process) or
+    ``dask`` (a local cluster, or the scheduler at ``scheduler``).
     """
-    from geotrace.case import is_case
     from geotrace.ingest import ingest as _ingest
+    from geotrace.store.case import is_case
 
     paths = list(paths)
     table = None if columns is None and tz is None else _user_table(paths, columns, tz)
     if not any(os.path.exists(p) for p in paths) and not is_case(Path(case)):
         named = ", ".join(map(str, paths)) or "no input given"
         raise NoInput(f"nothing to ingest ({named}: no such file or folder); no case made")
-    with _open_case(case, write=True) as opened:
+    with _open_case(case, write=True) as opened, _executor(executor, scheduler, workers) as pool:
         return _ingest(
-            opened, paths, limits, progress, export_progress, fingerprint_progress, table
+            opened, paths, limits, progress, export_progress, stage_progress, table, pool
         )
+
+
+@contextmanager
+def _executor(name: str, scheduler: str | None, workers: int | None) -> Iterator[Executor]:
+    """The executor a command was given, closed when the command ends."""
+    from geotrace.pipeline.executors import executor
+
+    pool = executor(name, workers=workers, scheduler=scheduler)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def run(
+    stages: Iterable[str],
+    case: str | Path,
+    *,
+    executor: str = "processes",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> list[StageSummary]:
+    """Bring the named registered stages up to date in a case, in the order given: what
+    lacks a result of a stage's current version is computed (all of it after a version
+    change; nothing when it is up to date); see ``geotrace.pipeline.runner``."""
+    from geotrace.pipeline.registry import stage
+    from geotrace.pipeline.runner import run_named
+
+    chosen = [stage(name) for name in stages]
+    with _open_case(case, write=True) as opened, _executor(executor, scheduler, workers) as pool:
+        return run_named(opened, chosen, pool, progress)
 
 
 def _user_table(
@@ -162,7 +204,7 @@ def _user_table(
 
     from geotrace.errors import ColumnsError
     from geotrace.evidence.clock import zone_at
-    from geotrace.sources.exports import SNIFF_BYTES
+    from geotrace.sources.base import SNIFF_BYTES
     from geotrace.sources.generic import WallClock, check_columns, user_table
 
     if columns is None:
@@ -187,10 +229,10 @@ def posts(
     until: str | None = None,
     raw: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """Posts in time order (see ``geotrace.case_posts.POST_FIELDS``), optionally of one
+    """Posts in time order (see ``geotrace.store.post_queries.POST_FIELDS``), optionally of one
     account (``platform:id``, id, handle or name; also the posts in that chat or channel)
     and within ``since``/``until`` (UTC dates or instants, inclusive)."""
-    from geotrace.case_posts import posts as _posts
+    from geotrace.store.post_queries import posts as _posts
 
     with _open_case(case) as opened:
         yield from _posts(opened, account, since, until, raw=raw)
@@ -206,8 +248,8 @@ def export_posts(
     until: str | None = None,
 ) -> int:
     """Write posts as ``jsonl`` (with each post's raw item) or ``csv``; return how many."""
-    from geotrace.case_posts import POST_FIELDS
     from geotrace.present.table import write_csv, write_jsonl
+    from geotrace.store.post_queries import POST_FIELDS
 
     if fmt not in ("jsonl", "csv"):
         raise ValueError(f"unknown format {fmt!r}; one of jsonl, csv")
@@ -219,16 +261,18 @@ def export_posts(
 
 def accounts(case: str | Path) -> list[dict[str, Any]]:
     """Every account in a case: names over time, posts, first/last post, sightings."""
-    from geotrace.case_posts import accounts as _accounts
+    from geotrace.store.post_queries import accounts as _accounts
 
     with _open_case(case) as opened:
         return list(_accounts(opened))
 
 
 def sightings(case: str | Path) -> list[dict[str, Any]]:
-    """Every sighting in a case, as flat dicts (see ``geotrace.case.SIGHTING_FIELDS``)."""
+    """Every sighting in a case, as flat dicts (see ``geotrace.places.queries.SIGHTING_FIELDS``)."""
+    from geotrace.places import queries
+
     with _open_case(case) as opened:
-        return list(opened.sightings())
+        return list(queries.sightings(opened.db))
 
 
 def problem_counts(case: str | Path) -> dict[str, int]:
@@ -239,8 +283,10 @@ def problem_counts(case: str | Path) -> dict[str, int]:
 
 def regions(case: str | Path) -> list[dict[str, Any]]:
     """Sightings per de jure country, de facto country and admin-1 unit."""
+    from geotrace.places import queries
+
     with _open_case(case) as opened:
-        return opened.regions()
+        return queries.regions(opened.db)
 
 
 def resolve_csv(
@@ -251,9 +297,9 @@ def resolve_csv(
     progress: Callable[[int], None] | None = None,
 ) -> TableSummary:
     """Answer a ``lat,lon[,radius_m]`` CSV's rows with their places (see places.table)."""
-    from geotrace.present.table import write_csv
     from geotrace.places import ControlLayer
     from geotrace.places.table import resolve_table
+    from geotrace.present.table import write_csv
 
     layer = ControlLayer.load(Path(control)) if control is not None else None
     with (
@@ -268,14 +314,16 @@ def resolve_csv(
 def export_sightings(case: str | Path, fmt: str, out: TextIO) -> int:
     """Write a case's sightings as ``jsonl``, ``csv``, ``geojson`` or ``kml``; return how
     many."""
+    from geotrace.places import queries
+
     with _open_case(case) as opened:
-        rows = opened.sightings()
+        rows = queries.sightings(opened.db)
         if fmt == "geojson":
             from geotrace.present.geojson import write_geojson
 
             return write_geojson(rows, out)
         if fmt == "csv":
-            from geotrace.case import SIGHTING_FIELDS
+            from geotrace.places.queries import SIGHTING_FIELDS
             from geotrace.present.table import write_csv
 
             return write_csv(rows, out, SIGHTING_FIELDS)
@@ -298,6 +346,8 @@ def copies(
     deep: bool = True,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    executor: str = "processes",
+    scheduler: str | None = None,
 ) -> list[dict[str, Any]]:
     """Groups of copies in a case, largest first: every group, or the group of one
     picture of the case (``image``: its sha256, a prefix of it, or a path it was
@@ -306,14 +356,16 @@ def copies(
     with its basis and delay after the first, the first and those that could be first,
     and the evidence of every edge (hash distance, pixel check, transformation seen).
     ``deep`` also checks, with local features, the pictures no hash joined;
-    ``progress(checks)`` is called as the pixel checks of a whole-case search go on."""
+    ``progress(checks)`` is called as the pixel checks of a whole-case search go on; they
+    run on ``executor`` (see :func:`ingest`)."""
     from geotrace.analysis.find_copies import described, find_all, find_of, stored_path
     from geotrace.evidence.fingerprint import decode, fingerprint_image
     from geotrace.evidence.layout import layout_of
 
     with _open_case(case, write=True) as opened:
         if of is None and image is None:
-            return described(opened, find_all(opened, workers, deep, progress))
+            with _executor(executor, scheduler, workers) as pool:
+                return described(opened, find_all(opened, pool, deep, progress))
         if of is not None:
             path, sha, outside = Path(of), "", _outside_facts(Path(of))
         else:
@@ -327,7 +379,7 @@ def copies(
 
 def _outside_facts(path: Path) -> dict[str, Any]:
     from geotrace.analysis.appearances import facts_of
-    from geotrace.mediastore import hash_stream
+    from geotrace.store.media import hash_stream
 
     report = report_to_json(read_file(path))
     with path.open("rb") as f:
@@ -375,9 +427,9 @@ def write_map(
 
     The layers are read before anything is written: a file that cannot serve raises
     ``ControlLayerError`` or ``BasemapError`` (both ``ValueError``) with the reason."""
+    from geotrace.places import ControlLayer
     from geotrace.present.basemap import open_tileset
     from geotrace.present.mapview import case_map
-    from geotrace.places import ControlLayer
 
     layer = ControlLayer.load(Path(control), control_date) if control is not None else None
     tiles = open_tileset(Path(basemap)) if basemap is not None else None
@@ -397,10 +449,11 @@ def write_map(
 
 def export_parquet(case: str | Path, path: str | Path) -> int:
     """Write a case's sightings as GeoParquet 1.1 (needs the ``parquet`` extra, pyarrow)."""
+    from geotrace.places import queries
     from geotrace.present.parquet import write_parquet
 
     with _open_case(case) as opened:
-        return write_parquet(opened.sightings(), Path(path))
+        return write_parquet(queries.sightings(opened.db), Path(path))
 
 
 def report(
@@ -438,7 +491,7 @@ class VerifyReport:
 
 def verify(case: str | Path) -> VerifyReport:
     """Re-hash every original the case holds; report the missing and the altered."""
-    from geotrace.mediastore import hash_stream
+    from geotrace.store.media import hash_stream
 
     report = VerifyReport()
     with _open_case(case) as opened:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from geotrace.evidence import FileReport
     from geotrace.ingest import IngestSummary
+    from geotrace.pipeline.stage import Progress as StageProgress
 
 app = typer.Typer(
     help="Where and when: photo and video metadata as evidence, kept in a case.",
@@ -57,6 +58,20 @@ out.soft_wrap = not out.is_terminal
 err.soft_wrap = not err.is_terminal
 
 CaseOption = Annotated[Path, typer.Option("--case", help="The case file (SQLite).")]
+ExecutorOption = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="Where stages compute: processes (a fork pool, the default), local (this"
+        " process) or dask (a local cluster, or --scheduler).",
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler", help="A Dask scheduler's address (tcp://host:8786), with --executor dask."
+    ),
+]
 
 
 class Format(StrEnum):
@@ -231,6 +246,8 @@ def ingest(
             " it each row's own position gives the zone.",
         ),
     ] = None,
+    executor: ExecutorOption = "processes",
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Keep every original in the case; record sightings and problems."""
     from rich.progress import (
@@ -263,19 +280,21 @@ def ingest(
                 label = f"{escape(Path(doc).name[-30:])}: {posts:,} posts"
                 bar.update(reading[doc], completed=done, description=label)
 
-            def hashing(done: int, known: int) -> None:
-                if "prints" not in reading:
-                    reading["prints"] = bar.add_task("fingerprints", total=None)
-                bar.update(reading["prints"], completed=done, total=known)
+            def staging(event: StageProgress) -> None:
+                if event.stage not in reading:
+                    reading[event.stage] = bar.add_task(event.stage, total=None)
+                bar.update(reading[event.stage], completed=event.done, total=event.known)
 
             summary = api.ingest(
                 paths,
                 case,
                 progress=advance,
                 export_progress=read_bytes,
-                fingerprint_progress=hashing,
+                stage_progress=staging,
                 columns=None if table_columns is None else _name_pairs(table_columns),
                 tz=tz,
+                executor=executor,
+                scheduler=scheduler,
             )
         _print_summary(summary, case, api.problem_counts(case))
     raise typer.Exit(summary.exit_code)
@@ -372,6 +391,49 @@ class CopiesFormat(StrEnum):
 
 
 @app.command()
+def run(
+    stages: Annotated[
+        list[str],
+        typer.Argument(help="Registered stages, in order (places, fingerprints, pairs)."),
+    ],
+    case: CaseOption,
+    executor: ExecutorOption = "processes",
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Bring stages up to date: compute what lacks a result of each stage's current version.
+
+    A stage computes only what is missing or was made by an older version of it; a run
+    killed half-way is completed by the next."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+    with (
+        fatal_errors(),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as bar,
+    ):
+        tasks: dict[str, TaskID] = {}
+
+        def staging(event: StageProgress) -> None:
+            if event.stage not in tasks:
+                tasks[event.stage] = bar.add_task(event.stage, total=None)
+            bar.update(tasks[event.stage], completed=event.done, total=event.known)
+
+        done = api.run(stages, case, executor=executor, scheduler=scheduler, progress=staging)
+    for summary in done:
+        problems = ", ".join(f"{code} {n}" for code, n in sorted(summary.problems.items()))
+        out.print(
+            f"{summary.stage}: {summary.done} computed, {summary.failed} failed"
+            + (f" ({escape(problems)})" if problems else "")
+        )
+
+
+@app.command()
 def copies(
     case: CaseOption,
     image: Annotated[
@@ -391,6 +453,8 @@ def copies(
             help="Also check, with local features, the pictures no hash joined (crops, tilts).",
         ),
     ] = True,
+    executor: ExecutorOption = "processes",
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Show groups of copies of a picture, in order of first appearance.
 
@@ -413,7 +477,15 @@ def copies(
             bar.update(task, description=f"copies: {checks:,} pixel checks")
 
         try:
-            found = api.copies(case, image, of=of, deep=deep, progress=checking)
+            found = api.copies(
+                case,
+                image,
+                of=of,
+                deep=deep,
+                progress=checking,
+                executor=executor,
+                scheduler=scheduler,
+            )
         except (ValueError, OSError) as exc:  # not in the case; an unreadable --of
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None

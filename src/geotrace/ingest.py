@@ -16,13 +16,9 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from geotrace.case import Case
 from geotrace.errors import GeotraceError
 from geotrace.evidence import FileReport, read_buffer, report_to_json
 from geotrace.evidence.reader import READER_VERSION
@@ -38,33 +34,17 @@ from geotrace.ingest_export import (
     referenced_item,
     version_of,
 )
-from geotrace.ingest_fingerprints import fingerprint_media
-from geotrace.mediastore import Blob, Staged, TooLarge, hash_stream
-from geotrace.places import PLACES_VERSION, resolve
-from geotrace.records import Device, Media, MediaMetadata, Problem, Sighting, Source
+from geotrace.pipeline.executors import Executor, Processes
+from geotrace.pipeline.runner import ProgressCallback, run_after_ingest
+from geotrace.pipeline.stage import StageSummary
+from geotrace.records import REFUSAL, Device, Media, MediaMetadata, Problem, Sighting, Source
 from geotrace.sources import Item, Refusal, ZipLimits, find_files
-from geotrace.sources.exports import ExportReader
+from geotrace.sources.base import ExportReader
 from geotrace.sources.folder import expand
+from geotrace.store.case import Case
+from geotrace.store.media import Blob, Staged, TooLarge, hash_stream
 
 READER = "geotrace.evidence"
-
-#: What export readers report about an item they kept whole: a doubt for the
-#: investigator (a coordinate order that puts the point on the Arctic ice, a point outside
-#: its own place, a time that disagrees with the id), not something skipped.  Recorded as
-#: problems like the rest, but they leave the exit code alone, as problems inside a
-#: photo that was read do.
-EXPORT_NOTES = frozenset(
-    {
-        "geotag_order_suspect",
-        "geotag_conflict",
-        "geotag_unresolved",
-        "time_conflict",
-        "stream_notice",
-        "api_error",
-        "vk_items_skipped",
-        "owner_unknown",
-    }
-)
 
 
 @dataclass(slots=True)
@@ -77,15 +57,35 @@ class IngestSummary:
     new_media: int = 0
     new_sightings: int = 0
     skipped: int = 0
-    placed: int = 0
     exports: int = 0
     posts: int = 0
     new_posts: int = 0
     new_links: int = 0
     media_linked: int = 0
-    fingerprinted: int = 0
-    fingerprint_failed: int = 0
     problems: Counter[str] = field(default_factory=Counter)
+    #: What each stage run at the end of the ingest did, by stage name.
+    stages: dict[str, StageSummary] = field(default_factory=dict)
+
+    def done(self, stage: str) -> int:
+        """Items the stage called ``stage`` computed in this run (0 if it did not run)."""
+        found = self.stages.get(stage)
+        return 0 if found is None else found.done
+
+    @property
+    def placed(self) -> int:
+        """Sightings placed in this run."""
+        return self.done("places")
+
+    @property
+    def fingerprinted(self) -> int:
+        """Pictures and videos fingerprinted in this run."""
+        return self.done("fingerprints")
+
+    @property
+    def fingerprint_failed(self) -> int:
+        """Pictures and videos that could not be fingerprinted in this run."""
+        found = self.stages.get("fingerprints")
+        return 0 if found is None else found.failed
 
     @property
     def exit_code(self) -> int:
@@ -344,7 +344,7 @@ def _ingest_export(
         return
 
     def refused(location: str, problem: Problem) -> None:
-        summary.skipped += problem.code not in EXPORT_NOTES
+        summary.skipped += problem.severity == REFUSAL  # a note leaves the exit code alone
         summary.problems[problem.code] += 1
 
     counts = read_export(case, item, blob, reader, root, refused, progress)
@@ -375,8 +375,9 @@ def ingest(
     limits: ZipLimits | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     export_progress: ExportProgress | None = None,
-    fingerprint_progress: Callable[[int, int], None] | None = None,
+    stage_progress: ProgressCallback | None = None,
     table: ExportReader | None = None,
+    executor: Executor | None = None,
 ) -> IngestSummary:
     """Ingest files, folders and zip archives into an open (writable) case.
 
@@ -385,9 +386,10 @@ def ingest(
     bytes read, bytes in all, posts)`` after each batch of posts an export document gives.
     Files that posts name and the walk did not meet (the user gave ``result.json``, not
     its folder) are ingested after the walk, then posts are linked to their media.
-    Last come the derived stages: places of new sightings, then fingerprints of new
-    pictures (``fingerprint_progress(done, known)``).  ``table`` reads every CSV/TSV/JSON
-    Lines table met (``sources.generic.user_table``).
+    Last come the registered stages that end an ingest (places of new sightings,
+    fingerprints of new pictures, ...), on ``executor`` (default: a fork pool), with
+    ``stage_progress(event)`` after each page.  ``table`` reads every CSV/TSV/JSON Lines
+    table met (``sources.generic.user_table``).
     """
     summary = IngestSummary()
     files: list[tuple[Path, str]] = []
@@ -425,11 +427,14 @@ def ingest(
             page = case.unlinked_media_paths(after=page[-1])
         summary.media_linked += case.link_post_media()
     case.ensure_indexes()
-    summary.placed = place_sightings(case)
-    prints = fingerprint_media(case, progress=fingerprint_progress)
-    summary.fingerprinted, summary.fingerprint_failed = prints.done, prints.failed
-    if prints.failed:
-        summary.problems["fingerprint_failed"] += prints.failed
+    running = executor or Processes()
+    try:
+        for stage in run_after_ingest(case, running, stage_progress):
+            summary.stages[stage.stage] = stage
+            summary.problems.update(stage.problems)
+    finally:
+        if executor is None:
+            running.close()
     return summary
 
 
@@ -458,32 +463,3 @@ def _ingest_entry(
         code = "archive_member_unreadable" if entry.container else "unreadable"
         refused = Refusal(entry.path, code, f"{type(exc).__name__}: {exc}")
         refuse(case, refused, summary, group)
-
-
-#: Sightings resolved per batch: one vectorised pass each, memory bounded.
-PLACE_BATCH = 50_000
-
-
-def place_sightings(case: Case) -> int:
-    """Give every sighting without a current place its place (see geotrace.places).
-
-    Run after the items are in, in batches: places are derived data, so a kill here
-    loses nothing that the next run does not redo.
-    """
-    todo = case.unplaced_sightings(PLACES_VERSION)
-    for start in range(0, len(todo), PLACE_BATCH):
-        batch = todo[start : start + PLACE_BATCH]
-        ids, lat, lon, radius, at, basis = zip(*batch, strict=True)
-        answers = resolve(
-            np.array(lat),
-            np.array(lon),
-            np.array(radius),
-            at=[_instant(t) for t in at],
-            from_local=[b == "location_timezone" for b in basis],
-        )
-        case.put_places(PLACES_VERSION, list(zip(ids, answers.rows(), strict=True)))
-    return len(todo)
-
-
-def _instant(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None

@@ -1,7 +1,7 @@
 """A picture's appearances as the case records them: the posts that carried its files,
 the files' own capture times and metadata, and the posts the platforms link to them.
 
-Read-only queries, like :mod:`geotrace.case_posts`; the grouping and ordering themselves
+Read-only queries, like :mod:`geotrace.store.post_queries`; the grouping and ordering themselves
 are pure functions in :mod:`geotrace.analysis.provenance`.
 """
 
@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from geotrace.analysis.provenance import Appearance, uncertainty_for
-from geotrace.case import Case, latest_name
+from geotrace.sql import latest_name
+from geotrace.store.case import Case
 
 #: Link kinds that say "this post shows what that one showed" (see migration 3).
 SHARING_LINKS = ("forward_of", "repost_of", "quote_of", "retweet_of")

@@ -1,20 +1,17 @@
 """The copy search over a case, end to end: hashes, candidates, pixel checks, groups.
 
 The pure parts are in :mod:`geotrace.analysis.copies` (hash matching) and
-:mod:`geotrace.analysis.verify` (the pixel check); this module reads the case, runs the
-checks on every core, and keeps each check's verdict in the case (``verified_pairs``),
-so that asking again, or after adding a few files, redoes only what is new.
+:mod:`geotrace.analysis.verify` (the pixel check); this module reads the case and asks the
+pairs stage (:mod:`geotrace.analysis.pairs_stage`) for the checks, which it runs on the
+chosen executor and keeps in the case, so that asking again, or after adding a few files,
+redoes only what is new.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,28 +34,30 @@ from geotrace.analysis.copies import (
     query_hits,
     sure_edges,
 )
-from geotrace.analysis.provenance import CopyEdge, describe, groups, held_only_inside
-from geotrace.analysis.verify import (
-    STAGE_VERSION,
-    Features,
-    Verdict,
-    local_features,
-    open_upright,
-    verify,
+from geotrace.analysis.pairs_stage import (
+    STAGE as PAIRS,
 )
-from geotrace.case import Case
-from geotrace.case_fingerprints import PrintTable, load_prints
+from geotrace.analysis.pairs_stage import (
+    UNDECODABLE,
+    features,
+    features_or_none,
+    verdict_json,
+    verdicts,
+)
+from geotrace.analysis.provenance import CopyEdge, describe, groups, held_only_inside
+from geotrace.analysis.verify import Features, verify
 from geotrace.evidence.fingerprint import Fingerprint
+from geotrace.evidence.fingerprint_stage import VERSION as PRINT_VERSION
 from geotrace.evidence.layout import rank
-from geotrace.ingest_fingerprints import VERSION as PRINT_VERSION
+from geotrace.evidence.print_table import PrintTable, load_prints
+from geotrace.pipeline.executors import Executor
+from geotrace.pipeline.runner import run
+from geotrace.pipeline.stage import Progress
+from geotrace.store.case import Case
 
 #: Nearest pictures by layout descriptor that each picture is checked against.
 CANDIDATES = 3
-#: Pairs (or files) per task handed to a worker.
-CHUNK = 8
-#: Pairs checked per slice (each slice's verdicts are committed before the next), and
-#: feature sets kept between slices.
-SLICE = 1024
+#: Feature sets of a question about one picture kept at once (``find_of``).
 CACHED = 1024
 
 
@@ -76,7 +75,7 @@ class Found:
 
 def find_all(
     case: Case,
-    workers: int | None = None,
+    executor: Executor,
     deep: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> Found:
@@ -88,22 +87,22 @@ def find_all(
     no check against the crop, and a picture with a dozen copies costs a dozen checks,
     not a dozen squared.
     """
-    table = load_prints(case, PRINT_VERSION)
+    table = load_prints(case.db, PRINT_VERSION)
     pairs = file_pairs(table, hash_hits(table))
     evidence = {(p.a, p.b): p for p in pairs}
     edges = sure_edges(table, pairs)
-    cache = _Features(progress)
+    checks = Checks(executor, progress)
     checked = _rounds(
-        case, table, hash_ranks([p for p in pairs if not p.sure]), edges, evidence, workers, cache
+        case, table, hash_ranks([p for p in pairs if not p.sure]), edges, evidence, checks
     )
     if deep:
         # Candidates are taken past the pictures the hashes already put in one group.
         candidates = candidate_pairs(table, labels_of(table, edges), CANDIDATES)
-        checked += _rounds(case, table, candidates, edges, evidence, workers, cache)
+        checked += _rounds(case, table, candidates, edges, evidence, checks)
     found = [g for g in groups(table.shas, edges) if len(g) > 1]
-    checked += _against_largest(case, table, found, edges, evidence, workers, cache)
+    checked += _against_largest(case, table, found, edges, evidence, checks)
     found = [g for g in groups(table.shas, edges) if len(g) > 1]
-    found, confirmed = _confirmed(case, table, found, edges, workers, cache)
+    found, confirmed = _confirmed(case, table, found, edges, checks)
     return Found(found, edges, checked + confirmed, _alone(found, edges))
 
 
@@ -121,8 +120,7 @@ def _against_largest(
     found: list[list[str]],
     edges: list[CopyEdge],
     evidence: dict[tuple[int, int], FilePair],
-    workers: int | None,
-    cache: _Features,
+    checks: Checks,
 ) -> int:
     """Each member of each group checked against the group's largest picture where the
     two were not judged yet; the verdicts join ``edges``.  Gives the number of checks.
@@ -142,7 +140,7 @@ def _against_largest(
     asks = [p for p in asks if p not in judged]
     if not asks:
         return 0
-    verdicts, ran = _checked(case, table, asks, workers, cache)
+    verdicts, ran = _checked(case, table, asks, checks)
     edges += [
         edge
         for (a, b), verdict in verdicts.items()
@@ -164,8 +162,7 @@ def _rounds(
     ranked: Sequence[tuple[int, int, int]],
     edges: list[CopyEdge],
     evidence: dict[tuple[int, int], FilePair],
-    workers: int | None,
-    cache: _Features,
+    checks: Checks,
 ) -> int:
     """Check ``ranked`` pairs (a, b, rank) rank by rank up to CANDIDATES, skipping pairs
     that the edges found so far have put in one group or already judged; the verdicts
@@ -181,7 +178,7 @@ def _rounds(
         ]
         if not check:
             continue
-        verdicts, ran = _checked(case, table, check, workers, cache)
+        verdicts, ran = _checked(case, table, check, checks)
         checked += ran
         for (a, b), verdict in verdicts.items():
             edge = _edge(table.shas[a], table.shas[b], verdict, evidence.get((a, b)))
@@ -194,8 +191,7 @@ def _confirmed(
     table: PrintTable,
     found: list[list[str]],
     edges: list[CopyEdge],
-    workers: int | None,
-    cache: _Features,
+    checks: Checks,
 ) -> tuple[list[list[str]], int]:
     """Each group without the files that are in it only inside a container and that the
     pixel check, asked directly, does not call copies of the group's core (see
@@ -207,7 +203,7 @@ def _confirmed(
         asks += [_pair(index[core], index[x]) for x in doubtful]
     if not asks:
         return found, 0
-    verdicts, ran = _checked(case, table, asks, workers, cache)
+    verdicts, ran = _checked(case, table, asks, checks)
     out = []
     for group in found:
         core, doubtful = held_only_inside(group, edges)
@@ -245,7 +241,7 @@ def find_of(
     member it matched, up to ``HOPS`` steps: a crop that only its uncropped repost
     resembles is still found, at the cost of one index query and a check a member.
     """
-    table = load_prints(case, PRINT_VERSION)
+    table = load_prints(case.db, PRINT_VERSION)
     regions = [query.frame] if query.content is None else [query.frame, query.content]
     names = ["frame", "content"]
     pdq = np.frombuffer(b"".join(r.pdq for r in regions), dtype=np.uint8).reshape(-1, 8, 32)
@@ -262,7 +258,7 @@ def find_of(
     near = [int(i) for i in rank(query_descriptor, _descriptors(table), CANDIDATES + 1)]
     candidates = ({h.picture for h in hits} | set(near)) - joined
     check = sorted(i for i in candidates if table.shas[i] != exclude)
-    query_features = _features(query_path)
+    query_features = features(query_path)
     hashed = {h.picture: h for h in hits}
     stored = _stored_features(case)
     for i in check:
@@ -307,7 +303,7 @@ def _stored_features(case: Case) -> Callable[[str], Features | None]:
 
     @lru_cache(maxsize=CACHED)
     def stored(sha: str) -> Features | None:
-        return _features_or_none(stored_path(case, sha))
+        return features_or_none(stored_path(case, sha))
 
     return stored
 
@@ -322,12 +318,8 @@ def _checked_edge(
     """:func:`_edge` of the pixel check of two pictures given their features (None: not
     decodable)."""
     if features is None or other is None:
-        return _edge(a, b, _UNDECODABLE, hashed)
-    return _edge(a, b, _verdict(verify(features, other)), hashed)
-
-
-#: The verdict on a pair one side of which cannot be decoded here.
-_UNDECODABLE: dict[str, Any] = {"relation": "unrelated", "transformation": "not decodable"}
+        return _edge(a, b, UNDECODABLE, hashed)
+    return _edge(a, b, verdict_json(verify(features, other)), hashed)
 
 
 def _hops(
@@ -434,124 +426,40 @@ def _edge(a: str, b: str, verdict: dict[str, Any], hashed: Proposal | None) -> C
     return CopyEdge(a, b, "local_features", relation, None, detail)
 
 
-def _verdict(v: Verdict) -> dict[str, Any]:
-    """A verdict as the case keeps it and the output shows it (JSON-ready)."""
-    out: dict[str, Any] = {
-        "relation": v.relation,
-        "inliers": v.inliers,
-        "ncc": None if v.ncc is None else round(v.ncc, 3),
-        "transformation": v.description,
-    }
-    if v.transform is not None:
-        out["rotation_deg"] = round(v.transform.rotation_deg, 1)
-        out["scale"] = round(v.transform.scale, 3)
-        out["mirrored"] = v.transform.mirrored
-    if v.overlap is not None:
-        out["a_in_b"] = round(v.overlap.a_in_b, 3)
-        out["b_in_a"] = round(v.overlap.b_in_a, 3)
-    if v.motion is not None:
-        out["cells_moved"] = [v.motion.moved, v.motion.cells]
-        out["parts_moved"] = v.motion.parts_moved
-    return out
-
-
 def stored_path(case: Case, sha: str) -> Path:
     """The stored original of a picture of the case."""
     (rel,) = case.db.execute("SELECT stored_as FROM media WHERE sha256 = ?", (sha,)).fetchone()
     return case.media.root / str(rel)
 
 
-def _features(path: Path) -> Features:
-    image, size = open_upright(path)
-    return local_features(image, size)
+# -- the checks: the pairs stage, on the chosen executor ----------------------------------
 
 
-# -- the checks, on every core, remembered in the case -----------------------------------
+@dataclass(slots=True)
+class Checks:
+    """Where a search's pixel checks run, and its count of them for ``progress``."""
 
-_FEATURES: dict[int, Features | None] = {}
-
-
-class _Features(dict[int, Features | None]):
-    """Local features of the pictures checked so far in this run, by picture index, and
-    the run's count of pixel checks for its ``progress(checks)`` callback."""
-
-    def __init__(self, progress: Callable[[int], None] | None = None) -> None:
-        super().__init__()
-        self.progress = progress
-        self.checks = 0
+    executor: Executor
+    progress: Callable[[int], None] | None = None
+    checks: int = 0
 
 
 def _checked(
-    case: Case,
-    table: PrintTable,
-    pairs: Sequence[tuple[int, int]],
-    workers: int | None,
-    cache: _Features,
+    case: Case, table: PrintTable, pairs: Sequence[tuple[int, int]], checks: Checks
 ) -> tuple[dict[tuple[int, int], dict[str, Any]], int]:
-    """Verdicts for ``pairs`` (picture indexes), from the case where it has them."""
-    known = _known(case, table, pairs)
-    todo = sorted(p for p in pairs if p not in known)  # neighbours share features
-    context = get_context("fork")
-    # A slice of pairs at a time, and a bounded cache of features (~400 KB each, most of
-    # it the working image of the motion check): a case of a million pictures must not
-    # hold a million feature sets.
-    for start in range(0, len(todo), SLICE):
-        part = todo[start : start + SLICE]
-        files = sorted({i for p in part for i in p} - set(cache))
-        n = min(workers or os.cpu_count() or 1, len(part))
-        if files:
-            paths = [stored_path(case, table.shas[i]) for i in files]
-            with ProcessPoolExecutor(min(n, len(files)), mp_context=context) as pool:
-                found = pool.map(_features_or_none, paths, chunksize=CHUNK)
-                cache.update(zip(files, found, strict=True))
-        # Forked after the features are in this process: workers read them for free.
-        _FEATURES.clear()
-        _FEATURES.update(cache)
-        with ProcessPoolExecutor(n, mp_context=context) as pool:
-            done = list(pool.map(_check, part, chunksize=CHUNK))
-        _FEATURES.clear()
-        while len(cache) > CACHED:
-            del cache[next(iter(cache))]  # the oldest first
-        new = dict(zip(part, done, strict=True))
-        case.put_verified(
-            STAGE_VERSION,
-            [
-                (table.shas[a], table.shas[b], v["relation"], json.dumps(v))
-                for (a, b), v in new.items()
-            ],
-        )
-        known.update(new)
-        cache.checks += len(part)
-        if cache.progress is not None:
-            cache.progress(cache.checks)
-    return known, len(todo)
+    """Verdicts for ``pairs`` (picture indexes, a < b), from the case where it has them,
+    else from the pairs stage; and how many checks ran now."""
+    shas = table.shas  # in sha256 order: a < b as indexes is a < b as digests
+    asked = sorted({(shas[a], shas[b]) for a, b in pairs})
 
+    def counted(event: Progress) -> None:
+        if checks.progress is not None:
+            checks.progress(checks.checks + event.done)
 
-def _known(
-    case: Case, table: PrintTable, pairs: Sequence[tuple[int, int]]
-) -> dict[tuple[int, int], dict[str, Any]]:
-    index = {sha: i for i, sha in enumerate(table.shas)}
-    wanted = set(pairs)
-    out: dict[tuple[int, int], dict[str, Any]] = {}
-    for a, b, detail in case.verified(STAGE_VERSION):
-        key = (index.get(a, -1), index.get(b, -1))
-        if key in wanted:
-            out[key] = json.loads(detail)
-    return out
-
-
-def _features_or_none(path: Path) -> Features | None:
-    try:
-        return _features(path)
-    except Exception:  # undecodable here too: the fingerprint stage recorded why
-        return None
-
-
-def _check(pair: tuple[int, int]) -> dict[str, Any]:
-    a, b = (_FEATURES.get(i) for i in pair)
-    if a is None or b is None:
-        return dict(_UNDECODABLE)
-    return _verdict(verify(a, b))
+    ran = run(case, PAIRS, checks.executor, counted, request=asked).done
+    checks.checks += ran
+    known = verdicts(case.db, PAIRS.version, asked)
+    return {(a, b): known[(shas[a], shas[b])] for a, b in pairs}, ran
 
 
 def described(

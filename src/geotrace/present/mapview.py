@@ -31,10 +31,10 @@ from typing import Any, TextIO
 import numpy as np
 import shapely
 
+from geotrace.places.control import ControlLayer
 from geotrace.present.basemap import DEFAULT_BUDGET, EmbeddedTiles, TileSet
 from geotrace.present.outlines import DECIMALS as OUTLINE_DECIMALS
 from geotrace.present.outlines import shared_layers
-from geotrace.places.control import ControlLayer
 
 #: Post text kept per sighting: a popup is not the place for a whole long-read; the case is.
 TEXT_CAP = 2000
@@ -455,7 +455,8 @@ def make_thumbnail(data: bytes, size: int = THUMBNAIL_PX) -> bytes | None:
 
 def case_rows(case_path: str | Path) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
     """A case's sightings, each with its post's ``text``, and thumbnails of its pictures."""
-    from geotrace.case import Case
+    from geotrace.places.queries import sightings
+    from geotrace.store.case import Case
 
     case = Case(Path(case_path))
     try:
@@ -463,7 +464,7 @@ def case_rows(case_path: str | Path) -> tuple[list[dict[str, Any]], dict[str, by
         rows = []
         thumbs: dict[str, bytes] = {}
         budget = THUMBNAIL_BUDGET
-        for row in case.sightings():
+        for row in sightings(case.db):
             key = (str(row.get("platform")), str(row.get("post_id")))
             post = posts.get(key) if row.get("post_id") else None
             row["text"] = None if post is None or post[0] is None else str(post[0])

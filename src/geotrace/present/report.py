@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from geotrace import __version__
-from geotrace.case import Case, unplaced_reason
 from geotrace.evidence.geotags import CONFIDENCE as GEOTAG_CONFIDENCE
 from geotrace.evidence.sightings import CONFIDENCE as GPS_CONFIDENCE
 from geotrace.evidence.sightings import DEFAULT_RADIUS_M
+from geotrace.places.queries import sightings, unplaced_reason
 from geotrace.present.outlines import country_outlines
 from geotrace.present.svgmap import Outlines, prepare_outlines, svg_map
+from geotrace.store.case import Case
 
 #: Post text shown per sighting; the rest is in the case (``geotrace posts``).
 TEXT_CHARS = 1_000
@@ -265,7 +266,7 @@ def _gather(case: Case) -> tuple[list[_Account], Counter[tuple[str, str]], Count
     methods: Counter[str] = Counter()
     posts = case.sighted_posts()
     total = 0
-    for row in case.sightings():
+    for row in sightings(case.db):
         key = (row.get("platform") or "", row.get("account_id") or "")
         account = accounts.get(key)
         if account is None:
