@@ -3,7 +3,7 @@
 Every shared export sample (``../shared/corpora/exports``, copied into a temporary folder)
 is damaged ``--variants`` times at seeded random offsets, in four ways in turn: cut short,
 one byte replaced by a random byte, a quote inserted, one byte deleted.  Each variant is
-read by the reader ``sources.exports.detect`` picks for the ORIGINAL name and first bytes,
+read by the reader ``sources.registry.detect`` picks for the ORIGINAL name and first bytes,
 and the posts of the original are looked for in it (same post id, same text).
 
 Only the posts whose bytes the damage did not touch are counted ("intact": the post's own
@@ -152,7 +152,8 @@ def _touched(span: tuple[int, int] | None, kind: str, at: int) -> bool:
 
 
 def measure(args: argparse.Namespace) -> int:
-    from geotrace.sources.exports import SNIFF_BYTES, ExportFile, detect
+    from geotrace.sources.base import SNIFF_BYTES, ExportFile
+    from geotrace.sources.registry import detect
 
     rows = []
     totals = [0, 0, 0, 0]
@@ -209,7 +210,7 @@ def measure(args: argparse.Namespace) -> int:
 
 def long_message(args: argparse.Namespace) -> int:
     """Seconds to read a 3-message chat export whose middle text is N MiB long."""
-    from geotrace.sources.exports import ExportFile
+    from geotrace.sources.base import ExportFile
     from geotrace.sources.telegram import TELEGRAM_DESKTOP
 
     with tempfile.TemporaryDirectory(prefix="geotrace-long-", dir=args.tmp) as tmp:

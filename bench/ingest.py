@@ -690,9 +690,10 @@ def count_posts(case: Path) -> int | None:
 def sniff(path: Path) -> str:
     """Which geotrace reader recognises the file, as ingest would decide."""
     try:
-        from geotrace.sources.exports import SNIFF_BYTES, detect
+        from geotrace.sources.base import SNIFF_BYTES
+        from geotrace.sources.registry import detect
     except Exception as exc:
-        return f"cannot import geotrace.sources.exports ({exc})"
+        return f"cannot import geotrace.sources.registry ({exc})"
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
     try:

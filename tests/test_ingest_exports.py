@@ -21,16 +21,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import geotrace.case as case_module
 import geotrace.ingest as ingest_module
 import geotrace.ingest_export as ingest_export
+import geotrace.store.case as case_module
 from geotrace import api
-from geotrace.case import MIGRATIONS, Case
 from geotrace.cli import app
+from geotrace.evidence.fingerprint_stage import FingerprintSummary
 from geotrace.ingest import ingest
-from geotrace.ingest_fingerprints import FingerprintSummary
 from geotrace.sources import vk
-from geotrace.sources.exports import ExportFile
+from geotrace.sources.base import ExportFile
+from geotrace.store.case import MIGRATIONS, Case
 from tests.casekit import REPO, counts, demo_copy, duplicates, integrity
 from tests.conftest import SHARED, require_shared
 

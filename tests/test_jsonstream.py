@@ -18,9 +18,9 @@ import pytest
 from geotrace import api
 from geotrace.records import Post
 from geotrace.sources import jsonstream, meta, telegram, twitter, vk
-from geotrace.sources.exports import ExportFile, ExportReader, Record, detect
-from geotrace.sources.items import Refusal
+from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.jsonstream import json_items
+from geotrace.sources.registry import detect
 from tests.conftest import SHARED, require_shared
 
 EXPORTS = SHARED / "corpora" / "exports"
@@ -203,7 +203,7 @@ def test_an_item_over_the_cap_is_refused_alone(
 def test_a_utf16_document_reads_as_its_utf8_original(tmp_path: Path) -> None:
     data, _ = _telegram_export()
     want = _ids(_read(telegram.TELEGRAM_DESKTOP, tmp_path, data, "result.json"))
-    from geotrace.sources.exports import detect
+    from geotrace.sources.registry import detect
 
     # Notepad's "Unicode" (LE with a BOM), "Unicode big endian", no BOM at all, UTF-32.
     for encoding, bom in (("utf-16", b""), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""),

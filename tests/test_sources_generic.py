@@ -15,9 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geotrace.records import Account, Link, Post
-from geotrace.sources.exports import SNIFF_BYTES, ExportFile
+from geotrace.sources.base import SNIFF_BYTES, ExportFile, Refusal
 from geotrace.sources.generic import TABLE, Replay, read_table
-from geotrace.sources.items import Refusal
 from tests.conftest import SHARED, require_shared
 
 EXPORTS = SHARED / "corpora" / "exports"

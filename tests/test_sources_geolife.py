@@ -9,9 +9,9 @@ from pathlib import Path
 
 from geotrace import api
 from geotrace.records import Post
-from geotrace.sources.exports import ExportFile, detect
+from geotrace.sources.base import ExportFile, Refusal
 from geotrace.sources.geolife import read
-from geotrace.sources.items import Refusal
+from geotrace.sources.registry import detect
 from tests.conftest import SHARED, require_shared
 
 GEOLIFE = SHARED / "corpora" / "tracks" / "trackintel" / "geolife"

@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geotrace.records import Account, Post
-from geotrace.sources.exports import ExportFile, ExportReader
-from geotrace.sources.items import Refusal
+from geotrace.sources.base import ExportFile, ExportReader, Refusal
 from geotrace.sources.meta import FACEBOOK, INSTAGRAM, fix_text, root_prefix
 from tests.conftest import SHARED, require_shared
 
@@ -363,7 +362,8 @@ IG_THREAD_NAME = "export/your_instagram_activity/messages/inbox/adam_93094458831
 
 
 def test_instagram_thread_messages_are_posts_by_sender_name() -> None:
-    from geotrace.sources.exports import SNIFF_BYTES, detect
+    from geotrace.sources.base import SNIFF_BYTES
+    from geotrace.sources.registry import detect
 
     reader = detect(IG_THREAD_NAME, IG_THREAD[:SNIFF_BYTES])
     assert reader is not None and reader.name == "meta_messages"

@@ -16,11 +16,10 @@ import numpy as np
 import pytest
 
 from geotrace import api
-from geotrace.places import gazetteer
-from geotrace.places.gazetteer import fold_name, settlement_named
+from geotrace.geodata import gazetteer
+from geotrace.geodata.gazetteer import fold_name, settlement_named
 from geotrace.records import Account, Post
-from geotrace.sources.exports import ExportFile, detect
-from geotrace.sources.items import Refusal
+from geotrace.sources.base import ExportFile, Refusal
 from geotrace.sources.meta_location import (
     ACCOUNT_BASED_IN,
     MAX_RADIUS_M,
@@ -30,6 +29,7 @@ from geotrace.sources.meta_location import (
 from geotrace.sources.meta_location import (
     read as read_based_in,
 )
+from geotrace.sources.registry import detect
 from tests.conftest import SHARED, require_shared
 
 POSTS = SHARED / "corpora" / "exports" / "instagram_dyi_json" / "yummyhopper_posts_1.json"

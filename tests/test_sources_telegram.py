@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 
 from geotrace.records import Account, Geotag, Link, MediaRef, Post
 from geotrace.sources import telegram as tg
-from geotrace.sources.exports import ExportFile, Record
-from geotrace.sources.items import Refusal
+from geotrace.sources.base import ExportFile, Record, Refusal
 from geotrace.sources.jsonstream import scan
 from tests.conftest import SHARED, require_shared
 

@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geotrace.records import Account, Link, Post
-from geotrace.sources.exports import ExportFile
-from geotrace.sources.items import Refusal
+from geotrace.sources.base import ExportFile, Refusal
 from geotrace.sources.telethon import TELETHON
 from tests.conftest import SHARED, require_shared
 

@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geotrace.records import Account, Post
+from geotrace.sources.base import SNIFF_BYTES, ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import distance_m
-from geotrace.sources.exports import SNIFF_BYTES, ExportFile, ExportReader, Record
-from geotrace.sources.items import Refusal
 from geotrace.sources.twitter import READERS, TWITTER_ARCHIVE, TWITTER_V1, TWITTER_V2
 from tests.conftest import SHARED, require_shared
 
@@ -573,7 +572,7 @@ HISTORIES = SHARED / "corpora" / "histories"
 
 def test_tweet_headers_are_time_only_posts_of_their_author() -> None:
     from geotrace.records import HEADER_KIND
-    from geotrace.sources.exports import detect
+    from geotrace.sources.registry import detect
 
     path = require_shared(HISTORIES) / "larsbrinkhoff_tweet-headers.js"
     data = path.read_bytes()
@@ -604,7 +603,7 @@ def test_deleted_tweet_headers_are_read_as_headers(tmp_path: Path) -> None:
     # list under another global, each item with a deleted_at: built here from the shared
     # headers, each deletion stamped with its tweet's own time.
     from geotrace.records import HEADER_KIND
-    from geotrace.sources.exports import detect
+    from geotrace.sources.registry import detect
 
     data = (require_shared(HISTORIES) / "larsbrinkhoff_tweet-headers.js").read_bytes()
     deleted = data.replace(b"YTD.tweet_headers.", b"YTD.deleted_tweet_headers.", 1)
@@ -737,7 +736,7 @@ LARS_ACCOUNT = b"""window.YTD.account.part0 = [
 def test_direct_messages_are_posts_of_their_sender_in_their_conversation(
     tmp_path: Path,
 ) -> None:
-    from geotrace.sources.exports import detect
+    from geotrace.sources.registry import detect
 
     write(tmp_path / "data" / "account.js", LARS_ACCOUNT)
     kept = write(
@@ -765,7 +764,7 @@ def test_direct_messages_are_posts_of_their_sender_in_their_conversation(
 
 def test_group_dms_keep_their_join_events_as_posts(tmp_path: Path) -> None:
     path = write(tmp_path / "data" / "direct-messages-group.js", LARS_GROUP)
-    from geotrace.sources.exports import detect
+    from geotrace.sources.registry import detect
 
     reader = detect(path.name, LARS_GROUP[:SNIFF_BYTES])
     assert reader is not None and reader.name == "twitter_direct_messages"
@@ -791,7 +790,7 @@ def test_dm_headers_are_headers_that_the_full_messages_replace(tmp_path: Path) -
     """direct-message-headers.js (id, sender, recipient, time; no text) was unrecognised:
     each is a header post, and the full DM read before or after is the one post kept."""
     from geotrace import api
-    from geotrace.sources.exports import detect
+    from geotrace.sources.registry import detect
 
     headers = re.sub(rb'\s*"(text|mediaUrls|urls|reactions)" : (".*?"|\[[^\]]*\]),', b"", LARS_DMS)
     headers = headers.replace(b"YTD.direct_messages.", b"YTD.direct_message_headers.")

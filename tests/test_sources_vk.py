@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geotrace.records import Account, Geotag, Link, Post
-from geotrace.sources.exports import ExportFile, Record
-from geotrace.sources.items import Refusal
+from geotrace.sources.base import ExportFile, Record, Refusal
 from geotrace.sources.vk import READERS, VK_API, read, sniff
 from tests.conftest import SHARED, require_shared
 
@@ -546,7 +545,8 @@ CHECKINS = """{
 
 
 def test_checkins_are_posts_with_a_venue_pin() -> None:
-    from geotrace.sources.exports import SNIFF_BYTES, detect
+    from geotrace.sources.base import SNIFF_BYTES
+    from geotrace.sources.registry import detect
 
     data = CHECKINS.encode()
     reader = detect("places.getCheckins.json", data[:SNIFF_BYTES])

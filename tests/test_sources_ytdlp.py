@@ -16,8 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geotrace.records import Account, Post
-from geotrace.sources.exports import SNIFF_BYTES, ExportFile
-from geotrace.sources.items import Refusal
+from geotrace.sources.base import SNIFF_BYTES, ExportFile, Refusal
 from geotrace.sources.ytdlp import YTDLP
 from tests.conftest import SHARED, require_shared
 

@@ -36,22 +36,15 @@ from typing import IO, cast
 
 import msgspec
 
-from geotrace.case import AccountSeen, Case, LinkRow, MediaLink, PostBundle
 from geotrace.evidence.geotags import sightings_from_post
-from geotrace.mediastore import Blob
 from geotrace.records import Account, Link, Media, MediaRef, Post, Problem, Source, iso
 from geotrace.sources import Item
 from geotrace.sources.archive import ZipLimits, member_refusal, overlaps
-from geotrace.sources.exports import (
-    EXPORT_SUFFIXES,
-    SNIFF_BYTES,
-    ExportFile,
-    ExportReader,
-    Settlement,
-    detect,
-    reader_names,
-)
+from geotrace.sources.base import SNIFF_BYTES, ExportFile, ExportReader, Settlement
 from geotrace.sources.generic import TABLE_SUFFIXES
+from geotrace.sources.registry import detect, export_suffixes, reader_names
+from geotrace.store.case import AccountSeen, Case, LinkRow, MediaLink, PostBundle
+from geotrace.store.media import Blob
 
 READER = "geotrace.sources"
 
@@ -88,7 +81,8 @@ class ExportCounts:
     refused: int = 0
 
 
-#: How an unclaimed document is named in its problem, by suffix.
+#: How an unclaimed document is named in its problem, by suffix (an installed reader's
+#: own suffix is named as such: see :func:`reader_for`).
 DOCUMENT_KINDS = {
     ".json": "JSON document",
     ".jsonl": "JSON Lines document",
@@ -110,7 +104,7 @@ def reader_for(item: Item, table: ExportReader | None = None) -> ExportReader | 
     """
     name = item.path.rsplit("!/", 1)[-1]
     suffix = os.path.splitext(name)[1].lower()
-    if suffix not in EXPORT_SUFFIXES:
+    if suffix not in export_suffixes():
         return None
     if table is not None and table.sniff(name, b""):
         return table
@@ -122,7 +116,7 @@ def reader_for(item: Item, table: ExportReader | None = None) -> ExportReader | 
     hint = "; a table of your own is read with ingest --columns" if suffix in TABLE_SUFFIXES else ""
     return Problem(
         "export_unrecognised",
-        f"{DOCUMENT_KINDS[suffix]} not recognised as any export format"
+        f"{DOCUMENT_KINDS.get(suffix, f'{suffix} document')} not recognised as any export format"
         f" (tried: {', '.join(reader_names())}){hint}",
     )
 
@@ -224,7 +218,7 @@ def _batches(reader: ExportReader, item: Item, blob: Blob, root: str) -> Iterato
         elif isinstance(record, Account):
             accounts.append(_seen(record))
         else:
-            refused.append((record.path, Problem(record.code, record.message)))
+            refused.append((record.path, Problem(record.code, record.message, record.severity)))
         if len(bundles) >= POST_BATCH or len(refused) >= POST_BATCH or chars >= BATCH_CHARS:
             yield bundles, accounts, refused, doc.meter.consumed
             bundles, accounts, refused, chars = [], [], [], 0
@@ -234,7 +228,7 @@ def _batches(reader: ExportReader, item: Item, blob: Blob, root: str) -> Iterato
 def _settlement_named(name: str, country: str | None) -> Settlement | None:
     """The gazetteer's look-up by name, for the documents that name a city (see
     ``ExportFile.place``); imported when one asks, as most exports never do."""
-    from geotrace.places.gazetteer import settlement_named
+    from geotrace.geodata.gazetteer import settlement_named
 
     return settlement_named(name, country)
 

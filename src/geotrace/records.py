@@ -9,11 +9,49 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Final, Literal
+
+# -- vocabularies: each a Literal, so that mypy refuses a value outside it -------------------
 
 #: The ways a capture instant can be pinned to UTC, best first.  ``container_utc`` is the
 #: QuickTime/MP4 movie header time, UTC by the specification but written as local time by
 #: some cameras; it is kept apart so that nobody mistakes the assumption for a measurement.
-TIME_BASES = ("offset_tag", "gps_clock", "location_timezone", "container_utc", "unknown_zone")
+CaptureBasis = Literal[
+    "offset_tag", "gps_clock", "location_timezone", "container_utc", "unknown_zone"
+]
+
+#: How a post's instant is pinned to UTC, best first.  ``platform_utc``: the platform
+#: stated an absolute instant (Unix seconds, ISO 8601 with Z or an offset); ``gps_clock``:
+#: a GPS logger's own UTC (a GeoLife track); ``exporter_offset_inferred``: a local wall time
+#: whose zone the file betrays (Telegram's "never edited" placeholder);
+#: ``user_stated_zone``: a wall time in a user's table, in the zone the user stated
+#: (``ingest --tz``); ``location_timezone``: such a wall time in the zone of the row's own
+#: position; ``utc_day``: only the UTC date is known (yt-dlp's ``upload_date``), the instant
+#: is noon with a 12 h half-width; ``unknown_zone``: a wall time of an unknown zone, no UTC.
+PostBasis = Literal[
+    "platform_utc",
+    "gps_clock",
+    "exporter_offset_inferred",
+    "user_stated_zone",
+    "location_timezone",
+    "utc_day",
+    "unknown_zone",
+]
+
+#: Every ``time_basis`` a sighting can carry: a capture's (from a file) or a post's.
+TimeBasis = CaptureBasis | PostBasis
+
+#: Kinds of provenance link a post can carry.
+LinkKind = Literal["forward_of", "repost_of", "reply_to", "quote_of"]
+
+#: How a sighting was made: a photo's or video's own GPS tags, or a platform's geotag.
+SightingMethod = Literal["exif_gps", "xmp_gps", "video_gps", "platform_geotag"]
+
+#: How grave a finding is.  ``note``: a doubt about an item that was kept (recorded, and it
+#: leaves the exit code alone); ``refusal``: something skipped or lost.
+Severity = Literal["note", "refusal"]
+NOTE: Final = "note"
+REFUSAL: Final = "refusal"
 
 #: Half-width of the window an instant with no known zone can fall in: the Earth's clocks
 #: run from UTC-12 to UTC+14.
@@ -34,10 +72,15 @@ def iso(dt: datetime | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """Something a reader could not use, with why; never fatal for the rest of the file."""
+    """Something a reader could not use or doubts, with why; never fatal for the rest.
+
+    ``severity`` is set by the code that raises the problem (see :data:`Severity`); the
+    case's problems table does not store it.
+    """
 
     code: str
     message: str
+    severity: Severity = REFUSAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +117,7 @@ class Taken:
     local: datetime | None
     utc: datetime | None
     offset: timedelta | None
-    basis: str
+    basis: CaptureBasis
     uncertainty: timedelta
     source: str
     clock_drift: timedelta | None = None
@@ -148,14 +191,14 @@ class Sighting:
     """
 
     media_sha256: str | None
-    method: str
+    method: SightingMethod
     lat: float
     lon: float
     alt_m: float | None
     radius_m: float
     at_utc: datetime | None
     at_local: datetime | None
-    time_basis: str
+    time_basis: TimeBasis
     time_uncertainty_s: float | None
     confidence: float
     evidence: dict[str, object] = field(default_factory=dict)
@@ -180,24 +223,6 @@ class CustodyEntry:
 # No stage mutates them; they are built once by a reader and read after, so the small
 # ones may be hashed (readers deduplicate geotags and accounts).
 
-#: How a post's instant is pinned to UTC, best first.  ``platform_utc``: the platform
-#: stated an absolute instant (Unix seconds, ISO 8601 with Z or an offset); ``gps_clock``:
-#: a GPS logger's own UTC (a GeoLife track); ``exporter_offset_inferred``: a local wall time
-#: whose zone the file betrays (Telegram's "never edited" placeholder);
-#: ``user_stated_zone``: a wall time in a user's table, in the zone the user stated
-#: (``ingest --tz``); ``location_timezone``: such a wall time in the zone of the row's own
-#: position; ``utc_day``: only the UTC date is known (yt-dlp's ``upload_date``), the instant
-#: is noon with a 12 h half-width; ``unknown_zone``: a wall time of an unknown zone, no UTC.
-POST_TIME_BASES = (
-    "platform_utc",
-    "gps_clock",
-    "exporter_offset_inferred",
-    "user_stated_zone",
-    "location_timezone",
-    "utc_day",
-    "unknown_zone",
-)
-
 
 @dataclass(slots=True, unsafe_hash=True)
 class Instant:
@@ -210,7 +235,7 @@ class Instant:
 
     utc: datetime | None
     local: datetime | None
-    basis: str
+    basis: PostBasis
     uncertainty_s: float
     source: str
 
@@ -269,9 +294,6 @@ class MediaRef:
 #: ``tweet-headers.js``): the store lets a fuller copy of the same post replace it.
 HEADER_KIND = "header"
 
-#: Kinds of provenance link a post can carry.
-LINK_KINDS = ("forward_of", "repost_of", "reply_to", "quote_of")
-
 
 @dataclass(slots=True, unsafe_hash=True)
 class Link:
@@ -282,7 +304,7 @@ class Link:
     name the original author when only that is known (Telegram's ``forwarded_from``).
     """
 
-    kind: str
+    kind: LinkKind
     post_id: str | None = None
     account_id: str | None = None
     name: str | None = None

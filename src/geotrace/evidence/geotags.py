@@ -9,9 +9,9 @@ reader's honest one (a pin's tens of metres, a bounding box's half-diagonal).
 
 from __future__ import annotations
 
-from geotrace.records import Geotag, Post, Sighting
+from geotrace.records import Geotag, Post, Sighting, SightingMethod
 
-METHOD = "platform_geotag"
+METHOD: SightingMethod = "platform_geotag"
 
 #: Confidence per geotag kind, before any cross-checking (compare exif_gps 0.9):
 #:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from geotrace.records import GpsFix, MediaMetadata, Sighting, Taken
+from geotrace.records import CaptureBasis, GpsFix, MediaMetadata, Sighting, SightingMethod, Taken
 
 #: Where a fix came from (``GpsFix.source``) -> the sighting method it supports.
-METHOD_BY_GPS_SOURCE = {
+METHOD_BY_GPS_SOURCE: dict[str, SightingMethod] = {
     "exif": "exif_gps",
     "xmp": "xmp_gps",
     "quicktime": "video_gps",
@@ -51,7 +51,7 @@ EVIDENCE_TAGS = {
 }
 
 
-def method_for(gps: GpsFix) -> str | None:
+def method_for(gps: GpsFix) -> SightingMethod | None:
     """The sighting method a fix supports, or None for a source we do not know."""
     return METHOD_BY_GPS_SOURCE.get(gps.source)
 
@@ -63,7 +63,9 @@ def radius_for(gps: GpsFix, method: str) -> float:
     return DEFAULT_RADIUS_M[method]
 
 
-def _instant(taken: Taken | None, gps: GpsFix) -> tuple[datetime | None, str, float | None]:
+def _instant(
+    taken: Taken | None, gps: GpsFix
+) -> tuple[datetime | None, CaptureBasis, float | None]:
     """(UTC instant, basis, half-width in seconds) of a sighting."""
     if taken is not None:
         return taken.utc, taken.basis, taken.uncertainty.total_seconds()

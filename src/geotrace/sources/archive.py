@@ -33,7 +33,7 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from geotrace.sources.items import Item, Refusal
+from geotrace.sources.base import Item, Refusal
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 #: A local file header: signature, 22 bytes we do not need, name and extra field lengths.

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from geotrace.sources.archive import ZipLimits, is_zip, members
-from geotrace.sources.items import Item, Refusal
+from geotrace.sources.base import Item, Refusal
 
 
 def _classify(path: Path) -> Path | Refusal:

@@ -31,11 +31,20 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from geotrace.errors import ColumnsError
-from geotrace.records import UNKNOWN_ZONE_WINDOW, Account, Geotag, Instant, Link, MediaRef, Post
+from geotrace.geo import parse_iso
+from geotrace.records import (
+    UNKNOWN_ZONE_WINDOW,
+    Account,
+    Geotag,
+    Instant,
+    Link,
+    MediaRef,
+    Post,
+    PostBasis,
+)
+from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.columns import COLUMN_NAMES
 from geotrace.sources.common import checked_point, iso_instant, unix_instant
-from geotrace.sources.exports import ExportFile, ExportReader, Record
-from geotrace.sources.items import Refusal
 from geotrace.sources.jsonstream import BOM, json_lines
 
 # -- a stream whose first bytes were read to decide how to parse it ---------------------
@@ -344,7 +353,7 @@ class WallClock:
     zone_at: Callable[[float, float], ZoneInfo | None] | None = None
 
 
-def _in_zone(local: datetime, zone: ZoneInfo, basis: str, column: str) -> Instant:
+def _in_zone(local: datetime, zone: ZoneInfo, basis: PostBasis, column: str) -> Instant:
     """A wall time read in a zone; inside a DST change (a wall time seen twice, or never)
     the change's size is the uncertainty."""
     first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
@@ -359,7 +368,7 @@ def _at(text: str, column: str, tag: Geotag | None, clock: WallClock) -> Instant
     if _UNIX.fullmatch(text):
         return unix_instant(text, column)
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = parse_iso(text)
     except ValueError:
         return None
     if parsed.tzinfo is not None:
@@ -646,9 +655,11 @@ def user_table(columns: Mapping[str, str], clock: WallClock, zone_rule: str) -> 
     spec = json.dumps([sorted(mapping.items()), zone_rule]).encode()
     version = f"1+{hashlib.sha256(spec).hexdigest()[:12]}"
     read_user = partial(read_table, mapping=mapping, platform=PLATFORM_TABLE, clock=clock)
-    return ExportReader("user_table", version, _any_table, read_user)
+    return ExportReader("user_table", version, TABLE_SUFFIXES, _any_table, read_user)
 
 
-TABLE = ExportReader("generic_table", "1", sniff, read)
+TABLE = ExportReader(
+    "generic_table", "1", (".csv", ".tsv", ".json", ".jsonl", ".ndjson"), sniff, read
+)
 
 READERS: tuple[ExportReader, ...] = (TABLE,)

@@ -19,9 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 
 from geotrace.records import UNKNOWN_ZONE_WINDOW, Account, Geotag, Instant, Post
+from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import checked_point
-from geotrace.sources.exports import ExportFile, ExportReader, Record
-from geotrace.sources.items import Refusal
 
 PLATFORM = "gps_track"
 GEOLIFE = b"Geolife trajectory"
@@ -115,6 +114,6 @@ def read(doc: ExportFile) -> Iterator[Record]:
             )
 
 
-PLT = ExportReader(name="plt_track", version="1", sniff=sniff, read=read)
+PLT = ExportReader(name="plt_track", version="1", suffixes=(".plt",), sniff=sniff, read=read)
 
 READERS: tuple[ExportReader, ...] = (PLT,)

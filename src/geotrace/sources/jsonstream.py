@@ -55,7 +55,7 @@ from typing import Any, Protocol
 import msgspec
 import numpy as np
 
-from geotrace.sources.items import Refusal
+from geotrace.sources.base import Refusal
 
 BOM = b"\xef\xbb\xbf"
 

@@ -33,10 +33,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from geotrace.records import Geotag, MediaRef, Post
+from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import checked_point, unix_instant
-from geotrace.sources.exports import ExportFile, ExportReader, Record
 from geotrace.sources.generic import first_byte, peek
-from geotrace.sources.items import Refusal
 from geotrace.sources.jsonstream import json_items
 
 #: Instagram's containers of media-like items -> the kind of post each item is.
@@ -386,7 +385,7 @@ def _guarded(convert: Callable[..., list[Record]], *args: Any) -> list[Record]:
         return [Refusal(args[-1], "item_invalid", f"{type(exc).__name__}: {exc}")]
 
 
-INSTAGRAM = ExportReader("instagram_dyi", "1", sniff_instagram, read_instagram)
-FACEBOOK = ExportReader("facebook_dyi", "1", sniff_facebook, read_facebook)
+INSTAGRAM = ExportReader("instagram_dyi", "1", (".json",), sniff_instagram, read_instagram)
+FACEBOOK = ExportReader("facebook_dyi", "1", (".json",), sniff_facebook, read_facebook)
 
 READERS: tuple[ExportReader, ...] = (INSTAGRAM, FACEBOOK)

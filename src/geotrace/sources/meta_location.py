@@ -47,10 +47,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from geotrace.records import Account, Geotag, Post
+from geotrace.records import NOTE, Account, Geotag, Post
+from geotrace.sources.base import ExportFile, ExportReader, PlaceLookup, Record, Refusal, Settlement
 from geotrace.sources.common import unix_instant
-from geotrace.sources.exports import ExportFile, ExportReader, PlaceLookup, Record, Settlement
-from geotrace.sources.items import Refusal
 from geotrace.sources.jsonstream import json_items
 from geotrace.sources.meta import fix_text
 
@@ -141,16 +140,16 @@ def _location(
     geotags: tuple[Geotag, ...] = ()
     if len(city) > MAX_NAME_CHARS:
         why = f"{account}: a city name of {len(city):,} characters is not a name"
-        notes.append(Refusal(where, "geotag_unresolved", why))
+        notes.append(Refusal(where, "geotag_unresolved", why, NOTE))
     elif place is None:
         why = f"{account}: city {city!r} not placed (no gazetteer given to the reader)"
-        notes.append(Refusal(where, "geotag_unresolved", why))
+        notes.append(Refusal(where, "geotag_unresolved", why, NOTE))
     else:
         found = _placed(city, country, place)
         if found is None:
             within = f" in {country!r}" if country else ""
             why = f"{account}: city {city!r}{within} is not in the gazetteer"
-            notes.append(Refusal(where, "geotag_unresolved", why))
+            notes.append(Refusal(where, "geotag_unresolved", why, NOTE))
         else:
             radius = city_radius_m(found.population)
             label = f"inferred by Instagram: {city}"
@@ -208,7 +207,7 @@ def read(doc: ExportFile) -> Iterator[Record]:
     account = owner(doc)
     if account is None:
         why = "no personal_information.json beside it and no instagram-<user>-<date> folder"
-        yield Refusal(doc.name, "owner_unknown", f"the account is not named: {why}")
+        yield Refusal(doc.name, "owner_unknown", f"the account is not named: {why}", NOTE)
     count = 0
     with doc.open() as stream:
         for index, item in enumerate(json_items(stream, f"{LIST_KEY}.item", doc.name)):
@@ -240,7 +239,9 @@ def read_profile(doc: ExportFile) -> Iterator[Record]:
         yield account
 
 
-ACCOUNT_BASED_IN = ExportReader("instagram_account_based_in", "1", sniff, read)
-PROFILE = ExportReader("instagram_personal_information", "1", sniff_profile, read_profile)
+ACCOUNT_BASED_IN = ExportReader("instagram_account_based_in", "1", (".json",), sniff, read)
+PROFILE = ExportReader(
+    "instagram_personal_information", "1", (".json",), sniff_profile, read_profile
+)
 
 READERS: tuple[ExportReader, ...] = (ACCOUNT_BASED_IN, PROFILE)

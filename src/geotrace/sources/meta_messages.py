@@ -34,10 +34,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from geotrace.records import Account, Link, MediaRef, Post
+from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import unix_instant
-from geotrace.sources.exports import ExportFile, ExportReader, Record
 from geotrace.sources.generic import peek
-from geotrace.sources.items import Refusal
 from geotrace.sources.jsonstream import json_items
 from geotrace.sources.meta import _guarded, facebook_post_id, fix_text, root_prefix
 
@@ -190,6 +189,6 @@ def read(doc: ExportFile) -> Iterator[Record]:
             yield from _guarded(_message, item, thread, location, f"{doc.name}#{location}")
 
 
-META_MESSAGES = ExportReader("meta_messages", "1", sniff, read)
+META_MESSAGES = ExportReader("meta_messages", "1", (".json",), sniff, read)
 
 READERS: tuple[ExportReader, ...] = (META_MESSAGES,)

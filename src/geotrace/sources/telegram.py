@@ -38,9 +38,8 @@ from typing import Any
 import ijson
 
 from geotrace.records import Account, Geotag, Instant, Link, MediaRef, Post
+from geotrace.sources.base import SNIFF_BYTES, ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import checked_point, unix_instant
-from geotrace.sources.exports import SNIFF_BYTES, ExportFile, ExportReader, Record
-from geotrace.sources.items import Refusal
 from geotrace.sources.jsonstream import BOM, ITEM, Found, Frame, Readable, scan
 from geotrace.sources.telegram_clock import PairedClock, paired_clock
 
@@ -838,6 +837,8 @@ def _unread(doc: ExportFile, context: _ChatContext | None) -> Iterator[Refusal]:
         )
 
 
-TELEGRAM_DESKTOP = ExportReader(name="telegram_desktop", version="1", sniff=sniff, read=read)
+TELEGRAM_DESKTOP = ExportReader(
+    name="telegram_desktop", version="1", suffixes=(".json",), sniff=sniff, read=read
+)
 
 READERS: tuple[ExportReader, ...] = (TELEGRAM_DESKTOP,)

@@ -20,10 +20,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from geotrace.records import Account, Geotag, Instant, Link, MediaRef, Post
+from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import checked_point, iso_instant, unix_instant
-from geotrace.sources.exports import ExportFile, ExportReader, Record
 from geotrace.sources.generic import first_byte, peek
-from geotrace.sources.items import Refusal
 from geotrace.sources.jsonstream import json_items, json_lines
 
 PLATFORM = "telegram"
@@ -273,6 +272,6 @@ def read(doc: ExportFile) -> Iterator[Record]:
                 yield from convert(value, f"line {number}", f"{doc.name}#line {number}")
 
 
-TELETHON = ExportReader("telethon", "1", sniff, read)
+TELETHON = ExportReader("telethon", "1", (".json", ".jsonl", ".ndjson"), sniff, read)
 
 READERS: tuple[ExportReader, ...] = (TELETHON,)

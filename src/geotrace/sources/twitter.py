@@ -24,10 +24,20 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import IO, Any, cast
 
-from geotrace.records import Account, Geotag, Instant, Link, MediaRef, Post, iso
-from geotrace.sources.common import bbox_geotag, checked_point, distance_m, iso_instant
-from geotrace.sources.exports import CountingReader, ExportFile, ExportReader, Record
-from geotrace.sources.items import Refusal
+from geotrace.geo import distance_m
+from geotrace.records import (
+    NOTE,
+    Account,
+    Geotag,
+    Instant,
+    Link,
+    LinkKind,
+    MediaRef,
+    Post,
+    iso,
+)
+from geotrace.sources.base import CountingReader, ExportFile, ExportReader, Record, Refusal
+from geotrace.sources.common import bbox_geotag, checked_point, iso_instant
 from geotrace.sources.jsonstream import BOM, json_items, json_lines
 
 PLATFORM = "twitter"
@@ -106,7 +116,11 @@ ARCHIVE_OWNER_FILES = ("YTD.account", "__THAR_CONFIG")
 #: v1.1 streaming notices: lines of a status stream that are not statuses.
 STREAM_NOTICES = ("delete", "scrub_geo", "limit", "status_withheld", "user_withheld", "warning")
 
-_V2_LINKS = {"retweeted": "repost_of", "quoted": "quote_of", "replied_to": "reply_to"}
+_V2_LINKS: dict[str, LinkKind] = {
+    "retweeted": "repost_of",
+    "quoted": "quote_of",
+    "replied_to": "reply_to",
+}
 
 
 # -- streams ------------------------------------------------------------------------------
@@ -269,6 +283,7 @@ def _posted(
                     where,
                     "time_conflict",
                     f"created_at {iso(at)} but id {post_id} was made at {iso(_ms_time(made))}",
+                    NOTE,
                 )
             )
         return Instant(at, None, "platform_utc", 0.0, "created_at")
@@ -315,6 +330,7 @@ def _order_check(tag: Geotag, order: str, where: str, notes: list[Refusal]) -> N
                 "geotag_order_suspect",
                 f"{tag.source} read as documented {order} is lat {tag.lat}, lon {tag.lon} (polar);"
                 f" swapped it would be lat {tag.lon}, lon {tag.lat}; kept as documented",
+                NOTE,
             )
         )
 
@@ -361,7 +377,9 @@ def _place(
         )
         return None
     if box is None:
-        notes.append(Refusal(where, "geotag_unresolved", f"place {label!r} has no bounding box"))
+        notes.append(
+            Refusal(where, "geotag_unresolved", f"place {label!r} has no bounding box", NOTE)
+        )
         return None
     west, south, east, north = box
     if not (-180.0 <= west <= 180.0 and -180.0 <= east <= 180.0):
@@ -397,6 +415,7 @@ def _cross_check(
                 "geotag_conflict",
                 f"{point.source} {point.lat}, {point.lon} is {gap / 1000:.1f} km from the centre of"
                 f" place {area.label!r}, outside its {area.radius_m / 1000:.1f} km",
+                NOTE,
             )
         )
 
@@ -439,6 +458,7 @@ def _v1_geotags(status: dict[str, Any], where: str, notes: list[Refusal]) -> tup
                     "geotag_conflict",
                     f"coordinates [lon, lat] say lat {point.lat}, lon {point.lon}"
                     f" but geo [lat, lon] says lat {geo.lat}, lon {geo.lon}; coordinates kept",
+                    NOTE,
                 )
             )
     area = (
@@ -536,7 +556,7 @@ def _v1_user(
     return known
 
 
-def _link_to(kind: str, original: dict[str, Any]) -> Link:
+def _link_to(kind: LinkKind, original: dict[str, Any]) -> Link:
     author = _v1_user(original.get("user"))
     at = _v1_time(original.get("created_at"))
     return Link(
@@ -598,7 +618,7 @@ def _status(status: Any, location: str, how: _Tweets, depth: int, out: list[Reco
     if post_id is None:
         notice = next((key for key in STREAM_NOTICES if key in status), None)
         if notice:
-            out.append(Refusal(where, "stream_notice", f"{notice}: {status[notice]!r:.200}"))
+            out.append(Refusal(where, "stream_notice", f"{notice}: {status[notice]!r:.200}", NOTE))
         else:
             out.append(Refusal(where, "item_invalid", "status has no id_str/id"))
         return
@@ -909,6 +929,7 @@ def _v2_geotags(
                     where,
                     "geotag_unresolved",
                     f"geo.place_id {place_id!r} is not in the page's includes.places",
+                    NOTE,
                 )
             )
         else:
@@ -1042,7 +1063,7 @@ def _v2_page(page: Any, line: str, doc: ExportFile) -> Iterator[Record]:
         return
     errors = page.get("errors")
     for error in errors if isinstance(errors, list) else ():
-        yield Refusal(where, "api_error", _api_error(error))
+        yield Refusal(where, "api_error", _api_error(error), NOTE)
     data = page.get("data")
     if data is None and "id" in page:
         inc = _Includes()
@@ -1112,8 +1133,12 @@ def _sniff_v2(name: str, head: bytes) -> bool:
     )
 
 
-TWITTER_ARCHIVE = ExportReader("twitter_archive", VERSION, _sniff_archive, _read_archive)
-TWITTER_V2 = ExportReader("twitter_v2", VERSION, _sniff_v2, _read_v2)
-TWITTER_V1 = ExportReader("twitter_v1", VERSION, _sniff_v1, _read_v1)
+TWITTER_ARCHIVE = ExportReader("twitter_archive", VERSION, (".js",), _sniff_archive, _read_archive)
+TWITTER_V2 = ExportReader(
+    "twitter_v2", VERSION, (".json", ".jsonl", ".ndjson"), _sniff_v2, _read_v2
+)
+TWITTER_V1 = ExportReader(
+    "twitter_v1", VERSION, (".json", ".jsonl", ".ndjson"), _sniff_v1, _read_v1
+)
 
 READERS: tuple[ExportReader, ...] = (TWITTER_ARCHIVE, TWITTER_V2, TWITTER_V1)

@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from geotrace.records import HEADER_KIND, Account, MediaRef, Post
+from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import iso_instant
-from geotrace.sources.exports import ExportFile, ExportReader, Record
-from geotrace.sources.items import Refusal
 from geotrace.sources.twitter import (
     PEEK_BYTES,
     PLATFORM,
@@ -172,6 +171,6 @@ def read(doc: ExportFile) -> Iterator[Record]:
         yield from _conversation(item, index, _Dms(doc, owner, DM_FILES[name], kind))
 
 
-DIRECT_MESSAGES = ExportReader("twitter_direct_messages", "1", sniff, read)
+DIRECT_MESSAGES = ExportReader("twitter_direct_messages", "1", (".js",), sniff, read)
 
 READERS: tuple[ExportReader, ...] = (DIRECT_MESSAGES,)

@@ -20,8 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from geotrace.records import HEADER_KIND, Account, Post
-from geotrace.sources.exports import ExportFile, ExportReader, Record
-from geotrace.sources.items import Refusal
+from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.twitter import (
     PEEK_BYTES,
     PLATFORM,
@@ -80,6 +79,6 @@ def read(doc: ExportFile) -> Iterator[Record]:
         yield from _header(item, location, owner, f"{doc.name}#{location}")
 
 
-TWEET_HEADERS = ExportReader("twitter_tweet_headers", "1", sniff, read)
+TWEET_HEADERS = ExportReader("twitter_tweet_headers", "1", (".js",), sniff, read)
 
 READERS: tuple[ExportReader, ...] = (TWEET_HEADERS,)

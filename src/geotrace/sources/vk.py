@@ -30,16 +30,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any, cast
 
-from geotrace.records import Account, Geotag, Instant, Link, MediaRef, Post
-from geotrace.sources.common import checked_point, distance_m, unix_instant
-from geotrace.sources.exports import (
+from geotrace.geo import distance_m
+from geotrace.records import NOTE, Account, Geotag, Instant, Link, MediaRef, Post
+from geotrace.sources.base import (
     SNIFF_BYTES,
     CountingReader,
     ExportFile,
     ExportReader,
     Record,
+    Refusal,
 )
-from geotrace.sources.items import Refusal
+from geotrace.sources.common import checked_point, unix_instant
 from geotrace.sources.jsonstream import BOM, json_items, json_lines
 
 PLATFORM = "vk"
@@ -752,6 +753,7 @@ def _skipped_note(skipped: Counter[str], path: str) -> Iterator[Refusal]:
             path,
             "vk_items_skipped",
             f"{total} newsfeed item(s) are not posts or photos and were not read ({kinds})",
+            NOTE,
         )
 
 
@@ -865,6 +867,8 @@ def read(doc: ExportFile) -> Iterator[Record]:
     yield from _read_document(doc, shape)
 
 
-VK_API = ExportReader(name="vk_api", version="1", sniff=sniff, read=read)
+VK_API = ExportReader(
+    name="vk_api", version="1", suffixes=(".json", ".jsonl", ".ndjson"), sniff=sniff, read=read
+)
 
 READERS: tuple[ExportReader, ...] = (VK_API,)

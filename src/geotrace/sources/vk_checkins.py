@@ -19,9 +19,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from geotrace.records import Account, Geotag, Post
+from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import checked_point, unix_instant
-from geotrace.sources.exports import ExportFile, ExportReader, Record
-from geotrace.sources.items import Refusal
 from geotrace.sources.jsonstream import BOM, json_items
 from geotrace.sources.vk import PLATFORM, VENUE_RADIUS_M
 
@@ -107,6 +106,6 @@ def read(doc: ExportFile) -> Iterator[Record]:
             yield from _checkin(item, location, f"{doc.name}#{location}")
 
 
-VK_CHECKINS = ExportReader("vk_checkins", "1", sniff, read)
+VK_CHECKINS = ExportReader("vk_checkins", "1", (".json",), sniff, read)
 
 READERS: tuple[ExportReader, ...] = (VK_CHECKINS,)

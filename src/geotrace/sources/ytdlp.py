@@ -19,10 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from geotrace.records import Account, Instant, MediaRef, Post
+from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import unix_instant
-from geotrace.sources.exports import ExportFile, ExportReader, Record
 from geotrace.sources.generic import first_byte
-from geotrace.sources.items import Refusal
 from geotrace.sources.jsonstream import json_items, json_lines
 
 #: Half a day: an ``upload_date`` pins the instant only to its UTC date.
@@ -186,6 +185,6 @@ def read(doc: ExportFile) -> Iterator[Record]:
                 yield from convert(value, f"line {number}", f"{doc.name}#line {number}")
 
 
-YTDLP = ExportReader("ytdlp_info", "1", sniff, read)
+YTDLP = ExportReader("ytdlp_info", "1", (".json", ".jsonl", ".ndjson"), sniff, read)
 
 READERS: tuple[ExportReader, ...] = (YTDLP,)

@@ -1,12 +1,13 @@
-"""Platform exports: how a document is recognised and how its reader is called.
+"""The types every reader shares: what the walk yields, what a reader is handed and yields.
 
 An export document (Telegram's ``result.json``, a twarc2 JSONL, an X archive's
 ``tweets.js``) is an original like any photo: ingest keeps its bytes in the media store
 and hands its reader an :class:`ExportFile` over the stored copy.  Each format lives in
-its own module (``telegram.py``, ``vk.py`` …) as an :class:`ExportReader`; :data:`READERS`
-lists them most specific first, and :func:`detect` picks the first whose ``sniff`` accepts
-the document's name and first bytes.  Readers yield records (posts, accounts) and
-refusals (one bad item, with where it was in the file); they never raise for bad input.
+its own module (``telegram.py``, ``vk.py`` …) as an :class:`ExportReader`, registered in
+``registry.py``.  Readers yield records (posts, accounts) and findings (:class:`Refusal`:
+one bad item, or a doubt about a kept one, with where it was in the file); they never
+raise for bad input.  This module imports no reader, so every reader may import it and
+the registry may import every reader without a cycle.
 """
 
 from __future__ import annotations
@@ -15,9 +16,42 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Protocol
 
-from geotrace.records import Account, Post
-from geotrace.sources.encoding import utf8_head, utf8_opener
-from geotrace.sources.items import Refusal
+from geotrace.records import REFUSAL, Account, Post, Severity
+from geotrace.sources.encoding import utf8_opener
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One input whose bytes can be opened as a stream.
+
+    ``open`` is called at most once, while the walk that yielded the item is paused on it
+    (an archive member's stream lives only as long as its archive is open).  ``max_bytes``
+    caps what may be read: more than that and the item is a lie (a zip member larger than
+    its declared size) and must be refused.
+    """
+
+    path: str
+    kind: str  # "file" | "archive" | "archive_member"
+    open: Callable[[], IO[bytes]]
+    container: str | None = None
+    max_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """An input or item that was not read, and why; it becomes a problem record.
+
+    A reader also reports here a doubt about an item it kept whole (a coordinate order
+    that puts the point on the Arctic ice, a time that disagrees with the id): it says so
+    with ``severity`` :data:`~geotrace.records.NOTE`, where it raises the doubt, so that
+    nothing downstream keeps a list of which codes are only doubts.
+    """
+
+    path: str
+    code: str
+    message: str
+    severity: Severity = REFUSAL
+
 
 #: What a reader yields.
 Record = Post | Account | Refusal
@@ -25,9 +59,6 @@ Record = Post | Account | Refusal
 #: Bytes given to ``sniff``: enough for any format's tell-tale keys, small enough to read
 #: for every ``.json`` in a folder of thousands.
 SNIFF_BYTES = 64 * 1024
-
-#: Names of files worth sniffing; anything else is a photo, video or other original.
-EXPORT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".js", ".csv", ".tsv", ".plt")
 
 
 @dataclass(slots=True)
@@ -68,7 +99,7 @@ class CountingReader:
 
 
 class Settlement(Protocol):
-    """A settlement found by name (``places.gazetteer.settlement_named`` gives these)."""
+    """A settlement found by name (``geodata.gazetteer.settlement_named`` gives these)."""
 
     @property
     def name(self) -> str: ...
@@ -118,61 +149,16 @@ class ExportFile:
 
 @dataclass(frozen=True)
 class ExportReader:
-    """A format: its name and version (recorded with every source it read), how it is
-    recognised, and the generator that reads it."""
+    """A format: its name and version (recorded with every source it read), the file
+    suffixes it claims, how it is recognised, and the generator that reads it.
+
+    ``suffixes`` (lower case, with the dot) put a document among those sniffed at all:
+    the registry's union of them is what ingest holds to be an export rather than a
+    photo; ``sniff(name, head)`` then judges the name and first bytes itself.
+    """
 
     name: str
     version: str
+    suffixes: tuple[str, ...]
     sniff: Callable[[str, bytes], bool]
     read: Callable[[ExportFile], Iterator[Record]]
-
-
-def _readers() -> tuple[ExportReader, ...]:
-    """Every reader, most specific first: the generic table reader comes last."""
-    from geotrace.sources import (
-        generic,
-        geolife,
-        meta,
-        meta_location,
-        meta_messages,
-        telegram,
-        telethon,
-        twitter,
-        twitter_dms,
-        twitter_headers,
-        vk,
-        vk_checkins,
-        ytdlp,
-    )
-
-    return (
-        *telegram.READERS,
-        *telethon.READERS,
-        *vk_checkins.READERS,
-        *vk.READERS,
-        *twitter.READERS,
-        *twitter_headers.READERS,
-        *twitter_dms.READERS,
-        *meta.READERS,
-        *meta_location.READERS,
-        *meta_messages.READERS,
-        *ytdlp.READERS,
-        *geolife.READERS,
-        *generic.READERS,
-    )
-
-
-def reader_names() -> tuple[str, ...]:
-    """What :func:`detect` tries, in order: named when a document is claimed by none."""
-    return tuple(reader.name for reader in _readers())
-
-
-def detect(name: str, head: bytes) -> ExportReader | None:
-    """The reader for a document, judged from its name and first :data:`SNIFF_BYTES`."""
-    if not name.lower().endswith(EXPORT_SUFFIXES):
-        return None
-    head = utf8_head(head)
-    for reader in _readers():
-        if reader.sniff(name, head):
-            return reader
-    return None
