@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -27,6 +27,7 @@ from rich.measure import Measurement
 
 from geotrace import api
 from geotrace.errors import ColumnsError, GeotraceError
+from geotrace.present import text
 from geotrace.present.basemap import DEFAULT_BUDGET
 from geotrace.present.table import write_jsonl
 from geotrace.sources import Refusal
@@ -37,8 +38,6 @@ from geotrace.sources.columns import COLUMN_NAMES
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from geotrace.evidence import FileReport
-    from geotrace.ingest import IngestSummary
     from geotrace.pipeline.stage import Progress as StageProgress
 
 app = typer.Typer(
@@ -145,19 +144,6 @@ def _refused(refusal: Refusal) -> None:
     )
 
 
-def _row(report: FileReport) -> list[str]:
-    meta = report.meta
-    where = f"{meta.gps.lat:.6f}, {meta.gps.lon:.6f}" if meta.gps else ""
-    if meta.gps is not None and not meta.gps.usable:
-        where += " (unusable)"
-    when = ""
-    if meta.taken is not None:
-        instant = meta.taken.utc or meta.taken.local
-        when = f"{instant.isoformat() if instant else '?'} ({meta.taken.basis})"
-    device = " ".join(v for v in (meta.device.make, meta.device.model) if v)
-    return [report.path, meta.kind, where, when, device, str(len(meta.problems))]
-
-
 @app.command()
 def inspect(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
@@ -181,37 +167,16 @@ def inspect(
             elif isinstance(found, str):
                 sys.stdout.write(found + "\n")
             else:
-                rows.append(_row(found))
+                rows.append(text.inspect_row(found))
     if not as_json:
         from rich.table import Column, Table
 
-        table = Table("kind", "lat, lon", "taken (UTC, basis)", "device", "problems")
-        table.columns.insert(0, Column("path", overflow="fold"))
+        path, *columns = text.INSPECT_COLUMNS
+        table = Table(Column(path, overflow="fold"), *columns)
         for row in rows:
-            table.add_row(*(escape(cell) for cell in row))
+            table.add_row(*row)
         _print_table(table)
     raise typer.Exit(1 if skipped else 0)
-
-
-def _print_summary(summary: IngestSummary, case: Path, problems: dict[str, int]) -> None:
-    out.print(
-        f"[bold]{case}[/bold]: {summary.files} files read ({summary.items} items), "
-        f"{summary.new_media} new originals, {summary.new_sources} new sources, "
-        f"{summary.new_sightings} new sightings ({summary.placed} placed), "
-        f"{summary.fingerprinted} pictures fingerprinted, {summary.skipped} skipped"
-    )
-    if summary.exports:
-        out.print(
-            f"{summary.exports} export documents: {summary.posts} posts read, "
-            f"{summary.new_posts} new, {summary.new_links} new provenance links, "
-            f"{summary.media_linked} media files linked to their posts"
-        )
-    if summary.problems:
-        listed = ", ".join(f"{code} {n}" for code, n in sorted(summary.problems.items()))
-        out.print(f"problems this run: {escape(listed)}")
-    if problems:
-        listed = ", ".join(f"{code} {n}" for code, n in problems.items())
-        out.print(f"problems in the case: {escape(listed)}")
 
 
 def _name_pairs(text: str) -> dict[str, str]:
@@ -296,7 +261,8 @@ def ingest(
                 executor=executor,
                 scheduler=scheduler,
             )
-        _print_summary(summary, case, api.problem_counts(case))
+        for line in text.ingest_summary(summary, case, api.problem_counts(case)):
+            out.print(line)
     raise typer.Exit(summary.exit_code)
 
 
@@ -492,79 +458,9 @@ def copies(
     if fmt is CopiesFormat.jsonl:
         write_jsonl(found, sys.stdout)
     else:
-        for number, group in enumerate(found, start=1):
-            _print_group(number, group)
-    plain = sum(1 for group in found if "note" in group)  # alone: too plain to compare
-    alone = f", {plain} pictures too plain to compare" if plain else ""
-    err.print(f"{len(found) - plain} groups of copies{alone}")
-
-
-def _print_group(number: int, group: dict[str, Any]) -> None:
-    members = group["members"]
-    name = {m["sha256"]: Path(m["path"]).name for m in members}
-    if "note" in group:  # a picture a hash matched, in no group: why
-        out.print(f"[bold]not joined[/bold]: {escape(group['note'])}")
-    else:
-        out.print(f"[bold]group {number}[/bold]: {len(members)} files")
-    for m in members:
-        kept = [k for k in ("gps", "camera", "taken") if m.get(k)]
-        where = "outside the case" if m.get("outside") else f"{len(m['paths'])} path(s)"
-        out.print(
-            f"  {m['sha256'][:12]}  {escape(name[m['sha256']])}  {m['size']:,} bytes, {where}"
-            + (f"; kept: {', '.join(kept)}" if kept else "")
-        )
-    first = group["first"]
-    if first is not None:
-        out.print(f"  first: {escape(_appearance(first))}")
-    for a in group["could_be_first"]:
-        out.print(f"  could also be first (clocks cannot decide): {escape(_appearance(a))}")
-    for a in group["appearances"]:
-        delay = a["after_first_s"]
-        after = (
-            ""
-            if delay is None
-            else f"+{_duration(delay)} (±{_duration(a['after_first_uncertainty_s'])}) "
-        )
-        out.print(f"    {escape(after + _appearance(a))}")
-    for key, shas in group["metadata_kept_by"].items():
-        if shas and len(shas) < len(members):
-            listed = ", ".join(name.get(s, s[:12]) for s in shas)
-            out.print(f"  {key} kept only by {len(shas)} of {len(members)}: {escape(listed)}")
-    for e in group["edges"]:
-        seen = [
-            str(x)
-            for x in (
-                "↔".join(e["regions"]) if e.get("regions") else None,
-                e.get("dihedral"),
-                e.get("transformation"),
-                None if e.get("ncc") is None else f"correlation {e['ncc']}",
-            )
-            if x
-        ]
-        distance = "" if e["distance"] is None else f" d={e['distance']}"
-        out.print(
-            f"  {escape(name.get(e['a'], e['a'][:12]))} ~ {escape(name.get(e['b'], e['b'][:12]))}:"
-            f" {e['method']}{distance} {e['relation']}; {escape('; '.join(seen))}"
-        )
-
-
-def _appearance(a: dict[str, Any]) -> str:
-    when = a["at_utc"] or "no time"
-    spread = a["time_uncertainty_s"]
-    when += f" ±{_duration(spread)}" if spread else ""
-    who = a["account_name"] or a["account"] or ""
-    what = f"{a['platform']} post {a['post_id']}" if a["kind"] == "post" else "capture time"
-    return f"{when} [{a['time_basis']}] {what} {who} ({a['via']})".strip()
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    s = abs(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if s >= size:
-            return f"{'-' if seconds < 0 else ''}{s / size:.1f} {unit}"
-    return f"{seconds:.0f} s"
+        for line in text.copies_groups(found):
+            out.print(line)
+    err.print(text.copies_count(found))
 
 
 @app.command("map")
@@ -649,37 +545,10 @@ def accounts(
         return
     from rich.table import Column, Table
 
-    table = Table(
-        "platform",
-        Column("account", overflow="fold"),
-        "names",
-        "posts",
-        "in chat",
-        "first (UTC)",
-        "last (UTC)",
-        "sightings",
-    )
-    for r in rows:
-        names = ", ".join(
-            dict.fromkeys(
-                n["name"] or f"@{n['handle']}" for n in r["names"] if n["name"] or n["handle"]
-            )
-        )
-        table.add_row(
-            *(
-                escape(str(v if v is not None else "–"))
-                for v in (
-                    r["platform"],
-                    r["account_id"],
-                    names or "–",
-                    r["posts"],
-                    r["posts_in_chat"],
-                    (r["first_post_utc"] or "")[:10] or None,
-                    (r["last_post_utc"] or "")[:10] or None,
-                    r["sightings"],
-                )
-            )
-        )
+    platform, account, *columns = text.ACCOUNT_COLUMNS
+    table = Table(platform, Column(account, overflow="fold"), *columns)
+    for row in text.account_rows(rows):
+        table.add_row(*row)
     _print_table(table)
 
 
@@ -739,22 +608,7 @@ def regions(case: CaseOption) -> None:
         rows = api.regions(case)
     from rich.table import Table
 
-    table = Table(
-        "de jure", "de facto", "admin-1", "name", "sightings", "first (UTC)", "last (UTC)"
-    )
-    for r in rows:
-        table.add_row(
-            *(
-                escape(str(v or "–"))
-                for v in (
-                    r["country_de_jure"],
-                    r["country_de_facto"],
-                    r["admin1_code"],
-                    r["not_placed"] or r["admin1_name"],
-                    r["sightings"],
-                    r["first_utc"],
-                    r["last_utc"],
-                )
-            )
-        )
+    table = Table(*text.REGION_COLUMNS)
+    for row in text.region_rows(rows):
+        table.add_row(*row)
     _print_table(table)
