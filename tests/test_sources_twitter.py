@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from geotrace.records import Account, Post
 from geotrace.sources.base import SNIFF_BYTES, ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import distance_m
-from geotrace.sources.twitter import READERS, TWITTER_ARCHIVE, TWITTER_V1, TWITTER_V2
+from geotrace.sources.twitter import READERS, TWITTER_ARCHIVE, TWITTER_V1
+from geotrace.sources.twitter_v2 import TWITTER_V2
 from tests.conftest import SHARED, require_shared
 
 EXPORTS = SHARED / "corpora" / "exports"

@@ -32,17 +32,8 @@ from typing import Any
 from geotrace.records import HEADER_KIND, Account, MediaRef, Post
 from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import iso_instant
-from geotrace.sources.twitter import (
-    PEEK_BYTES,
-    PLATFORM,
-    _archive_file,
-    _archive_owner,
-    _id_text,
-    _js_global,
-    _opt_str,
-    _posted,
-    archive_items,
-)
+from geotrace.sources.twitter import _archive_file, _archive_owner, _js_global, archive_items
+from geotrace.sources.twitter_tweet import PEEK_BYTES, PLATFORM, _id_text, _opt_str, _posted
 
 #: The archive files' global names -> the folder their media are kept in.
 DM_FILES = {

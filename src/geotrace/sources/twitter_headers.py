@@ -21,17 +21,8 @@ from typing import Any
 
 from geotrace.records import HEADER_KIND, Account, Post
 from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
-from geotrace.sources.twitter import (
-    PEEK_BYTES,
-    PLATFORM,
-    _archive_owner,
-    _id_text,
-    _js_global,
-    _posted,
-    _url,
-    _v1_time,
-    archive_items,
-)
+from geotrace.sources.twitter import _archive_owner, _js_global, _v1_time, archive_items
+from geotrace.sources.twitter_tweet import PEEK_BYTES, PLATFORM, _id_text, _posted, _url
 
 #: The archive files' global names: headers of the tweets kept, and of those deleted.
 HEADERS = ("YTD.tweet_headers", "YTD.deleted_tweet_headers")
