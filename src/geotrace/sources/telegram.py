@@ -40,7 +40,8 @@ import ijson
 from geotrace.records import Account, Geotag, Instant, Link, MediaRef, Post
 from geotrace.sources.base import SNIFF_BYTES, ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import checked_point, unix_instant
-from geotrace.sources.jsonstream import BOM, ITEM, Found, Frame, Readable, scan
+from geotrace.sources.jsonitem import ITEM, Found, Frame, Readable
+from geotrace.sources.jsonstream import BOM, scan
 from geotrace.sources.telegram_clock import PairedClock, paired_clock
 
 PLATFORM = "telegram"

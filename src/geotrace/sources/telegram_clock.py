@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from geotrace.records import Instant
-from geotrace.sources.jsonstream import Readable
+from geotrace.sources.jsonitem import Readable
 
 #: Two measured messages this close with one offset leave no room for a change and back:
 #: the shortest such interval in tzdata is Morocco's Ramadan pause (about a month).
