@@ -26,16 +26,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from geotrace.records import (
-    NOTE,
-    Account,
-    Geotag,
-    Instant,
-    Link,
-    LinkKind,
-    MediaRef,
-    Post,
-)
+from geotrace.records import NOTE, Account, Geotag, Instant, Link, LinkKind, MediaRef, Post
 from geotrace.sources.base import CountingReader, ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.jsonstream import json_items, json_lines
 from geotrace.sources.twitter_tweet import (

@@ -16,12 +16,7 @@ from datetime import UTC, datetime
 from typing import IO, Any, cast
 
 from geotrace.geo import distance_m
-from geotrace.records import (
-    NOTE,
-    Geotag,
-    Instant,
-    iso,
-)
+from geotrace.records import NOTE, Geotag, Instant, iso
 from geotrace.sources.base import CountingReader, Record, Refusal
 from geotrace.sources.common import bbox_geotag, checked_point
 from geotrace.sources.jsonstream import BOM

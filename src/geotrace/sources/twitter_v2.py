@@ -12,15 +12,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from geotrace.records import (
-    NOTE,
-    Account,
-    Geotag,
-    Link,
-    LinkKind,
-    MediaRef,
-    Post,
-)
+from geotrace.records import NOTE, Account, Geotag, Link, LinkKind, MediaRef, Post
 from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import iso_instant
 from geotrace.sources.jsonstream import json_items, json_lines

@@ -22,7 +22,8 @@ from geotrace.records import Account, Geotag, Post
 from geotrace.sources.base import ExportFile, ExportReader, Record, Refusal
 from geotrace.sources.common import checked_point, unix_instant
 from geotrace.sources.jsonstream import BOM, json_items
-from geotrace.sources.vk import PLATFORM, VENUE_RADIUS_M
+from geotrace.sources.vk import PLATFORM
+from geotrace.sources.vk_media import VENUE_RADIUS_M
 
 _RESPONSE = re.compile(rb'\A\s*\{\s*"response"\s*:')
 #: Keys only a check-in has together (a place object has no ``user_id``, a post no
