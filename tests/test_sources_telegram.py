@@ -22,6 +22,7 @@ from geotrace.records import Account, Geotag, Link, MediaRef, Post
 from geotrace.sources import telegram as tg
 from geotrace.sources.base import ExportFile, Record, Refusal
 from geotrace.sources.jsonstream import scan
+from geotrace.sources.telegram_message import chat_account_id, exporter_offset
 from tests.conftest import SHARED, require_shared
 
 EXPORTS = SHARED / "corpora" / "exports"
@@ -136,7 +137,7 @@ def test_2020_01_counts_chats_and_the_inferred_exporter_offset() -> None:
         assert at.local == datetime.fromisoformat(post.raw["date"])  # type: ignore[arg-type]
         assert at.utc == (at.local - timedelta(hours=5)).replace(tzinfo=UTC)
     with path.open("rb") as f:
-        assert tg.exporter_offset(f) == timedelta(hours=5)
+        assert exporter_offset(f) == timedelta(hours=5)
 
 
 @pytest.mark.parametrize("name", ["2023-01", "2023-10_audio-video", "2024-08", "2025-12"])
@@ -190,12 +191,12 @@ def test_a_west_of_greenwich_exporter_and_a_placeholder_found_late(tmp_path: Pat
 def test_exporter_offset_reads_across_block_boundaries() -> None:
     filler = b" " * ((1 << 20) - 20)
     data = filler + b'"edited": "1970-01-01T03:30:00"'
-    assert tg.exporter_offset(io.BytesIO(data)) == timedelta(hours=3, minutes=30)
+    assert exporter_offset(io.BytesIO(data)) == timedelta(hours=3, minutes=30)
     assert (
-        tg.exporter_offset(io.BytesIO(b'"date_unixtime": "1", "edited": "1970-01-01T03:00:00"'))
+        exporter_offset(io.BytesIO(b'"date_unixtime": "1", "edited": "1970-01-01T03:00:00"'))
         is None
     )
-    assert tg.exporter_offset(io.BytesIO(b'"edited": "2019-01-01T03:00:00"')) is None
+    assert exporter_offset(io.BytesIO(b'"edited": "2019-01-01T03:00:00"')) is None
 
 
 # -- geotags ----------------------------------------------------------------------------------
@@ -266,7 +267,7 @@ def test_authors_chats_and_the_exporting_account() -> None:
 
 
 def test_chat_account_ids_follow_the_id_era() -> None:
-    f = tg.chat_account_id
+    f = chat_account_id
     assert f("public_channel", 123, False) == "channel123"
     assert f("personal_chat", 5555555555, False) == "user5555555555"  # a new 64-bit user id
     assert f("personal_chat", (1 << 32) + 777, True) == "user777"  # old shifted peer id
