@@ -134,7 +134,7 @@ def test_user_tiles_in_chromium(tmp_path: Path) -> None:
     api.ingest([str(REPO / "demo" / "photos")], case)
     path = tmp_path / "map.html"
     with path.open("w", encoding="utf-8") as out:
-        summary = api.write_map(case, out, basemap=tiles)
+        summary = api.map(case, out, basemap=tiles)
     assert summary.basemap is not None and "zoom 0-4" in summary.basemap
     requests: list[str] = []
     with offline_page(requests, path) as page:

@@ -3,7 +3,7 @@
 >>> from geotrace import api
 >>> summary = api.ingest(["photos/", "export.zip"], "inv.case")
 >>> with open("sightings.geojson", "w") as out:
-...     api.export_sightings("inv.case", "geojson", out)
+...     api.sightings("inv.case", format="geojson", output=out)
 >>> api.verify("inv.case").ok
 """
 
@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, overload
 
 from geotrace.errors import NoInput
 from geotrace.evidence import FileReport, read_file, report_to_json
@@ -75,7 +76,7 @@ def _read_all(
     found = find_files(paths)
     head = list(islice(found, PARALLEL_FROM))
     if n <= 1 or len(head) < PARALLEL_FROM:  # a pool costs more than a few files
-        yield from map(read, chain(head, found))
+        yield from (read(path) for path in chain(head, found))
         return
     # fork is cheap and the parent holds nothing a child could corrupt.  Paths go to the
     # pool a batch at a time: Pool.imap would otherwise list every path of the walk at once.
@@ -156,7 +157,7 @@ def ingest(
     paths = list(paths)
     table = None if columns is None and tz is None else _user_table(paths, columns, tz)
     if not any(os.path.exists(p) for p in paths) and not is_case(Path(case)):
-        named = ", ".join(map(str, paths)) or "no input given"
+        named = ", ".join(str(p) for p in paths) or "no input given"
         raise NoInput(f"nothing to ingest ({named}: no such file or folder); no case made")
     with _open_case(case, write=True) as opened, _executor(executor, scheduler, workers) as pool:
         return _ingest(
@@ -214,11 +215,34 @@ def _user_table(
     except (ZoneInfoNotFoundError, ValueError):
         raise ColumnsError(f"--tz: {tz!r} is no IANA time zone (e.g. Europe/Kyiv)") from None
     reader = user_table(columns, WallClock(stated, zone_at), tz or "zone of each row's position")
-    for path in map(Path, paths):
+    for path in (Path(p) for p in paths):
         if path.is_file() and reader.sniff(path.name, b""):
             with path.open("rb") as f:
                 check_columns(str(path), f.read(SNIFF_BYTES), columns)
     return reader
+
+
+@overload
+def posts(
+    case: str | Path,
+    *,
+    account: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    raw: bool = False,
+) -> Iterator[dict[str, Any]]: ...
+
+
+@overload
+def posts(
+    case: str | Path,
+    *,
+    account: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    format: str,
+    output: TextIO | None = None,
+) -> int: ...
 
 
 def posts(
@@ -228,35 +252,36 @@ def posts(
     since: str | None = None,
     until: str | None = None,
     raw: bool = False,
-) -> Iterator[dict[str, Any]]:
+    format: str | None = None,
+    output: TextIO | None = None,
+) -> Iterator[dict[str, Any]] | int:
     """Posts in time order (see ``geotrace.store.post_queries.POST_FIELDS``), optionally of one
     account (``platform:id``, id, handle or name; also the posts in that chat or channel)
-    and within ``since``/``until`` (UTC dates or instants, inclusive)."""
-    from geotrace.store.post_queries import posts as _posts
+    and within ``since``/``until`` (UTC dates or instants, inclusive).
 
-    with _open_case(case) as opened:
-        yield from _posts(opened, account, since, until, raw=raw)
-
-
-def export_posts(
-    case: str | Path,
-    fmt: str,
-    out: TextIO,
-    *,
-    account: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-) -> int:
-    """Write posts as ``jsonl`` (with each post's raw item) or ``csv``; return how many."""
+    Given a ``format``, as the ``posts`` command: written to ``output`` (default stdout) as
+    ``jsonl`` (with each post's raw item) or ``csv``, and counted."""
+    if format is None:
+        return _posts(case, account, since, until, raw)
     from geotrace.present.table import write_csv, write_jsonl
     from geotrace.store.post_queries import POST_FIELDS
 
-    if fmt not in ("jsonl", "csv"):
-        raise ValueError(f"unknown format {fmt!r}; one of jsonl, csv")
-    rows = posts(case, account=account, since=since, until=until, raw=fmt == "jsonl")
-    if fmt == "csv":
+    if format not in ("jsonl", "csv"):
+        raise ValueError(f"unknown format {format!r}; one of jsonl, csv")
+    rows = _posts(case, account, since, until, format == "jsonl")
+    out = sys.stdout if output is None else output
+    if format == "csv":
         return write_csv(rows, out, POST_FIELDS)
     return write_jsonl(rows, out)
+
+
+def _posts(
+    case: str | Path, account: str | None, since: str | None, until: str | None, raw: bool
+) -> Iterator[dict[str, Any]]:
+    from geotrace.store.post_queries import posts as _query
+
+    with _open_case(case) as opened:
+        yield from _query(opened, account, since, until, raw=raw)
 
 
 def accounts(case: str | Path) -> list[dict[str, Any]]:
@@ -267,12 +292,42 @@ def accounts(case: str | Path) -> list[dict[str, Any]]:
         return list(_accounts(opened))
 
 
-def sightings(case: str | Path) -> list[dict[str, Any]]:
-    """Every sighting in a case, as flat dicts (see ``geotrace.places.queries.SIGHTING_FIELDS``)."""
+@overload
+def sightings(case: str | Path) -> list[dict[str, Any]]: ...
+
+
+@overload
+def sightings(
+    case: str | Path, *, format: str, output: TextIO | str | Path | None = None
+) -> int: ...
+
+
+def sightings(
+    case: str | Path,
+    *,
+    format: str | None = None,
+    output: TextIO | str | Path | None = None,
+) -> list[dict[str, Any]] | int:
+    """Every sighting in a case, as flat dicts (see ``geotrace.places.queries.SIGHTING_FIELDS``).
+
+    Given a ``format``, as the ``sightings`` command: written and counted, ``jsonl``,
+    ``csv``, ``geojson`` or ``kml`` to the text stream ``output`` (default stdout), or
+    ``parquet`` (GeoParquet 1.1, the ``parquet`` extra: pyarrow) to the path ``output``."""
     from geotrace.places import queries
 
-    with _open_case(case) as opened:
-        return list(queries.sightings(opened.db))
+    if format is None:
+        with _open_case(case) as opened:
+            return list(queries.sightings(opened.db))
+    if format == "parquet":
+        if not isinstance(output, str | Path):
+            raise ValueError("parquet is written to a file: give its path as output")
+        from geotrace.present.parquet import write_parquet
+
+        with _open_case(case) as opened:
+            return write_parquet(queries.sightings(opened.db), Path(output))
+    if isinstance(output, str | Path):
+        raise ValueError(f"{format} is written to a text stream: give an open file as output")
+    return _write_sightings(case, format, sys.stdout if output is None else output)
 
 
 def problem_counts(case: str | Path) -> dict[str, int]:
@@ -289,21 +344,22 @@ def regions(case: str | Path) -> list[dict[str, Any]]:
         return queries.regions(opened.db)
 
 
-def resolve_csv(
-    src: str | Path,
+def resolve(
+    csv: str | Path,
     out: str | Path,
     *,
     control: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> TableSummary:
-    """Answer a ``lat,lon[,radius_m]`` CSV's rows with their places (see places.table)."""
+    """Answer a ``lat,lon[,radius_m]`` CSV's rows with their places, written to the CSV
+    ``out`` (see places.table)."""
     from geotrace.places import ControlLayer
     from geotrace.places.table import resolve_table
     from geotrace.present.table import write_csv
 
     layer = ControlLayer.load(Path(control)) if control is not None else None
     with (
-        open(src, newline="", encoding="utf-8-sig") as fin,
+        open(csv, newline="", encoding="utf-8-sig") as fin,
         open(out, "w", newline="", encoding="utf-8") as fout,
     ):
         table = resolve_table(fin, control=layer, progress=progress)
@@ -311,9 +367,7 @@ def resolve_csv(
         return table.summary
 
 
-def export_sightings(case: str | Path, fmt: str, out: TextIO) -> int:
-    """Write a case's sightings as ``jsonl``, ``csv``, ``geojson`` or ``kml``; return how
-    many."""
+def _write_sightings(case: str | Path, fmt: str, out: TextIO) -> int:
     from geotrace.places import queries
 
     with _open_case(case) as opened:
@@ -409,21 +463,21 @@ def _member(case: Case, image: str) -> str:
     return str(row[0])
 
 
-def write_map(
+def map(
     case: str | Path,
-    out: TextIO,
+    output: TextIO,
     *,
     title: str | None = None,
     control: str | Path | None = None,
     control_date: str | None = None,
     basemap: str | Path | None = None,
-    basemap_budget_mb: float = DEFAULT_BUDGET / 2**20,
+    basemap_budget: float = DEFAULT_BUDGET / 2**20,
 ) -> MapSummary:
     """Write the case's map: one self-contained HTML file that works offline (country
     outlines de jure and de facto, sightings with their uncertainty circles, tracks per
     account, a time range, filters, a popup per sighting), optionally over a dated
     control-of-territory layer (GeoJSON or KML) and the user's raster tiles (MBTiles or
-    PMTiles: the zoom levels that fit ``basemap_budget_mb`` travel inside the page).
+    PMTiles: the zoom levels that fit ``basemap_budget`` MB travel inside the page).
 
     The layers are read before anything is written: a file that cannot serve raises
     ``ControlLayerError`` or ``BasemapError`` (both ``ValueError``) with the reason."""
@@ -436,28 +490,19 @@ def write_map(
     try:
         return case_map(
             Path(case),
-            out,
+            output,
             title=title,
             control=layer,
             basemap=tiles,
-            basemap_budget=int(basemap_budget_mb * 2**20),
+            basemap_budget=int(basemap_budget * 2**20),
         )
     finally:
         if tiles is not None:
             tiles.close()
 
 
-def export_parquet(case: str | Path, path: str | Path) -> int:
-    """Write a case's sightings as GeoParquet 1.1 (needs the ``parquet`` extra, pyarrow)."""
-    from geotrace.places import queries
-    from geotrace.present.parquet import write_parquet
-
-    with _open_case(case) as opened:
-        return write_parquet(queries.sightings(opened.db), Path(path))
-
-
 def report(
-    case: str | Path, out: TextIO, *, settings: Mapping[str, object] | None = None
+    case: str | Path, output: TextIO, *, settings: Mapping[str, object] | None = None
 ) -> ReportSummary:
     """Write the evidence report of a case: one self-contained, offline HTML file (summary,
     per account a timeline with a map and every sighting's evidence, methods, problems,
@@ -465,7 +510,7 @@ def report(
     from geotrace.present.report import write_report
 
     with _open_case(case) as opened:
-        return write_report(opened, out, settings=settings)
+        return write_report(opened, output, settings=settings)
 
 
 def report_pdf(html: str | Path, pdf: str | Path) -> bool:

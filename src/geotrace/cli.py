@@ -284,15 +284,15 @@ def sightings(
                 err.print("[red]error:[/red] parquet needs -o FILE")
                 raise typer.Exit(2)
             try:
-                count = api.export_parquet(case, output)
+                count = api.sightings(case, format=fmt.value, output=output)
             except RuntimeError as exc:  # pyarrow missing: the message names the extra
                 err.print(f"[red]error:[/red] {escape(str(exc))}")
                 raise typer.Exit(2) from None
         elif output is None:
-            count = api.export_sightings(case, fmt.value, sys.stdout)
+            count = api.sightings(case, format=fmt.value)
         else:
             with _writing(output) as f:
-                count = api.export_sightings(case, fmt.value, f)
+                count = api.sightings(case, format=fmt.value, output=f)
     if output is not None:
         err.print(f"{count} sightings written to {escape(str(output))}")
 
@@ -325,28 +325,23 @@ def posts(
     """Write the case's posts in time order, as JSON Lines or CSV.
 
     JSON Lines carries each post's raw item as the export had it."""
+
+    def write(f: TextIO | None) -> int:
+        return api.posts(
+            case, account=account, since=since, until=until, format=fmt.value, output=f
+        )
+
     with fatal_errors():
         try:
             if output is None:
-                count = _export_posts(case, fmt, sys.stdout, account, since, until)
+                count = write(None)
             else:
                 with _writing(output) as f:
-                    count = _export_posts(case, fmt, f, account, since, until)
+                    count = write(f)
         except ValueError as exc:  # a --since/--until that is not a date
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None
     err.print(f"{count} posts written" + (f" to {escape(str(output))}" if output else ""))
-
-
-def _export_posts(
-    case: Path,
-    fmt: PostFormat,
-    out: TextIO,
-    account: str | None,
-    since: str | None,
-    until: str | None,
-) -> int:
-    return api.export_posts(case, fmt.value, out, account=account, since=since, until=until)
 
 
 class CopiesFormat(StrEnum):
@@ -486,14 +481,14 @@ def map_(
 
     It has a time range, filters and a popup of evidence per sighting."""
     with fatal_errors(), _writing(output) as f:
-        summary = api.write_map(
+        summary = api.map(
             case,
             f,
             title=title,
             control=control,
             control_date=control_date,
             basemap=basemap,
-            basemap_budget_mb=basemap_budget,
+            basemap_budget=basemap_budget,
         )
     err.print(
         f"{summary.sightings} sightings of {summary.accounts} accounts"
@@ -586,7 +581,7 @@ def resolve(
     ):
         task = bar.add_task("resolve", total=None)
         try:
-            summary = api.resolve_csv(
+            summary = api.resolve(
                 csv_in, out, control=control, progress=lambda n: bar.update(task, completed=n)
             )
         except ValueError as exc:  # not a table of points: nothing to answer
