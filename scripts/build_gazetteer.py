@@ -4,7 +4,7 @@ Run from the repository root after ``pip install -e '.[data]'``::
 
     python scripts/build_gazetteer.py
 
-Writes, into ``src/geotrace/places/data/``:
+Writes, into ``src/geotrace/geodata/data/``:
 
 * ``settlements.npz`` - numbers only, loadable with ``allow_pickle=False``: ``geonameid``,
   ``lat_e5``/``lon_e5`` (int32, 1e-5 degree, which is exactly GeoNames' own precision),
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-OUT_DIR = Path(__file__).resolve().parent.parent / "src" / "geotrace" / "places" / "data"
+OUT_DIR = Path(__file__).resolve().parent.parent / "src" / "geotrace" / "geodata" / "data"
 
 # Only the letters of the modern Russian and Ukrainian alphabets (and the separators that
 # occur in place names).  Names with other Cyrillic letters (Serbian ј, Belarusian ў, Chuvash ӳ,

@@ -1,4 +1,4 @@
-"""Rebuild the border data shipped in ``src/geotrace/places/data/`` from ``../shared/geodata``.
+"""Rebuild the border data shipped in ``src/geotrace/geodata/data/`` from ``../shared/geodata``.
 
 geotrace must answer "which country, which oblast" offline and fast, so this script does the
 expensive geometry once, here, and ships the results:
@@ -37,11 +37,13 @@ import numpy.typing as npt
 import shapefile  # pyshp: build-time only
 import shapely
 
-from geotrace.places import borders
+from geotrace.geo import EARTH_RADIUS_KM
+from geotrace.geodata import lines as border_lines
+from geotrace.geodata.lines import unit_vectors
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared" / "geodata"
-DEFAULT_OUT = REPO / "src" / "geotrace" / "places" / "data"
+DEFAULT_OUT = REPO / "src" / "geotrace" / "geodata" / "data"
 
 QUANTUM = 1e-7
 CELL_DEG = 0.25
@@ -189,12 +191,12 @@ def border_tiers(lines: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
     rows, cols = np.divmod(np.arange(NLAT * NLON), NLON)
     lat = (rows + 0.5) * CELL_DEG - 90
     lon = (cols + 0.5) * CELL_DEG - 180
-    angle, _ = borders._distance(borders._tiers(quantise(lines)), borders._xyz(lat, lon))
-    corner = borders._xyz(np.minimum(np.abs(lat) + CELL_DEG / 2, 90), lon + CELL_DEG / 2)
-    half_diag = 2 * np.arcsin(np.linalg.norm(corner - borders._xyz(np.abs(lat), lon), axis=1) / 2)
-    upper_km = (angle + half_diag) * borders.EARTH_RADIUS_KM * 1.001
-    assert (half_diag * borders.EARTH_RADIUS_KM <= borders.CELL_SLACK_KM / 2).all()
-    tier = np.searchsorted(np.array(borders.BOUNDS_KM), upper_km, side="left")
+    angle, _ = border_lines._distance(border_lines._tiers(quantise(lines)), unit_vectors(lat, lon))
+    corner = unit_vectors(np.minimum(np.abs(lat) + CELL_DEG / 2, 90), lon + CELL_DEG / 2)
+    half_diag = 2 * np.arcsin(np.linalg.norm(corner - unit_vectors(np.abs(lat), lon), axis=1) / 2)
+    upper_km = (angle + half_diag) * EARTH_RADIUS_KM * 1.001
+    assert (half_diag * EARTH_RADIUS_KM <= border_lines.CELL_SLACK_KM / 2).all()
+    tier = np.searchsorted(np.array(border_lines.BOUNDS_KM), upper_km, side="left")
     return tier.reshape(NLAT, NLON).astype(np.uint8)
 
 

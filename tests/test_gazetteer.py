@@ -7,8 +7,9 @@ import sys
 
 import numpy as np
 
-from geotrace.places import gazetteer
-from geotrace.places.gazetteer import EARTH_RADIUS_KM, nearest_settlements
+from geotrace.geo import EARTH_RADIUS_KM
+from geotrace.geodata import gazetteer
+from geotrace.geodata.gazetteer import nearest_settlements
 
 
 def _haversine_km(
@@ -91,7 +92,7 @@ def test_antimeridian_and_poles_do_not_break() -> None:
 def test_loads_fast_in_a_fresh_process() -> None:
     code = (
         "import time; t = time.perf_counter();"
-        "from geotrace.places.gazetteer import nearest_settlements;"
+        "from geotrace.geodata.gazetteer import nearest_settlements;"
         "nearest_settlements([50.45], [30.52]);"
         "print(time.perf_counter() - t)"
     )

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import shapely
 
+from geotrace.geodata import lines
 from geotrace.places import borders
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -80,7 +81,7 @@ def test_sea_of_azov_is_none_with_nearest_country() -> None:
 def test_point_on_a_border_vertex_names_both_countries() -> None:
     data = borders._data()
     line = int(np.flatnonzero(data.border_pairs == "RU|UA")[0])
-    dense = shapely.segmentize(data.borders.lines[line], borders.DENSE_DEG)  # as tier 0 has it
+    dense = shapely.segmentize(data.borders.lines[line], lines.DENSE_DEG)  # as tier 0 has it
     lon, lat = shapely.get_coordinates(dense)[5]
     hits = borders.countries(lat, lon)
     assert {hits.de_jure[0], hits.also[0]} == {"RU", "UA"}

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from geotrace.places.timezones import format_offset, moscow_clock_caveat, utc_offset, zone_names
+from geotrace.geo import format_offset
+from geotrace.geodata.timezones import moscow_clock_caveat, utc_offset, zone_names
 
 KYIV = "Europe/Kyiv"
 

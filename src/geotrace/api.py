@@ -80,7 +80,7 @@ def _read_all(
         return
     # fork is cheap and the parent holds nothing a child could corrupt.  Paths go to the
     # pool a batch at a time: Pool.imap would otherwise list every path of the walk at once.
-    from geotrace.evidence.clock import load_zones
+    from geotrace.geo import load_zones
 
     load_zones()
     with get_context("fork").Pool(n) as pool:
@@ -204,7 +204,7 @@ def _user_table(
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from geotrace.errors import ColumnsError
-    from geotrace.evidence.clock import zone_at
+    from geotrace.geo import zone_at
     from geotrace.sources.base import SNIFF_BYTES
     from geotrace.sources.generic import WallClock, check_columns, user_table
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from geotrace.analysis.provenance import Appearance, uncertainty_for
+from geotrace.geo import iso_or_none
 from geotrace.sql import latest_name
 from geotrace.store.case import Case
 
@@ -26,10 +27,6 @@ CHUNK = 500
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
-
-
-def _utc(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 _POST_COLUMNS = (
@@ -46,7 +43,7 @@ def _post(row: tuple[Any, ...], sha256: str | None, via: str) -> Appearance:
     UTC with +-14 h, so that it is ranked honestly instead of dropped; the exporter's
     clock is the document's, shared by its posts."""
     _, platform, post_id, url, posted, local, basis, uncertainty, source, account, name = row
-    at = _utc(posted)
+    at = iso_or_none(posted)
     if at is None and local and basis == "unknown_zone":
         at = datetime.fromisoformat(local[:19]).replace(tzinfo=UTC)
     return Appearance(
@@ -87,7 +84,7 @@ def appearances(case: Case, shas: Sequence[str]) -> list[Appearance]:
         ):
             taken = json.loads(meta).get("taken") or {}
             if taken.get("utc") or taken.get("local"):
-                at = _utc(taken.get("utc"))
+                at = iso_or_none(taken.get("utc"))
                 basis = str(taken.get("basis") or "unknown_zone")
                 stated = taken.get("uncertainty_s")
                 out.append(
@@ -132,7 +129,7 @@ def _linked(case: Case, carried: dict[int, tuple[Any, ...]]) -> list[Appearance]
                     seen.add(found[0])
                     out.append(_post(tuple(found), None, f"{kind} (the original)"))
                 continue
-            at = _utc(target_at)
+            at = iso_or_none(target_at)
             out.append(
                 Appearance(
                     "post",

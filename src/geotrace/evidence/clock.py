@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from tzfpy import get_tz
-
+from geotrace.geo import format_offset, zone_at
 from geotrace.records import UNKNOWN_ZONE_WINDOW, GpsFix, Problem, Taken
 
 #: ASCII digits only: a date in other scripts' digits is not what EXIF or XMP writes.
@@ -81,31 +79,6 @@ def parse_offset(text: str | None) -> timedelta | None:
     if value > MAX_OFFSET or int(mm) >= 60:
         return None
     return -value if sign == "-" else value
-
-
-def zone_at(lat: float, lon: float) -> ZoneInfo | None:
-    """The IANA zone of a point (tzfpy's polygons, shipped inside its wheel: offline).
-
-    tzfpy answers in ~1.3 µs once its index is loaded; loading it takes ~0.1 s, on the
-    first call (``load_zones`` does it up front, e.g. before forking workers).
-    """
-    name: str = get_tz(lon, lat)
-    return zone(name) if name else None
-
-
-def load_zones() -> None:
-    """Load the time-zone index now, so that forked workers share it instead of each
-    loading its own copy."""
-    get_tz(0.0, 0.0)
-
-
-@lru_cache(maxsize=512)
-def zone(name: str) -> ZoneInfo | None:
-    """ZoneInfo keeps only a few zones strongly cached; re-reading tzdata costs 80 µs."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def resolve(
@@ -238,11 +211,3 @@ def _fmt(delta: timedelta) -> str:
     sign = "-" if delta < timedelta(0) else "+"
     secs = abs(delta.total_seconds())
     return f"{sign}{int(secs // 3600)}h{int(secs % 3600 // 60):02d}m{secs % 60:04.1f}s"
-
-
-def format_offset(offset: timedelta) -> str:
-    """timedelta to "+HH:MM", as OffsetTimeOriginal writes it."""
-    minutes = int(offset.total_seconds() // 60)
-    sign = "-" if minutes < 0 else "+"
-    hh, mm = divmod(abs(minutes), 60)
-    return f"{sign}{hh:02d}:{mm:02d}"

@@ -32,6 +32,7 @@ from geotrace.evidence.tiff import (
     parse_tiff,
 )
 from geotrace.evidence.xmp import MAX_XMP_BYTES, parse_xmp
+from geotrace.geo import format_offset
 from geotrace.records import (
     UNKNOWN_ZONE_WINDOW,
     Device,
@@ -424,7 +425,7 @@ def report_to_json(report: FileReport) -> dict[str, Any]:
         else {
             "local": iso(taken.local),
             "utc": iso(taken.utc),
-            "offset": clock.format_offset(taken.offset) if taken.offset is not None else None,
+            "offset": format_offset(taken.offset) if taken.offset is not None else None,
             "basis": taken.basis,
             "clock_drift_s": None
             if taken.clock_drift is None

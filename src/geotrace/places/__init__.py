@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from geotrace.evidence.clock import format_offset
-from geotrace.places import borders, gazetteer, timezones
+from geotrace.geo import format_offset
+from geotrace.geodata import gazetteer, timezones
+from geotrace.places import borders
 from geotrace.places.control import ControlLayer
 
 #: Version of the resolve stage (its data and rules); a case re-resolves older answers.

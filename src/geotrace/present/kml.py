@@ -55,6 +55,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from geotrace.geo import EARTH_RADIUS_M
+
 KML_NS = "http://www.opengis.net/kml/2.2"
 #: Characters XML 1.0 cannot carry at all, not even as references (the complement of its
 #: ``Char`` production, spelt positively: a positive class is three times faster to search).
@@ -87,7 +89,6 @@ FILES_COLOUR = "808080"
 
 #: Vertices of an uncertainty circle (the ring closes on the first one again).
 CIRCLE_VERTICES = 36
-EARTH_RADIUS_M = 6_371_008.8
 
 
 def _clean(text: str) -> str:

@@ -23,7 +23,6 @@ import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,6 +30,7 @@ from typing import Any, TextIO
 import numpy as np
 import shapely
 
+from geotrace.geo import parse_iso
 from geotrace.places.control import ControlLayer
 from geotrace.present.basemap import DEFAULT_BUDGET, EmbeddedTiles, TileSet
 from geotrace.present.outlines import DECIMALS as OUTLINE_DECIMALS
@@ -118,7 +118,7 @@ def _epoch(at_utc: Any) -> int | None:
     if not at_utc:
         return None
     try:
-        return round(datetime.fromisoformat(str(at_utc).replace("Z", "+00:00")).timestamp())
+        return round(parse_iso(str(at_utc)).timestamp())
     except ValueError:
         return None
 

@@ -2,7 +2,7 @@
 
 A map that must open with the network cut needs its own base layer, and the one that matters
 to the founding question is the border itself, de jure and de facto side by side.  The shipped
-layers (``places/data/admin0``, ``admin1``) are cut into one piece per 0.25 degree grid cell for
+layers (``geodata/data/admin0``, ``admin1``) are cut into one piece per 0.25 degree grid cell for
 fast point queries; turning them back into outlines is a polygon union of ~370 k pieces, ~40 s
 of GEOS overlay.  That is paid once, at build time, by ``python -m geotrace.present.outlines``,
 which writes ``web/outlines.json.gz`` (both layers at ``SHIPPED_TOLERANCE_DEG``); a map or a
@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from geotrace.places.borders import DATA
+from geotrace.geodata import DATA
 
 WEB = Path(__file__).with_name("web")
 SHIPPED = WEB / "outlines.json.gz"

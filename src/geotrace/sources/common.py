@@ -9,10 +9,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from geotrace.geo import distance_m, parse_iso
 from geotrace.records import Geotag, Instant
-
-#: Mean Earth radius (m), for the haversine of a bounding box's half-diagonal.
-EARTH_RADIUS_M = 6_371_008.8
 
 
 def unix_instant(value: object, source: str) -> Instant | None:
@@ -34,7 +32,7 @@ def iso_instant(text: object, source: str) -> Instant | None:
     if not isinstance(text, str):
         return None
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = parse_iso(text)
     except ValueError:
         return None
     if parsed.tzinfo is None:
@@ -56,14 +54,6 @@ def checked_point(lat: object, lon: object) -> tuple[float, float] | str:
     if la == 0.0 and lo == 0.0:
         return "coordinates are (0, 0), a placeholder for no position"
     return la, lo
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def bbox_geotag(

@@ -1,7 +1,7 @@
 """Nearest settlement: context for a point, never its country.
 
 The gazetteer is GeoNames cities500 (235 k places with at least 500 people), shipped in
-``places/data/`` and built by ``scripts/build_gazetteer.py``.  The nearest settlement says
+``geodata/data/`` and built by ``scripts/build_gazetteer.py``.  The nearest settlement says
 "this point is 3 km from Ilovaisk", which helps a reader; it must **never** decide which
 country a point is in: near a border the nearest town is on the other side for about half of
 the points (see issue 4), so the country answers come from the border polygons and the
@@ -32,12 +32,10 @@ import ijson
 import numpy as np
 import numpy.typing as npt
 
-from geotrace.places.borders import kd_tree
+from geotrace.geo import EARTH_RADIUS_KM
+from geotrace.geodata.lines import kd_tree, unit_vectors
 
-#: Mean Earth radius (IUGG R1), the radius the border distances use too.
-EARTH_RADIUS_KM = 6371.0088
-
-_DATA = resources.files("geotrace.places") / "data"
+_DATA = resources.files("geotrace.geodata") / "data"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +122,6 @@ class _Gazetteer:
     population: npt.NDArray[np.int32]
     geonameid: npt.NDArray[np.int32]
     source: str
-
-
-def unit_vectors(lat: npt.ArrayLike, lon: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Points on the unit sphere (n x 3) for latitudes/longitudes in degrees."""
-    phi = np.radians(np.asarray(lat, dtype=np.float64))
-    lam = np.radians(np.asarray(lon, dtype=np.float64))
-    cos_phi = np.cos(phi)
-    return np.stack([cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)], axis=-1)
 
 
 @cache

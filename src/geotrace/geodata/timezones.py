@@ -18,10 +18,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
-import tzfpy
 
-from geotrace.evidence import clock
-from geotrace.evidence.clock import format_offset
+from geotrace.geo import format_offset, zone, zone_name
 
 MOSCOW = "Europe/Moscow"
 
@@ -37,18 +35,17 @@ def zone_names(lat: npt.ArrayLike, lon: npt.ArrayLike) -> list[str]:
     lon_a = np.atleast_1d(np.asarray(lon, dtype=np.float64))
     ok = np.isfinite(lat_a) & np.isfinite(lon_a) & (np.abs(lat_a) <= 90.0)
     lon_n = (lon_a + 180.0) % 360.0 - 180.0
-    get_tz = tzfpy.get_tz
     return [
-        get_tz(x, y) if good else ""
+        zone_name(y, x) if good else ""
         for x, y, good in zip(lon_n.tolist(), lat_a.tolist(), ok.tolist(), strict=True)
     ]
 
 
 def _zone(name: str) -> ZoneInfo:
-    zone = clock.zone(name)
-    if zone is None:
+    zone_info = zone(name)
+    if zone_info is None:
         raise ValueError(f"unknown time zone {name!r}")
-    return zone
+    return zone_info
 
 
 def utc_offset(zone: str, at_utc: datetime) -> timedelta:
