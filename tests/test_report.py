@@ -21,10 +21,11 @@ import numpy as np
 import pytest
 
 from geotrace import api
-from geotrace.store.case import Case
+from geotrace.present.markup import esc
 from geotrace.present.outlines import SHIPPED
-from geotrace.present.report import ReportSummary, chromium, esc, html_to_pdf, write_report
+from geotrace.present.report import ReportSummary, chromium, html_to_pdf, write_report
 from geotrace.present.svgmap import prepare_outlines, svg_map
+from geotrace.store.case import Case
 from tests.browser import ARTIFACTS, offline_page
 
 REPO = Path(__file__).resolve().parents[1]

