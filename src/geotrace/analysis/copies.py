@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from geotrace.analysis.hamming import HammingIndex
 from geotrace.analysis.provenance import CopyEdge, components
-from geotrace.case_fingerprints import VARIANTS, PrintTable
+from geotrace.evidence.print_table import VARIANTS, PrintTable
 from geotrace.evidence.layout import descriptors
 
 #: ThreatExchange's PDQ match threshold (of 256 bits), and pHash's usual one (of 64).

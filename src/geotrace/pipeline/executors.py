@@ -9,7 +9,9 @@ case is never touched here: results go back to the runner, which is the case's o
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -50,6 +52,25 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+#: Linux's prctl option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """prctl(PR_SET_PDEATHSIG, SIGKILL) on Linux: a worker forked by a run that is killed
+    (``kill -9``) goes with it instead of waiting for work for ever (forked workers hold
+    their own copy of the pipe's write end, so they never see it close)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def _fork_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=die_with_parent)
+
+
 def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -86,7 +107,7 @@ class Processes:
 
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
+            self._pool = _fork_pool(self.workers)
         return self._pool
 
     def map(self, fn: Task, tasks: Sequence[Sequence[Any]]) -> list[list[Any] | Failed]:
@@ -112,7 +133,7 @@ class Processes:
         out: list[list[Any] | Failed] = []
         for item in items:
             try:
-                with ProcessPoolExecutor(1, mp_context=get_context("fork")) as pool:
+                with _fork_pool(1) as pool:
                     out.append(pool.submit(fn, [item]).result())
             except BrokenProcessPool:
                 out.append(Failed("the worker process died on it"))

@@ -72,8 +72,13 @@ def compute(stage: Stage[Any, Any], page: Sequence[Any], executor: Executor) -> 
 def run_after_ingest(
     case: Case, executor: Executor, progress: ProgressCallback | None = None
 ) -> list[StageSummary]:
-    """Every registered stage that an ingest ends with, in registration order."""
-    return run_named(case, [s for s in stages().values() if s.after_ingest], executor, progress)
+    """Every registered stage that an ingest ends with, in registration order; every
+    registered stage's tables are made first, so that a stage run on request (and the
+    queries of one) find its tables in any case an ingest wrote."""
+    known = stages().values()
+    for stage in known:
+        prepare(case, stage)
+    return run_named(case, [s for s in known if s.after_ingest], executor, progress)
 
 
 def run_named(
