@@ -23,9 +23,8 @@ import unicodedata
 from array import array
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from importlib.resources.abc import Traversable
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import ijson
@@ -33,9 +32,8 @@ import numpy as np
 import numpy.typing as npt
 
 from geotrace.geo import EARTH_RADIUS_KM
+from geotrace.geodata import DATA
 from geotrace.geodata.lines import kd_tree, unit_vectors
-
-_DATA = resources.files("geotrace.geodata") / "data"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +78,7 @@ class _Names:
         return values
 
 
-def _read_text(path: Traversable) -> tuple[dict[str, _Names], dict[str, Any]]:
+def _read_text(path: Path) -> tuple[dict[str, _Names], dict[str, Any]]:
     """``settlements.json.gz`` streamed: the two name lists into ``_Names``, the rest as is.
 
     ``json.loads`` would hold all 470 k names as Python strings at once (+27 MB at its peak,
@@ -128,10 +126,10 @@ class _Gazetteer:
 def _load() -> _Gazetteer:
     """The tree, with names and codes kept compact (``_Names``, code indices): Python strings
     for every settlement would double what the gazetteer costs in memory."""
-    with (_DATA / "settlements.npz").open("rb") as f, np.load(f, allow_pickle=False) as z:
+    with (DATA / "settlements.npz").open("rb") as f, np.load(f, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     tree = kd_tree(unit_vectors(arrays.pop("lat_e5") / 1e5, arrays.pop("lon_e5") / 1e5))
-    names, text = _read_text(_DATA / "settlements.json.gz")
+    names, text = _read_text(DATA / "settlements.json.gz")
     if not len(names["name"].offsets) == len(names["name_cyrillic"].offsets) == len(tree.data) + 1:
         raise ValueError("settlements.json.gz and settlements.npz do not have the same rows")
     return _Gazetteer(
@@ -258,7 +256,7 @@ def _name_index() -> _NameIndex:
     rows = np.tile(np.arange(n, dtype=np.int32), 2)
     keep = np.fromiter(map(bool, keys), dtype=bool, count=len(keys))  # no Cyrillic: ""
     order = np.argsort(hashes[keep], kind="stable")
-    with (_DATA / "settlements.npz").open("rb") as f, np.load(f, allow_pickle=False) as z:
+    with (DATA / "settlements.npz").open("rb") as f, np.load(f, allow_pickle=False) as z:
         lat, lon = z["lat_e5"] / 1e5, z["lon_e5"] / 1e5
     return _NameIndex(hashes[keep][order], rows[keep][order], lat, lon)
 
@@ -266,7 +264,7 @@ def _name_index() -> _NameIndex:
 @cache
 def _country_codes() -> dict[str, str]:
     """Folded ISO 3166-1 alpha-2 code, short and English name of each country -> code."""
-    meta = json.loads((_DATA / "admin0.json").read_text("utf-8"))
+    meta = json.loads((DATA / "admin0.json").read_text("utf-8"))
     codes: dict[str, str] = {}
     for code, short, english in zip(meta["iso2"], meta["name"], meta["name_en"], strict=True):
         for key in (code, short, english):
