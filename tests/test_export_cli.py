@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from geotrace import api
-from geotrace.store.case import SIGHTING_FIELDS
 from geotrace.cli import app
+from geotrace.places.queries import SIGHTING_FIELDS
 from geotrace.present.geojson import write_geojson
 from geotrace.present.table import write_csv, write_jsonl
 from tests.casekit import DEMO, demo_copy

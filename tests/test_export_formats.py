@@ -20,10 +20,11 @@ import numpy as np
 import pytest
 
 from geotrace import api
-from geotrace.store.case import SIGHTING_FIELDS, Case
+from geotrace.places.queries import SIGHTING_FIELDS, sightings
 from geotrace.present import geojson as geojson_export
 from geotrace.present import kml, parquet
 from geotrace.records import iso
+from geotrace.store.case import Case
 from tests.casekit import REPO
 
 #: What an adversary can put in a name, a path or a post: markup, CDATA's end, entities,
@@ -43,7 +44,7 @@ def demo_rows(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     case = tmp_path_factory.mktemp("demo") / "demo.case"
     api.ingest([REPO / "demo" / "photos", REPO / "demo" / "exports"], case)
     with Case(case) as opened:
-        rows = list(opened.sightings())
+        rows = list(sightings(opened.db))
     assert (
         len(rows) >= 8
         and any(r["account_id"] for r in rows)

@@ -21,17 +21,19 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import geotrace.ingest as ingest_module
 import geotrace.ingest_export as ingest_export
 import geotrace.store.case as case_module
 from geotrace import api
 from geotrace.cli import app
-from geotrace.evidence.fingerprint_stage import FingerprintSummary
 from geotrace.ingest import ingest
+from geotrace.pipeline import registry
+from geotrace.sources import registry as reader_registry
 from geotrace.sources import vk
 from geotrace.sources.base import ExportFile
-from geotrace.store.case import MIGRATIONS, Case
-from tests.casekit import REPO, counts, demo_copy, duplicates, integrity
+from geotrace.sql import MigrationSet
+from geotrace.store.case import Case
+from geotrace.store.core import CORE
+from tests.casekit import REPO, counts, demo_copy, duplicates, has_schema, integrity
 from tests.conftest import SHARED, require_shared
 
 EXPORTS = SHARED / "corpora" / "exports"
@@ -159,31 +161,32 @@ def test_migrating_a_version_2_case_keeps_sightings_and_places(
     photos = demo_copy(tmp_path / "photos")
     case = tmp_path / "old.case"
     with monkeypatch.context() as old_schema:  # a case written by the version-2 code
-        old_schema.setattr(case_module, "MIGRATIONS", MIGRATIONS[:2])
+        old_schema.setattr(case_module, "CORE", MigrationSet("core", CORE.steps[:1]))
+        old_schema.setattr(registry, "BUILTIN", registry.BUILTIN[:1])  # places alone
         old_schema.setattr(Case, "_put_sighting", _v2_put_sighting)
         old_schema.setattr(Case, "ensure_indexes", lambda self: None)  # no posts in v2
-        old_schema.setattr(  # nor fingerprints (migration 4)
-            ingest_module, "fingerprint_media", lambda case, **_: FingerprintSummary()
-        )
         with Case(case, write=True) as opened:
             ingest(opened, [photos])
-    with _db(case) as db:
-        assert db.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 2
+    with _db(case) as db:  # its bookkeeping as the numbered migrations kept it
+        db.execute("DROP TABLE migrations")
+        db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
+        db.execute("INSERT INTO schema_version VALUES (1, 'then'), (2, 'then')")
         before = db.execute(
             "SELECT id, media_sha256, lat, lon FROM sightings ORDER BY id"
         ).fetchall()
         placed = db.execute("SELECT count(*) FROM places").fetchone()[0]
     assert before and placed == len(before)
     with Case(case, write=True):
-        pass  # opening for writing migrates
+        pass  # opening for writing migrates the core
+    redone = api.run(["places", "fingerprints", "pairs"], case)  # and a stage, its own
+    assert redone[0].done == 0  # the places of version 2 are current: none recomputed
     with _db(case) as db:
         after = db.execute(
             "SELECT id, media_sha256, lat, lon FROM sightings ORDER BY id"
         ).fetchall()
         assert db.execute("SELECT count(*) FROM places").fetchone()[0] == placed
-        version = db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
-        assert version == len(MIGRATIONS)
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert has_schema(case)
     assert after == before and integrity(case) == "ok"
     reference = tmp_path / "new.case"
     api.ingest([photos], reference)
@@ -314,7 +317,10 @@ def test_a_reader_that_crashes_costs_its_document_only(
         yield from ()
         raise RuntimeError("reader bug")
 
-    monkeypatch.setattr(vk, "READERS", tuple(replace(r, read=broken) for r in vk.READERS))
+    patched = tuple(
+        replace(r, read=broken) if r in vk.READERS else r for r in reader_registry.readers()
+    )
+    monkeypatch.setattr(reader_registry, "readers", lambda: patched)
     monkeypatch.setattr(ingest_export, "FORK_FROM", fork_from)
     case = tmp_path / "inv.case"
     summary = api.ingest([folder], case)

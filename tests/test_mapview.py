@@ -136,6 +136,7 @@ def test_make_thumbnail_from_demo_and_junk() -> None:
 
 def test_case_map_of_the_demo(tmp_path: Any) -> None:
     from geotrace import api
+    from geotrace.places.queries import sightings
     from geotrace.store.case import Case
 
     case = tmp_path / "t.case"
@@ -143,7 +144,7 @@ def test_case_map_of_the_demo(tmp_path: Any) -> None:
         [str(mapview.Path(__file__).parents[1] / "demo" / d) for d in ("photos", "exports")], case
     )
     with Case(case) as opened:
-        expected = sum(1 for _ in opened.sightings())
+        expected = sum(1 for _ in sightings(opened.db))
     out = io.StringIO()
     summary = mapview.case_map(case, out)
     assert summary.sightings == expected > 0

@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 
 from geotrace import api
+from geotrace.pipeline.runner import open_case
+from geotrace.places.queries import sightings
 from geotrace.present.markup import esc
 from geotrace.present.outlines import SHIPPED
 from geotrace.present.report import ReportSummary, chromium, html_to_pdf, write_report
@@ -83,7 +85,7 @@ def sections(html: str) -> list[str]:
 
 def test_every_sighting_is_in_the_report_once(demo_case: Path, demo_html: str) -> None:
     with Case(demo_case) as case:
-        rows = list(case.sightings())
+        rows = list(sightings(case.db))
         accounts = {(r["platform"], r["account_id"]) for r in rows}
     assert len(rows) == 10
     assert demo_html.count('<tr class="sighting"') == len(rows)
@@ -207,7 +209,7 @@ def test_svg_map_marks_circles_and_clipped_outlines() -> None:
 def large_case(path: Path, n: int) -> Path:
     """A case of one account's post with ``n`` geotags, written straight into the store."""
     rng = np.random.default_rng(7)
-    with Case(path, write=True) as case:
+    with open_case(path, write=True) as case:
         db = case.db
         sha = "ab" * 32
         db.execute(

@@ -116,9 +116,9 @@ def _inspect_json_one(found: Path | Refusal) -> str | Refusal:
 
 
 def _open_case(case: str | Path, *, write: bool = False) -> Case:
-    from geotrace.store.case import Case
+    from geotrace.pipeline.runner import open_case
 
-    return Case(Path(case), write=write)
+    return open_case(Path(case), write=write)
 
 
 def ingest(

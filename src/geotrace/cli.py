@@ -361,7 +361,7 @@ def run(
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,
 ) -> None:
-    """Bring stages up to date: compute what lacks a result of each stage's current version.
+    """Compute what the named stages lack; redo older versions' results.
 
     A stage computes only what is missing or was made by an older version of it; a run
     killed half-way is completed by the next."""

@@ -12,6 +12,7 @@ a time where a crash costs only that item, which is then kept as the stage's own
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from geotrace.pipeline.executors import Executor, Failed
@@ -20,6 +21,20 @@ from geotrace.pipeline.stage import Context, Progress, Stage, StageSummary
 from geotrace.store.case import Case
 
 ProgressCallback = Callable[[Progress], None]
+
+
+def open_case(path: Path, *, write: bool = False) -> Case:
+    """A case as the commands open it: for writing, with every registered stage's tables
+    made (a stage's queries then find its table even before the stage has run)."""
+    case = Case(path, write=write)
+    if write:
+        try:
+            for stage in stages().values():
+                prepare(case, stage)
+        except BaseException:
+            case.close()
+            raise
+    return case
 
 
 def prepare(case: Case, stage: Stage[Any, Any]) -> None:

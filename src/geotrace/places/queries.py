@@ -132,3 +132,10 @@ def regions(db: sqlite3.Connection) -> list[dict[str, Any]]:
         found.append(dict(region, not_placed=unplaced_reason(place)))
     found.sort(key=lambda r: (-r["sightings"], r["country_de_jure"] or "", r["admin1_code"] or ""))
     return found
+
+
+def place_versions(db: sqlite3.Connection) -> list[str]:
+    """The versions of the places the case holds (one, unless a run was interrupted
+    between a new version's pages)."""
+    rows = db.execute("SELECT DISTINCT places_version FROM places ORDER BY 1")
+    return [str(version) for (version,) in rows]

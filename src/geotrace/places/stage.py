@@ -11,11 +11,11 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from geotrace.geo import iso_or_none
 from geotrace.pipeline.stage import Context, Stage
 from geotrace.places import PLACES_VERSION, resolve
 from geotrace.sql import MigrationSet, Step
@@ -60,14 +60,10 @@ def place_page(page: Sequence[Sighting]) -> list[Placed]:
         np.array(lat),
         np.array(lon),
         np.array(radius),
-        at=[_instant(t) for t in at],
+        at=[iso_or_none(t) for t in at],
         from_local=[b == "location_timezone" for b in basis],
     )
     return [(sid, row, None) for sid, row in zip(ids, answers.rows(), strict=True)]
-
-
-def _instant(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 class Places(Stage[Sighting, Placed]):

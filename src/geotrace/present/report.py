@@ -28,7 +28,7 @@ from typing import Any, TextIO
 
 from geotrace import __version__
 from geotrace.geo import format_duration
-from geotrace.places.queries import sightings, unplaced_reason
+from geotrace.places.queries import place_versions, sightings, unplaced_reason
 from geotrace.present.markup import Markup, dl, el, join, lines, table
 from geotrace.present.outlines import country_outlines
 from geotrace.present.report_methods import attribution_section, methods_section
@@ -392,10 +392,8 @@ def _custody(case: Case, settings: Mapping[str, object], outlines: str) -> Marku
         " FROM sources ORDER BY id"
     ).fetchall()
     log = case.db.execute("SELECT id, at, action, sha256, detail FROM custody_log ORDER BY id")
-    schema = case.db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
-    places = [
-        v for (v,) in case.db.execute("SELECT DISTINCT places_version FROM places ORDER BY 1")
-    ]
+    schema = "; ".join(f"{owner} {step}" for owner, step in case.schema().items())
+    places = place_versions(case.db)
     shown = {k: as_text(v) for k, v in sorted(settings.items())}
     return join(
         [

@@ -320,6 +320,10 @@ class Case:
                 self.db.execute("PRAGMA foreign_keys = ON")
         return [step.name for step in todo]
 
+    def schema(self) -> dict[str, str]:
+        """The last step each migration set has applied to this case, by set."""
+        return migrations.last_steps(self.db)
+
     # -- writes ------------------------------------------------------------------------
 
     def media_reader_version(self, sha256: str) -> str | None:

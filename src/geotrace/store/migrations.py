@@ -34,6 +34,19 @@ def applied(db: sqlite3.Connection, owner: str) -> set[str]:
     return {str(name) for (name,) in rows}
 
 
+def last_steps(db: sqlite3.Connection) -> dict[str, str]:
+    """Each set's last applied step (steps are named in order: ``0002_...``); a case
+    written before the sets gives its numbered version as ``legacy``."""
+    found = {}
+    if _exists(db, TABLE):
+        rows = db.execute(f"SELECT migration_set, max(name) FROM {TABLE} GROUP BY 1 ORDER BY 1")
+        found = {str(owner): str(step) for owner, step in rows}
+    legacy = legacy_versions(db)
+    if legacy:
+        found["legacy"] = str(max(legacy))
+    return found
+
+
 def legacy_versions(db: sqlite3.Connection) -> dict[int, str]:
     """The numbered migrations a case written before the sets applied, with when."""
     if not _exists(db, "schema_version"):

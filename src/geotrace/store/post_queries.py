@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from geotrace.geo import parse_iso
 from geotrace.sql import latest_name
 from geotrace.store.case import Case
 
@@ -77,7 +78,7 @@ def utc_bounds(since: str | None, until: str | None) -> tuple[str | None, str | 
 
 
 def _utc(text: str) -> datetime:
-    when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    when = parse_iso(text.strip())
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)
     return when.replace(microsecond=0)
