@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import IO
 
 from geotrace import api
-from geotrace.store.case import Case
 from geotrace.ingest import IngestSummary, ingest_item
 from geotrace.ingest_export import _zip_sibling
 from geotrace.sources import Item, Refusal, ZipLimits, walk
+from geotrace.store.case import Case
 from tests.conftest import PHOTOS, SHARED, require_shared
 
 _LOCAL = struct.Struct("<4s5H3L2H")

@@ -18,9 +18,9 @@ import pytest
 from typer.testing import CliRunner
 
 from geotrace import api
-from geotrace.store.case import Case
 from geotrace.cli import app
 from geotrace.errors import CaseFull
+from geotrace.store.case import Case
 from tests.casekit import REPO, counts, demo_copy, duplicates, integrity
 from tests.conftest import PHOTOS, require_shared
 

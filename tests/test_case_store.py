@@ -13,8 +13,8 @@ import pytest
 
 from geotrace import api
 from geotrace import ingest as ingest_module
-from geotrace.store.case import Case
 from geotrace.errors import NotACase
+from geotrace.store.case import Case
 from geotrace.store.media import CaseBusy
 from tests.casekit import counts, demo_copy, duplicates, has_schema, integrity
 

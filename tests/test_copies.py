@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
 from geotrace import api
-from geotrace.store.case import Case
 from geotrace.cli import app
+from geotrace.store.case import Case
 from tests.conftest import SHARED, require_shared
 
 EXPORTS = SHARED / "corpora" / "exports"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from geotrace import api
-from geotrace.present import mapview
 from geotrace.places import ControlLayer
+from geotrace.present import mapview
 from tests.browser import ARTIFACTS, offline_page
 from tests.test_basemap import colour, write_mbtiles
 

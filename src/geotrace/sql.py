@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One migration: ``sql`` is a script of statements separated by ``;``."""
@@ -26,7 +27,6 @@ class MigrationSet:
 
     name: str
     steps: tuple[Step, ...]
-
 
 
 def latest_name(alias: str) -> str:

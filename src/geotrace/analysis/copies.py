@@ -22,8 +22,8 @@ import numpy.typing as npt
 
 from geotrace.analysis.hamming import HammingIndex
 from geotrace.analysis.provenance import CopyEdge, components
-from geotrace.evidence.print_table import VARIANTS, PrintTable
 from geotrace.evidence.layout import descriptors
+from geotrace.evidence.print_table import VARIANTS, PrintTable
 
 #: ThreatExchange's PDQ match threshold (of 256 bits), and pHash's usual one (of 64).
 PDQ_RADIUS = 31

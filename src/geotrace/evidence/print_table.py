@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-
 #: The eight dihedral PDQ variants of a region, 32 bytes each (see records.RegionPrint).
 VARIANTS = 8
 PDQ_BYTES = 32
