@@ -51,6 +51,7 @@ test: lint typecheck unit
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/lint-imports  # the import order: [tool.importlinter] in pyproject.toml
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -59,4 +60,4 @@ unit: $(VENV)/.installed-test
 	$(BIN)/pytest -q
 
 clean:
-	rm -rf demo-out $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf demo-out $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
