@@ -152,10 +152,11 @@ def ingest_item(
 ) -> None:
     """Keep, read and record one item (see the module docstring for the order).
 
-    An export document (``sources.exports``) is kept the same way and then streamed
-    into posts; ``root`` bounds the files its posts may name; ``table`` reads the user's
-    own tables (``ingest --columns``).  A document no reader claims is kept as an
-    original and recorded as not read (``export_unrecognised``), every run it is met.
+    An export document (read by the reader ``sources.registry`` picks) is kept the same
+    way and then streamed into posts; ``root`` bounds the files its posts may name;
+    ``table`` reads the user's own tables (``ingest --columns``).  A document no reader
+    claims is kept as an original and recorded as not read (``export_unrecognised``),
+    every run it is met.
     A media item joins ``group`` (recorded when the group is flushed), or is recorded
     at once as a group of one.
     """

@@ -15,7 +15,6 @@ ingest: a hostile export cannot make the case copy ``../../../home/user/.ssh/id_
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import json
 import multiprocessing
@@ -23,7 +22,6 @@ import os
 import pickle
 import posixpath
 import queue
-import signal
 import sys
 import threading
 import zipfile
@@ -37,6 +35,7 @@ from typing import IO, cast
 import msgspec
 
 from geotrace.evidence.geotags import sightings_from_post
+from geotrace.pipeline.executors import die_with_parent
 from geotrace.records import Account, Link, Media, MediaRef, Post, Problem, Source, iso
 from geotrace.sources import Item
 from geotrace.sources.archive import ZipLimits, member_refusal, overlaps
@@ -60,8 +59,6 @@ BATCH_CHARS = 4_000_000
 #: below it, starting one costs more than it saves.
 FORK_FROM = 8 * 2**20
 
-#: Linux prctl option: the signal a process gets when its parent dies.
-PR_SET_PDEATHSIG = 1
 
 #: Placeholder recorded for a file a post names outside the folder given to ingest.
 OUTSIDE = "not read: the path leaves the folder given to ingest"
@@ -326,7 +323,7 @@ def _produce(
     asks the kernel to kill it with its parent, so that a killed ingest leaves no reader
     behind holding the case."""
     in_child()
-    _die_with_parent()
+    die_with_parent()
     try:
         for batch in _batches(reader, item, blob, root):
             send.send(("batch", batch))
@@ -340,15 +337,6 @@ def _produce(
             send.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
     finally:
         send.close()
-
-
-def _die_with_parent() -> None:
-    """prctl(PR_SET_PDEATHSIG, SIGKILL) on Linux; elsewhere the broken pipe ends it."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
 
 
 def _seen(account: Account) -> AccountSeen:

@@ -76,7 +76,7 @@ CORE = MigrationSet(
     """,
             legacy=1,
         ),
-        # 3: what platform exports say (geotrace.sources.exports).  Accounts keep every
+        # 3: what platform exports say (geotrace.sources.base).  Accounts keep every
         # handle and name seen with when; posts keep their raw item and where in which source
         # file it was; post_media links posts to originals by the path the export gives
         # (sha256 filled once the file is in the case); links are provenance between posts.
