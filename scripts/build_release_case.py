@@ -25,7 +25,7 @@ fingerprints are stored), and writes ``OUTDIR/release.json``: its ``sightings``,
 own API returned them, passed through :func:`normalise` (the only run-to-run
 difference: where ``OUTDIR`` is).
 
-``tests/test_upgrade.py`` runs this and opens the case with today's code.
+``tests/store/test_upgrade.py`` runs this and opens the case with today's code.
 
 Usage: ``python scripts/build_release_case.py OUTDIR [--rev REV] [--no-shared]``
 """

@@ -42,10 +42,10 @@ TEST_TOOLING = {"pytest", "_pytest", "hypothesis", "tests", "conftest"}
 
 #: Public functions and classes of src/ that only tests call, each with why it stays.
 TEST_ONLY = {
-    "verify_images": "analysis/verify.py: only tests/test_verify.py calls it; to move there "
-    "or into the API (issue 16 lead)",
-    "verify_files": "analysis/verify.py: only tests/test_verify.py calls it; to move there "
-    "or into the API (issue 16 lead)",
+    "verify_images": "analysis/verify.py: only tests/analysis/test_verify.py calls it; to move "
+    "there or into the API (issue 16 lead)",
+    "verify_files": "analysis/verify.py: only tests/analysis/test_verify.py calls it; to move "
+    "there or into the API (issue 16 lead)",
     "unregister": "pipeline/registry.py: register's inverse, for plugins loaded by hand; "
     "only the toy-stage tests need it so far",
 }

@@ -73,9 +73,9 @@ class _MoscowClock:
 _MOSCOW_CLOCKS = {
     # Crimea and Sevastopol: Moscow time from 2014-03-30.  tzdata models this in
     # Europe/Simferopol (UTC+4 from 2014-03-30, UTC+3 from 2014-10-26; checked in
-    # tests/test_timezones.py), which tzfpy returns for the whole peninsula, so this row only
-    # fires where a point in Crimea gets a Europe/Kyiv answer (a zone chosen by hand, or a
-    # coarse zone polygon).
+    # tests/geodata/test_timezones.py), which tzfpy returns for the whole peninsula, so this
+    # row only fires where a point in Crimea gets a Europe/Kyiv answer (a zone chosen by hand,
+    # or a coarse zone polygon).
     "UA-43": _MoscowClock("Crimea", date(2014, 3, 30), "Crimea"),
     "UA-40": _MoscowClock("Sevastopol", date(2014, 3, 30), "Sevastopol"),
     # "DPR"/"LPR": did not set clocks back with Ukraine on 2014-10-26 and so stayed on Moscow

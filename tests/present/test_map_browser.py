@@ -17,9 +17,9 @@ from geotrace import api
 from geotrace.places import ControlLayer
 from geotrace.present import mapview
 from tests.browser import ARTIFACTS, offline_page
-from tests.test_basemap import colour, write_mbtiles
+from tests.casekit import REPO
+from tests.present.test_basemap import colour, write_mbtiles
 
-REPO = Path(__file__).resolve().parents[1]
 CONTROL_LABEL = '<img src=x onerror="window.__pwned=3">'
 PAYLOADS = ("<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=2">')
 

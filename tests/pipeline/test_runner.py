@@ -18,8 +18,8 @@ from PIL import Image, ImageOps
 
 from geotrace import api
 from geotrace.pipeline import registry
-from tests import toy_stage
 from tests.casekit import REPO, integrity
+from tests.pipeline import toy_stage
 
 DEMO = REPO / "demo"
 
@@ -107,7 +107,7 @@ import os, signal
 from contextlib import contextmanager
 from geotrace.pipeline import registry
 from geotrace.store.case import Case
-from tests import toy_stage
+from tests.pipeline import toy_stage
 registry.register(toy_stage.STAGE)
 write, transaction, wrote = toy_stage.TextLengths.write, Case.transaction, []
 def write_and_mark(self, db, results):

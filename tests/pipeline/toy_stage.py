@@ -1,5 +1,5 @@
 """A toy stage, as a third party would write one: its own table, its own computation, and
-nothing edited outside this module (tests/test_pipeline.py registers it)."""
+nothing edited outside this module (tests/pipeline/test_runner.py registers it)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,8 @@ import shapely
 
 from geotrace.geodata import lines
 from geotrace.places import borders
+from tests.conftest import SHARED
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DEV = SHARED / "geodata" / "border_points_dev.csv"
 
 

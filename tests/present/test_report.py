@@ -29,8 +29,8 @@ from geotrace.present.report import ReportSummary, chromium, html_to_pdf, write_
 from geotrace.present.svgmap import prepare_outlines, svg_map
 from geotrace.store.case import Case
 from tests.browser import ARTIFACTS, offline_page
+from tests.casekit import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo"
 SVG = "{http://www.w3.org/2000/svg}"
 

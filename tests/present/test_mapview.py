@@ -13,6 +13,7 @@ import shapely
 from geotrace.present import mapview
 from geotrace.present.mapview import columns, script_json, write_map
 from geotrace.present.outlines import SHIPPED, country_outlines
+from tests.casekit import REPO
 
 HOSTILE = '</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 
@@ -127,7 +128,7 @@ def test_summary_and_caps() -> None:
 
 
 def test_make_thumbnail_from_demo_and_junk() -> None:
-    photo = mapview.Path(__file__).parents[1] / "demo" / "photos" / "goexif__sample1.jpg"
+    photo = REPO / "demo" / "photos" / "goexif__sample1.jpg"
     thumb = mapview.make_thumbnail(photo.read_bytes())
     assert thumb is not None and thumb[:3] == b"\xff\xd8\xff"
     assert len(thumb) < mapview.THUMBNAIL_CAP
@@ -140,9 +141,7 @@ def test_case_map_of_the_demo(tmp_path: Any) -> None:
     from geotrace.store.case import Case
 
     case = tmp_path / "t.case"
-    api.ingest(
-        [str(mapview.Path(__file__).parents[1] / "demo" / d) for d in ("photos", "exports")], case
-    )
+    api.ingest([str(REPO / "demo" / d) for d in ("photos", "exports")], case)
     with Case(case) as opened:
         expected = sum(1 for _ in sightings(opened.db))
     out = io.StringIO()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import struct
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +19,8 @@ from hypothesis import strategies as st
 from geotrace.evidence.makernotes import canon_cmt3_serials, maker_serials
 from geotrace.evidence.tiff import parse_tiff
 from geotrace.evidence.vendor import vendor_metadata
+from tests.conftest import SHARED
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PHOTOS = SHARED / "corpora" / "photos"
 TRUTH = PHOTOS / "truth.jsonl"
 #: Groups the core reader owns; every other group in the truth comes from this code.
