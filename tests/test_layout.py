@@ -1,6 +1,6 @@
 """The layout rules of DESIGN.md kept by tools rather than by memory: modules stay small, src/
-holds no test tooling, every folder of src/ is a package, and the import contracts in
-pyproject.toml (run by ``make lint``) catch the imports they name.
+holds no test tooling, every folder of src/ is a package, tests/ mirrors src/, and the import
+contracts in pyproject.toml (run by ``make lint``) catch the imports they name.
 
 The contracts are checked on a copy of src/ with one import added: a contract that names a
 module grimp cannot see, or that a wrong layer order makes vacuous, would otherwise stay
@@ -112,6 +112,13 @@ def test_every_folder_of_src_is_a_package() -> None:
     assert (
         sorted(name(f / "__init__.py") for f in folders if not (f / "__init__.py").exists()) == []
     )
+
+
+def test_tests_mirror_src() -> None:
+    """A test of ``geotrace.<package>`` lives in ``tests/<package>/``: each folder of tests/
+    is a package of src/geotrace (those of the API, CLI and ingest stay at tests/)."""
+    folders = {p.parent.name for p in (REPO / "tests").glob("*/__init__.py")}
+    assert sorted(f for f in folders if not (SRC / f / "__init__.py").exists()) == []
 
 
 # -- the import contracts ------------------------------------------------------------------
