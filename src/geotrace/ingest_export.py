@@ -152,11 +152,7 @@ def read_export(
     forked = blob.size >= FORK_FROM and sys.platform.startswith("linux")
     if forked:
         case.bulk_posts()
-    batches = (
-        _forked(reader, item, blob, root, case.media.forget_lock)
-        if forked
-        else _batches(reader, item, blob, root)
-    )
+    batches = _forked(reader, item, blob, root) if forked else _batches(reader, item, blob, root)
     for bundles, accounts, refused, consumed in batches:
         counts.posts += len(bundles)
         counts.refused += len(refused)
@@ -230,9 +226,7 @@ def _settlement_named(name: str, country: str | None) -> Settlement | None:
     return settlement_named(name, country)
 
 
-def _forked(
-    reader: ExportReader, item: Item, blob: Blob, root: str, in_child: Callable[[], None]
-) -> Iterator[Batch]:
+def _forked(reader: ExportReader, item: Item, blob: Blob, root: str) -> Iterator[Batch]:
     """:func:`_batches` run in a forked child, so that reading (ijson and the format's
     conversion) and writing (SQLite) use two cores.
 
@@ -247,7 +241,7 @@ def _forked(
     receive, send = context.Pipe(duplex=False)
     child = context.Process(
         target=_produce,
-        args=(send, reader, item, blob, root, in_child),
+        args=(send, reader, item, blob, root),
         name="geotrace-reader",
     )
     gc.freeze()  # the child's collector then leaves the inherited objects' pages shared
@@ -317,12 +311,10 @@ def _produce(
     item: Item,
     blob: Blob,
     root: str,
-    in_child: Callable[[], None],
 ) -> None:
-    """The child's side of :func:`_forked`: it lets go of the case's writer lock and
-    asks the kernel to kill it with its parent, so that a killed ingest leaves no reader
-    behind holding the case."""
-    in_child()
+    """The child's side of :func:`_forked`: it asks the kernel to kill it with its parent,
+    so that a killed ingest leaves no reader behind (the case's writer lock was let go
+    at the fork: see ``store.media``)."""
     die_with_parent()
     try:
         for batch in _batches(reader, item, blob, root):

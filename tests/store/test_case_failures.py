@@ -329,3 +329,32 @@ def test_a_read_only_case_refuses_writes_in_one_line_and_still_answers_reads(
     new = runner.invoke(app, ["ingest", photos, "--case", str(read_only_case.parent / "n.case")])
     assert new.exit_code == 2
     _one_line_error(new.stderr, "cannot write the case")
+
+
+FORK_THEN_DIE = """
+import os, signal, sys, time
+from pathlib import Path
+from geotrace.store.case import Case
+case = Case(Path(sys.argv[1]), write=True)
+if os.fork() == 0:  # a worker, as a fork pool starts one, that outlives its parent
+    time.sleep(20)
+    os._exit(0)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_writers_forked_worker_does_not_hold_the_case(tmp_path: Path) -> None:
+    """A worker forked by an ingest inherits the writer lock's descriptor; killed, the
+    ingest left it holding the case until it ended, and the re-run was refused as busy."""
+    case = tmp_path / "inv.case"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_THEN_DIE, str(case)],
+        env=env,
+        timeout=60,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert done.returncode == -signal.SIGKILL
+    with Case(case, write=True) as reopened:  # at once, while the worker still sleeps
+        assert reopened.counts()["media"] == 0

@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import os
 import tempfile
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,7 @@ class MediaStore:
             handle.close()
             raise CaseBusy(f"{self.root} is being written by another process") from None
         self._lock = handle
+        _LOCKED.add(self)
         self._tidy()
 
     def _tidy(self) -> None:
@@ -156,13 +158,16 @@ class MediaStore:
     def forget_lock(self) -> None:
         """In a forked child: close the inherited descriptor of the writer lock without
         releasing the lock, so that the lock dies with the parent and not with the child
-        (flock holds while any descriptor of the open file remains)."""
+        (flock holds while any descriptor of the open file remains).  Done in every
+        forked child (see ``_LOCKED``): a worker of a killed ingest that outlives it by a
+        moment must not hold the case against the re-run."""
         if self._lock is not None:
             self._lock.close()
             self._lock = None
 
     def close(self) -> None:
         """Tidy tmp/ and release the writer lock."""
+        _LOCKED.discard(self)
         if self._lock is not None:
             self._tidy()
             self._lock.close()
@@ -239,3 +244,17 @@ class MediaStore:
             if fsync:
                 _fsync_path(final.parent)
         return Blob(staged.sha256, staged.size, final)
+
+
+#: The stores this process holds the writer lock of: a forked child (a pool worker, an
+#: export's reader) forgets each lock at once, so that it is released the moment this
+#: process ends, whatever its children are still doing.
+_LOCKED: weakref.WeakSet[MediaStore] = weakref.WeakSet()
+
+
+def _forget_locks_in_child() -> None:
+    for store in list(_LOCKED):
+        store.forget_lock()
+
+
+os.register_at_fork(after_in_child=_forget_locks_in_child)
