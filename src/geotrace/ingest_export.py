@@ -42,8 +42,9 @@ from geotrace.sources.archive import ZipLimits, member_refusal, overlaps
 from geotrace.sources.base import SNIFF_BYTES, ExportFile, ExportReader, Settlement
 from geotrace.sources.generic import TABLE_SUFFIXES
 from geotrace.sources.registry import detect, export_suffixes, reader_names
-from geotrace.store.case import AccountSeen, Case, LinkRow, MediaLink, PostBundle
+from geotrace.store.case import Case
 from geotrace.store.media import Blob
+from geotrace.store.post_rows import AccountSeen, LinkRow, MediaLink, PostBundle
 
 READER = "geotrace.sources"
 
