@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from geotrace.evidence import bmff
-from geotrace.evidence.makernotes import json_text
+from geotrace.evidence.makernotes_walk import json_text
 from geotrace.evidence.tiff import decode_text
 from geotrace.evidence.vendor import GPMF_MODEL, GPMF_SERIAL, gpmf_strings
 from geotrace.records import Problem

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from geotrace.evidence.makernotes import json_text
+from geotrace.evidence.makernotes_walk import json_text
 from geotrace.records import Problem
 
 APP1, APP2, APP6, APP9 = 0xE1, 0xE2, 0xE6, 0xE9
