@@ -113,11 +113,19 @@ class Processes:
     def map(self, fn: Task, tasks: Sequence[Sequence[Any]]) -> list[list[Any] | Failed]:
         """Every task in the shared pool; when a worker dies, the pool is gone for every
         task still in it: those are given back as failed, and the pool is started again."""
-        futures: list[Future[list[Any]]] = [self._started().submit(fn, task) for task in tasks]
+        pool = self._started()
+        futures: list[Future[list[Any]] | None] = []
+        for task in tasks:
+            try:
+                futures.append(pool.submit(fn, task))
+            except BrokenProcessPool:  # a worker died while the page was being handed out
+                futures.append(None)
         out: list[list[Any] | Failed] = []
         broken = False
         for future in futures:
             try:
+                if future is None:
+                    raise BrokenProcessPool("the pool broke before this task was given")
                 out.append(future.result())
             except BrokenProcessPool:
                 broken = True

@@ -73,9 +73,11 @@ class Places(Stage[Sighting, Placed]):
     version = PLACES_VERSION
     migrations = MIGRATIONS
     compute = staticmethod(place_page)
-    #: Sightings per transaction and per task: one vectorised pass each, memory bounded.
+    #: Sightings per transaction: memory bounded.
     page_size = 50_000
-    chunk_size = 50_000
+    #: Sightings per task: one vectorised pass each, ~0.6 s, so that a page keeps every
+    #: worker busy (resolve costs ~65 us a sighting with every layer: bench/stages.py).
+    chunk_size = 10_000
 
     def todo(
         self,
