@@ -42,6 +42,7 @@ from geotrace.places import resolve
 from geotrace.places.stage import STAGE as PLACES
 
 BATCH = 50_000
+COLUMNS = ("country_de_jure", "country_de_facto", "admin1_code", "admin1_name", "border_confidence")
 
 
 def build(path: Path, n: int) -> Path:
@@ -94,8 +95,19 @@ def old_loop(case_path: Path) -> None:
                 from_local=[b == "location_timezone" for b in basis],
             )
             with case.transaction():
-                PLACES.write(
-                    case.db, [(i, row, None) for i, row in zip(ids, answers.rows(), strict=True)]
+                case.db.executemany(
+                    "INSERT OR REPLACE INTO places (sighting_id, places_version,"
+                    " country_de_jure, country_de_facto, admin1_code, admin1_name,"
+                    " border_confidence, place) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            i,
+                            PLACES.version,
+                            *(p.get(k) for k in COLUMNS),
+                            json.dumps(p, ensure_ascii=False),
+                        )
+                        for i, p in zip(ids, answers.rows(), strict=True)
+                    ],
                 )
 
 
