@@ -60,3 +60,27 @@ def duplicates(case: Path) -> int:
             ).fetchone()[0]
             for t, k in keys.items()
         )
+
+
+def kill_after_a_page(module: str, stage: str, setup: str = "") -> str:
+    """Python to run before a command: SIGKILL the process the moment a transaction that
+    wrote a page of the stage class ``module.stage`` is committed (after ``setup``)."""
+    return f"""
+import os, signal
+from contextlib import contextmanager
+from {module} import {stage} as _Stage
+from geotrace.store.case import Case
+{setup}
+write, transaction, wrote = _Stage.write, Case.transaction, []
+def write_and_mark(self, db, results):
+    wrote.append(len(results))
+    return write(self, db, results)
+@contextmanager
+def commit_then_die(self):
+    with transaction(self):
+        yield
+    if wrote:
+        os.kill(os.getpid(), signal.SIGKILL)
+_Stage.write = write_and_mark
+Case.transaction = commit_then_die
+"""

@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 
 from geotrace import api
 from geotrace.pipeline import registry
-from tests.casekit import REPO, integrity
+from tests.casekit import REPO, integrity, kill_after_a_page
 from tests.pipeline import toy_stage
 
 DEMO = REPO / "demo"
@@ -102,26 +102,12 @@ def test_a_crash_costs_only_its_item(
     assert alone.failed == 1 and len(_lengths(local)) == len(ids)
 
 
-KILL_AFTER_FIRST_PAGE = """
-import os, signal
-from contextlib import contextmanager
-from geotrace.pipeline import registry
-from geotrace.store.case import Case
-from tests.pipeline import toy_stage
-registry.register(toy_stage.STAGE)
-write, transaction, wrote = toy_stage.TextLengths.write, Case.transaction, []
-def write_and_mark(self, db, results):
-    wrote.append(len(results))
-    return write(self, db, results)
-@contextmanager
-def commit_then_die(self):
-    with transaction(self):
-        yield
-    if wrote:
-        os.kill(os.getpid(), signal.SIGKILL)
-toy_stage.TextLengths.write = write_and_mark
-Case.transaction = commit_then_die
-"""
+KILL_AFTER_FIRST_PAGE = kill_after_a_page(
+    "tests.pipeline.toy_stage",
+    "TextLengths",
+    "from geotrace.pipeline import registry\nfrom tests.pipeline import toy_stage\n"
+    "registry.register(toy_stage.STAGE)",
+)
 
 
 def _geotrace(prelude: str, *args: str, out: Path) -> int:
@@ -219,25 +205,9 @@ def test_every_executor_gives_the_same_case(inputs: Path, tmp_path: Path) -> Non
     assert _built(inputs, tmp_path / "dask.case", "dask") == local
 
 
-KILL_AFTER_A_FINGERPRINT_PAGE = """
-import os, signal
-from contextlib import contextmanager
-from geotrace.evidence import fingerprint_stage
-from geotrace.store.case import Case
-fingerprint_stage.Fingerprints.page_size = 2
-write, transaction, wrote = fingerprint_stage.Fingerprints.write, Case.transaction, []
-def write_and_mark(self, db, results):
-    wrote.append(len(results))
-    return write(self, db, results)
-@contextmanager
-def commit_then_die(self):
-    with transaction(self):
-        yield
-    if wrote:
-        os.kill(os.getpid(), signal.SIGKILL)
-fingerprint_stage.Fingerprints.write = write_and_mark
-Case.transaction = commit_then_die
-"""
+KILL_AFTER_A_FINGERPRINT_PAGE = kill_after_a_page(
+    "geotrace.evidence.fingerprint_stage", "Fingerprints", "_Stage.page_size = 2"
+)
 
 
 def test_a_kill_during_a_dask_run_leaves_a_case_a_rerun_completes(

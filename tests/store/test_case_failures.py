@@ -21,7 +21,7 @@ from geotrace import api
 from geotrace.cli import app
 from geotrace.errors import CaseFull
 from geotrace.store.case import Case
-from tests.casekit import REPO, counts, demo_copy, duplicates, integrity
+from tests.casekit import REPO, counts, demo_copy, duplicates, integrity, kill_after_a_page
 from tests.conftest import PHOTOS, require_shared
 
 runner = CliRunner()
@@ -66,24 +66,7 @@ def undecodable(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-KILL_AFTER_A_PAGE = """
-import os, signal
-from contextlib import contextmanager
-from geotrace.evidence.fingerprint_stage import Fingerprints
-from geotrace.store.case import Case
-write, transaction, wrote = Fingerprints.write, Case.transaction, []
-def write_and_mark(self, db, results):
-    wrote.append(len(results))
-    return write(self, db, results)
-@contextmanager
-def commit_then_die(self):
-    with transaction(self):
-        yield
-    if wrote:
-        os.kill(os.getpid(), signal.SIGKILL)
-Fingerprints.write = write_and_mark
-Case.transaction = commit_then_die
-"""
+KILL_AFTER_A_PAGE = kill_after_a_page("geotrace.evidence.fingerprint_stage", "Fingerprints")
 
 
 def test_a_kill_after_a_fingerprint_page_keeps_its_problems(
