@@ -690,10 +690,16 @@ def count_posts(case: Path) -> int | None:
 def sniff(path: Path) -> str:
     """Which geotrace reader recognises the file, as ingest would decide."""
     try:
-        from geotrace.sources.base import SNIFF_BYTES
-        from geotrace.sources.registry import detect
+        try:
+            from geotrace.sources.base import SNIFF_BYTES
+            from geotrace.sources.registry import detect
+        except ImportError:  # a tree from before the reader registry (4c52eb3)
+            from geotrace.sources.exports import (  # type: ignore[no-redef,attr-defined,unused-ignore]
+                SNIFF_BYTES,
+                detect,
+            )
     except Exception as exc:
-        return f"cannot import geotrace.sources.registry ({exc})"
+        return f"cannot import geotrace's reader registry ({exc})"
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
     try:

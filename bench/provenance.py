@@ -148,19 +148,34 @@ def score(truth: Truth, outcome: Outcome) -> Score:
 
 
 #: The fingerprint stage alone, timed in a fresh process on a case already ingested: what
-#: compares with imagededup's hashing (decode + hashes of every file, on both cores).
+#: compares with imagededup's hashing (decode + hashes of every file, on both cores).  It
+#: runs the stage as ``ingest`` does, through the stage runner on a fork pool; a tree from
+#: before the runner (``4c52eb3``, given by ``PYTHONPATH``) has the stage's own loop instead.
 STAGE_ALONE = """
 import sys, time
 from pathlib import Path
-from geotrace.store.case import Case
-from geotrace.evidence.fingerprint_stage import fingerprint_media
-with Case(Path(sys.argv[1]), write=True) as case:
+try:
+    from geotrace.evidence.fingerprint_stage import STAGE
+    from geotrace.pipeline.executors import Processes
+    from geotrace.pipeline.runner import open_case, run
+except ImportError:
+    from geotrace.case import Case as open_case
+    from geotrace.ingest_fingerprints import fingerprint_media
+    STAGE = None
+with open_case(Path(sys.argv[1]), write=True) as case:
     case.db.execute("DELETE FROM fingerprint_regions")
     case.db.execute("DELETE FROM fingerprints")
     case.db.commit()
     start = time.perf_counter()
-    done = fingerprint_media(case)
-    print(time.perf_counter() - start, done.done)
+    if STAGE is None:
+        done = fingerprint_media(case).done
+    else:
+        pool = Processes()
+        try:
+            done = run(case, STAGE, pool).done
+        finally:
+            pool.close()
+    print(time.perf_counter() - start, done)
 """
 
 
