@@ -48,7 +48,7 @@ COLUMNS = ("country_de_jure", "country_de_facto", "admin1_code", "admin1_name", 
 def build(path: Path, n: int) -> Path:
     """A case of one post with ``n`` geotags, written straight into the store."""
     rng = np.random.default_rng(7)
-    with open_case(path, write=True) as case:
+    with open_case(path, write=True, create=True) as case:
         db = case.db
         sha = "ab" * 32
         db.execute(

@@ -115,10 +115,13 @@ def _inspect_json_one(found: Path | Refusal) -> str | Refusal:
     return json.dumps(report_to_json(report), ensure_ascii=False)
 
 
-def _open_case(case: str | Path, *, write: bool = False) -> Case:
+def _open_case(case: str | Path, *, write: bool = False, create: bool = False) -> Case:
+    """The case, opened through the runner (a write-open makes every stage's tables);
+    only ``ingest`` creates one (``create``): ``copies`` or ``run`` on a mistyped path must
+    say there is no case, not leave an empty one there."""
     from geotrace.pipeline.runner import open_case
 
-    return open_case(Path(case), write=write)
+    return open_case(Path(case), write=write, create=create)
 
 
 def ingest(
@@ -159,7 +162,10 @@ def ingest(
     if not any(os.path.exists(p) for p in paths) and not is_case(Path(case)):
         named = ", ".join(str(p) for p in paths) or "no input given"
         raise NoInput(f"nothing to ingest ({named}: no such file or folder); no case made")
-    with _open_case(case, write=True) as opened, _executor(executor, scheduler, workers) as pool:
+    with (
+        _open_case(case, write=True, create=True) as opened,
+        _executor(executor, scheduler, workers) as pool,
+    ):
         return _ingest(
             opened, paths, limits, progress, export_progress, stage_progress, table, pool
         )

@@ -209,7 +209,7 @@ def test_svg_map_marks_circles_and_clipped_outlines() -> None:
 def large_case(path: Path, n: int) -> Path:
     """A case of one account's post with ``n`` geotags, written straight into the store."""
     rng = np.random.default_rng(7)
-    with open_case(path, write=True) as case:
+    with open_case(path, write=True, create=True) as case:
         db = case.db
         sha = "ab" * 32
         db.execute(

@@ -341,3 +341,16 @@ def test_a_killed_writers_forked_worker_does_not_hold_the_case(tmp_path: Path) -
     assert done.returncode == -signal.SIGKILL
     with Case(case, write=True) as reopened:  # at once, while the worker still sleeps
         assert reopened.counts()["media"] == 0
+
+
+@pytest.mark.parametrize("command", [["copies"], ["run", "places"]])
+def test_a_command_on_a_case_that_is_not_there_makes_none(
+    command: list[str], tmp_path: Path
+) -> None:
+    """``copies`` and ``run`` write to a case, but only ``ingest`` creates one: on a
+    mistyped path they left an empty case behind and said it held nothing."""
+    case = tmp_path / "mistyped.case"
+    result = runner.invoke(app, [*command, "--case", str(case)])
+    assert result.exit_code == 2
+    _one_line_error(result.stderr, "no case at")
+    assert list(tmp_path.iterdir()) == []

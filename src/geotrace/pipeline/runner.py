@@ -18,14 +18,17 @@ from typing import Any
 from geotrace.pipeline.executors import Executor, Failed
 from geotrace.pipeline.registry import stages
 from geotrace.pipeline.stage import Context, Progress, Stage, StageSummary
-from geotrace.store.case import Case
+from geotrace.store.case import Case, is_case
 
 ProgressCallback = Callable[[Progress], None]
 
 
-def open_case(path: Path, *, write: bool = False) -> Case:
+def open_case(path: Path, *, write: bool = False, create: bool = False) -> Case:
     """A case as the commands open it: for writing, with every registered stage's tables
-    made (a stage's queries then find its table even before the stage has run)."""
+    made (a stage's queries then find its table even before the stage has run).  A case
+    that is not there is made only when ``create`` is given."""
+    if write and not create and not is_case(path):
+        raise FileNotFoundError(f"no case at {path}")
     case = Case(path, write=write)
     if write:
         try:
