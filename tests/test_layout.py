@@ -181,3 +181,12 @@ def test_a_contract_catches_the_import_it_forbids(
     run = lint_imports(src, contract)
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"{CONTRACTS[contract]} BROKEN" in run.stdout
+
+
+def test_fatal_errors_map_to_exit_code_2_in_one_place() -> None:
+    """Every fatal error is a GeotraceError (or the case's own: not there, not SQLite),
+    turned into a one-line message and exit code 2 by ``cli.fatal_errors`` alone: a
+    command that caught its own ValueError to exit 2 was a second, diverging mapping."""
+    cli = (REPO / "src" / "geotrace" / "cli.py").read_text(encoding="utf-8")
+    assert cli.count("typer.Exit(2)") == 1
+    assert "def fatal_errors" in cli

@@ -20,7 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar, overload
 
-from geotrace.errors import NoInput
+from geotrace.errors import InputError, NoInput
 from geotrace.evidence import FileReport, read_file, report_to_json
 from geotrace.present.basemap import DEFAULT_BUDGET
 from geotrace.sources import Refusal, ZipLimits, find_files
@@ -273,7 +273,7 @@ def posts(
     from geotrace.store.post_queries import POST_FIELDS
 
     if format not in ("jsonl", "csv"):
-        raise ValueError(f"unknown format {format!r}; one of jsonl, csv")
+        raise InputError(f"unknown format {format!r}; one of jsonl, csv")
     rows = _posts(case, account, since, until, format == "jsonl")
     out = sys.stdout if output is None else output
     if format == "csv":
@@ -326,13 +326,13 @@ def sightings(
             return list(queries.sightings(opened.db))
     if format == "parquet":
         if not isinstance(output, str | Path):
-            raise ValueError("parquet is written to a file: give its path as output")
+            raise InputError("parquet is written to a file: give its path as output")
         from geotrace.present.parquet import write_parquet
 
         with _open_case(case) as opened:
             return write_parquet(queries.sightings(opened.db), Path(output))
     if isinstance(output, str | Path):
-        raise ValueError(f"{format} is written to a text stream: give an open file as output")
+        raise InputError(f"{format} is written to a text stream: give an open file as output")
     return _write_sightings(case, format, sys.stdout if output is None else output)
 
 
@@ -368,8 +368,11 @@ def resolve(
         open(csv, newline="", encoding="utf-8-sig") as fin,
         open(out, "w", newline="", encoding="utf-8") as fout,
     ):
-        table = resolve_table(fin, control=layer, progress=progress)
-        write_csv(table.rows, fout, table.columns)
+        try:
+            table = resolve_table(fin, control=layer, progress=progress)
+            write_csv(table.rows, fout, table.columns)
+        except UnicodeDecodeError as exc:  # not a text table: nothing to answer
+            raise InputError(f"{csv} is not a UTF-8 CSV table: {exc}") from exc
         return table.summary
 
 
@@ -395,7 +398,7 @@ def _write_sightings(case: str | Path, fmt: str, out: TextIO) -> int:
             from geotrace.present.kml import write_kml
 
             return write_kml(rows, out)
-    raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    raise InputError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
 
 
 def copies(
@@ -419,19 +422,22 @@ def copies(
     ``progress(checks)`` is called as the pixel checks of a whole-case search go on; they
     run on ``executor`` (see :func:`ingest`)."""
     from geotrace.analysis.find_copies import described, find_all, find_of, stored_path
-    from geotrace.evidence.fingerprint import decode, fingerprint_image
+    from geotrace.evidence.fingerprint import ImageError, decode, fingerprint_image
     from geotrace.evidence.layout import layout_of
 
     with _open_case(case, write=True) as opened:
         if of is None and image is None:
             with _executor(executor, scheduler, workers) as pool:
                 return described(opened, find_all(opened, pool, deep, progress))
-        if of is not None:
-            path, sha, outside = Path(of), "", _outside_facts(Path(of))
-        else:
-            sha = _member(opened, str(image))
-            path, outside = stored_path(opened, sha), None
-        small, size = decode(path)
+        try:
+            if of is not None:
+                path, sha, outside = Path(of), "", _outside_facts(Path(of))
+            else:
+                sha = _member(opened, str(image))
+                path, outside = stored_path(opened, sha), None
+            small, size = decode(path)
+        except (OSError, ImageError) as exc:  # an --of that cannot be read as a picture
+            raise InputError(f"cannot read {of or image} as a picture: {exc}") from exc
         fp = fingerprint_image(small, size)
         found = find_of(opened, fp, path, layout_of(small, fp), sha)
         return described(opened, found, outside)
@@ -465,7 +471,7 @@ def _member(case: Case, image: str) -> str:
         (image, os.path.abspath(image)),
     ).fetchone()
     if row is None:
-        raise ValueError(f"{image!r} is neither a sha256 nor a path of a file in the case")
+        raise InputError(f"{image!r} is neither a sha256 nor a path of a file in the case")
     return str(row[0])
 
 

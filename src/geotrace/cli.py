@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.measure import Measurement
 
 from geotrace import api
-from geotrace.errors import ColumnsError, GeotraceError
+from geotrace.errors import ColumnsError, GeotraceError, InputError
 from geotrace.present import text
 from geotrace.present.basemap import DEFAULT_BUDGET
 from geotrace.present.table import write_jsonl
@@ -281,13 +281,8 @@ def sightings(
     with fatal_errors():
         if fmt is Format.parquet:
             if output is None:
-                err.print("[red]error:[/red] parquet needs -o FILE")
-                raise typer.Exit(2)
-            try:
-                count = api.sightings(case, format=fmt.value, output=output)
-            except RuntimeError as exc:  # pyarrow missing: the message names the extra
-                err.print(f"[red]error:[/red] {escape(str(exc))}")
-                raise typer.Exit(2) from None
+                raise InputError("parquet needs -o FILE")
+            count = api.sightings(case, format=fmt.value, output=output)
         elif output is None:
             count = api.sightings(case, format=fmt.value)
         else:
@@ -332,15 +327,11 @@ def posts(
         )
 
     with fatal_errors():
-        try:
-            if output is None:
-                count = write(None)
-            else:
-                with _writing(output) as f:
-                    count = write(f)
-        except ValueError as exc:  # a --since/--until that is not a date
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
+        if output is None:
+            count = write(None)
+        else:
+            with _writing(output) as f:
+                count = write(f)
     err.print(f"{count} posts written" + (f" to {escape(str(output))}" if output else ""))
 
 
@@ -437,19 +428,15 @@ def copies(
         def checking(checks: int) -> None:
             bar.update(task, description=f"copies: {checks:,} pixel checks")
 
-        try:
-            found = api.copies(
-                case,
-                image,
-                of=of,
-                deep=deep,
-                progress=checking,
-                executor=executor,
-                scheduler=scheduler,
-            )
-        except (ValueError, OSError) as exc:  # not in the case; an unreadable --of
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
+        found = api.copies(
+            case,
+            image,
+            of=of,
+            deep=deep,
+            progress=checking,
+            executor=executor,
+            scheduler=scheduler,
+        )
     if fmt is CopiesFormat.jsonl:
         write_jsonl(found, sys.stdout)
     else:
@@ -580,13 +567,9 @@ def resolve(
         Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar,
     ):
         task = bar.add_task("resolve", total=None)
-        try:
-            summary = api.resolve(
-                csv_in, out, control=control, progress=lambda n: bar.update(task, completed=n)
-            )
-        except ValueError as exc:  # not a table of points: nothing to answer
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
+        summary = api.resolve(
+            csv_in, out, control=control, progress=lambda n: bar.update(task, completed=n)
+        )
     message = f"{summary.rows} rows written to {out}"
     if summary.invalid:
         message += f"; {summary.invalid} rows without a readable position (see flags)"

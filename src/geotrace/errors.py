@@ -38,6 +38,10 @@ class NoInput(GeotraceError):
     """None of the inputs named exists: nothing is read and no new case is created."""
 
 
+class MissingExtra(GeotraceError):
+    """An optional part the command needs is not installed; the message names the extra."""
+
+
 class InputError(GeotraceError, ValueError):
     """A file or option the user named for the command (not one of many inputs) cannot be
     used at all: the command stops before writing anything."""

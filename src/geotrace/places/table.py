@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TextIO, cast
 
+from geotrace.errors import InputError
 from geotrace.places import PLACE_FIELDS, resolve
 from geotrace.places.control import ControlLayer
 
@@ -58,7 +59,7 @@ def resolve_table(
     reader = csv.DictReader(src)
     columns = list(reader.fieldnames or [])
     if "lat" not in columns or "lon" not in columns:
-        raise ValueError(f"the table needs 'lat' and 'lon' columns; it has {columns}")
+        raise InputError(f"the table needs 'lat' and 'lon' columns; it has {columns}")
     summary = TableSummary()
     extra = [f for f in PLACE_FIELDS if f not in columns]
     return ResolvedTable(columns + extra, _answered(reader, control, summary, progress), summary)

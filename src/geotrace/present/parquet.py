@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from geotrace.errors import MissingExtra
 from geotrace.geo import parse_iso
 
 #: Rows per row group: ~16k sightings is a few MB of Arrow data, big enough for good
@@ -89,7 +90,7 @@ def _arrow() -> tuple[Any, Any]:
     try:
         return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
     except ImportError as exc:
-        raise RuntimeError("Parquet output needs pyarrow: pip install 'geotrace[parquet]'") from exc
+        raise MissingExtra("Parquet output needs pyarrow: pip install 'geotrace[parquet]'") from exc
 
 
 def schema(pa: Any) -> Any:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from geotrace.errors import InputError
 from geotrace.geo import parse_iso
 from geotrace.sql import latest_name
 from geotrace.store.case import Case
@@ -78,7 +79,12 @@ def utc_bounds(since: str | None, until: str | None) -> tuple[str | None, str | 
 
 
 def _utc(text: str) -> datetime:
-    when = parse_iso(text.strip())
+    try:
+        when = parse_iso(text.strip())
+    except ValueError as exc:
+        raise InputError(
+            f"--since/--until: {text!r} is not a date (YYYY-MM-DD[THH:MM:SS])"
+        ) from exc
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)
     return when.replace(microsecond=0)
