@@ -18,6 +18,7 @@ import sqlite3
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -101,13 +102,27 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
     return out
 
 
+#: Feature sets a worker keeps (~350 KB each, most of it the motion check's working
+#: image): the copy search asks about one picture in several rounds and pages, and
+#: computing its features (~11 ms) five times over doubled the search's time on the
+#: provenance set (bench/RESULTS.md, issue 16).
+FEATURES_KEPT = 1024
+
+
+@lru_cache(maxsize=FEATURES_KEPT)
+def kept_features(path: str) -> Features | None:
+    """:func:`features_or_none`, remembered by this process: a memo of a pure function of
+    the stored file (content-addressed, so never stale), which changes no result."""
+    return features_or_none(Path(path))
+
+
 def check_page(pairs: Sequence[Pair]) -> list[Judged]:
     """The stage's pure computation: each picture's features once, then every pair."""
     found: dict[str, Features | None] = {}
     for a, path_a, b, path_b in pairs:
         for sha, path in ((a, path_a), (b, path_b)):
             if sha not in found:
-                found[sha] = features_or_none(Path(path))
+                found[sha] = kept_features(path)
     out: list[Judged] = []
     for a, _, b, _ in pairs:
         fa, fb = found[a], found[b]
@@ -163,6 +178,11 @@ class Pairs(Stage[Pair, Judged]):
             (a, str(context.media_root / stored[a]), b, str(context.media_root / stored[b]))
             for a, b in lacking
         ]
+
+    def route(self, task: Sequence[Pair]) -> int:
+        """By the task's first picture: a page is in (a, b) order, so that the checks of
+        one picture go to the worker that has its features (see ``kept_features``)."""
+        return int(task[0][0][:8], 16)
 
     def key(self, item: Pair) -> tuple[str, str]:
         return (item[0], item[2])

@@ -12,8 +12,9 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from importlib import import_module
@@ -41,9 +42,16 @@ class Failed:
 
 
 class Executor(Protocol):
-    """Runs ``fn`` over tasks; one outcome per task, in order."""
+    """Runs ``fn`` over tasks; one outcome per task, in order.  ``routes`` (one per task,
+    or None) say which tasks share inputs: an executor may send tasks of one route to one
+    worker, and may ignore them."""
 
-    def map(self, fn: Task, tasks: Sequence[Sequence[Any]]) -> list[list[Any] | Failed]: ...
+    def map(
+        self,
+        fn: Task,
+        tasks: Sequence[Sequence[Any]],
+        routes: Sequence[int | None] | None = None,
+    ) -> list[list[Any] | Failed]: ...
 
     def alone(self, fn: Task, items: Sequence[Any]) -> list[list[Any] | Failed]:
         """Each item as a task of its own, where a crash costs only that item."""
@@ -80,7 +88,12 @@ class Local:
     crash in native code (a decoder's segfault) ends the run.  For small cases, debugging,
     and where forking is not possible."""
 
-    def map(self, fn: Task, tasks: Sequence[Sequence[Any]]) -> list[list[Any] | Failed]:
+    def map(
+        self,
+        fn: Task,
+        tasks: Sequence[Sequence[Any]],
+        routes: Sequence[int | None] | None = None,
+    ) -> list[list[Any] | Failed]:
         out: list[list[Any] | Failed] = []
         for task in tasks:
             try:
@@ -97,44 +110,74 @@ class Local:
 
 
 class Processes:
-    """A fork pool of ``workers`` processes, started at the first task and kept for the
+    """``workers`` forked worker processes, started at the first task and kept for the
     whole run: decoders parse hostile bytes, and a crash inside one must cost that file,
-    not the run (a re-run would die on the same file)."""
+    not the run (a re-run would die on the same file).
+
+    Each worker is a pool of one, fed by this process: a task with a route goes to the
+    worker its route names while that worker has work, so that a stage whose tasks share
+    inputs (the pixel checks' pictures) finds them in that worker's memory; a task with
+    none goes to whichever worker is free first.  A worker with nothing of its own left
+    takes another's, so that no core idles at the end of a page.
+    """
+
+    #: Tasks given to a worker ahead of its current one: it never waits for the next.
+    AHEAD = 2
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
-        self._pool: ProcessPoolExecutor | None = None
+        self._pools: list[ProcessPoolExecutor | None] = [None] * self.workers
 
-    def _started(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = _fork_pool(self.workers)
-        return self._pool
+    def map(
+        self,
+        fn: Task,
+        tasks: Sequence[Sequence[Any]],
+        routes: Sequence[int | None] | None = None,
+    ) -> list[list[Any] | Failed]:
+        """Every task, each in one worker; when a worker dies, every task it held is given
+        back as failed, and the worker is started again for the next."""
+        out: list[list[Any] | Failed] = [Failed("not run")] * len(tasks)
+        own: list[deque[int]] = [deque() for _ in range(self.workers)]
+        free: deque[int] = deque()
+        for i, route in enumerate(routes or [None] * len(tasks)):
+            (free if route is None else own[route % self.workers]).append(i)
+        running: dict[Future[list[Any]], tuple[int, int]] = {}
 
-    def map(self, fn: Task, tasks: Sequence[Sequence[Any]]) -> list[list[Any] | Failed]:
-        """Every task in the shared pool; when a worker dies, the pool is gone for every
-        task still in it: those are given back as failed, and the pool is started again."""
-        pool = self._started()
-        futures: list[Future[list[Any]] | None] = []
-        for task in tasks:
+        def feed(worker: int) -> None:
+            queue = own[worker] or free or max(own, key=len)
+            if not queue:
+                return
+            i = queue.popleft()
+            pool = self._pools[worker]
+            if pool is None:
+                pool = self._pools[worker] = _fork_pool(1)
             try:
-                futures.append(pool.submit(fn, task))
-            except BrokenProcessPool:  # a worker died while the page was being handed out
-                futures.append(None)
-        out: list[list[Any] | Failed] = []
-        broken = False
-        for future in futures:
-            try:
-                if future is None:
-                    raise BrokenProcessPool("the pool broke before this task was given")
-                out.append(future.result())
-            except BrokenProcessPool:
-                broken = True
-                out.append(Failed("a worker process died"))
-            except Exception as exc:
-                out.append(Failed(_reason(exc)))
-        if broken:
-            self.close()
+                running[pool.submit(fn, tasks[i])] = (i, worker)
+            except BrokenProcessPool:  # it died on a task given just before
+                out[i] = Failed("a worker process died")
+                self._stop(worker)
+
+        for worker in range(self.workers):
+            for _ in range(self.AHEAD):
+                feed(worker)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                i, worker = running.pop(future)
+                try:
+                    out[i] = future.result()
+                except BrokenProcessPool:
+                    out[i] = Failed("a worker process died")
+                    self._stop(worker)
+                except Exception as exc:
+                    out[i] = Failed(_reason(exc))
+                feed(worker)
         return out
+
+    def _stop(self, worker: int) -> None:
+        pool, self._pools[worker] = self._pools[worker], None
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
     def alone(self, fn: Task, items: Sequence[Any]) -> list[list[Any] | Failed]:
         """Each item in a fresh process of its own: only a worker that dies on it fails."""
@@ -150,9 +193,8 @@ class Processes:
         return out
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        for worker in range(self.workers):
+            self._stop(worker)
 
 
 class Dask:
@@ -187,7 +229,13 @@ class Dask:
             where = scheduler or "a local cluster"
             raise ExecutorError(f"cannot reach the Dask scheduler ({where}): {exc}") from exc
 
-    def map(self, fn: Task, tasks: Sequence[Sequence[Any]]) -> list[list[Any] | Failed]:
+    def map(
+        self,
+        fn: Task,
+        tasks: Sequence[Sequence[Any]],
+        routes: Sequence[int | None] | None = None,
+    ) -> list[list[Any] | Failed]:
+        """Every task on the cluster, as its scheduler places them (``routes`` unused)."""
         futures = self.client.map(fn, [list(t) for t in tasks], pure=False)
         out: list[list[Any] | Failed] = []
         for future in futures:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from geotrace.pipeline.executors import Executor, Failed
+from geotrace.pipeline.executors import Executor, Failed, Local
 from geotrace.pipeline.registry import stages
 from geotrace.pipeline.stage import Context, Progress, Stage, StageSummary
 from geotrace.store.case import Case, is_case
@@ -55,6 +55,8 @@ def run(
     """Bring ``stage``'s results up to date in ``case`` (only those ``request`` names,
     when given: see :meth:`Stage.todo`)."""
     prepare(case, stage)
+    if stage.in_process:
+        executor = Local()
     context = Context(case.media.root)
     summary = StageSummary(stage.name)
     page = stage.todo(case.db, context, None, stage.page_size, request)
@@ -75,7 +77,8 @@ def compute(stage: Stage[Any, Any], page: Sequence[Any], executor: Executor) -> 
     """A page's results, in the page's order."""
     tasks = stage.split(page)
     results: list[Any] = []
-    for task, outcome in zip(tasks, executor.map(stage.compute, tasks), strict=True):
+    routes = [stage.route(task) for task in tasks]
+    for task, outcome in zip(tasks, executor.map(stage.compute, tasks, routes), strict=True):
         if not isinstance(outcome, Failed):
             results.extend(outcome)
             continue

@@ -80,6 +80,10 @@ class Stage(ABC, Generic[W, R]):
     page_size: ClassVar[int] = 1000
     #: Items handed to a worker in one task: enough to amortise the hand-off.
     chunk_size: ClassVar[int] = 64
+    #: Whether its computation is cheaper than shipping its work and results to a worker,
+    #: and safe in this process (NumPy over numbers, no decoder of hostile bytes): then
+    #: the runner computes it here whatever the executor (bench/stages.py: places).
+    in_process: ClassVar[bool] = False
     #: Whether every ingest runs it at its end (False: it runs on request, as the pixel
     #: checks of ``copies`` do).
     after_ingest: ClassVar[bool] = True
@@ -116,3 +120,8 @@ class Stage(ABC, Generic[W, R]):
         inputs groups them so that each task reads an input once)."""
         size = max(1, self.chunk_size)
         return [list(page[i : i + size]) for i in range(0, len(page), size)]
+
+    def route(self, task: Sequence[W]) -> int | None:
+        """Which tasks share inputs: tasks of one route may go to one worker, which then
+        has them in memory (None: any worker; see ``executors.Processes``)."""
+        return None

@@ -87,10 +87,14 @@ class Places(Stage[Sighting, Placed]):
     version = PLACES_VERSION
     migrations = MIGRATIONS
     compute = staticmethod(place_page)
+    #: Computed in this process, as before the runner: a fork pool resolves 100,000
+    #: sightings in 0.71x the time on two free cores, but its workers, forked after an
+    #: ingest has read a large export, hold that memory again (bench/stages.py).
+    in_process = True
     #: Sightings per transaction: memory bounded.
     page_size = 50_000
-    #: Sightings per task: one vectorised pass each, ~0.6 s, so that a page keeps every
-    #: worker busy (resolve costs ~65 us a sighting with every layer: bench/stages.py).
+    #: Sightings per task: one vectorised pass each; a task that raises is redone one
+    #: sighting at a time, so that only the sighting at fault goes unplaced.
     chunk_size = 10_000
 
     def todo(
