@@ -79,21 +79,25 @@ def test_a_stage_in_one_module_runs_and_redoes_an_older_version(
 def test_a_crash_costs_only_its_item(
     toy: toy_stage.TextLengths, exports_case: Path, tmp_path: Path
 ) -> None:
-    """One item raises, one kills its worker process: every other item of their tasks and
-    pages is kept, and the two are recorded with their reason (not retried for ever)."""
+    """One item raises, one kills its worker process, one is lost by the computation:
+    every other item of their tasks and pages is kept in its place, and the three are
+    recorded with their reason (not retried for ever)."""
     case = _copy(exports_case, tmp_path / "crash.case")
     with sqlite3.connect(case) as db:
         ids = [i for (i,) in db.execute("SELECT id FROM posts ORDER BY id")]
         db.execute("UPDATE posts SET text = ? WHERE id = ?", (toy_stage.RAISES, ids[1]))
         db.execute("UPDATE posts SET text = ? WHERE id = ?", (toy_stage.DIES, ids[4]))
+        db.execute("UPDATE posts SET text = ? WHERE id = ?", (toy_stage.DROPS, ids[6]))
     (summary,) = api.run([toy.name], case, executor="processes", workers=2)
-    assert summary.done == len(ids) and summary.failed == 2
-    assert summary.problems == {"toy_failed": 2}
+    assert summary.done == len(ids) and summary.failed == 3
+    assert summary.problems == {"toy_failed": 3}
     rows = {post: (n, error) for post, _, n, error in _lengths(case)}
     assert rows[ids[1]] == (-1, "ValueError: toy failure")
     assert rows[ids[4]][0] == -1 and "died" in str(rows[ids[4]][1])
-    good = [row for row in _expected(case) if row[0] not in (ids[1], ids[4])]
-    assert [row for row in _lengths(case) if row[0] not in (ids[1], ids[4])] == good
+    assert rows[ids[6]] == (-1, "no single result")  # its neighbours' kept in their place
+    bad = (ids[1], ids[4], ids[6])
+    good = [row for row in _expected(case) if row[0] not in bad]
+    assert [row for row in _lengths(case) if row[0] not in bad] == good
     # In this process, the exception still costs only its item.
     local = _copy(exports_case, tmp_path / "local.case")
     with sqlite3.connect(local) as db:

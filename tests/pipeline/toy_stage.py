@@ -15,6 +15,8 @@ from geotrace.sql import MigrationSet, Step
 #: A post's text containing this raises in the computation; this kills the worker.
 RAISES = "TOY-RAISES"
 DIES = "TOY-DIES"
+#: ... and this one is left out of the results (a computation that loses an item).
+DROPS = "TOY-DROPS"
 
 Item = tuple[int, str]
 Result = tuple[int, int, str | None]
@@ -28,6 +30,8 @@ def lengths(page: Sequence[Item]) -> list[Result]:
             os._exit(9)  # a worker that dies, as a decoder's crash kills one
         if RAISES in text:
             raise ValueError("toy failure")
+        if DROPS in text:
+            continue
         out.append((post, len(text), None))
     return out
 

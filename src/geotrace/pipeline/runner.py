@@ -79,12 +79,13 @@ def compute(stage: Stage[Any, Any], page: Sequence[Any], executor: Executor) -> 
     results: list[Any] = []
     routes = [stage.route(task) for task in tasks]
     for task, outcome in zip(tasks, executor.map(stage.compute, tasks, routes), strict=True):
-        if not isinstance(outcome, Failed):
+        if not isinstance(outcome, Failed) and len(outcome) == len(task):
             results.extend(outcome)
-            continue
+            continue  # (a result list of another length would pair results with wrong items)
         for item, single in zip(task, executor.alone(stage.compute, task), strict=True):
-            if isinstance(single, Failed):
-                results.append(stage.failed(item, single.reason))
+            if isinstance(single, Failed) or len(single) != 1:
+                reason = single.reason if isinstance(single, Failed) else "no single result"
+                results.append(stage.failed(item, reason))
             else:
                 results.extend(single)
     return results
