@@ -14,6 +14,7 @@ boundary.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from bisect import bisect_right
 from collections import Counter
@@ -102,11 +103,14 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
     return out
 
 
-#: Feature sets a worker keeps (~350 KB each, most of it the motion check's working
-#: image): the copy search asks about one picture in several rounds and pages, and
-#: computing its features (~11 ms) five times over doubled the search's time on the
-#: provenance set (bench/RESULTS.md, issue 16).
-FEATURES_KEPT = 1024
+#: Feature sets a worker keeps: the copy search asks about one picture in several rounds
+#: and pages, and computing its features (~11 ms) five times over doubled the search's
+#: time on the provenance set (bench/RESULTS.md, issue 16).  A set is ~350 KB (most of it
+#: the motion check's working image): the workers of one machine keep ~1 GB in all, at
+#: most 1,024 sets each (the old run-wide cache), at least 64.
+FEATURE_BYTES = 350_000
+FEATURES_BUDGET = 1 << 30
+FEATURES_KEPT = max(64, min(1024, FEATURES_BUDGET // (FEATURE_BYTES * (os.cpu_count() or 1))))
 
 
 @lru_cache(maxsize=FEATURES_KEPT)
