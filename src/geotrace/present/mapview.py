@@ -53,7 +53,7 @@ ATTRIBUTION = (
     "Outlines: Natural Earth (public domain) | Map library: Leaflet 1.9, BSD-2-Clause,"
     " © Vladimir Agafonkin, CloudMade | geotrace"
 )
-#: Fields of ``Case.sightings()`` rows (or of ``place``) carried as dictionary-coded strings.
+#: Fields of the sightings rows (or of ``place``) carried as dictionary-coded strings.
 STRING_FIELDS = (
     "at_local",
     "time_basis",
@@ -284,7 +284,7 @@ def write_map(
     basemap: TileSet | None = None,
     basemap_budget: int = DEFAULT_BUDGET,
 ) -> MapSummary:
-    """Write the self-contained map page of ``rows`` (as ``Case.sightings()`` gives them).
+    """Write the self-contained map page of ``rows`` (as ``places.queries.sightings`` gives them).
 
     A row may carry the post's ``text``; ``thumbnails`` maps a media sha256 to a small JPEG
     (see ``make_thumbnail``), embedded within ``THUMBNAIL_CAP`` / ``THUMBNAIL_BUDGET``;

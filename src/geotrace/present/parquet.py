@@ -49,7 +49,7 @@ ROW_GROUP = 16_384
 
 FLOAT_FIELDS = ("lat", "lon", "alt_m", "radius_m", "time_uncertainty_s", "confidence")
 JSON_FIELDS = ("evidence", "place")
-#: Column order: the sighting's own fields as ``Case.sightings`` yields them, then geometry.
+#: Column order: the fields ``places.queries.sightings`` yields, then the geometry.
 #: Spelt out, not imported: the file's schema is an interface, and a field the case gains
 #: should be a decision here (a test compares the two), not a silent change to every file.
 FIELDS = (
