@@ -139,3 +139,14 @@ def place_versions(db: sqlite3.Connection) -> list[str]:
     between a new version's pages)."""
     rows = db.execute("SELECT DISTINCT places_version FROM places ORDER BY 1")
     return [str(version) for (version,) in rows]
+
+
+#: What an analysis above the resolve layer may read of a sighting's place (``s``: the
+#: sighting): de jure and de facto country, admin-1 code, border confidence and the UTC
+#: offset of the place at the sighting's instant, in that order.
+PLACE_COLUMNS = (
+    "p.country_de_jure, p.country_de_facto, p.admin1_code, p.border_confidence,"
+    " json_extract(p.place, '$.utc_offset')"
+)
+#: The join that gives :data:`PLACE_COLUMNS` (a sighting with no place yet gets NULLs).
+PLACE_JOIN = "LEFT JOIN places p ON p.sighting_id = s.id"

@@ -171,6 +171,28 @@ CORE = MigrationSet(
     """,
             legacy=3,
         ),
+        # Subjects: something many people photographed (a launcher, a vehicle, a unit),
+        # named by the user, with the media and posts the user assigned to it; input, not
+        # derived, so they live with the records (geotrace.analysis.subjects).
+        Step(
+            "0003_subjects",
+            """
+    CREATE TABLE subjects (
+        id       INTEGER PRIMARY KEY,
+        name     TEXT NOT NULL UNIQUE,
+        added_at TEXT NOT NULL
+    );
+    CREATE TABLE subject_members (
+        subject  INTEGER NOT NULL REFERENCES subjects(id),
+        sha256   TEXT REFERENCES media(sha256),
+        post     INTEGER REFERENCES posts(id),
+        given_as TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        CHECK ((sha256 IS NULL) != (post IS NULL)),
+        UNIQUE (subject, sha256, post)
+    );
+    """,
+        ),
     ),
 )
 
@@ -185,4 +207,6 @@ TABLES = (
     "posts",
     "post_media",
     "links",
+    "subjects",
+    "subject_members",
 )

@@ -1,0 +1,248 @@
+"""The case's queries behind the analyses of people: whose sightings, and when they posted.
+
+A sighting belongs to the account of its post, or, for a picture's own GPS, to the account
+that first posted the picture (:data:`geotrace.sql.FIRST_POST_OF_MEDIA`: whose picture it
+is).  A sighting of a file no post carries belongs to nobody and is left out of every
+track (the commands count them and say how to follow them: assign them to a subject).
+
+Times come out as seconds since 1970 UTC with a half-width: a wall time with no zone is
+read as if it were UTC with :data:`geotrace.records.UNKNOWN_ZONE_WINDOW` added to its
+uncertainty, so that it still counts, at its honest width.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from geotrace.analysis.points import F64, LOCAL_TIME_KNOWN_S, Points
+from geotrace.places.queries import PLACE_COLUMNS, PLACE_JOIN
+from geotrace.records import UNKNOWN_ZONE_WINDOW
+from geotrace.sql import FIRST_POST_OF_MEDIA
+
+#: A track's name: (platform, account id); a subject's platform is :data:`SUBJECT`.
+TrackKey = tuple[str, str]
+SUBJECT = "subject"
+
+_UNZONED_S = UNKNOWN_ZONE_WINDOW.total_seconds()
+#: Seconds since 1970 of an ISO text column, in SQL (julianday is in every SQLite;
+#: ``unixepoch(..., 'subsec')`` only from 3.42).
+_EPOCH = "(julianday({0}) - 2440587.5) * 86400.0"
+#: The columns of a sighting as :func:`_points` reads them (``o``: the owner's row).
+_SIGHTING = (
+    "s.id, o.post, s.lat, s.lon, s.radius_m,"
+    f" {_EPOCH.format('coalesce(s.at_utc, s.at_local)')}, s.at_utc IS NULL,"
+    f" coalesce(s.time_uncertainty_s, 0), s.confidence, {PLACE_COLUMNS}"
+)
+#: Each sighting with the post that makes it someone's.
+_OWNED = f"SELECT s.id AS sid, coalesce(s.post, {FIRST_POST_OF_MEDIA}) AS post FROM sightings s"
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """One account's (or subject's) timed sightings, with who witnessed each: the account
+    itself, or for a subject every account whose material shows it."""
+
+    key: TrackKey
+    name: str | None
+    points: Points
+    witness: tuple[TrackKey, ...]
+
+
+def _offset_hours(text: str | None) -> float:
+    """ "+05:30" to 5.5 (NaN for no offset)."""
+    if not text or len(text) < 6:
+        return float("nan")
+    sign = -1.0 if text[0] == "-" else 1.0
+    return sign * (int(text[1:3]) + int(text[4:6]) / 60.0)
+
+
+def _points(rows: Sequence[tuple[object, ...]]) -> Points:
+    """Points from rows of :data:`_SIGHTING` (at least one row with a time)."""
+    cols = list(zip(*rows, strict=True))
+    t = np.asarray(cols[5], dtype=np.float64)
+    unzoned = np.asarray(cols[6], dtype=bool)
+    u = np.asarray(cols[7], dtype=np.float64) + np.where(unzoned, _UNZONED_S, 0.0)
+    offsets = {text: _offset_hours(text) for text in set(cols[13])}
+    offset = np.array([offsets[o] for o in cols[13]], dtype=np.float64)
+    local_hour = np.where(u <= LOCAL_TIME_KNOWN_S, np.mod(t / 3600.0 + offset, 24.0), np.nan)
+    return Points.build(
+        sighting=cols[0],
+        post=[-1 if p is None else p for p in cols[1]],
+        lat=cols[2],
+        lon=cols[3],
+        radius_m=cols[4],
+        t=t,
+        u=u,
+        local_hour=local_hour,
+        confidence=cols[8],
+        country_de_jure=[c or "" for c in cols[9]],
+        country_de_facto=[c or "" for c in cols[10]],
+        admin1=[c or "" for c in cols[11]],
+        border_confidence=[c or "" for c in cols[12]],
+    )
+
+
+def _as_of_clause(as_of: float | None) -> tuple[str, tuple[float, ...]]:
+    """Nothing after ``as_of`` is seen: a sighting counts once its window has begun."""
+    if as_of is None:
+        return "", ()
+    return f" AND {_EPOCH.format('coalesce(s.at_utc, s.at_local)')} <= ?", (as_of,)
+
+
+def account_tracks(
+    db: sqlite3.Connection,
+    after: TrackKey | None,
+    limit: int,
+    *,
+    as_of: float | None = None,
+    only: Iterable[TrackKey] | None = None,
+) -> list[Track]:
+    """Up to ``limit`` accounts with timed sightings, in (platform, account id) order after
+    ``after``, each with its points."""
+    wanted = None if only is None else set(only)
+    start = ("", "") if after is None else after
+    accounts = db.execute(
+        "SELECT a.id, a.platform, a.account_id FROM accounts a"
+        " WHERE (a.platform, a.account_id) > (?, ?) ORDER BY a.platform, a.account_id",
+        start,
+    )
+    chosen: dict[int, TrackKey] = {}
+    for row_id, platform, account_id in accounts:
+        if wanted is None or (platform, account_id) in wanted:
+            chosen[int(row_id)] = (str(platform), str(account_id))
+    if not chosen:
+        return []
+    when, args = _as_of_clause(as_of)
+    rows = db.execute(
+        f"SELECT po.account, {_SIGHTING} FROM ({_OWNED}) o JOIN sightings s ON s.id = o.sid"
+        f" JOIN posts po ON po.id = o.post {PLACE_JOIN}"
+        " WHERE coalesce(s.at_utc, s.at_local) IS NOT NULL" + when,
+        args,
+    )
+    grouped: dict[int, list[tuple[object, ...]]] = {}
+    for account, *sighting in rows:
+        if account in chosen:
+            grouped.setdefault(int(account), []).append(tuple(sighting))
+    keys = sorted((chosen[a], a) for a in grouped)[:limit]
+    names = _names(db, [a for _, a in keys])
+    return [
+        Track(key, names.get(a), _points(grouped[a]), (key,) * len(grouped[a])) for key, a in keys
+    ]
+
+
+def _names(db: sqlite3.Connection, accounts: Sequence[int]) -> dict[int, str]:
+    """The latest display name (else handle) of each account."""
+    from geotrace.sql import latest_name
+
+    found: dict[int, str] = {}
+    for start in range(0, len(accounts), 500):
+        chunk = accounts[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row_id, name in db.execute(
+            f"SELECT a.id, {latest_name('a')} FROM accounts a WHERE a.id IN ({marks})", chunk
+        ):
+            if name:
+                found[int(row_id)] = str(name)
+    return found
+
+
+def subject_tracks(
+    db: sqlite3.Connection, members: dict[str, tuple[list[str], list[int]]], as_of: float | None
+) -> list[Track]:
+    """Each subject's route: the sightings of its media, of its posts and of the media its
+    posts carry, each with the account that witnessed it (('', '') for a file no post
+    carries).  ``members``: subject name -> (media sha256s, post row ids)."""
+    when, args = _as_of_clause(as_of)
+    found: list[Track] = []
+    for name in sorted(members):
+        media, posts = members[name]
+        marks_m, marks_p = ",".join("?" * len(media)), ",".join("?" * len(posts))
+        rows = db.execute(
+            f"SELECT a.platform, a.account_id, {_SIGHTING} FROM ({_OWNED}) o"
+            f" JOIN sightings s ON s.id = o.sid LEFT JOIN posts po ON po.id = o.post"
+            f" LEFT JOIN accounts a ON a.id = po.account {PLACE_JOIN}"
+            " WHERE coalesce(s.at_utc, s.at_local) IS NOT NULL"
+            f" AND (s.media_sha256 IN ({marks_m}) OR s.post IN ({marks_p})"
+            f" OR s.media_sha256 IN (SELECT sha256 FROM post_media WHERE post IN ({marks_p})))"
+            + when,
+            (*media, *posts, *posts, *args),
+        ).fetchall()
+        if not rows:
+            continue
+        points = _points([row[2:] for row in rows])
+        by_id = {int(row[2]): (str(row[0] or ""), str(row[1] or "")) for row in rows}
+        witness = tuple(by_id[int(i)] for i in points.sighting)
+        found.append(Track((SUBJECT, name), name, points, witness))
+    return found
+
+
+def unowned_sightings(db: sqlite3.Connection) -> int:
+    """Sightings that belong to no account (files no post carries)."""
+    row = db.execute(
+        f"SELECT count(*) FROM ({_OWNED}) o LEFT JOIN posts po ON po.id = o.post"
+        " WHERE po.account IS NULL"
+    ).fetchone()
+    return int(row[0])
+
+
+@dataclass(frozen=True, slots=True)
+class PostTimes:
+    """When one account posted: window centres and half-widths, seconds since 1970 UTC."""
+
+    key: TrackKey
+    name: str | None
+    t: F64
+    u: F64
+
+
+def post_times(
+    db: sqlite3.Connection,
+    after: TrackKey | None,
+    limit: int,
+    *,
+    as_of: float | None = None,
+    only: Iterable[TrackKey] | None = None,
+) -> list[PostTimes]:
+    """Up to ``limit`` accounts' posting instants, in (platform, account id) order after
+    ``after``: every post with a time counts, a time-only one (an X archive's header) too."""
+    wanted = None if only is None else set(only)
+    start = ("", "") if after is None else after
+    clause = (
+        ""
+        if as_of is None
+        else f" AND {_EPOCH.format('coalesce(p.posted_utc, p.posted_local)')} <= ?"
+    )
+    rows = db.execute(
+        "SELECT a.id, a.platform, a.account_id,"
+        f" {_EPOCH.format('coalesce(p.posted_utc, p.posted_local)')},"
+        " p.posted_utc IS NULL, coalesce(p.time_uncertainty_s, 0)"
+        " FROM posts p JOIN accounts a ON a.id = p.account"
+        " WHERE (a.platform, a.account_id) > (?, ?)"
+        " AND coalesce(p.posted_utc, p.posted_local) IS NOT NULL"
+        + clause
+        + " ORDER BY a.platform, a.account_id",
+        (*start, *(() if as_of is None else (as_of,))),
+    )
+    grouped: dict[int, tuple[TrackKey, list[float], list[float]]] = {}
+    for row_id, platform, account_id, t, unzoned, u in rows:
+        key = (str(platform), str(account_id))
+        if wanted is not None and key not in wanted:
+            continue
+        if int(row_id) not in grouped:
+            if len(grouped) == limit:
+                break
+            grouped[int(row_id)] = (key, [], [])
+        entry = grouped[int(row_id)]
+        entry[1].append(float(t))
+        entry[2].append(float(u) + (_UNZONED_S if unzoned else 0.0))
+    names = _names(db, list(grouped))
+    return [
+        PostTimes(
+            key, names.get(a), np.asarray(ts, dtype=np.float64), np.asarray(us, dtype=np.float64)
+        )
+        for a, (key, ts, us) in grouped.items()
+    ]
