@@ -16,7 +16,10 @@ MELITOPOL = (46.8489, 35.3653)
 
 
 def placed(
-    where: list[tuple[float, float]], t: list[float], u: list[float], radius_m: float = 50.0
+    where: list[tuple[float, float]],
+    t: list[float],
+    u: list[float],
+    radius_m: float | list[float] = 50.0,
 ) -> Points:
     """Sightings placed by the places stage's own resolver, as the case would hold them."""
     lat, lon = np.array(where).T
@@ -81,6 +84,25 @@ def test_crimea_is_ukraine_de_jure_and_russia_de_facto() -> None:
     (facto,) = inside["country_de_facto"]
     assert (facto.left, facto.entered, facto.confidence) == ("UA", "RU", "medium")
     assert [(e.left, e.entered) for e in inside["admin1"]] == [("UA-23", "UA-43")]
+
+
+def test_near_the_border_the_resolver_s_confidence_carries_through() -> None:
+    """North of Kharkiv, on the Belgorod road: sightings 0.7 km and 3 km south of the
+    border (Natural Earth's line) make a low and a medium crossing; a 3 km disc on the
+    medium one may reach the border, so that one is low too."""
+    near_ua, mid_ua = (50.34, 36.20), (50.30, 36.20)
+    for where, radius, expected in [
+        (near_ua, 50.0, "low"),
+        (mid_ua, 50.0, "medium"),
+        (mid_ua, 3_000.0, "low"),
+    ]:
+        points = placed([BELGOROD, where], t=[0.0, 3_600.0], u=[1.0, 1.0], radius_m=[50.0, radius])
+        assert points.country_de_jure.tolist() == ["RU", "UA"]
+        assert {e.level: e.confidence for e in crossings(points)} == {
+            "country_de_jure": expected,
+            "country_de_facto": expected,
+            "admin1": expected,
+        }
 
 
 def labelled(
