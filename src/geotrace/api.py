@@ -20,6 +20,13 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar, overload
 
+from geotrace.api_people import crossings as crossings
+from geotrace.api_people import links as links
+from geotrace.api_people import silence as silence
+from geotrace.api_people import stays as stays
+from geotrace.api_people import subject as subject
+from geotrace.api_people import together as together
+from geotrace.api_people import tracks as tracks
 from geotrace.errors import InputError, NoInput
 from geotrace.evidence import FileReport, read_file, report_to_json
 from geotrace.present.basemap import DEFAULT_BUDGET

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -29,6 +29,7 @@ from geotrace import api
 from geotrace.errors import ColumnsError, GeotraceError, InputError
 from geotrace.present import text
 from geotrace.present.basemap import DEFAULT_BUDGET
+from geotrace.present.people import PeopleFormat
 from geotrace.present.table import write_jsonl
 from geotrace.sources import Refusal
 from geotrace.sources.columns import COLUMN_NAMES
@@ -590,3 +591,110 @@ def regions(case: CaseOption) -> None:
     for row in text.region_rows(rows):
         table.add_row(*row)
     _print_table(table)
+
+
+# Following people: each command is its API function, printed as asked.
+AccountOption = Annotated[str | None, typer.Option(help="An account (platform:id) or subject.")]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Answer as if it were this instant (ISO 8601).")
+]
+
+
+FormatOption = Annotated[PeopleFormat, typer.Option("--format", help="Output format.")]
+
+
+def _people(function: Callable[..., object], given: dict[str, Any]) -> None:
+    """A command of people: its API function with the command's options, printed."""
+    options = dict(given)
+    fmt, case = options.pop("fmt"), options.pop("case")
+    with fatal_errors():
+        function(case, format=fmt.value, **options)
+
+
+@app.command()
+def tracks(
+    case: CaseOption,
+    account: AccountOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = PeopleFormat.text,
+) -> None:
+    """Legs between sightings: the least speed each needs; flagged if impossible."""
+    _people(api.tracks, locals())
+
+
+@app.command()
+def stays(
+    case: CaseOption,
+    account: AccountOption = None,
+    as_of: AsOfOption = None,
+    distance_m: Annotated[float, typer.Option(help="How far is leaving (m).")] = 100.0,
+    duration_s: Annotated[float, typer.Option(help="How long is a stay (s).")] = 300.0,
+    gap_s: Annotated[float | None, typer.Option(help="A gap that cuts a stay (s).")] = None,
+    bases: Annotated[bool, typer.Option(help="Where each track returns, instead.")] = False,
+    fmt: FormatOption = PeopleFormat.text,
+) -> None:
+    """Stays (trackintel's sliding staypoints, widened by radii), or bases."""
+    _people(api.stays, locals())
+
+
+@app.command()
+def crossings(
+    case: CaseOption,
+    account: AccountOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = PeopleFormat.text,
+) -> None:
+    """Border and region crossings, de jure and de facto, with their windows."""
+    _people(api.crossings, locals())
+
+
+@app.command()
+def together(
+    case: CaseOption,
+    account: AccountOption = None,
+    as_of: AsOfOption = None,
+    space_m: Annotated[float | None, typer.Option(help="Space margin (m).")] = None,
+    time_s: Annotated[float | None, typer.Option(help="Time margin (s).")] = None,
+    fmt: FormatOption = PeopleFormat.text,
+) -> None:
+    """Who can have been together: overlapping discs and windows, scored, with evidence."""
+    _people(api.together, locals())
+
+
+@app.command()
+def silence(
+    case: CaseOption,
+    account: AccountOption = None,
+    as_of: AsOfOption = None,
+    history: Annotated[bool, typer.Option(help="Score every past gap instead.")] = False,
+    cohort: Annotated[
+        list[str] | None, typer.Option(help="Accounts of one unit (repeat the option).")
+    ] = None,
+    fmt: FormatOption = PeopleFormat.text,
+) -> None:
+    """Is each account's silence unusual for that account (p, verdict)?"""
+    _people(api.silence, locals())
+
+
+@app.command()
+def links(
+    case: CaseOption, account: AccountOption = None, fmt: FormatOption = PeopleFormat.text
+) -> None:
+    """Files of one camera, lens or capture, and the accounts they link."""
+    _people(api.links, locals())
+
+
+subjects = typer.Typer(help="Subjects: a vehicle, a unit, seen by many; a route each.")
+app.add_typer(subjects, name="subject")
+
+
+@subjects.command("add")
+def subject_add(
+    name: Annotated[str, typer.Argument(help="The subject's name.")],
+    items: Annotated[list[str], typer.Argument(help="Files, SHA-256s or posts.")],
+    case: CaseOption,
+) -> None:
+    """Assign files and posts to a subject: its route is then a track."""
+    with fatal_errors():
+        added = api.subject(name, items, case)
+    out.print(f"{escape(name)}: {added} new of {len(items)} given")

@@ -193,7 +193,7 @@ def test_silences() -> None:
     """A minute-by-minute stay then a sighting elsewhere.  After a silence beyond 50 x the
     rhythm the stay is open (trackintel would drop it; the last place seen before a silence
     matters); after a shorter one it is closed; either way it ends at its own last
-    sighting's window, not at the next sighting 40 minutes or 2 hours on."""
+    sighting's instant, not at the next sighting 40 minutes or 2 hours on."""
     here = np.arange(0.0, 660.0, 60.0)
     for silence, opened in ((7200.0, True), (2400.0, False)):
         pts = Points.build(
@@ -203,10 +203,10 @@ def test_silences() -> None:
             u=30.0,
         )
         (s,) = stays(pts)
-        assert (s.first, s.last, s.first_utc, s.last_utc, s.open) == (0, 10, -30.0, 630.0, opened)
+        assert (s.first, s.last, s.first_utc, s.last_utc, s.open) == (0, 10, 0.0, 600.0, opened)
         # A gap given: Li's "until the first sighting outside" within it, open past it.
         (s,) = stays(pts, gap_s=7200.0 if opened else 2000.0)
-        assert (s.last_utc, s.open) == ((7800.0, False) if opened else (630.0, True))
+        assert (s.last_utc, s.open) == ((7800.0, False) if opened else (600.0, True))
 
 
 def test_daily_posts_from_different_places_are_not_stays() -> None:

@@ -61,9 +61,11 @@ _DAY_S = 86400.0
 class Stay:
     """One stay: sightings ``first..last`` (indices into the points, inclusive).
 
-    ``first_utc`` opens with the first sighting's window; ``last_utc`` is Li's "until the
-    first sighting outside" when that sighting followed closely (the person is taken to have
-    stayed until then), else the end of the last sighting's window (nothing says longer).
+    ``first_utc`` is the first sighting's instant; ``last_utc`` is Li's "until the first
+    sighting outside" when that sighting followed closely (the person is taken to have
+    stayed until then), else the last sighting's instant (nothing says longer).  Instants
+    are the centres of the sightings' windows, as trackintel's are the fixes' times: a
+    GPS logger's 1 s uncertainty must not move a stay's start off the fix that began it.
     ``open``: no sighting outside the stay was seen after it: the track ends there, or
     falls silent for longer than the gap threshold.
     """
@@ -260,7 +262,7 @@ def stays(
     gap = gap_threshold(points, gap_s)
     li_window = TRACKINTEL_GAP_S if gap_s is None else gap_s
     start, stop = _runs(points, _Apart(points, distance_m), gap)
-    t, u = points.t, points.u
+    t = points.t
     last = stop - 1
     closed = stop < n
     after = np.minimum(stop, n - 1)
@@ -272,10 +274,10 @@ def stays(
     closed = closed[keep] & ~by_gap[keep]
     if start.size == 0:
         return []
-    end_utc = np.where(follows, t[np.minimum(last + 1, n - 1)], t[last] + u[last])
+    end_utc = np.where(follows, t[np.minimum(last + 1, n - 1)], t[last])
     members, group = _ranges(start, last)
     lat, lon, radius = _discs(points, members, group, start.size)
-    first_utc = t[start] - u[start]
+    first_utc = t[start]
     return [
         Stay(int(a), int(b), float(la), float(lo), float(r), float(f), float(e), not bool(c))
         for a, b, la, lo, r, f, e, c in zip(

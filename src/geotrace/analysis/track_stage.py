@@ -126,6 +126,9 @@ class TrackStage(Stage[Work, Answer]):
     #: Tracks per task: a track's analysis is milliseconds, the hand-off is not.
     chunk_size = 16
     page_size = 256
+    #: Asked for by the commands of people (and the map and report), not run by every
+    #: ingest: an ingest of a large export must not wait for every account's analyses.
+    after_ingest = False
 
     def todo(
         self,

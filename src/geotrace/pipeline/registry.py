@@ -21,6 +21,12 @@ BUILTIN = (
     "geotrace.places.stage:STAGE",
     "geotrace.evidence.fingerprint_stage:STAGE",
     "geotrace.analysis.pairs_stage:STAGE",
+    "geotrace.analysis.links_stage:STAGE",
+    "geotrace.analysis.tracks_stage:STAGE",
+    "geotrace.analysis.stays_stage:STAGE",
+    "geotrace.analysis.crossings_stage:STAGE",
+    "geotrace.analysis.together_stage:STAGE",
+    "geotrace.analysis.silence_stage:STAGE",
 )
 #: The entry-point group other packages declare their stages in.
 GROUP = "geotrace.stages"
