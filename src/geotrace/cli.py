@@ -595,9 +595,7 @@ def regions(case: CaseOption) -> None:
 
 # Following people: each command is its API function, printed as asked.
 AccountOption = Annotated[str | None, typer.Option(help="An account (platform:id) or subject.")]
-AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="Answer as if it were this instant (ISO 8601).")
-]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Answer as if it were then.")]
 
 
 FormatOption = Annotated[PeopleFormat, typer.Option("--format", help="Output format.")]
@@ -618,7 +616,7 @@ def tracks(
     as_of: AsOfOption = None,
     fmt: FormatOption = PeopleFormat.text,
 ) -> None:
-    """Legs between sightings: the least speed each needs; flagged if impossible."""
+    """Legs between sightings, with the least speed each needs."""
     _people(api.tracks, locals())
 
 
@@ -633,7 +631,7 @@ def stays(
     bases: Annotated[bool, typer.Option(help="Where each track returns, instead.")] = False,
     fmt: FormatOption = PeopleFormat.text,
 ) -> None:
-    """Stays (trackintel's sliding staypoints, widened by radii), or bases."""
+    """Stays (trackintel's sliding staypoints), or bases."""
     _people(api.stays, locals())
 
 
@@ -644,7 +642,7 @@ def crossings(
     as_of: AsOfOption = None,
     fmt: FormatOption = PeopleFormat.text,
 ) -> None:
-    """Border and region crossings, de jure and de facto, with their windows."""
+    """Border and region crossings, with their windows."""
     _people(api.crossings, locals())
 
 
@@ -657,7 +655,7 @@ def together(
     time_s: Annotated[float | None, typer.Option(help="Time margin (s).")] = None,
     fmt: FormatOption = PeopleFormat.text,
 ) -> None:
-    """Who can have been together: overlapping discs and windows, scored, with evidence."""
+    """Who can have been together, with the evidence."""
     _people(api.together, locals())
 
 
@@ -672,7 +670,7 @@ def silence(
     ] = None,
     fmt: FormatOption = PeopleFormat.text,
 ) -> None:
-    """Is each account's silence unusual for that account (p, verdict)?"""
+    """Whether each account's silence is unusual for it."""
     _people(api.silence, locals())
 
 
@@ -680,7 +678,7 @@ def silence(
 def links(
     case: CaseOption, account: AccountOption = None, fmt: FormatOption = PeopleFormat.text
 ) -> None:
-    """Files of one camera, lens or capture, and the accounts they link."""
+    """Files of one camera, lens or capture."""
     _people(api.links, locals())
 
 

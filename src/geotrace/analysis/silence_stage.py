@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -105,8 +106,8 @@ class Silence(TrackStage):
     ) -> list[Work]:
         """Accounts after ``after`` whose answer as of the asked instant is missing."""
         ask: Ask = request[0] if request else Ask()
-        if ask.as_of is None:
-            raise ValueError("silence is asked as of an instant (the command gives now)")
+        if ask.as_of is None:  # ``geotrace run silence``: as of now, to the hour
+            ask = Ask(ask.params, time.time() // 3600 * 3600, ask.tracks)
         params = ask.key(self.defaults)
         work: list[Work] = []
         cursor: TrackKey | None = after

@@ -207,6 +207,4 @@ TABLES = (
     "posts",
     "post_media",
     "links",
-    "subjects",
-    "subject_members",
 )
