@@ -147,7 +147,7 @@ def child_geotrace(op: str, data: Arrays) -> dict[str, Any]:
         start = time.perf_counter()
         found = together.encounters(tracks, together.SPACE_MARGIN_M, together.TIME_MARGIN_S)
         core = time.perf_counter() - start
-        result: dict[str, Any] = {"encounters": len(found)}
+        result: dict[str, Any] = {"encounter_pairs": len(found.track_a)}
     else:
         answers = []
         for p in tracks:
