@@ -122,7 +122,7 @@ def _minimal_json(name: str, sha256: str, problem: Problem) -> dict[str, Any]:
         "mime": None,
         "gps": None,
         "taken": None,
-        "device": {"make": None, "model": None, "serials": {}},
+        "device": {"make": None, "model": None, "software": None, "serials": {}},
         "problems": [{"code": problem.code, "message": problem.message}],
     }
 

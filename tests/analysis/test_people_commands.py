@@ -214,3 +214,20 @@ def test_silence_of_real_histories(tmp_path: Path) -> None:
     assert row["verdict"] in ("silent", "ordinary", "insufficient_history")
     past = api.silence(case, as_of="2023-12-31T00:00:00Z", history=True)
     assert isinstance(past, list) and past and all("p" in r for r in past)
+
+
+def test_links_join_two_files_of_one_camera(tmp_path: Path) -> None:
+    photos = SHARED / "photos" / "jpeg"
+    names = ["elodie__with-location.jpg", "elodie__with-location-inv.jpg", "exiftool__Canon.jpg"]
+    if not all((photos / n).is_file() for n in names):
+        pytest.skip(f"needs {photos}")
+    for name in names:
+        shutil.copy(photos / name, tmp_path / name)
+    case = tmp_path / "c.case"
+    api.ingest([tmp_path / n for n in names], case, executor="local")
+    rows = api.links(case)
+    assert isinstance(rows, list)
+    cameras = [r for r in rows if r["kind"] == "same_camera"]
+    assert len(cameras) == 1
+    assert sorted(Path(f["path"]).name for f in cameras[0]["files"]) == sorted(names[:2])
+    assert cameras[0]["value"].endswith("body:1823901365")

@@ -434,6 +434,7 @@ def report_to_json(report: FileReport) -> dict[str, Any]:
         "device": {
             "make": meta.device.make,
             "model": meta.device.model,
+            "software": meta.device.software,
             "serials": dict(meta.device.serials),
         },
         "problems": [{"code": p.code, "message": p.message} for p in meta.problems],
