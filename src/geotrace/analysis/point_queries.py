@@ -63,7 +63,8 @@ def _offset_hours(text: str | None) -> float:
 def _points(rows: Sequence[tuple[object, ...]]) -> Points:
     """Points from rows of :data:`_SIGHTING` (at least one row with a time)."""
     cols = list(zip(*rows, strict=True))
-    t = np.asarray(cols[5], dtype=np.float64)
+    # julianday's arithmetic leaves ~10 us of noise: instants are kept to the millisecond.
+    t = np.round(np.asarray(cols[5], dtype=np.float64), 3)
     unzoned = np.asarray(cols[6], dtype=bool)
     u = np.asarray(cols[7], dtype=np.float64) + np.where(unzoned, _UNZONED_S, 0.0)
     offsets = {text: _offset_hours(text) for text in set(cols[13])}
@@ -237,7 +238,7 @@ def post_times(
                 break
             grouped[int(row_id)] = (key, [], [])
         entry = grouped[int(row_id)]
-        entry[1].append(float(t))
+        entry[1].append(round(float(t), 3))
         entry[2].append(float(u) + (_UNZONED_S if unzoned else 0.0))
     names = _names(db, list(grouped))
     return [

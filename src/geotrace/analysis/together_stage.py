@@ -63,6 +63,11 @@ def case_meetings(page: Sequence[Work]) -> list[Answer]:
         found = together.encounters(
             points, float(given["space_margin_m"]), float(given["time_margin_s"])
         )
+        shares = together.co_travel_all(points, found)
+        share = {
+            (int(a), int(b)): float(v)
+            for a, b, v in zip(shares.track_a, shares.track_b, shares.share, strict=True)
+        }
         rows: list[tuple[str, str, tuple[Any, ...]]] = []
         for m in together.meetings(found):
             a, b = tracks[m.track_a], tracks[m.track_b]
@@ -78,7 +83,7 @@ def case_meetings(page: Sequence[Work]) -> list[Answer]:
                         m.distance_m,
                         m.score,
                         m.last - m.first + 1,
-                        together.co_travel(points, m.track_a, m.track_b, found),
+                        share[(m.track_a, m.track_b)],
                         int(pa.sighting[i]),
                         int(pb.sighting[j]),
                         None if pa.post[i] < 0 else int(pa.post[i]),
