@@ -35,6 +35,7 @@ from geotrace.places.control import ControlLayer
 from geotrace.present.basemap import DEFAULT_BUDGET, EmbeddedTiles, TileSet
 from geotrace.present.outlines import DECIMALS as OUTLINE_DECIMALS
 from geotrace.present.outlines import shared_layers
+from geotrace.present.people_layers import PeopleLayers, map_layers
 
 #: Post text kept per sighting: a popup is not the place for a whole long-read; the case is.
 TEXT_CAP = 2000
@@ -85,6 +86,12 @@ class MapSummary:
     thumbnails_left_out: int
     bytes_written: int
     basemap: str | None = None  # what of the user's tiles went in (EmbeddedTiles.note)
+    # The layers of people (see ``people_layers``): what was drawn of each.
+    flagged_legs: int = 0
+    stays: int = 0
+    crossings: int = 0
+    meetings: int = 0
+    silent: int = 0
 
 
 class _Codes:
@@ -143,11 +150,15 @@ def _account(row: Mapping[str, Any]) -> str:
     return f"{platform}: {label}" if platform else label
 
 
-def columns(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, int]]:
+def columns(
+    rows: Iterable[Mapping[str, Any]], keys: dict[tuple[str, str], int] | None = None
+) -> tuple[dict[str, Any], dict[str, int]]:
     """Rows as compact column arrays (the page's data), and counts for the summary.
 
     One pass over the rows, which come from a database cursor: every value is read once and
     coded to a small integer or a rounded number, so 100,000 rows cost a few megabytes.
+    ``keys``, when given, gets each (platform, account_id)'s account index: the layers of
+    people name accounts by those, the page by a label.
     """
     lat: list[float] = []
     lon: list[float] = []
@@ -174,6 +185,8 @@ def columns(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str
         undated += when is None
         times.append(when)
         account.append(accounts.setdefault(_account(row), len(accounts)))
+        if keys is not None and row.get("account_id"):
+            keys.setdefault((str(row.get("platform") or ""), str(row["account_id"])), account[-1])
         method.append(methods.setdefault(str(row.get("method") or "unknown"), len(methods)))
         confidence.append(_number(row.get("confidence"), 3))
         uncertainty.append(_number(row.get("time_uncertainty_s"), 1))
@@ -283,6 +296,7 @@ def write_map(
     control: ControlLayer | None = None,
     basemap: TileSet | None = None,
     basemap_budget: int = DEFAULT_BUDGET,
+    people: PeopleLayers | None = None,
 ) -> MapSummary:
     """Write the self-contained map page of ``rows`` (as ``places.queries.sightings`` gives them).
 
@@ -290,9 +304,13 @@ def write_map(
     (see ``make_thumbnail``), embedded within ``THUMBNAIL_CAP`` / ``THUMBNAIL_BUDGET``;
     ``control`` adds the user's control-of-territory layer as a switchable overlay;
     ``basemap`` the user's raster tiles as a base layer, the levels that fit
-    ``basemap_budget`` bytes (see ``export.basemap``).
+    ``basemap_budget`` bytes (see ``export.basemap``); ``people`` the flagged legs, stays,
+    crossings, meetings and silences of the case's accounts, each a layer to switch.
     """
-    data, counts = columns(rows)
+    keys: dict[tuple[str, str], int] = {}
+    data, counts = columns(rows, keys)
+    layers = people or PeopleLayers()
+    packed = map_layers(layers, keys, _last_seen(data, keys))
     tiles = None if basemap is None else basemap.embed(data["lat"], data["lon"], basemap_budget)
     tiles_note = None if tiles is None else tiles.note()
     thumbs, left_out = _thumbnails(data["strings"]["sha256"]["values"], thumbnails)
@@ -304,6 +322,7 @@ def write_map(
         "methods": data["method_names"],
         "thumbnails": thumbs,
         "tracked": [name != NO_ACCOUNT for name in data["account_names"]],
+        "people": packed,
         "outlines": _packed_outlines(jure, facto_changes),
         "control": None if control is None else _packed_control(control),
         "basemap": None if tiles is None else _packed_tiles(tiles),
@@ -318,6 +337,7 @@ def write_map(
             f"{left_out} thumbnail(s) left out (over {THUMBNAIL_CAP // 1024} KB each or "
             f"{THUMBNAIL_BUDGET // 2**20} MB in all)."
             + ("" if tiles_note is None else f" The {tiles_note}.")
+            + _people_note(packed)
         ),
     }
     js, css = _leaflet()
@@ -344,6 +364,42 @@ def write_map(
         thumbnails_left_out=left_out,
         bytes_written=written,
         basemap=tiles_note,
+        flagged_legs=len(packed["legs"]["w"]),
+        stays=len(packed["stays"]["w"]),
+        crossings=len(packed["crossings"]["w"]),
+        meetings=len(packed["meetings"]["w"]),
+        silent=len(packed["silences"]["w"]),
+    )
+
+
+def _last_seen(
+    data: Mapping[str, Any], keys: Mapping[tuple[str, str], int]
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """Each account's last dated sighting (where a silence marker goes), from the columns
+    in one vectorised pass: the latest instant per account, the later row on a tie."""
+    t = np.array([np.nan if x is None else x for x in data["t"]], dtype=np.float64)
+    account = np.asarray(data["account"], dtype=np.int64)
+    dated = np.flatnonzero(~np.isnan(t))
+    if not len(dated) or not keys:
+        return {}
+    order = dated[np.lexsort((dated, t[dated], account[dated]))]
+    last = order[np.r_[account[order][1:] != account[order][:-1], True]]
+    where = {int(account[i]): (data["lat"][i], data["lon"][i]) for i in last.tolist()}
+    return {k: where[i] for k, i in keys.items() if i in where}
+
+
+def _people_note(packed: Mapping[str, Any]) -> str:
+    """What the layers of people hold, and the instant the silences were measured at."""
+    if not any(packed[k]["w"] for k in ("legs", "stays", "crossings", "meetings", "silences")):
+        return ""
+    unplaced = packed["unplaced_silences"]
+    return (
+        f" Layers of people: {len(packed['legs']['w'])} flagged leg(s),"
+        f" {len(packed['stays']['w'])} stay(s) and base(s), {len(packed['crossings']['w'])}"
+        f" crossing(s), {len(packed['meetings']['w'])} meeting(s),"
+        f" {len(packed['silences']['w'])} silent account(s) marked at the last sighting"
+        + (f" ({unplaced} more with no sighting to mark)" if unplaced else "")
+        + (f"; silence as of {packed['as_of']}." if packed["as_of"] else ".")
     )
 
 
@@ -489,8 +545,10 @@ def case_map(
     control: ControlLayer | None = None,
     basemap: TileSet | None = None,
     basemap_budget: int = DEFAULT_BUDGET,
+    people: PeopleLayers | None = None,
 ) -> MapSummary:
-    """The map of a case: its sightings, each post's text, thumbnails of its pictures."""
+    """The map of a case: its sightings, each post's text, thumbnails of its pictures, and
+    the layers of people the caller read (see ``write_map``)."""
     rows, thumbs = case_rows(case_path)
     name = title or f"geotrace map: {Path(case_path).name}"
     return write_map(
@@ -501,4 +559,5 @@ def case_map(
         control=control,
         basemap=basemap,
         basemap_budget=basemap_budget,
+        people=people,
     )

@@ -31,6 +31,13 @@ from geotrace.geo import format_duration
 from geotrace.places.queries import place_versions, sightings, unplaced_reason
 from geotrace.present.markup import Markup, dl, el, join, lines, table
 from geotrace.present.outlines import country_outlines
+from geotrace.present.people_layers import (
+    Key,
+    PeopleLayers,
+    timeline_note,
+    timeline_table,
+    timelines,
+)
 from geotrace.present.report_methods import attribution_section, methods_section
 from geotrace.present.svgmap import Outlines, prepare_outlines, svg_map
 from geotrace.store.case import Case
@@ -245,6 +252,8 @@ td.evidence{font-size:11px}
 table.sightings{table-layout:fixed}
 @media screen{table.sightings{content-visibility:auto;contain-intrinsic-size:auto 30000px}}
 table.sightings td{white-space:pre-line}
+table.timeline td{white-space:pre-line;font-size:12px}
+table.timeline th:nth-child(1){width:17em}
 table.sightings th:nth-child(1){width:5em}table.sightings th:nth-child(2){width:17em}
 table.sightings th:nth-child(3),table.sightings th:nth-child(4){width:11em}
 table.sightings th:nth-child(5){width:22em}
@@ -320,7 +329,9 @@ def _summary(
     )
 
 
-def _account_section(i: int, account: _Account, outlines: Outlines) -> Markup:
+def _account_section(
+    i: int, account: _Account, outlines: Outlines, timeline: list[Markup] | None = None
+) -> Markup:
     span = f"{account.first} to {account.last}" if account.first else "no timed sighting"
     svg = svg_map(
         account.lat,
@@ -343,11 +354,21 @@ def _account_section(i: int, account: _Account, outlines: Outlines) -> Markup:
                 cls="note",
             ),
             Markup(svg),
+            timeline_table(timeline) if timeline else "",
             *(
                 _sighting_table(account.rows[start : start + ROWS_PER_TABLE])
                 for start in range(0, len(account.rows), ROWS_PER_TABLE)
             ),
         ]
+    )
+
+
+def _other_timelines(events: Mapping[Key, list[Markup]]) -> Markup:
+    """Timelines of tracks with no sighting section of their own: subjects (an object
+    seen by many accounts), and accounts known only from others' meetings."""
+    return join(
+        el("h3", f"{platform} {ident}", id=f"t-{platform}-{ident}") + timeline_table(rows) + "\n"
+        for (platform, ident), rows in sorted(events.items())
     )
 
 
@@ -445,13 +466,16 @@ def write_report(
     *,
     settings: Mapping[str, object] | None = None,
     outlines: Mapping[str, Any] | None = None,
+    people: PeopleLayers | None = None,
 ) -> ReportSummary:
     """Write the evidence report of ``case`` to ``out``; the same case and settings give
     the same characters.  ``settings`` are shown in the chain of custody (pass the
     generation time there if the report should carry one); ``outlines`` replaces the
-    shipped country outlines (a GeoJSON FeatureCollection)."""
+    shipped country outlines (a GeoJSON FeatureCollection); ``people`` gives each account
+    a timeline (see ``people_layers``)."""
     settings = dict(settings or {})
     accounts, countries, methods, total = _gather(case)
+    events = timelines(people) if people is not None else {}
     shapes = _outlines(outlines)
     title = f"geotrace evidence report: {case.path.name}"
     generated = settings.get("generated_at")
@@ -510,10 +534,13 @@ def write_report(
             ),
             cls="note",
         )
+        + (el("p", timeline_note(people), cls="note") if people is not None else "")
         + "\n"
     )
     for i, account in enumerate(accounts, 1):
-        put(_account_section(i, account, shapes) + "\n")
+        key = (account.platform, account.account_id)
+        put(_account_section(i, account, shapes, events.pop(key, None)) + "\n")
+    put(_other_timelines(events))
     put(methods_section() + "\n")
     put(_problems(case) + "\n")
     put(attribution_section() + "\n")

@@ -184,6 +184,7 @@
       shown += visible[i];
     }
     el("count").textContent = shown + " of " + N + " sightings shown";
+    peopleFilter(lo, hi, undated);
     draw();
   }
 
@@ -267,6 +268,7 @@
       }
       ctx.fill();
     }
+    drawPeople(o, mpp);
     redraws++;
   }
   var pending = false;
@@ -325,7 +327,146 @@
     }
     return box;
   }
-  var lastPopup = -1;
+  /* --- layers of people: flagged legs, stays and bases, crossings, meetings, silences;
+     column arrays like the sightings, projected once, each item with a time span --- */
+  var P = D.people, LAYERS = ["legs", "stays", "crossings", "meetings", "silences"];
+  var PL = {};
+  LAYERS.forEach(function (name) {
+    var c = P[name], n = c.w.length, a = new Float64Array(2 * n), b = null, p;
+    if (c.lat2) b = new Float64Array(2 * n);
+    for (var k = 0; k < n; k++) {
+      p = map.project([c.lat[k], c.lon[k]], 0); a[2 * k] = p.x; a[2 * k + 1] = p.y;
+      if (b) {
+        p = map.project([c.lat2[k], c.lon2[k]], 0);
+        while (p.x - a[2 * k] > 128) p.x -= 256;    /* the short way round the 180th meridian */
+        while (a[2 * k] - p.x > 128) p.x += 256;
+        b[2 * k] = p.x; b[2 * k + 1] = p.y;
+      }
+    }
+    PL[name] = { c: c, n: n, a: a, b: b, on: new Uint8Array(n), shown: 0 };
+  });
+  function whoOn(w) { var k = P.account[w]; return k < 0 || accOn[k]; }
+  function whoColour(w) { var k = P.account[w]; return k < 0 ? "#333" : colours[k]; }
+  function peopleFilter(lo, hi, undated) {
+    LAYERS.forEach(function (name) {
+      var L_ = PL[name], c = L_.c, layerOn = el("show-" + name).checked, k, t1, t2, ok;
+      L_.shown = 0;
+      for (k = 0; k < L_.n; k++) {
+        ok = layerOn && (whoOn(c.w[k]) || (c.w2 !== undefined && whoOn(c.w2[k])));
+        t1 = name === "silences" ? c.last[k] : c.t[k];
+        t2 = name === "silences" ? hi : c.t2[k];
+        if (ok) ok = t1 === null ? undated : (t1 <= hi + 0.5 && (t2 === null ? t1 : t2) >= lo - 0.5);
+        L_.on[k] = ok ? 1 : 0; L_.shown += L_.on[k];
+      }
+    });
+  }
+  function anchor(name, k) {             /* where an item is clicked: zoom-0 pixels */
+    var L_ = PL[name];
+    if (name === "legs" || name === "meetings")
+      return [(L_.a[2 * k] + L_.b[2 * k]) / 2, (L_.a[2 * k + 1] + L_.b[2 * k + 1]) / 2];
+    if (name === "crossings") return [L_.b[2 * k], L_.b[2 * k + 1]];
+    return [L_.a[2 * k], L_.a[2 * k + 1]];
+  }
+  function drawPeople(o, mpp) {
+    var L_, c, k, x, y, x2, y2, r;
+    function at(arr, k) { return [arr[2 * k] * o.s - o.x, arr[2 * k + 1] * o.s - o.y]; }
+    L_ = PL.stays; c = L_.c;                               /* stays: circles; bases dashed */
+    for (k = 0; k < L_.n; k++) {
+      if (!L_.on[k]) continue;
+      var xy = at(L_.a, k); r = Math.max(6, (c.r[k] || 0) / mpp);
+      ctx.strokeStyle = whoColour(c.w[k]); ctx.fillStyle = ctx.strokeStyle;
+      ctx.setLineDash(c.base[k] ? [6, 3] : []); ctx.lineWidth = c.base[k] ? 2.5 : 1.5;
+      ctx.beginPath(); ctx.arc(xy[0], xy[1], r, 0, 6.2832);
+      ctx.globalAlpha = 0.08; ctx.fill(); ctx.globalAlpha = 0.9; ctx.stroke();
+    }
+    ctx.setLineDash([]); ctx.globalAlpha = 1;
+    L_ = PL.legs; ctx.strokeStyle = "#d00"; ctx.lineWidth = 3; ctx.setLineDash([8, 4]);
+    ctx.beginPath();                                        /* impossible legs: red, dashed */
+    for (k = 0; k < L_.n; k++) {
+      if (!L_.on[k]) continue;
+      x = at(L_.a, k); y = at(L_.b, k); ctx.moveTo(x[0], x[1]); ctx.lineTo(y[0], y[1]);
+    }
+    ctx.stroke(); ctx.setLineDash([]);
+    L_ = PL.meetings; ctx.strokeStyle = "#7b2cbf"; ctx.fillStyle = "#7b2cbf"; ctx.lineWidth = 2;
+    for (k = 0; k < L_.n; k++) {                           /* meetings: the evidence pair */
+      if (!L_.on[k]) continue;
+      x = at(L_.a, k); y = at(L_.b, k);
+      ctx.beginPath(); ctx.moveTo(x[0], x[1]); ctx.lineTo(y[0], y[1]); ctx.stroke();
+      ctx.beginPath(); ctx.arc(x[0], x[1], 4, 0, 6.2832); ctx.arc(y[0], y[1], 4, 0, 6.2832);
+      ctx.fill();
+    }
+    L_ = PL.crossings;                  /* crossings: last on one side, dotted, to a diamond */
+    for (k = 0; k < L_.n; k++) {
+      if (!L_.on[k]) continue;
+      x = at(L_.a, k); y = at(L_.b, k);
+      ctx.strokeStyle = whoColour(L_.c.w[k]); ctx.lineWidth = 1.5; ctx.setLineDash([2, 3]);
+      ctx.beginPath(); ctx.moveTo(x[0], x[1]); ctx.lineTo(y[0], y[1]); ctx.stroke();
+      ctx.setLineDash([]); ctx.fillStyle = "#f80"; ctx.strokeStyle = "#000"; ctx.lineWidth = 1;
+      x2 = y[0]; y2 = y[1];
+      ctx.beginPath(); ctx.moveTo(x2, y2 - 7); ctx.lineTo(x2 + 7, y2); ctx.lineTo(x2, y2 + 7);
+      ctx.lineTo(x2 - 7, y2); ctx.closePath(); ctx.fill(); ctx.stroke();
+    }
+    L_ = PL.silences; ctx.lineWidth = 2.5;          /* silence: a struck ring, black on white */
+    for (k = 0; k < L_.n; k++) {
+      if (!L_.on[k]) continue;
+      x = at(L_.a, k);
+      ctx.beginPath(); ctx.arc(x[0], x[1], 9, 0, 6.2832);
+      ctx.fillStyle = "#fff"; ctx.strokeStyle = "#000"; ctx.fill(); ctx.stroke();
+      ctx.beginPath(); ctx.moveTo(x[0] - 6, x[1] + 6); ctx.lineTo(x[0] + 6, x[1] - 6); ctx.stroke();
+    }
+  }
+  function peoplePopup(name, k) {
+    var c = PL[name].c, box = document.createElement("div"), table = document.createElement("table");
+    box.className = "gt-popup";
+    function when(s) { return s === null || s === undefined ? "unknown" : iso(s); }
+    row(table, "account", P.who[c.w[k]]);
+    if (name === "legs") {
+      row(table, "impossible leg", P.texts[c.flag[k]]);
+      row(table, "from (UTC)", when(c.t[k])); row(table, "to (UTC)", when(c.t2[k]));
+      row(table, "least speed (km/h)", c.kmh[k]); row(table, "distance (km)", c.km[k]);
+      row(table, "sightings", c.s[k] + ", " + c.s2[k]);
+    } else if (name === "stays") {
+      row(table, c.base[k] ? "base" : "stay", c.open[k] ? "open: the last place seen" : "");
+      row(table, "first (UTC)", when(c.t[k])); row(table, "last (UTC)", when(c.t2[k]));
+      row(table, "radius (m)", c.r[k]); row(table, "sightings", c.n[k]);
+      if (c.base[k]) row(table, "days seen here", c.days[k]);
+      row(table, "centre", c.lat[k].toFixed(6) + ", " + c.lon[k].toFixed(6));
+    } else if (name === "crossings") {
+      row(table, "crossing", P.texts[c.level[k]]);
+      row(table, "left", P.texts[c.left[k]]); row(table, "entered", P.texts[c.entered[k]]);
+      row(table, "after (UTC)", when(c.t[k])); row(table, "before (UTC)", when(c.t2[k]));
+      row(table, "border confidence", P.texts[c.conf[k]]);
+    } else if (name === "meetings") {
+      row(table, "met", P.who[c.w2[k]]);
+      row(table, "instants (UTC)", when(c.t[k]) + " / " + when(c.t2[k]));
+      row(table, "distance (m)", c.m[k]); row(table, "score", c.score[k]);
+      row(table, "co-travel", c.co[k]); row(table, "encounters", c.n[k]);
+    } else {
+      row(table, "silent since (UTC)", when(c.last[k]));
+      row(table, "gap (days)", c.gap[k] === null ? null : (c.gap[k] / 86400).toFixed(1));
+      row(table, "p", c.p[k]); row(table, "as of (UTC)", P.as_of);
+    }
+    box.appendChild(table);
+    return box;
+  }
+  function nearestEvent(x, y) {
+    var o = offset(), best = null, bestD = 64;
+    LAYERS.forEach(function (name) {
+      var L_ = PL[name];
+      for (var k = 0; k < L_.n; k++) {
+        if (!L_.on[k]) continue;
+        var p = anchor(name, k), dx = p[0] * o.s - o.x - x, dy = p[1] * o.s - o.y - y;
+        var d = dx * dx + dy * dy;
+        if (d <= bestD) { bestD = d; best = { name: name, k: k, d: d, p: p }; }
+      }
+    });
+    return best;
+  }
+  var lastPopup = -1, lastEvent = null;
+  function distance(i, pt) {
+    var o = offset(), dx = px[i] * o.s - o.x - pt.x, dy = py[i] * o.s - o.y - pt.y;
+    return dx * dx + dy * dy;
+  }
   function nearest(x, y) {
     var o = offset(), best = -1, bestD = 64;
     for (var i = 0; i < N; i++) {
@@ -337,12 +478,20 @@
   }
   map.on("click", function (e) {
     var i = nearest(e.containerPoint.x, e.containerPoint.y);
+    var ev = nearestEvent(e.containerPoint.x, e.containerPoint.y);
+    if (ev !== null && (i < 0 || ev.d <= distance(i, e.containerPoint))) {  /* drawn on top */
+      lastPopup = -1; lastEvent = ev.name + ":" + ev.k;
+      L.popup({ maxWidth: 360 }).setLatLng(map.unproject(L.point(ev.p[0], ev.p[1]), 0))
+        .setContent(peoplePopup(ev.name, ev.k)).openOn(map);
+      return;
+    }
     if (i < 0) return;
-    lastPopup = i;
+    lastPopup = i; lastEvent = null;
     L.popup({ maxWidth: 360 }).setLatLng([lat[i], lon[i]]).setContent(popupContent(i)).openOn(map);
   });
 
-  ["t-from", "t-to", "conf", "undated", "show-tracks", "show-circles"].forEach(function (id) {
+  ["t-from", "t-to", "conf", "undated", "show-tracks", "show-circles", "show-legs", "show-stays",
+   "show-crossings", "show-meetings", "show-silences"].forEach(function (id) {
     el(id).addEventListener("input", refilter);
     el(id).addEventListener("change", refilter);
   });
@@ -376,6 +525,17 @@
     drawnCount: function () { return drawn; },  /* bench/present.py's ready check */
     get redraws() { return redraws; },
     get popup() { return lastPopup; },
+    get event() { return lastEvent; },      /* the open popup of a layer of people */
+    /* items of each layer of people shown after the filters, and an item's screen point */
+    get people() {
+      var out = {};
+      LAYERS.forEach(function (name) { out[name] = PL[name].shown; });
+      return out;
+    },
+    eventPoint: function (name, k) {
+      var o = offset(), p = anchor(name, k);
+      return { x: p[0] * o.s - o.x, y: p[1] * o.s - o.y };
+    },
     get zoom() { return map.getZoom(); },
     /* ms since navigation: script start, data parsed, first draw done */
     get timings() { return { start: T0, parsed: T1, ready: T2 }; },
