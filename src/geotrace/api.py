@@ -564,7 +564,7 @@ def _people_layers(case: str | Path) -> PeopleLayers:
         silences = rows(silence(case, as_of=str(latest)))
         silences += rows(silence(case, as_of=str(latest), history=True))
     return PeopleLayers(
-        legs=[r for r in rows(tracks(case)) if r["flag"]],
+        legs=rows(tracks(case, impossible=True)),
         stays=rows(stays(case, distance_m=distance, duration_s=duration))
         + rows(stays(case, distance_m=distance, duration_s=duration, bases=True)),
         crossings=rows(crossings(case)),

@@ -70,6 +70,7 @@ def _answer(
     format: str | None,
     output: TextIO | None,
     keep: Any = None,
+    where: str = "",
 ) -> Rows:
     """Bring one stage up to date for the question, read its answer, filter, write."""
     from geotrace.analysis.track_stage import Ask
@@ -81,7 +82,7 @@ def _answer(
     with open_case(Path(case), write=True) as opened:
         ask = Ask(tuple(sorted(params.items())), _instant(as_of), _tracks(opened, account))
         run(opened, chosen, Local(), request=[ask])
-        rows = chosen.rows(opened.db, ask)  # type: ignore[attr-defined]
+        rows = chosen.rows(opened.db, ask, where)  # type: ignore[attr-defined]
     rows = [r for r in rows if keep is None or keep(r)]
     return _written(rows, format, output)
 
@@ -101,13 +102,22 @@ def tracks(
     *,
     account: str | None = None,
     as_of: str | None = None,
+    impossible: bool = False,
     format: str | None = None,
     output: TextIO | None = None,
 ) -> Rows:
     """Every track's legs in time order: distance, time, the least speed consistent with
-    both radii and windows, and a flag where even that is impossible by road or by air."""
+    both radii and windows, and a flag where even that is impossible by road or by air;
+    with ``impossible``, only the flagged legs."""
     return _answer(
-        case, "tracks", account=account, as_of=as_of, params={}, format=format, output=output
+        case,
+        "tracks",
+        account=account,
+        as_of=as_of,
+        params={},
+        format=format,
+        output=output,
+        where="flag != ''" if impossible else "",
     )
 
 

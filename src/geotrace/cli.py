@@ -614,6 +614,7 @@ def tracks(
     case: CaseOption,
     account: AccountOption = None,
     as_of: AsOfOption = None,
+    impossible: Annotated[bool, typer.Option(help="Only legs flagged impossible.")] = False,
     fmt: FormatOption = PeopleFormat.text,
 ) -> None:
     """Legs between sightings, with the least speed each needs."""

@@ -231,3 +231,11 @@ def test_links_join_two_files_of_one_camera(tmp_path: Path) -> None:
     assert len(cameras) == 1
     assert sorted(Path(f["path"]).name for f in cameras[0]["files"]) == sorted(names[:2])
     assert cameras[0]["value"].endswith("body:1823901365")
+
+
+def test_impossible_legs_are_the_flagged_ones(geolife_case: Path) -> None:
+    every = api.tracks(geolife_case)
+    flagged = api.tracks(geolife_case, impossible=True)
+    assert isinstance(every, list) and isinstance(flagged, list)
+    assert flagged == [leg for leg in every if leg["flag"]]
+    assert 0 < len(flagged) < len(every)

@@ -168,12 +168,12 @@ class Together(TrackStage):
                 problems["together_failed"] += 1
         return problems
 
-    def rows(self, db: sqlite3.Connection, ask: Ask) -> list[dict[str, Any]]:
+    def rows(self, db: sqlite3.Connection, ask: Ask, where: str = "") -> list[dict[str, Any]]:
         """Meetings, each once, with both accounts (``accounts``) and both instants
         (``at_utc``); with ``ask.tracks``, those where either side is asked about."""
         wanted = None if ask.tracks is None else set(ask.tracks)
         found = []
-        for row in super().rows(db, Ask(ask.params, ask.as_of)):
+        for row in super().rows(db, Ask(ask.params, ask.as_of), where):
             a = (row["platform"], row["account_id"])
             b = (row["other_platform"], row["other_account_id"])
             if wanted is None or a in wanted or b in wanted:

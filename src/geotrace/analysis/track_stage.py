@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -57,10 +58,11 @@ Analysis = Callable[[Track, Mapping[str, Value]], list[tuple[Any, ...]]]
 
 
 def utc_text(seconds: float | None) -> str | None:
-    """Seconds since 1970 as the case writes instants (ISO 8601, Z), to the second."""
+    """Seconds since 1970 as the case writes instants (ISO 8601, Z), to the second (cut,
+    as an instant written without its fraction is)."""
     if seconds is None or not np.isfinite(seconds):
         return None
-    return iso(datetime.fromtimestamp(round(float(seconds)), UTC))
+    return iso(datetime.fromtimestamp(math.floor(float(seconds)), UTC))
 
 
 def digest(track: Track) -> str:
@@ -212,13 +214,16 @@ class TrackStage(Stage[Work, Answer]):
                 problems[code] += 1
         return problems
 
-    def rows(self, db: sqlite3.Connection, ask: Ask) -> list[dict[str, Any]]:
-        """The stage's answer to ``ask``, as flat dicts, tracks in key order."""
+    def rows(self, db: sqlite3.Connection, ask: Ask, where: str = "") -> list[dict[str, Any]]:
+        """The stage's answer to ``ask``, as flat dicts, tracks in key order; ``where``, SQL
+        over the stage's own columns, keeps only some (a map wants the impossible legs of
+        a million, not a million dicts)."""
         names = [c for c, _ in self.columns]
         wanted = None if ask.tracks is None else set(ask.tracks)
         cursor = db.execute(
             f"SELECT platform, account_id, {', '.join(names)} FROM {self.name}"
-            " WHERE params = ? ORDER BY platform, account_id, seq",
+            f" WHERE params = ? {f'AND ({where})' if where else ''}"
+            " ORDER BY platform, account_id, seq",
             (ask.key(self.defaults),),
         )
         found = []

@@ -57,3 +57,21 @@ def write_geojson(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
         count += 1
     out.write("\n]}\n")
     return count
+
+
+#: The two ends of a row that is a line, by the names its columns have.
+_ENDS = (
+    ("from_lat", "from_lon", "to_lat", "to_lon"),
+    ("last_lat", "last_lon", "first_lat", "first_lon"),
+    ("lat", "lon", "other_lat", "other_lon"),
+)
+
+
+def geometry(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The row's shape: a line between its two sightings, else its point, else none."""
+    for a, b, c, d in _ENDS:
+        if row.get(a) is not None and row.get(c) is not None:
+            return {"type": "LineString", "coordinates": [[row[b], row[a]], [row[d], row[c]]]}
+    if row.get("lat") is not None and row.get("lon") is not None:
+        return {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+    return None
