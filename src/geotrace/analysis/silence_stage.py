@@ -10,7 +10,6 @@ uncertainty, time-only posts (an X archive's headers) included.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
@@ -21,8 +20,7 @@ import numpy as np
 from geotrace.analysis import point_queries
 from geotrace.analysis import silence as scorer
 from geotrace.analysis.point_queries import PostTimes, TrackKey
-from geotrace.analysis.track_stage import Ask, TrackStage, Value, tables, utc_text
-from geotrace.pipeline.stage import Context
+from geotrace.analysis.track_stage import Ask, TrackStage, Value, analysis_of, tables, utc_text
 
 COLUMNS = (
     ("kind", "TEXT"),
@@ -78,14 +76,6 @@ def account_silence(times: PostTimes, params: Mapping[str, Value]) -> list[tuple
     return rows
 
 
-def silence_page(page: Sequence[Work]) -> list[Any]:
-    """The pure computation of a task: each account's rows."""
-    return [
-        (times.key, params, sig, account_silence(times, json.loads(params)), None)
-        for times, params, sig in page
-    ]
-
-
 class Silence(TrackStage):
     """Each account's silence against its own rhythm, and its past silences."""
 
@@ -94,43 +84,27 @@ class Silence(TrackStage):
     columns = COLUMNS
     defaults = DEFAULTS
     migrations = tables(name, COLUMNS)
-    compute = staticmethod(silence_page)
+    compute = staticmethod(analysis_of(account_silence))
 
-    def todo(  # type: ignore[override]
-        self,
-        db: sqlite3.Connection,
-        context: Context,
-        after: Any,
-        limit: int,
-        request: Sequence[Any] | None = None,
-    ) -> list[Work]:
-        """Accounts after ``after`` whose answer as of the asked instant is missing."""
+    def ask(self, request: Sequence[Any] | None) -> Ask:
+        """As asked; ``geotrace run silence`` (no request): as of now, to the hour."""
         ask: Ask = request[0] if request else Ask()
-        if ask.as_of is None:  # ``geotrace run silence``: as of now, to the hour
-            ask = Ask(ask.params, time.time() // 3600 * 3600, ask.tracks)
-        params = ask.key(self.defaults)
-        work: list[Work] = []
-        cursor: TrackKey | None = after
-        while len(work) < limit:
-            found = point_queries.post_times(db, cursor, limit, as_of=ask.as_of, only=ask.tracks)
-            if not found:
-                break
-            for times in found:
-                h = hashlib.blake2b(digest_size=12)
-                h.update(np.ascontiguousarray(times.t).tobytes())
-                h.update(np.ascontiguousarray(times.u).tobytes())
-                kept = db.execute(
-                    f"SELECT version, digest FROM {self.name}_runs"
-                    " WHERE platform = ? AND account_id = ? AND params = ?",
-                    (*times.key, params),
-                ).fetchone()
-                if kept != (self.version, h.hexdigest()):
-                    work.append((times, params, h.hexdigest()))
-            cursor = found[-1].key
-        return work[:limit]
+        if ask.as_of is None:
+            return Ask(ask.params, time.time() // 3600 * 3600, ask.tracks)
+        return ask
 
-    def key(self, item: Any) -> Any:
-        return item[0].key
+    def digest(self, track: Any) -> str:
+        """The posting instants and their widths: a new post is a new answer."""
+        h = hashlib.blake2b(digest_size=12)
+        h.update(np.ascontiguousarray(track.t).tobytes())
+        h.update(np.ascontiguousarray(track.u).tobytes())
+        return h.hexdigest()
+
+    def tracks(
+        self, db: sqlite3.Connection, after: TrackKey | None, limit: int, ask: Ask
+    ) -> list[Any]:
+        """Accounts' posting instants (not their sightings) after ``after``."""
+        return point_queries.post_times(db, after, limit, as_of=ask.as_of, only=ask.tracks)
 
 
 STAGE = Silence()

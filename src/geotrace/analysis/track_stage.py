@@ -53,8 +53,9 @@ class Ask:
 Work = tuple[Track, str, str]
 #: Its answer: (track key, parameters, digest, rows, why it failed or None).
 Answer = tuple[TrackKey, str, str, list[tuple[Any, ...]], str | None]
-#: A stage's analysis of one track: rows of its columns, in order.
-Analysis = Callable[[Track, Mapping[str, Value]], list[tuple[Any, ...]]]
+#: A stage's analysis of one track (a :class:`Track`, or what its ``tracks`` lists): rows
+#: of its columns, in order.
+Analysis = Callable[[Any, Mapping[str, Value]], list[tuple[Any, ...]]]
 
 
 def utc_text(seconds: float | None) -> str | None:
@@ -143,7 +144,7 @@ class TrackStage(Stage[Work, Answer]):
         """Tracks after ``after`` whose answer under the asked parameters is missing, of
         another version, or of other points (``request``: one :class:`Ask`; None: the
         defaults, every track)."""
-        ask: Ask = request[0] if request else Ask()
+        ask = self.ask(request)
         params = ask.key(self.defaults)
         work: list[Work] = []
         cursor: TrackKey | None = after
@@ -152,7 +153,7 @@ class TrackStage(Stage[Work, Answer]):
             if not found:
                 break
             for track in found:
-                sig = digest(track)
+                sig = self.digest(track)
                 kept = db.execute(
                     f"SELECT version, digest FROM {self.name}_runs"
                     " WHERE platform = ? AND account_id = ? AND params = ?",
@@ -163,9 +164,17 @@ class TrackStage(Stage[Work, Answer]):
             cursor = found[-1].key
         return work[:limit]
 
+    def ask(self, request: Sequence[Any] | None) -> Ask:
+        """The question a run answers: the request's one :class:`Ask`, else the defaults."""
+        return request[0] if request else Ask()
+
+    def digest(self, track: Any) -> str:
+        """What the answer depends on in a track (see :func:`digest`)."""
+        return digest(track)
+
     def tracks(
         self, db: sqlite3.Connection, after: TrackKey | None, limit: int, ask: Ask
-    ) -> list[Track]:
+    ) -> list[Any]:
         """The accounts' and subjects' tracks after ``after``, in key order."""
         found = point_queries.account_tracks(db, after, limit, as_of=ask.as_of, only=ask.tracks)
         named = subjects.members(db)
