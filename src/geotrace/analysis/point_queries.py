@@ -106,6 +106,17 @@ def account_tracks(
     ``after``, each with its points."""
     wanted = None if only is None else set(only)
     start = ("", "") if after is None else after
+    when, args = _as_of_clause(as_of)
+    timed = " WHERE coalesce(s.at_utc, s.at_local) IS NOT NULL" + when
+    owners = {
+        int(a)
+        for (a,) in db.execute(
+            f"SELECT DISTINCT po.account FROM ({_OWNED}) o JOIN sightings s ON s.id = o.sid"
+            " JOIN posts po ON po.id = o.post" + timed,
+            args,
+        )
+        if a is not None
+    }
     accounts = db.execute(
         "SELECT a.id, a.platform, a.account_id FROM accounts a"
         " WHERE (a.platform, a.account_id) > (?, ?) ORDER BY a.platform, a.account_id",
@@ -113,22 +124,23 @@ def account_tracks(
     )
     chosen: dict[int, TrackKey] = {}
     for row_id, platform, account_id in accounts:
-        if wanted is None or (platform, account_id) in wanted:
+        if int(row_id) in owners and (wanted is None or (platform, account_id) in wanted):
             chosen[int(row_id)] = (str(platform), str(account_id))
+            if len(chosen) == limit:
+                break
     if not chosen:
         return []
-    when, args = _as_of_clause(as_of)
+    # Only the page's accounts' sightings are read: a page's memory is its own tracks'.
+    marks = ",".join("?" * len(chosen))
     rows = db.execute(
         f"SELECT po.account, {_SIGHTING} FROM ({_OWNED}) o JOIN sightings s ON s.id = o.sid"
-        f" JOIN posts po ON po.id = o.post {PLACE_JOIN}"
-        " WHERE coalesce(s.at_utc, s.at_local) IS NOT NULL" + when,
-        args,
+        f" JOIN posts po ON po.id = o.post {PLACE_JOIN}" + timed + f" AND po.account IN ({marks})",
+        (*args, *chosen),
     )
     grouped: dict[int, list[tuple[object, ...]]] = {}
     for account, *sighting in rows:
-        if account in chosen:
-            grouped.setdefault(int(account), []).append(tuple(sighting))
-    keys = sorted((chosen[a], a) for a in grouped)[:limit]
+        grouped.setdefault(int(account), []).append(tuple(sighting))
+    keys = sorted((chosen[a], a) for a in grouped)
     names = _names(db, [a for _, a in keys])
     return [
         Track(key, names.get(a), _points(grouped[a]), (key,) * len(grouped[a])) for key, a in keys
