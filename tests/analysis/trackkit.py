@@ -43,6 +43,4 @@ def geolife_points(user: Path, *, radius_m: float = 0.0, u: float = 0.0) -> Poin
     """A GeoLife user's fixes as exact points (or with the radius and window given), in
     time order with ties kept in file order (trackintel's stable sort)."""
     fixes = geolife_fixes(user)
-    return Points.build(
-        t=fixes[:, 0], lat=fixes[:, 1], lon=fixes[:, 2], radius_m=radius_m, u=u
-    )
+    return Points.build(t=fixes[:, 0], lat=fixes[:, 1], lon=fixes[:, 2], radius_m=radius_m, u=u)
