@@ -57,6 +57,11 @@ class Points:
     def __len__(self) -> int:
         return int(self.t.shape[0])
 
+    def post_of(self, i: int) -> int | None:
+        """The post row id of point ``i``, None for a sighting of a file no post carries."""
+        post = int(self.post[i])
+        return None if post < 0 else post
+
     def take(self, index: npt.NDArray[np.intp] | Flags | slice) -> Points:
         """The points at ``index`` (an index array, a mask or a slice), in that order."""
         return Points(**{f.name: getattr(self, f.name)[index] for f in fields(self)})

@@ -57,8 +57,8 @@ def track_legs(track: Track, params: Mapping[str, Value]) -> list[tuple[Any, ...
             (
                 int(p.sighting[i]),
                 int(p.sighting[j]),
-                None if p.post[i] < 0 else int(p.post[i]),
-                None if p.post[j] < 0 else int(p.post[j]),
+                p.post_of(i),
+                p.post_of(j),
                 utc_text(p.t[i]),
                 utc_text(p.t[j]),
                 float(p.u[i]),
