@@ -13,21 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from geotrace.analysis import point_queries, subjects
 from geotrace.analysis.point_queries import Track, TrackKey
 from geotrace.pipeline.stage import Context, Stage
-from geotrace.records import iso
 from geotrace.sql import MigrationSet, Step
 
 #: A parameter's value as kept in the answer's key.
@@ -58,12 +56,21 @@ Answer = tuple[TrackKey, str, str, list[tuple[Any, ...]], str | None]
 Analysis = Callable[[Any, Mapping[str, Value]], list[tuple[Any, ...]]]
 
 
+def utc_texts(seconds: npt.ArrayLike) -> list[str | None]:
+    """Seconds since 1970 as the case writes instants (ISO 8601, Z, as
+    :func:`geotrace.records.iso`), to the second (cut, as an instant written without its
+    fraction is); None where not finite.  NumPy's formatting: a track's legs are written
+    by the hundred thousand."""
+    t = np.asarray(seconds, dtype=np.float64)
+    finite = np.isfinite(t)
+    whole = np.floor(np.where(finite, t, 0.0)).astype("datetime64[s]")
+    texts = np.char.add(np.datetime_as_string(whole, unit="s"), "Z").tolist()
+    return [text if ok else None for text, ok in zip(texts, finite.tolist(), strict=True)]
+
+
 def utc_text(seconds: float | None) -> str | None:
-    """Seconds since 1970 as the case writes instants (ISO 8601, Z), to the second (cut,
-    as an instant written without its fraction is)."""
-    if seconds is None or not np.isfinite(seconds):
-        return None
-    return iso(datetime.fromtimestamp(math.floor(float(seconds)), UTC))
+    """One instant as :func:`utc_texts` writes it."""
+    return None if seconds is None else utc_texts([seconds])[0]
 
 
 def digest(track: Track) -> str:

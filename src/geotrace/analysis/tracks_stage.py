@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from geotrace.analysis.legs import legs
 from geotrace.analysis.point_queries import Track
-from geotrace.analysis.track_stage import TrackStage, Value, analysis_of, tables, utc_text
+from geotrace.analysis.track_stage import TrackStage, Value, analysis_of, tables, utc_texts
 
 COLUMNS = (
     ("from_sighting", "INTEGER"),
@@ -40,45 +40,48 @@ COLUMNS = (
 )
 
 
-def _witness(track: Track, i: int) -> str:
-    platform, account_id = track.witness[i]
-    return f"{platform}:{account_id}" if platform else ""
+def _witnesses(track: Track) -> list[str]:
+    """Each point's witness as ``platform:account_id`` ('' for nobody's file)."""
+    return [
+        f"{platform}:{account_id}" if platform else "" for platform, account_id in track.witness
+    ]
 
 
 def track_legs(track: Track, params: Mapping[str, Value]) -> list[tuple[Any, ...]]:
-    """One row per leg of the track."""
+    """One row per leg of the track, built column by column (a dense GPS track has a
+    leg per fix)."""
     p = track.points
     found = legs(p)
-    rows = []
-    for k, i in enumerate(found.start.tolist()):
-        j = i + 1
-        speed = float(found.min_speed_ms[k]) * 3.6
-        rows.append(
-            (
-                int(p.sighting[i]),
-                int(p.sighting[j]),
-                p.post_of(i),
-                p.post_of(j),
-                utc_text(p.t[i]),
-                utc_text(p.t[j]),
-                float(p.u[i]),
-                float(p.u[j]),
-                float(p.lat[i]),
-                float(p.lon[i]),
-                float(p.radius_m[i]),
-                float(p.lat[j]),
-                float(p.lon[j]),
-                float(p.radius_m[j]),
-                float(found.distance_m[k]),
-                float(found.gap_m[k]),
-                float(found.dt_s[k]),
-                speed if speed != float("inf") else None,
-                str(found.flag[k]),
-                _witness(track, i),
-                _witness(track, j),
-            )
-        )
-    return rows
+    i = found.start
+    j = i + 1
+    posts = [None if x < 0 else x for x in p.post.tolist()]
+    when = utc_texts(p.t)
+    witness = _witnesses(track)
+    speed = found.min_speed_ms * 3.6
+    columns = (
+        p.sighting[i].tolist(),
+        p.sighting[j].tolist(),
+        [posts[k] for k in i.tolist()],
+        [posts[k] for k in j.tolist()],
+        [when[k] for k in i.tolist()],
+        [when[k] for k in j.tolist()],
+        p.u[i].tolist(),
+        p.u[j].tolist(),
+        p.lat[i].tolist(),
+        p.lon[i].tolist(),
+        p.radius_m[i].tolist(),
+        p.lat[j].tolist(),
+        p.lon[j].tolist(),
+        p.radius_m[j].tolist(),
+        found.distance_m.tolist(),
+        found.gap_m.tolist(),
+        found.dt_s.tolist(),
+        [None if v == float("inf") else v for v in speed.tolist()],
+        found.flag.tolist(),
+        [witness[k] for k in i.tolist()],
+        [witness[k] for k in j.tolist()],
+    )
+    return list(zip(*columns, strict=True))
 
 
 class Tracks(TrackStage):
