@@ -119,9 +119,8 @@ def links(db: sqlite3.Connection, only: set[tuple[str, str]] | None = None) -> l
     rows = db.execute(
         "SELECT k.sha256, k.kind, k.value, k.evidence, m.first_path, a.platform, a.account_id"
         " FROM device_keys k JOIN media m ON m.sha256 = k.sha256"
-        " LEFT JOIN (SELECT s.sha256 AS media_sha256,"
-        f" {FIRST_POST_OF_MEDIA.replace('s.media_sha256', 's.sha256')} AS post"
-        " FROM media s) f ON f.media_sha256 = k.sha256"
+        f" LEFT JOIN (SELECT s.media_sha256, {FIRST_POST_OF_MEDIA} AS post"
+        " FROM (SELECT sha256 AS media_sha256 FROM media) s) f ON f.media_sha256 = k.sha256"
         " LEFT JOIN posts po ON po.id = f.post LEFT JOIN accounts a ON a.id = po.account"
         " WHERE (k.kind, k.value) IN (SELECT kind, value FROM device_keys"
         " GROUP BY kind, value HAVING count(*) > 1) ORDER BY k.sha256"

@@ -21,7 +21,7 @@ import numpy as np
 from geotrace.analysis.points import F64, LOCAL_TIME_KNOWN_S, Points
 from geotrace.places.queries import PLACE_COLUMNS, PLACE_JOIN
 from geotrace.records import UNKNOWN_ZONE_WINDOW
-from geotrace.sql import FIRST_POST_OF_MEDIA
+from geotrace.sql import FIRST_POST_OF_MEDIA, latest_name
 
 #: A track's name: (platform, account id); a subject's platform is :data:`SUBJECT`.
 TrackKey = tuple[str, str]
@@ -149,8 +149,6 @@ def account_tracks(
 
 def _names(db: sqlite3.Connection, accounts: Sequence[int]) -> dict[int, str]:
     """The latest display name (else handle) of each account."""
-    from geotrace.sql import latest_name
-
     found: dict[int, str] = {}
     for start in range(0, len(accounts), 500):
         chunk = accounts[start : start + 500]

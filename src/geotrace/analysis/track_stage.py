@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from geotrace.analysis import point_queries, subjects
-from geotrace.analysis.point_queries import Track, TrackKey
+from geotrace.analysis.point_queries import SUBJECT, Track, TrackKey
 from geotrace.pipeline.stage import Context, Stage
 from geotrace.sql import MigrationSet, Step
 
@@ -184,14 +184,17 @@ class TrackStage(Stage[Work, Answer]):
     ) -> list[Any]:
         """The accounts' and subjects' tracks after ``after``, in key order."""
         found = point_queries.account_tracks(db, after, limit, as_of=ask.as_of, only=ask.tracks)
-        named = subjects.members(db)
-        routes = point_queries.subject_tracks(db, named, ask.as_of) if named else []
         wanted = None if ask.tracks is None else set(ask.tracks)
-        found += [
-            r
-            for r in routes
-            if (after is None or r.key > after) and (wanted is None or r.key in wanted)
+        # Only the subjects this page can hold are read: every page asks again.
+        later = [
+            (name, held)
+            for name, held in sorted(subjects.members(db).items())
+            if (after is None or (SUBJECT, name) > after)
+            and (wanted is None or (SUBJECT, name) in wanted)
         ]
+        named = dict(later[:limit])
+        if named:
+            found += point_queries.subject_tracks(db, named, ask.as_of)
         found.sort(key=lambda track: track.key)
         return found[:limit]
 
