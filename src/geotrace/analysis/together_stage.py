@@ -50,7 +50,9 @@ DEFAULTS: dict[str, Value] = {
 CASE = ("", "")
 #: Work: (every track, parameters, digest of them all).
 Work = tuple[tuple[Track, ...], str, str]
-Answer = tuple[list[tuple[str, str, tuple[Any, ...]]], str, str, str | None]
+#: Its answer: (the case's key, parameters, digest, rows, why it failed or None); each row
+#: is (platform, account_id of the pair's first track, *columns).
+Answer = tuple[tuple[str, str], str, str, list[tuple[Any, ...]], str | None]
 
 
 def case_meetings(page: Sequence[Work]) -> list[Answer]:
@@ -68,7 +70,7 @@ def case_meetings(page: Sequence[Work]) -> list[Answer]:
             (int(a), int(b)): float(v)
             for a, b, v in zip(shares.track_a, shares.track_b, shares.share, strict=True)
         }
-        rows: list[tuple[str, str, tuple[Any, ...]]] = []
+        rows: list[tuple[Any, ...]] = []
         for m in together.meetings(found):
             a, b = tracks[m.track_a], tracks[m.track_b]
             pa, pb = a.points, b.points
@@ -76,26 +78,24 @@ def case_meetings(page: Sequence[Work]) -> list[Answer]:
             rows.append(
                 (
                     *a.key,
-                    (
-                        *b.key,
-                        utc_text(m.at_a),
-                        utc_text(m.at_b),
-                        m.distance_m,
-                        m.score,
-                        m.last - m.first + 1,
-                        share[(m.track_a, m.track_b)],
-                        int(pa.sighting[i]),
-                        int(pb.sighting[j]),
-                        pa.post_of(i),
-                        pb.post_of(j),
-                        float(pa.lat[i]),
-                        float(pa.lon[i]),
-                        float(pb.lat[j]),
-                        float(pb.lon[j]),
-                    ),
+                    *b.key,
+                    utc_text(m.at_a),
+                    utc_text(m.at_b),
+                    m.distance_m,
+                    m.score,
+                    m.last - m.first + 1,
+                    share[(m.track_a, m.track_b)],
+                    int(pa.sighting[i]),
+                    int(pb.sighting[j]),
+                    pa.post_of(i),
+                    pb.post_of(j),
+                    float(pa.lat[i]),
+                    float(pa.lon[i]),
+                    float(pb.lat[j]),
+                    float(pb.lon[j]),
                 )
             )
-        answers.append((rows, params, sig, None))
+        answers.append((CASE, params, sig, rows, None))
     return answers
 
 
@@ -122,7 +122,7 @@ class Together(TrackStage):
         """The whole case, once, when its tracks changed since the kept answer."""
         if after is not None:
             return []
-        ask: Ask = request[0] if request else Ask()
+        ask = self.ask(request)
         params = ask.key(self.defaults)
         tracks: list[Track] = []
         cursor = None
@@ -130,42 +130,20 @@ class Together(TrackStage):
             tracks += batch
             cursor = batch[-1].key
         sig = hashlib.blake2b("".join(digest(t) for t in tracks).encode(), digest_size=12)
-        kept = db.execute(
-            f"SELECT version, digest FROM {self.name}_runs WHERE platform = '' AND params = ?",
-            (params,),
-        ).fetchone()
-        if kept == (self.version, sig.hexdigest()):
+        if self.answered(db, CASE, params, sig.hexdigest()):
             return []
         return [(tuple(tracks), params, sig.hexdigest())]
 
     def key(self, item: Any) -> Any:
         return CASE
 
-    def failed(self, item: Any, reason: str) -> Any:
-        return ([], item[1], item[2], reason)
-
     def write(self, db: sqlite3.Connection, results: Sequence[Any]) -> Counter[str]:
-        """Replace the case's meetings under these parameters."""
+        """Replace the case's meetings under these parameters (every pair's: a pair that
+        no longer meets must not keep its old rows)."""
         problems: Counter[str] = Counter()
-        marks = ", ".join("?" * (4 + len(self.columns)))
-        names = ", ".join(c for c, _ in self.columns)
-        for rows, params, sig, error in results:
+        for key, params, sig, rows, error in results:
             db.execute(f"DELETE FROM {self.name} WHERE params = ?", (params,))
-            db.executemany(
-                f"INSERT INTO {self.name} (platform, account_id, params, seq, {names})"
-                f" VALUES ({marks})",
-                [(pa, aa, params, seq, *row) for seq, (pa, aa, row) in enumerate(rows)],
-            )
-            db.execute(
-                f"INSERT OR REPLACE INTO {self.name}_runs VALUES ('', '', ?, ?, ?, ?)",
-                (params, self.version, sig, error),
-            )
-            if error is not None:
-                db.execute(
-                    "INSERT OR IGNORE INTO problems (path, code, message) VALUES (?, ?, ?)",
-                    ("case", "together_failed", error),
-                )
-                problems["together_failed"] += 1
+            problems += self.keep(db, key, params, sig, rows, error)
         return problems
 
     def rows(self, db: sqlite3.Connection, ask: Ask, where: str = "") -> list[dict[str, Any]]:

@@ -161,15 +161,20 @@ class TrackStage(Stage[Work, Answer]):
                 break
             for track in found:
                 sig = self.digest(track)
-                kept = db.execute(
-                    f"SELECT version, digest FROM {self.name}_runs"
-                    " WHERE platform = ? AND account_id = ? AND params = ?",
-                    (*track.key, params),
-                ).fetchone()
-                if kept != (self.version, sig):
+                if not self.answered(db, track.key, params, sig):
                     work.append((track, params, sig))
             cursor = found[-1].key
         return work[:limit]
+
+    def answered(self, db: sqlite3.Connection, key: TrackKey, params: str, sig: str) -> bool:
+        """Whether this version's answer for ``key`` under ``params`` was made from points
+        of this digest."""
+        kept = db.execute(
+            f"SELECT version, digest FROM {self.name}_runs"
+            " WHERE platform = ? AND account_id = ? AND params = ?",
+            (*key, params),
+        ).fetchone()
+        return bool(kept == (self.version, sig))
 
     def ask(self, request: Sequence[Any] | None) -> Ask:
         """The question a run answers: the request's one :class:`Ask`, else the defaults."""
@@ -201,37 +206,53 @@ class TrackStage(Stage[Work, Answer]):
     def key(self, item: Work) -> TrackKey:
         return item[0].key
 
-    def failed(self, item: Work, reason: str) -> Answer:
-        return (item[0].key, item[1], item[2], [], reason)
+    def failed(self, item: Any, reason: str) -> Answer:
+        return (self.key(item), item[1], item[2], [], reason)
 
     def write(self, db: sqlite3.Connection, results: Sequence[Answer]) -> Counter[str]:
         """Replace each track's rows under its parameters; a track whose analysis failed
         keeps no rows, its reason in the runs table and a problem."""
-        marks = ", ".join("?" * (4 + len(self.columns)))
-        names = ", ".join(c for c, _ in self.columns)
         problems: Counter[str] = Counter()
-        for (platform, account_id), params, sig, rows, error in results:
+        for key, params, sig, rows, error in results:
             db.execute(
                 f"DELETE FROM {self.name} WHERE platform = ? AND account_id = ? AND params = ?",
-                (platform, account_id, params),
+                (*key, params),
             )
-            db.executemany(
-                f"INSERT INTO {self.name} (platform, account_id, params, seq, {names})"
-                f" VALUES ({marks})",
-                [(platform, account_id, params, seq, *row) for seq, row in enumerate(rows)],
-            )
-            db.execute(
-                f"INSERT OR REPLACE INTO {self.name}_runs VALUES (?, ?, ?, ?, ?, ?)",
-                (platform, account_id, params, self.version, sig, error),
-            )
-            if error is not None:
-                code = f"{self.name}_failed"
-                db.execute(
-                    "INSERT OR IGNORE INTO problems (path, code, message) VALUES (?, ?, ?)",
-                    (f"{platform}:{account_id}", code, error),
-                )
-                problems[code] += 1
+            problems += self.keep(db, key, params, sig, [(*key, *row) for row in rows], error)
         return problems
+
+    def keep(
+        self,
+        db: sqlite3.Connection,
+        key: TrackKey,
+        params: str,
+        sig: str,
+        rows: Sequence[tuple[Any, ...]],
+        error: str | None,
+    ) -> Counter[str]:
+        """Store an answer's rows (each ``(platform, account_id, *columns)``) and its run;
+        a failed one gets a problem, under the track (or "case": the key of a whole-case
+        answer has no platform)."""
+        marks = ", ".join("?" * (4 + len(self.columns)))
+        names = ", ".join(c for c, _ in self.columns)
+        db.executemany(
+            f"INSERT INTO {self.name} (platform, account_id, params, seq, {names})"
+            f" VALUES ({marks})",
+            [(*row[:2], params, seq, *row[2:]) for seq, row in enumerate(rows)],
+        )
+        db.execute(
+            f"INSERT OR REPLACE INTO {self.name}_runs VALUES (?, ?, ?, ?, ?, ?)",
+            (*key, params, self.version, sig, error),
+        )
+        if error is None:
+            return Counter()
+        code = f"{self.name}_failed"
+        where = f"{key[0]}:{key[1]}" if key[0] else "case"
+        db.execute(
+            "INSERT OR IGNORE INTO problems (path, code, message) VALUES (?, ?, ?)",
+            (where, code, error),
+        )
+        return Counter({code: 1})
 
     def rows(self, db: sqlite3.Connection, ask: Ask, where: str = "") -> list[dict[str, Any]]:
         """The stage's answer to ``ask``, as flat dicts, tracks in key order; ``where``, SQL
