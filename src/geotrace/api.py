@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from geotrace.pipeline.stage import Progress, StageSummary
     from geotrace.places.table import TableSummary
     from geotrace.present.mapview import MapSummary
-    from geotrace.present.people_layers import PeopleLayers
     from geotrace.present.report import ReportSummary
     from geotrace.sources.base import ExportReader
     from geotrace.store.case import Case
@@ -500,15 +499,16 @@ def map(
     PMTiles: the zoom levels that fit ``basemap_budget`` MB travel inside the page).
 
     The layers of people (impossible legs, stays and bases, crossings, meetings, silent
-    accounts; see :func:`_people_layers`) are brought up to date first, each a layer to
+    accounts; see :func:`geotrace.api_people.layers`) are brought up to date first, each a layer to
     switch.  The layers are read before anything is written: a file that cannot serve
     raises ``ControlLayerError`` or ``BasemapError`` (both ``ValueError``) with the reason."""
+    from geotrace.api_people import layers as people_layers
     from geotrace.places import ControlLayer
     from geotrace.present.basemap import open_tileset
     from geotrace.present.mapview import case_map
 
     layer = ControlLayer.load(Path(control), control_date) if control is not None else None
-    people = _people_layers(case)
+    people = people_layers(case)
     tiles = open_tileset(Path(basemap)) if basemap is not None else None
     try:
         return case_map(
@@ -532,48 +532,12 @@ def report(
     per account a map, a timeline of stays, crossings, impossible legs, meetings and
     silences with their evidence, and every sighting's evidence; methods, problems,
     attribution, chain of custody); the same case gives the same bytes."""
+    from geotrace.api_people import layers as people_layers
     from geotrace.present.report import write_report
 
-    people = _people_layers(case)
+    people = people_layers(case)
     with _open_case(case) as opened:
         return write_report(opened, output, settings=settings, people=people)
-
-
-#: The stays the map and the report show: ``geotrace stays``'s defaults.
-PEOPLE_STAYS = {"distance_m": 100.0, "duration_s": 300.0}
-
-
-def _people_layers(case: str | Path) -> PeopleLayers:
-    """The rows of the people commands for the map and the report, their stages brought up
-    to date.  Silence is measured as of the case's latest chain-of-custody entry (when
-    material last entered it), never the clock: the same case gives the same answer, and
-    an archive collected years ago is judged as of its collection."""
-    from geotrace.present.people_layers import PeopleLayers
-
-    with _open_case(case) as opened:
-        (latest,) = opened.db.execute("SELECT max(at) FROM custody_log").fetchone()
-
-    distance, duration = PEOPLE_STAYS["distance_m"], PEOPLE_STAYS["duration_s"]
-
-    def rows(answer: list[dict[str, Any]] | int) -> list[dict[str, Any]]:
-        assert isinstance(answer, list)  # asked without a format: the rows
-        return answer
-
-    silences: list[dict[str, Any]] = []
-    if latest:
-        silences = rows(silence(case, as_of=str(latest)))
-        silences += rows(silence(case, as_of=str(latest), history=True))
-    return PeopleLayers(
-        legs=rows(tracks(case, impossible=True)),
-        stays=rows(stays(case, distance_m=distance, duration_s=duration))
-        + rows(stays(case, distance_m=distance, duration_s=duration, bases=True)),
-        crossings=rows(crossings(case)),
-        meetings=rows(together(case)),
-        silences=silences,
-        as_of_utc=silences[0]["as_of_utc"] if silences else latest,
-        as_of_basis="the latest entry of the chain of custody: when material last entered the case",
-        stay_params=PEOPLE_STAYS,
-    )
 
 
 def report_pdf(html: str | Path, pdf: str | Path) -> bool:

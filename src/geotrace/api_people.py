@@ -23,6 +23,7 @@ from geotrace.geo import parse_iso
 # Start-up: the runner and the case are imported by the functions that open one, as in
 # geotrace.api (``--help`` stays light).
 if TYPE_CHECKING:
+    from geotrace.present.people_layers import PeopleLayers
     from geotrace.store.case import Case
 
 #: What a function returns: the rows, or how many it wrote.
@@ -60,6 +61,18 @@ def _tracks(case: Case, account: str | None) -> tuple[tuple[str, str], ...] | No
     return tuple((str(p), str(a)) for p, a in found)
 
 
+def _stage_rows(opened: Case, stage_name: str, ask: Any, where: str = "") -> list[dict[str, Any]]:
+    """Bring one stage up to date for ``ask`` in an open case and read its answer."""
+    from geotrace.pipeline.executors import Local
+    from geotrace.pipeline.registry import stage
+    from geotrace.pipeline.runner import run
+
+    chosen = stage(stage_name)
+    run(opened, chosen, Local(), request=[ask])
+    rows: list[dict[str, Any]] = chosen.rows(opened.db, ask, where)  # type: ignore[attr-defined]
+    return rows
+
+
 def _answer(
     case: str | Path,
     stage_name: str,
@@ -74,17 +87,41 @@ def _answer(
 ) -> Rows:
     """Bring one stage up to date for the question, read its answer, filter, write."""
     from geotrace.analysis.track_stage import Ask
-    from geotrace.pipeline.executors import Local
-    from geotrace.pipeline.registry import stage
-    from geotrace.pipeline.runner import open_case, run
+    from geotrace.pipeline.runner import open_case
 
-    chosen = stage(stage_name)
     with open_case(Path(case), write=True) as opened:
         ask = Ask(tuple(sorted(params.items())), _instant(as_of), _tracks(opened, account))
-        run(opened, chosen, Local(), request=[ask])
-        rows = chosen.rows(opened.db, ask, where)  # type: ignore[attr-defined]
+        rows = _stage_rows(opened, stage_name, ask, where)
     rows = [r for r in rows if keep is None or keep(r)]
     return _written(rows, format, output)
+
+
+def layers(case: str | Path) -> PeopleLayers:
+    """What the map and the report show of people, every stage brought up to date once, at
+    its defaults (stays: trackintel's 100 m and 5 min): impossible legs, stays and bases,
+    crossings, meetings, and each account's silence and past silences.  Silence is measured
+    as of the case's latest chain-of-custody entry (when material last entered it), never
+    the clock: the same case gives the same answer, and an archive collected years ago is
+    judged as of its collection."""
+    from geotrace.analysis.stays_stage import DEFAULTS as STAYS
+    from geotrace.analysis.track_stage import Ask
+    from geotrace.pipeline.runner import open_case
+    from geotrace.present.people_layers import PeopleLayers
+
+    with open_case(Path(case), write=True) as opened:
+        (latest,) = opened.db.execute("SELECT max(at) FROM custody_log").fetchone()
+        silences = _stage_rows(opened, "silence", Ask(as_of=_instant(latest))) if latest else []
+        return PeopleLayers(
+            legs=_stage_rows(opened, "tracks", Ask(), where="flag != ''"),
+            stays=_stage_rows(opened, "stays", Ask()),
+            crossings=_stage_rows(opened, "crossings", Ask()),
+            meetings=_stage_rows(opened, "together", Ask()),
+            silences=silences,
+            as_of_utc=silences[0]["as_of_utc"] if silences else latest,
+            as_of_basis="the latest entry of the chain of custody:"
+            " when material last entered the case",
+            stay_params={k: float(v) for k, v in STAYS.items() if v is not None},
+        )
 
 
 def _written(rows: list[dict[str, Any]], format: str | None, output: TextIO | None) -> Rows:
