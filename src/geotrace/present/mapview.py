@@ -20,7 +20,6 @@ import base64
 import html
 import io
 import json
-import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -30,11 +29,11 @@ from typing import Any, TextIO
 import numpy as np
 import shapely
 
-from geotrace.geo import parse_iso
 from geotrace.places.control import ControlLayer
 from geotrace.present.basemap import DEFAULT_BUDGET, EmbeddedTiles, TileSet
 from geotrace.present.outlines import DECIMALS as OUTLINE_DECIMALS
 from geotrace.present.outlines import shared_layers
+from geotrace.present.packing import COORD_DECIMALS, epoch, number
 from geotrace.present.people_layers import PeopleLayers, map_layers
 
 #: Post text kept per sighting: a popup is not the place for a whole long-read; the case is.
@@ -45,8 +44,6 @@ TEXT_CAP = 2000
 THUMBNAIL_CAP = 32 * 1024
 THUMBNAIL_BUDGET = 15 * 1024 * 1024
 THUMBNAIL_PX = 160
-#: Decimals of the embedded coordinates: 1e-6 degree is ~0.1 m, below any GPS fix.
-COORD_DECIMALS = 6
 #: Simplification of a user's control-of-territory layer, in degrees.
 CONTROL_TOLERANCE_DEG = 0.002
 NO_ACCOUNT = "(no account: media only)"
@@ -121,25 +118,6 @@ class _Codes:
         return {"values": self.values, "codes": self.codes}
 
 
-def _epoch(at_utc: Any) -> int | None:
-    if not at_utc:
-        return None
-    try:
-        return round(parse_iso(str(at_utc)).timestamp())
-    except ValueError:
-        return None
-
-
-def _number(value: Any, digits: int) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return round(number, digits) if math.isfinite(number) else None
-
-
 def _account(row: Mapping[str, Any]) -> str:
     name, ident, platform = row.get("account_name"), row.get("account_id"), row.get("platform")
     if not name and not ident:
@@ -174,22 +152,22 @@ def columns(
     methods: dict[str, int] = {}
     skipped = undated = 0
     for row in rows:
-        la, lo = _number(row.get("lat"), COORD_DECIMALS), _number(row.get("lon"), COORD_DECIMALS)
+        la, lo = number(row.get("lat"), COORD_DECIMALS), number(row.get("lon"), COORD_DECIMALS)
         if la is None or lo is None or abs(la) > 90:
             skipped += 1
             continue
         lat.append(la)
         lon.append((lo + 180.0) % 360.0 - 180.0 if abs(lo) > 180 else lo)
-        radius.append(_number(row.get("radius_m"), 1))
-        when = _epoch(row.get("at_utc"))
+        radius.append(number(row.get("radius_m"), 1))
+        when = epoch(row.get("at_utc"))
         undated += when is None
         times.append(when)
         account.append(accounts.setdefault(_account(row), len(accounts)))
         if keys is not None and row.get("account_id"):
             keys.setdefault((str(row.get("platform") or ""), str(row["account_id"])), account[-1])
         method.append(methods.setdefault(str(row.get("method") or "unknown"), len(methods)))
-        confidence.append(_number(row.get("confidence"), 3))
-        uncertainty.append(_number(row.get("time_uncertainty_s"), 1))
+        confidence.append(number(row.get("confidence"), 3))
+        uncertainty.append(number(row.get("time_uncertainty_s"), 1))
         ids.append(row.get("id"))
         place = row.get("place") or {}
         text = row.get("text")

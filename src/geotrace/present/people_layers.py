@@ -13,13 +13,13 @@ same bytes.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from geotrace.geo import format_duration, parse_iso
+from geotrace.geo import format_duration
 from geotrace.present.markup import Markup, el, join
+from geotrace.present.packing import epoch, number
 
 Row = Mapping[str, Any]
 Key = tuple[str, str]
@@ -29,8 +29,6 @@ LINKS_SHOWN = 8
 #: Timeline entries per account: a noisy dense track can flag thousands of legs; past this
 #: the report says how many were left out and which command lists them all.
 TIMELINE_CAP = 500
-#: Decimals of the map's coordinates (as ``mapview.COORD_DECIMALS``: ~0.1 m).
-DECIMALS = 6
 LEVELS = {
     "country_de_jure": "country, de jure",
     "country_de_facto": "country, de facto",
@@ -64,22 +62,6 @@ class PeopleLayers:
 
 def key_of(row: Row, prefix: str = "") -> Key:
     return (str(row.get(f"{prefix}platform") or ""), str(row.get(f"{prefix}account_id") or ""))
-
-
-def _epoch(text: Any) -> int | None:
-    if not text:
-        return None
-    try:
-        return round(parse_iso(str(text)).timestamp())
-    except ValueError:
-        return None
-
-
-def _num(value: Any, digits: int = DECIMALS) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return round(number, digits) if math.isfinite(number) else None
 
 
 def _ids(value: Any) -> list[int]:
@@ -121,15 +103,15 @@ def map_layers(
     for r in layers.flagged():
         legs.add(
             w=w(key_of(r)),
-            lat=_num(r["from_lat"]),
-            lon=_num(r["from_lon"]),
-            lat2=_num(r["to_lat"]),
-            lon2=_num(r["to_lon"]),
-            t=_epoch(r["from_utc"]),
-            t2=_epoch(r["to_utc"]),
+            lat=number(r["from_lat"]),
+            lon=number(r["from_lon"]),
+            lat2=number(r["to_lat"]),
+            lon2=number(r["to_lon"]),
+            t=epoch(r["from_utc"]),
+            t2=epoch(r["to_utc"]),
             flag=code(r["flag"]),
-            kmh=_num(r["min_speed_kmh"], 1),
-            km=_num(float(r["distance_m"]) / 1000, 2),
+            kmh=number(r["min_speed_kmh"], 1),
+            km=number(float(r["distance_m"]) / 1000, 2),
             s=r["from_sighting"],
             s2=r["to_sighting"],
         )
@@ -137,11 +119,11 @@ def map_layers(
     for r in layers.stays:
         stays.add(
             w=w(key_of(r)),
-            lat=_num(r["lat"]),
-            lon=_num(r["lon"]),
-            r=_num(r["radius_m"], 1),
-            t=_epoch(r["first_utc"]),
-            t2=_epoch(r["last_utc"]),
+            lat=number(r["lat"]),
+            lon=number(r["lon"]),
+            r=number(r["radius_m"], 1),
+            t=epoch(r["first_utc"]),
+            t2=epoch(r["last_utc"]),
             base=int(r["kind"] == "base"),
             n=r.get("sightings"),
             open=int(bool(r.get("open"))),
@@ -153,12 +135,12 @@ def map_layers(
     for r in layers.crossings:
         crossings.add(
             w=w(key_of(r)),
-            lat=_num(r["last_lat"]),
-            lon=_num(r["last_lon"]),
-            lat2=_num(r["first_lat"]),
-            lon2=_num(r["first_lon"]),
-            t=_epoch(r["after_utc"]),
-            t2=_epoch(r["before_utc"]),
+            lat=number(r["last_lat"]),
+            lon=number(r["last_lon"]),
+            lat2=number(r["first_lat"]),
+            lon2=number(r["first_lon"]),
+            t=epoch(r["after_utc"]),
+            t2=epoch(r["before_utc"]),
             level=code(LEVELS.get(r["level"], r["level"])),
             left=code(r["left_code"]),
             entered=code(r["entered_code"]),
@@ -170,15 +152,15 @@ def map_layers(
         meetings.add(
             w=w(key_of(r)),
             w2=w(key_of(r, "other_")),
-            lat=_num(r["lat"]),
-            lon=_num(r["lon"]),
-            lat2=_num(r["other_lat"]),
-            lon2=_num(r["other_lon"]),
-            t=_epoch(min(at)),
-            t2=_epoch(max(at)),
-            m=_num(r["distance_m"], 1),
-            score=_num(r.get("score"), 3),
-            co=_num(r.get("co_travel"), 3),
+            lat=number(r["lat"]),
+            lon=number(r["lon"]),
+            lat2=number(r["other_lat"]),
+            lon2=number(r["other_lon"]),
+            t=epoch(min(at)),
+            t2=epoch(max(at)),
+            m=number(r["distance_m"], 1),
+            score=number(r.get("score"), 3),
+            co=number(r.get("co_travel"), 3),
             n=r.get("encounters"),
         )
     silences = _Pack(("w", "lat", "lon", "last", "gap", "p"))
@@ -190,10 +172,10 @@ def map_layers(
             continue
         silences.add(
             w=w(key_of(r)),
-            lat=_num(where[0]),
-            lon=_num(where[1]),
-            last=_epoch(r["last_post_utc"]),
-            gap=_num(r["gap_s"], 0),
+            lat=number(where[0]),
+            lon=number(where[1]),
+            last=epoch(r["last_post_utc"]),
+            gap=number(r["gap_s"], 0),
             p=None if r["p"] is None else float(f"{r['p']:.3g}"),
         )
     return {
