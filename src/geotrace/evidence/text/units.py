@@ -1,0 +1,208 @@
+"""Military units named in a post: unit numbers, numbered and named formations.
+
+Rule-based rather than a grammar library: yargy's 15-line unit grammar read P 0.86 R 0.22
+on the research set against a plain regex's P 1.0 R 0.63 (``../shared/research/text.md``),
+and its morphology is Russian-only.  A formation is written in a few fixed shapes (a number
+with its ordinal ending, adjectives, a unit noun or its abbreviation; a unit word and a
+quoted name), so pre-compiled regular expressions find them at C speed and a reviewer can
+read why each span was taken.
+
+Whole armed forces (ВСУ, ЗСУ, ВС РФ, армия России, Росгвардия) are not units: they say
+nothing about which men were where.  A famous formation's bare name ("Азов", "Ахмат",
+"Вагнер") is taken only quoted or beside a unit word, because alone it is more often the
+city, the sea, the football club or the composer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from geotrace.evidence.text.mention import Span
+
+_L = "а-яёіїєґА-ЯЁІЇЄҐ"
+#: A word that is not a Cyrillic or Latin letter, digit or apostrophe on either side.
+_B = r"(?<![\w'’ʼ])"
+_E = r"(?![\w'’ʼ])"
+
+# --- unit numbers: в/ч 12345, військова частина А1234, ВЧ А0000, п/п 12345 -------------
+_UNIT_NUMBER = re.compile(
+    _B + r"(?:"
+    r"[вВ]\s?[/\\.]\s?[чЧ]\.?|ВЧ|вч|"
+    r"(?:[вВ]ойсков|[вВ]оинск)(?:ая|ой|ую|ою)\s+част(?:ь|и|ью)|"
+    r"[вВ]ійськов(?:а|ої|у|ій|ою)\s+частин(?:а|и|у|і|ою)|"
+    r"[пП]/[пП]|[пП]олев(?:ая|ой|ую)\s+почт(?:а|ы|е|у|ой)|[пП]ольов(?:а|ої|у)\s+пошт(?:а|и|і|у)"
+    r")\s?(?:№\s?)?[-–]?\s?(?:[АAТTВB]\s?-?)?\d{4,5}" + _E
+)
+
+# --- numbered formations -------------------------------------------------------------
+#: Ordinal endings written after the number: ru 64-я/-й/-ая/-ой/-го/-му/-м, uk 5-та/-ту/-ої/-ий.
+_ORDINAL = r"(?:\s?[-–]\s?(?:[а-яіїєґ]{1,3}))"
+#: Singular adjectives between the number and the noun ("отдельной мотострелковой",
+#: "окрема танкова", "гвардейская"); plural ones ("отдельные") would make it a count.
+_ADJ = (
+    r"(?:[" + _L + r"]+-)?[" + _L + r"]{2,}"
+    r"(?:ая|яя|ой|ей|ый|ий|ую|юю|ого|его|ому|ему|ым|им|ом|ем|"
+    r"а|я|ої|ій|у|ю|ою|ім|(?<![ыи])е|є)"
+)
+#: Words that end like an adjective but follow a bare number as a count ("в 2022 году").
+_NOT_ADJ = r"(?!(?:года|году|роки|року|рока|раза|разу|дня|часа|минуты|метра|человека|особи)\s)"
+#: The nouns of formations in every singular case, ru and uk.
+_NOUN = (
+    r"(?:[бБ]ригад(?:а|ы|е|у|ой|ою|и|і)|"
+    r"[пП]олк(?:а|у|ом|е|і)?|"
+    r"[бБ]атал(?:ь|ьй)он(?:а|у|ом|е|і)?|"
+    r"[рР]от(?:а|ы|е|у|ой|ою|и|і)|"
+    r"[дД]ивизи(?:я|и|ю|ей)|[дД]ивізі(?:я|ї|ю|єю)|"
+    r"[дД]ивизион(?:а|у|ом|е)?|[дД]ивізіон(?:у|ом|і)?|"
+    r"[аА]рми(?:я|и|ю|ей)|[аА]рмі(?:я|ї|ю|єю)|"
+    r"[оО]тряд(?:а|у|ом|е)?|[зЗ]аг(?:ін|ону|оном|оні)|"
+    r"[эЕе]скадриль(?:я|и|ю|ей|ї|єю)|[фФ]лотили(?:я|и|ю|ей))"
+)
+#: "корпус" is also a building ("дом 5, корпус 2", "3-й корпус больницы"): only with an
+#: adjective before it (армейский, гвардейский, армійський).
+_CORPS = r"[кК]орпус(?:а|у|ом|е|і)?"
+#: What a numbered formation's name goes on with: its branch, honorific or quoted name.
+_TAIL = (
+    r"(?:\s+(?:морской\s+пехоты|морської\s+піхоти|специального\s+назначения|"
+    r"спеціального\s+призначення|территориальной\s+обороны|територіальної\s+оборони|"
+    r"оперативного\s+назначения|особого\s+назначения|ВДВ|ДШВ|ЗСУ|ВСУ|НГУ|ТрО|ССО|ГУР))?"
+    r"(?:\s+(?:[иі]мени|им\.|ім\.)\s+(?:[" + _L + r"'’ʼ.-]+\s+){0,2}[" + _L + r"'’ʼ.-]+)?"
+    r"(?:\s+[«\"„“][^«»\"„“”\n]{2,40}[»\"“”])?"
+)
+#: Formation abbreviations: every brigade ends in Бр (ОМСБр, ОМБр, ОВДБр, ОДШБр, ОБрМП,
+#: ОБрТрО); regiments, divisions, battalions, corps and armies by their own list.
+_ABBR = (
+    r"(?:(?:[ОГАМТДШПВСКЗРЕІЛ]|Гв|Сп|Тр|Ае){0,6}Б[рР](?:МП|ТрО|СпН|СН|АА)?|"
+    r"О?(?:МС|ДШ|ПД|Гв)П|ОТП|ОШП|Гв?МСД|ВДД|ДШД|ДШБ|ОДШБ|ОМСБ|ОМПБ|ОМБ|ОРБ|ОТБ|"
+    r"ОШБ|ОБТрО|ОПСпН|ОСпН|ЦСпН|АК|ОА|ОбщА|ГвТА|ГвОА|ТА)"
+)
+_NUMBERED = re.compile(
+    # Not a number inside a model name or a date: "Ан-3 АК «Борус»", "01.05".
+    r"(?<![\w'’ʼ.,/:№-])\d{1,4}"
+    r"(?:" + _ORDINAL + r"\s*(?:(?:" + _ADJ + r")\s+){0,4}(?:" + _NOUN + r"|" + _CORPS + r")"
+    r"|" + _ORDINAL + r"?\s*(?:(?:" + _ADJ + r")\s+){1,4}" + _CORPS + r""
+    r"|\s" + _NOT_ADJ + r"(?:(?:" + _ADJ + r")\s+){1,4}" + _NOUN + r""
+    r"|\s(?:[бБ]ригада|[пП]олк|[бБ]атал(?:ь|ьй)он|[рР]ота|[дД]ивизия|[дД]ивізія|[оО]тряд|"
+    r"[зЗ]агін)"
+    r"|" + _ORDINAL + r"?\s?" + _ABBR + r")" + _E + _TAIL
+)
+
+# --- named formations ------------------------------------------------------------------
+#: A name in quotes that starts as a name does: "бригады „скорой“" is an ambulance crew.
+_QUOTED = r"[«\"„“][А-ЯЁІЇЄҐA-Z0-9][^«»\"„“”\n]{1,40}[»\"“”]"
+#: Words that make the quoted name after them a formation's name, singular only ("в полках
+#: «Перекрёстка»" are shelves).  Not "подразделение", "корпус", "дивизион", "сотня":
+#: in Moscow news they precede companies, buildings and numbers ("дивизион «Росатома»").
+_UNIT_WORD = (
+    r"(?:[бБ]атал(?:ь|ьй)он(?:а|у|ом|е|і)?|[пП]олк(?:а|у|ом|е|і)?|"
+    r"[бБ]ригад(?:а|ы|е|у|ой|ою|и|і)|[оО]тряд(?:а|у|ом|е)?|[зЗ]аг(?:ін|ону|оном|оні)|"
+    r"[лЛ]еги?он(?:а|у|ом|е)?|[лЛ]егіон(?:у|ом|і)?|[сС]пецназ(?:а|у|ом|е)?|"
+    r"[дД]ивизи(?:я|и|ю|ей)|[дД]ивізі(?:я|ї|ю|єю)|ЧВК|ПВК|ОМОН|СОБР|ДШБ|ОБр|ОМБр)"
+)
+#: Words allowed between the unit word and the name: branch and kind, never a call sign
+#: ("отряда с позывным «Питон»").
+_MID = (
+    r"(?:(?:войск|військ|ВСУ|ЗСУ|ВС\s+РФ|Росгвардии|спецназа|спецназу|ГУР|ГУР\s+МО|"
+    r"специального\s+назначения|спеціального\s+призначення|спецпризначення|"
+    r"особого\s+назначения|морской\s+пехоты|морської\s+піхоти|"
+    r"боевого\s+управления|добровольческ\w{1,3}|добровольч\w{1,3}|штурмов\w{1,3}|"
+    r"отдельн\w{1,3}|окрем\w{1,3}|разведывательн\w{1,3}|розвідувальн\w{1,3}|"
+    r"мотострелков\w{1,3}|механізован\w{1,3}|механизированн\w{1,3}|танков\w{1,3}|"
+    r"президентськ\w{1,3}|национальн\w{1,3}|національн\w{1,3})\s+){0,3}"
+)
+_NAMED = re.compile(_B + _UNIT_WORD + r"\s+" + _MID + _QUOTED)
+#: A grouping of forces is a unit only as "группировка войск «Юг»" or by its known name:
+#: "группировка «Хезболла»" and "группировка ЦСКА «Ярославка»" are not formations.
+_GROUPING = re.compile(
+    _B + r"(?:[гГ]руппировк(?:а|и|е|у|ой)\s+(?:войск|ВСУ|ВС\s+РФ|российских\s+войск)|"
+    r"[уУ]груповання(?:м)?\s+(?:військ|ЗСУ|Сил\s+оборони)|"
+    r"[гГ]руппировк(?:а|и|е|у|ой)|[уУ]груповання(?:м)?)\s+"
+    r"(?:(?:войск|військ|ВСУ|ЗСУ)\s+)?[«\"„“]?"
+    r"(?:Юг|Север|Запад|Восток|Центр|Днепр|Днепр|Таврия|Хортица|Одесса|Південь|Північ|"
+    r"Захід|Схід|Дніпро|Таврія|Хортиця|Одеса|Сіверськ|Харків|Курськ|Донецьк)"
+    r"[»\"“”]?"
+    + _E
+    + r"|"
+    + _B
+    + r"(?:[гГ]руппировк(?:а|и|е|у|ой)\s+(?:войск|ВСУ|ВС\s+РФ)|[уУ]груповання(?:м)?"
+    r"\s+(?:військ|ЗСУ))\s+" + _QUOTED
+)
+#: A named rescue or search team is no military unit ("поисковый отряд «Лиза Алерт»").
+_CIVIL = re.compile(r"(?i)(?:спас|поиск|пошук|пожар|волонт|студенч|ДНД|скор|народн)\w*\s*$")
+#: ... or one whose own name says so ("отряд «Спасрезерв»").
+_CIVIL_NAME = re.compile(r"(?i)спас|рятув|поиск|пошук|пожар")
+#: A private military company named without quotes: "ЧВК Вагнер", "ПВК Вагнера".
+_PMC = re.compile(_B + r"(?:ЧВК|ПВК)\s+[А-ЯЁІЇЄ][" + _L + r"-]+(?:\s+[А-ЯЁІЇЄ][" + _L + r"-]+)?")
+
+#: Formations known by name.  Stems with case endings, ru and uk.
+_FAMOUS = (
+    r"(?:Ахмат|Вагнер|Азов|Айдар|Кракен|Русич|Редут|Пятнашк|П'ятнашк|Эспаньол|Еспаньйол|"
+    r"Спарт|Сомали|Калмиус|Кальміус|Шторм[ -]?Z|Свобод[аы]\s+России|Свобод[аи]\s+Росії|"
+    r"Да\s+Винчи|Да\s+Вінчі)"
+)
+_FAMOUS_CASE = r"(?:а|ы|у|ом|е|ой|и|і|ові|ою|ей|ю)?"
+#: Famous names that are never a city, sea or club: taken even bare.
+_ALWAYS = re.compile(
+    _B + r"(?:РДК|Барс[ -]?\d{1,2}|[вВ]агнеровц\w{0,3}|[вВ]агнерівц\w{0,3}|"
+    r"[кК]адыровц\w{0,3}|[кК]адирівц\w{0,3}|[аА]зовц\w{0,3}|[аА]зовськ(?:ий|ого|ому)\s+полк\w*|"
+    r"[рР]усский\s+добровольческий\s+корпус|[рР]осійський\s+добровольчий\s+корпус|"
+    r"[гГ]рупп(?:а|ы|у|ой|е)\s+Вагнера|[лЛ]егион\s+Свобода\s+России|"
+    r"[лЛ]егіон\s+Свобода\s+Росії)" + _E
+)
+#: A famous name in quotes: «Ахмат», "Азов".
+_FAMOUS_QUOTED = re.compile(r"[«\"„“]" + _FAMOUS + _FAMOUS_CASE + r"[»\"“”]")
+#: People and parts of formations: "бойцы Ахмата", "командир «Азова»", "Ахмат спецназ".
+_PEOPLE = (
+    r"(?:бо(?:ец|йцы|йца|йцов|йцам|йцами)|бій(?:ець|ці|ців|цям|цями|ця)|"
+    r"штурмовик\w{0,3}|бойовик\w{0,3}|командир\w{0,3}|подразделени\w{1,2}|"
+    r"підрозділ\w{0,2}|спецназ\w{0,2}|военнослужащ\w{1,3}|військовослужбов\w{1,4}|"
+    r"добровол\w{1,4}|захисник\w{0,3}|воин\w{0,3}|воїн\w{0,3}|ветеран\w{0,3}|"
+    r"наемник\w{0,3}|найманц\w{1,3}|найманець)"
+)
+_FAMOUS_NAME = _FAMOUS + _FAMOUS_CASE
+_FAMOUS_BESIDE = re.compile(
+    _B + r"(?:" + _PEOPLE + r"\s+(?:[«\"„“])?" + _FAMOUS_NAME + r"[»\"“”]?"
+    r"|" + _FAMOUS_NAME + r"\s+(?:спецназ\w{0,2}|" + _PEOPLE + r"))" + _E,
+    re.IGNORECASE,
+)
+#: A quoted famous name in a sports story is the club ("«Ахмат» обыграл «Спартак»").
+_SPORT = re.compile(
+    r"(?i)футбол|матч|обыгр|чемпионат|РПЛ|сч[её]т\s+\d|\bгол\w{0,2}\b|тренер|турнир|"
+    r"сезон|болельщик|\bФК\b|\bклуб"
+)
+
+_ALL = (_UNIT_NUMBER, _NUMBERED, _NAMED, _GROUPING, _PMC, _ALWAYS, _FAMOUS_QUOTED, _FAMOUS_BESIDE)
+
+
+def find_units(text: str) -> tuple[Span, ...]:
+    """Every unit mention in ``text``, in order, overlapping hits merged into the longest.
+
+    Spans are Python string indices into ``text``; a quoted name's span includes its quotes
+    so that the reviewer sees the name as written.
+    """
+    hits: list[tuple[int, int]] = []
+    sport: bool | None = None
+    for pattern in _ALL:
+        for match in pattern.finditer(text):
+            if pattern is _NAMED and (
+                _CIVIL.search(text, max(0, match.start() - 25), match.start())
+                or _CIVIL_NAME.search(match.group())
+            ):
+                continue
+            if pattern is _FAMOUS_QUOTED:
+                if sport is None:
+                    sport = _SPORT.search(text) is not None
+                if sport:
+                    continue
+            hits.append(match.span())
+    if not hits:
+        return ()
+    hits.sort(key=lambda span: (span[0], -span[1]))
+    merged: list[tuple[int, int]] = []
+    for start, end in hits:
+        if merged and start < merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+            continue
+        merged.append((start, end))
+    return tuple(Span(start, end, text[start:end]) for start, end in merged)
