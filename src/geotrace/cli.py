@@ -12,24 +12,23 @@ Exit codes, the same for every command:
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
 
-from geotrace import api
-from geotrace.errors import ColumnsError, GeotraceError, InputError
+from geotrace import api, cli_people
+from geotrace.cli_console import CaseOption, err, fatal_errors, out, writing
+from geotrace.errors import ColumnsError, InputError
 from geotrace.present import text
 from geotrace.present.basemap import DEFAULT_BUDGET
-from geotrace.present.people import PeopleFormat
 from geotrace.present.table import write_jsonl
 from geotrace.sources import Refusal
 from geotrace.sources.columns import COLUMN_NAMES
@@ -50,14 +49,6 @@ app = typer.Typer(
     # breaks, which Rich then wrapped again mid-sentence.
     rich_markup_mode="markdown",
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-# Off a terminal (a pipe, a log, make demo) a line stays one line: Rich would cut it at 80
-# columns, and a summary split in two no longer greps.
-out.soft_wrap = not out.is_terminal
-err.soft_wrap = not err.is_terminal
-
-CaseOption = Annotated[Path, typer.Option("--case", help="The case file (SQLite).")]
 ExecutorOption = Annotated[
     str,
     typer.Option(
@@ -82,30 +73,6 @@ class Format(StrEnum):
     geojson = "geojson"
     kml = "kml"
     parquet = "parquet"
-
-
-@contextmanager
-def fatal_errors() -> Iterator[None]:
-    """Turn errors about the case itself, or about a layer or tile set the user named that
-    cannot be used, into a message and exit code 2."""
-    try:
-        yield
-    except (FileNotFoundError, GeotraceError, sqlite3.DatabaseError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # one line
-        raise typer.Exit(2) from None
-
-
-@contextmanager
-def _writing(output: Path) -> Iterator[TextIO]:
-    """``output`` opened for text, written beside it and put in place only when the command
-    succeeds: a failed map or export never leaves a half file under the name asked for."""
-    part = output.with_name(f".{output.name}.part")
-    try:
-        with part.open("w", encoding="utf-8", newline="") as f:
-            yield f
-        part.replace(output)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 #: A width no table reaches (Rich measures a table's natural width within it).
@@ -287,7 +254,7 @@ def sightings(
         elif output is None:
             count = api.sightings(case, format=fmt.value)
         else:
-            with _writing(output) as f:
+            with writing(output) as f:
                 count = api.sightings(case, format=fmt.value, output=f)
     if output is not None:
         err.print(f"{count} sightings written to {escape(str(output))}")
@@ -331,7 +298,7 @@ def posts(
         if output is None:
             count = write(None)
         else:
-            with _writing(output) as f:
+            with writing(output) as f:
                 count = write(f)
     err.print(f"{count} posts written" + (f" to {escape(str(output))}" if output else ""))
 
@@ -468,7 +435,7 @@ def map_(
     """Write the case's map: one HTML file that works offline.
 
     It has a time range, filters and a popup of evidence per sighting."""
-    with fatal_errors(), _writing(output) as f:
+    with fatal_errors(), writing(output) as f:
         summary = api.map(
             case,
             f,
@@ -499,7 +466,7 @@ def report(
 
     It holds a summary, the sightings per account with maps, the methods, the problems,
     attribution and the chain of custody."""
-    with fatal_errors(), _writing(output) as f:
+    with fatal_errors(), writing(output) as f:
         summary = api.report(case, f)
     err.print(
         f"{summary.sightings} sightings of {summary.accounts} accounts:"
@@ -593,107 +560,8 @@ def regions(case: CaseOption) -> None:
     _print_table(table)
 
 
-# Following people: each command is its API function, printed as asked.
-AccountOption = Annotated[str | None, typer.Option(help="An account (platform:id) or subject.")]
-AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Answer as if it were then.")]
-
-
-FormatOption = Annotated[PeopleFormat, typer.Option("--format", help="Output format.")]
-
-
-def _people(function: Callable[..., object], given: dict[str, Any]) -> None:
-    """A command of people: its API function with the command's options, printed."""
-    options = dict(given)
-    fmt, case = options.pop("fmt"), options.pop("case")
-    with fatal_errors():
-        function(case, format=fmt.value, **options)
-
-
-@app.command()
-def tracks(
-    case: CaseOption,
-    account: AccountOption = None,
-    as_of: AsOfOption = None,
-    impossible: Annotated[bool, typer.Option(help="Only legs flagged impossible.")] = False,
-    fmt: FormatOption = PeopleFormat.text,
-) -> None:
-    """Legs between sightings, with the least speed each needs."""
-    _people(api.tracks, locals())
-
-
-@app.command()
-def stays(
-    case: CaseOption,
-    account: AccountOption = None,
-    as_of: AsOfOption = None,
-    distance_m: Annotated[float, typer.Option(help="How far is leaving (m).")] = 100.0,
-    duration_s: Annotated[float, typer.Option(help="How long is a stay (s).")] = 300.0,
-    gap_s: Annotated[float | None, typer.Option(help="A gap that cuts a stay (s).")] = None,
-    bases: Annotated[bool, typer.Option(help="Where each track returns, instead.")] = False,
-    fmt: FormatOption = PeopleFormat.text,
-) -> None:
-    """Stays (trackintel's sliding staypoints), or bases."""
-    _people(api.stays, locals())
-
-
-@app.command()
-def crossings(
-    case: CaseOption,
-    account: AccountOption = None,
-    as_of: AsOfOption = None,
-    fmt: FormatOption = PeopleFormat.text,
-) -> None:
-    """Border and region crossings, with their windows."""
-    _people(api.crossings, locals())
-
-
-@app.command()
-def together(
-    case: CaseOption,
-    account: AccountOption = None,
-    as_of: AsOfOption = None,
-    space_m: Annotated[float | None, typer.Option(help="Space margin (m).")] = None,
-    time_s: Annotated[float | None, typer.Option(help="Time margin (s).")] = None,
-    fmt: FormatOption = PeopleFormat.text,
-) -> None:
-    """Who can have been together, with the evidence."""
-    _people(api.together, locals())
-
-
-@app.command()
-def silence(
-    case: CaseOption,
-    account: AccountOption = None,
-    as_of: AsOfOption = None,
-    history: Annotated[bool, typer.Option(help="Score every past gap instead.")] = False,
-    cohort: Annotated[
-        list[str] | None, typer.Option(help="Accounts of one unit (repeat the option).")
-    ] = None,
-    fmt: FormatOption = PeopleFormat.text,
-) -> None:
-    """Whether each account's silence is unusual for it."""
-    _people(api.silence, locals())
-
-
-@app.command()
-def links(
-    case: CaseOption, account: AccountOption = None, fmt: FormatOption = PeopleFormat.text
-) -> None:
-    """Files of one camera, lens or capture."""
-    _people(api.links, locals())
-
-
-subjects = typer.Typer(help="Subjects: a vehicle, a unit, seen by many; a route each.")
-app.add_typer(subjects, name="subject")
-
-
-@subjects.command("add")
-def subject_add(
-    name: Annotated[str, typer.Argument(help="The subject's name.")],
-    items: Annotated[list[str], typer.Argument(help="Files, SHA-256s or posts.")],
-    case: CaseOption,
-) -> None:
-    """Assign files and posts to a subject: its route is then a track."""
-    with fatal_errors():
-        added = api.subject(name, items, case)
-    out.print(f"{escape(name)}: {added} new of {len(items)} given")
+# Following people and reading their texts: commands of their own module, kept apart so
+# that each module stays readable.
+for _command in cli_people.COMMANDS:
+    app.command()(_command)
+app.add_typer(cli_people.subjects, name="subject")
