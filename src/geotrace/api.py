@@ -27,6 +27,7 @@ from geotrace.api_people import stays as stays
 from geotrace.api_people import subject as subject
 from geotrace.api_people import together as together
 from geotrace.api_people import tracks as tracks
+from geotrace.api_text import mentions as mentions
 from geotrace.errors import InputError, NoInput
 from geotrace.evidence import FileReport, read_file, report_to_json
 from geotrace.present.basemap import DEFAULT_BUDGET

@@ -44,8 +44,9 @@ TimeBasis = CaptureBasis | PostBasis
 #: Kinds of provenance link a post can carry.
 LinkKind = Literal["forward_of", "repost_of", "reply_to", "quote_of"]
 
-#: How a sighting was made: a photo's or video's own GPS tags, or a platform's geotag.
-SightingMethod = Literal["exif_gps", "xmp_gps", "video_gps", "platform_geotag"]
+#: How a sighting was made: a photo's or video's own GPS tags, a platform's geotag, or a
+#: place a post's text names its writer at or near.
+SightingMethod = Literal["exif_gps", "xmp_gps", "video_gps", "platform_geotag", "text_toponym"]
 
 #: How grave a finding is.  ``note``: a doubt about an item that was kept (recorded, and it
 #: leaves the exit code alone); ``refusal``: something skipped or lost.

@@ -18,6 +18,8 @@ from geotrace.pipeline.stage import Stage
 
 #: The built-in stages, in the order an ingest runs them: "module:attribute".
 BUILTIN = (
+    # Before places: the sightings it adds are placed in the same run.
+    "geotrace.evidence.text_stage:STAGE",
     "geotrace.places.stage:STAGE",
     "geotrace.evidence.fingerprint_stage:STAGE",
     "geotrace.analysis.pairs_stage:STAGE",

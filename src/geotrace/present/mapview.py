@@ -487,6 +487,26 @@ def make_thumbnail(data: bytes, size: int = THUMBNAIL_PX) -> bytes | None:
         return None
 
 
+#: Characters of the post shown either side of a place its text names.
+CUE_CONTEXT = 160
+
+
+def named_in_text(evidence: dict[str, Any], text: str | None) -> str:
+    """What a text sighting rests on, for its popup: the words that named the place, the
+    relation they give it, and the sentence around them, so that a reviewer sees why."""
+    named = " ".join(str(w) for w in (evidence.get("cue"), evidence.get("text")) if w)
+    head = f"named in the text ({evidence.get('relation')}): \u201c{named}\u201d"
+    start, end = evidence.get("start"), evidence.get("end")
+    if not text or not isinstance(start, int) or not isinstance(end, int):
+        return head
+    before = max(0, start - CUE_CONTEXT)
+    after = min(len(text), end + CUE_CONTEXT)
+    around = (
+        ("\u2026" if before else "") + text[before:after] + ("\u2026" if after < len(text) else "")
+    )
+    return f"{head}\n{around}"
+
+
 def case_rows(case_path: str | Path) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
     """A case's sightings, each with its post's ``text``, and thumbnails of its pictures."""
     from geotrace.places.queries import sightings
@@ -502,6 +522,8 @@ def case_rows(case_path: str | Path) -> tuple[list[dict[str, Any]], dict[str, by
             key = (str(row.get("platform")), str(row.get("post_id")))
             post = posts.get(key) if row.get("post_id") else None
             row["text"] = None if post is None or post[0] is None else str(post[0])
+            if row.get("method") == "text_toponym" and isinstance(row.get("evidence"), dict):
+                row["text"] = named_in_text(row["evidence"], row["text"])
             sha = row.get("media_sha256")
             if sha and sha not in thumbs and budget > 0 and row.get("media_kind") == "image":
                 path = case.media.path_of(sha)
