@@ -74,13 +74,15 @@ _TAIL = (
 #: ОБрТрО); regiments, divisions, battalions, corps and armies by their own list.
 _ABBR = (
     r"(?:(?:[ОГАМТДШПВСКЗРЕІЛ]|Гв|Сп|Тр|Ае){0,6}Б[рР](?:МП|ТрО|СпН|СН|АА)?|"
+    # Written in lower case too: "47 омбр", "3 ошбр".
+    r"о[мтвдшапсгрл]{0,3}[мтвдшпсгрл]бр|"
     r"О?(?:МС|ДШ|ПД|Гв)П|ОТП|ОШП|Гв?МСД|ВДД|ДШД|ДШБ|ОДШБ|ОМСБ|ОМПБ|ОМБ|ОРБ|ОТБ|"
     r"ОШБ|ОБТрО|ОПСпН|ОСпН|ЦСпН|АК|ОА|ОбщА|ГвТА|ГвОА|ТА)"
 )
 _NUMBERED = re.compile(
     # Not a number inside a model name or a date: "Ан-3 АК «Борус»", "01.05".
     r"(?<![\w'’ʼ.,/:№-])\d{1,4}"
-    r"(?:" + _ORDINAL + r"\s*(?:(?:" + _ADJ + r")\s+){0,4}(?:" + _NOUN + r"|" + _CORPS + r")"
+    r"(?:" + _ORDINAL + r"\s*(?:(?:" + _ADJ + r")\s+){0,4}" + _NOUN + r""
     r"|" + _ORDINAL + r"?\s*(?:(?:" + _ADJ + r")\s+){1,4}" + _CORPS + r""
     r"|\s" + _NOT_ADJ + r"(?:(?:" + _ADJ + r")\s+){1,4}" + _NOUN + r""
     r"|\s(?:[бБ]ригада|[пП]олк|[бБ]атал(?:ь|ьй)он|[рР]ота|[дД]ивизия|[дД]ивізія|[оО]тряд|"
@@ -187,6 +189,7 @@ _ANCHOR = any_of(
     ).split()
     # Every brigade abbreviation: a letter, then Бр (ОМСБр, ОВДБр, ОБрМП).
     + [letter + br for letter in "ОГАМТДШПВСКЗРЕІЛ" for br in ("Бр", "БР")]
+    + [letter + "бр" for letter in "мтвдшпсгрл"]
 )
 _ALL = (_UNIT_NUMBER, _NUMBERED, _NAMED, _GROUPING, _PMC, _ALWAYS, _FAMOUS_QUOTED, _FAMOUS_BESIDE)
 
