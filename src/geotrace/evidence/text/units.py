@@ -73,21 +73,28 @@ _TAIL = (
 #: Formation abbreviations: every brigade ends in Бр (ОМСБр, ОМБр, ОВДБр, ОДШБр, ОБрМП,
 #: ОБрТрО); regiments, divisions, battalions, corps and armies by their own list.
 _ABBR = (
-    r"(?:(?:[ОГАМТДШПВСКЗРЕІЛ]|Гв|Сп|Тр|Ае){0,6}Б[рР](?:МП|ТрО|СпН|СН|АА)?|"
+    r"(?:(?:[ОГАМТДШПВСКЗРЕІЛ]|Гв|Сп|Тр|Ае){0,6}Б[рР](?:МП|ТрО|СпН|СН|АА|П)?|"
     # Written in lower case too: "47 омбр", "3 ошбр".
     r"о[мтвдшапсгрл]{0,3}[мтвдшпсгрл]бр|"
-    r"О?(?:МС|ДШ|ПД|Гв)П|ОТП|ОШП|Гв?МСД|ВДД|ДШД|ДШБ|ОДШБ|ОМСБ|ОМПБ|ОМБ|ОРБ|ОТБ|"
+    r"Г?О?(?:МС|ДШ|ПД|Гв)П|ОТП|ОШП|Гв?МСД|ВДД|ДШД|ДШБ|ОДШБ|ОМСБ|ОМПБ|ОМБ|ОРБ|ОТБ|"
     r"ОШБ|ОБТрО|ОПСпН|ОСпН|ЦСпН|АК|ОА|ОбщА|ГвТА|ГвОА|ТА)"
 )
 _NUMBERED = re.compile(
     # Not a number inside a model name or a date: "Ан-3 АК «Борус»", "01.05".
     r"(?<![\w'’ʼ.,/:№-])\d{1,4}"
     r"(?:" + _ORDINAL + r"\s*(?:(?:" + _ADJ + r")\s+){0,4}" + _NOUN + r""
+    # "155-й и 106-й бригад": the second of two numbered formations.
+    r"|" + _ORDINAL + r"\s+(?:бригад|полков|батальонов|батальйонів|дивизий|дивізій)"
     r"|" + _ORDINAL + r"?\s*(?:(?:" + _ADJ + r")\s+){1,4}" + _CORPS + r""
     r"|\s" + _NOT_ADJ + r"(?:(?:" + _ADJ + r")\s+){1,4}" + _NOUN + r""
     r"|\s(?:[бБ]ригада|[пП]олк|[бБ]атал(?:ь|ьй)он|[рР]ота|[дД]ивизия|[дД]ивізія|[оО]тряд|"
     r"[зЗ]агін)"
     r"|" + _ORDINAL + r"?\s?" + _ABBR + r")" + _E + _TAIL
+)
+
+#: An ordinal that shares the noun of the formation after it: "72-й, 42-й и 108-й ОМБр".
+_LISTED_BEFORE = re.compile(
+    r"(?<![\w'’ʼ.,/:№-])(\d{1,4}" + _ORDINAL + r")(?:\s*,\s*|\s+(?:и|і|та|й)\s+)$"
 )
 
 # --- named formations ------------------------------------------------------------------
@@ -128,7 +135,21 @@ _GROUPING = re.compile(
     + r"|"
     + _B
     + r"(?:[гГ]руппировк(?:а|и|е|у|ой)\s+(?:войск|ВСУ|ВС\s+РФ)|[уУ]груповання(?:м)?"
-    r"\s+(?:військ|ЗСУ))\s+" + _QUOTED
+    r"\s+(?:військ|ЗСУ))\s+"
+    + _QUOTED
+    # "Южная группировка войск", «Южной» группировки войск.
+    + r"|[«\"„“]?(?:Южн|Северн|Западн|Восточн|Центральн|Днепровск)\w{1,3}[»\"“”]?\s+"
+    r"[гГ]руппировк(?:а|и|е|у|ой)\s+войск"
+)
+#: A formation named after a person: "полк имени Кастуся Калиновского", "бригады им.
+#: Невского", "полка Калиновского" (a surname in the genitive, -ского/-цкого only).
+_PERSON_NAMED = re.compile(
+    _B + r"(?:[бБ]атал(?:ь|ьй)он(?:а|у|ом|е|і)?|[пП]олк(?:а|у|ом|е|і)?|"
+    r"[бБ]ригад(?:а|ы|е|у|ой|ою|и|і)|[оО]тряд(?:а|у|ом|е)?|[зЗ]аг(?:ін|ону|оном|оні))\s+"
+    # "имени Святого князя Александра Невского": one lower-case title between names.
+    r"(?:(?:имени|імені|им\.|ім\.)\s*[А-ЯЁІЇЄҐ][\w'’ʼ-]+"
+    r"(?:\s+[а-яёіїєґ][\w'’ʼ-]*(?=\s+[А-ЯЁІЇЄҐ]))?(?:\s+[А-ЯЁІЇЄҐ][\w'’ʼ-]+){0,2}|"
+    r"(?:[А-ЯЁІЇЄҐ][\w'’ʼ-]+\s+)?[А-ЯЁІЇЄҐ][\w'’ʼ-]+(?:ского|цкого|ського|цького))" + _E
 )
 #: A named rescue or search team is no military unit ("поисковый отряд «Лиза Алерт»").
 _CIVIL = re.compile(r"(?i)(?:спас|поиск|пошук|пожар|волонт|студенч|ДНД|скор|народн)\w*\s*$")
@@ -148,7 +169,10 @@ _FAMOUS_CASE = r"(?:а|ы|у|ом|е|ой|и|і|ові|ою|ей|ю)?"
 _ALWAYS = re.compile(
     _B + r"(?:РДК|Барс[ -]?\d{1,2}|[вВ]агнеровц\w{0,3}|[вВ]агнерівц\w{0,3}|"
     r"[кК]адыровц\w{0,3}|[кК]адирівц\w{0,3}|[аА]зовц\w{0,3}|[аА]зовськ(?:ий|ого|ому)\s+полк\w*|"
-    r"[рР]усский\s+добровольческий\s+корпус|[рР]осійський\s+добровольчий\s+корпус|"
+    r"[рР]усск\w{2,3}\s+добровольческ\w{2,3}\s+корпус\w{0,2}|"
+    r"[рР]осійськ\w{2,3}\s+добровольч\w{2,3}\s+корпус\w{0,2}|"
+    r"[иИ]нтернациональн\w{2,3}\s+легион\w{0,2}|[иИ]ностранн\w{2,3}\s+легион\w{0,2}|"
+    r"[іІ]нтернаціональн\w{2,3}\s+легіон\w{0,2}|"
     r"[гГ]рупп(?:а|ы|у|ой|е)\s+Вагнера|[лЛ]егион\s+Свобода\s+России|"
     r"[лЛ]егіон\s+Свобода\s+Росії)" + _E
 )
@@ -191,7 +215,26 @@ _ANCHOR = any_of(
     + [letter + br for letter in "ОГАМТДШПВСКЗРЕІЛ" for br in ("Бр", "БР")]
     + [letter + "бр" for letter in "мтвдшпсгрл"]
 )
-_ALL = (_UNIT_NUMBER, _NUMBERED, _NAMED, _GROUPING, _PMC, _ALWAYS, _FAMOUS_QUOTED, _FAMOUS_BESIDE)
+_ALL = (
+    _UNIT_NUMBER,
+    _NUMBERED,
+    _NAMED,
+    _GROUPING,
+    _PERSON_NAMED,
+    _PMC,
+    _ALWAYS,
+    _FAMOUS_QUOTED,
+    _FAMOUS_BESIDE,
+)
+
+
+def _listed_before(text: str, start: int) -> list[tuple[int, int]]:
+    """The ordinals listed before a numbered formation that share its noun."""
+    found: list[tuple[int, int]] = []
+    while (listed := _LISTED_BEFORE.search(text, max(0, start - 16), start)) is not None:
+        found.append(listed.span(1))
+        start = listed.start()
+    return found
 
 
 def find_units(text: str) -> tuple[Span, ...]:
@@ -217,6 +260,8 @@ def find_units(text: str) -> tuple[Span, ...]:
                 if sport:
                     continue
             hits.append(match.span())
+            if pattern is _NUMBERED:
+                hits.extend(_listed_before(text, match.start()))
     if not hits:
         return ()
     hits.sort(key=lambda span: (span[0], -span[1]))
