@@ -1,0 +1,648 @@
+"""Places named in a Russian or Ukrainian text: spans, what they are, and how the text uses them.
+
+Run time is a regex tokeniser, dictionary look-ups of 1..max_words token n-grams in the
+gazetteer's table of inflected forms (``geodata.names``: every case of every name was generated
+at build time), and rules.  No NER model and no morphological analyser run here: natasha's
+pipeline reads ~80 texts/s on one core and pymorphy3 ~140; issue 18 asks for >= 20x natasha,
+which only table look-ups reach (``tests/evidence/test_text_places.py`` measures the corpus).
+
+What the rules do, in order:
+
+1. features first: a name after "река/улица/аэродром/..." or before "море" is a feature, and
+   its words are no place (улица Героев Украины names no country);
+2. the longest n-gram starting at a capitalised token (or an all-caps abbreviation: РФ, ДНР)
+   whose key is a gazetteer form; a lowercase one only for an admin-1 adjective before
+   "области/края/..." ("донецкой области");
+3. filters: admin-1 adjectives need their noun (or an elliptic list "Донецкой и Луганской
+   областях"); ordinary words (Победа, Мирный) need a preposition or a settlement word;
+   person names (Шевченко, Ольга) need a preposition and no name beside them; a name alone in
+   quotes or quoted after an organisation word («Азов», ФК «Шахтер») and anything inside the
+   caller's ``exclude`` spans (unit names) is no place;
+4. a capitalised word the gazetteer does not hold is kept as an unplaced settlement feature
+   when a settlement word ("село Работино") or a "near" phrase ("в районе Работино") says so;
+5. the relation (``relation.py``) and the choice among homonyms (``resolve.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Final
+
+from geotrace.evidence.text import placewords as W
+from geotrace.evidence.text.mention import Language, PlaceMention, Relation
+from geotrace.evidence.text.relation import relation, reread
+from geotrace.evidence.text.resolve import Hit, resolve
+from geotrace.geodata.names import LOCT, Form, names, normalise
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceContext:
+    """What is known beyond the text: admin-1 codes / countries the same author named in nearby
+    posts, weighted (0..1 each; a weight adds to the score of the candidates it names)."""
+
+    admin1: Mapping[str, float] = field(default_factory=dict)
+    countries: Mapping[str, float] = field(default_factory=dict)
+
+
+#: The tokeniser convention shared with the gazetteer build (names_api): letters with inner
+#: apostrophes or hyphens are one token ("Кам'янське", "Ростов-на-Дону").
+_WORD: Final = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")
+#: Links and handles: a name in "https://.../v-kitae-..." or "@kyiv_news" is no mention.
+_LINK: Final = re.compile(r"(?:https?://|www\.|t\.me/)\S+|[@#]?\w+@\S+|@\w+", re.IGNORECASE)
+#: Quoted stretches: «...», „...“, “...”, "..." (content offsets are group 1..4).
+_QUOTE: Final = re.compile(
+    r"«([^«»\n]{1,80})»|„([^“”\n]{1,80})[“”]|“([^”\n]{1,80})”|\"([^\"\n]{1,80})\""
+)
+#: What ends a sentence, so the next capital is not a sign of a proper noun.
+_SENTENCE_END: Final = frozenset(".!?…\n:;")
+
+#: Longest n-gram tried: the gazetteer holds keys of up to ~30 words (official long names),
+#: but every war-news name seen in the corpus has at most 5 ("Ханты-Мансийский автономный
+#: округ — Югра"); each extra word is a join and a look-up per capitalised token.
+_MAX_WORDS: Final = 6
+
+
+@dataclass(slots=True)
+class _Tokens:
+    """The text's word tokens: offsets, raw words, normalised keys and the gaps between them."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+    raw: list[str]
+    keys: list[str]
+    plain: list[bool]  # plain[k]: only spaces (no newline, no punctuation) between k and k+1
+
+    def dot_after(self, k: int) -> bool:
+        end = self.ends[k]
+        return end < len(self.text) and self.text[end] == "."
+
+    def capital(self, k: int) -> bool:
+        return self.raw[k][0].isupper()
+
+    def sentence_start(self, k: int) -> bool:
+        """Whether token k opens a sentence (its capital then says nothing)."""
+        if k == 0:
+            return True
+        gap = self.text[self.ends[k - 1] : self.starts[k]]
+        if not any(c in _SENTENCE_END for c in gap):
+            return not any(c.isalnum() for c in self.text[: self.starts[k]])
+        # "г. Мирный", "обл. Донецк": the dot of an abbreviation ends no sentence
+        return not (gap.startswith(". ") and self.keys[k - 1] in W.SETTLEMENT_ABBR)
+
+
+def _tokenise(text: str) -> _Tokens:
+    starts: list[int] = []
+    ends: list[int] = []
+    raw: list[str] = []
+    for m in _WORD.finditer(text):
+        starts.append(m.start())
+        ends.append(m.end())
+        raw.append(m.group())
+    # one normalise() of the whole text when it keeps every offset (it drops stress marks)
+    folded = normalise(text)
+    if len(folded) == len(text):
+        keys = [folded[a:b] for a, b in zip(starts, ends, strict=True)]
+    else:
+        keys = [normalise(w) for w in raw]
+    plain = [
+        (gap := text[ends[k] : starts[k + 1]]).isspace() and "\n" not in gap
+        for k in range(len(raw) - 1)
+    ]
+    plain.append(False)
+    return _Tokens(text, starts, ends, raw, keys, plain)
+
+
+def find_places(
+    text: str,
+    lang: Language,
+    context: PlaceContext | None = None,
+    exclude: Sequence[tuple[int, int]] = (),
+) -> tuple[PlaceMention, ...]:
+    """Every place named in ``text``, in text order, resolved against the gazetteer.
+
+    ``exclude`` are character spans of unit and formation names (батальйон «Айдар»): a name
+    inside them is part of the unit's name, not a place.
+    """
+    tokens = _tokenise(text)
+    if not tokens.raw:
+        return ()
+    blocked, quoted = _blocked(text, exclude)
+    hits = _scan(tokens, lang, blocked, quoted)
+    if not hits:
+        return ()
+    _inherit_lists(tokens, hits, lang)
+    ctx = context or PlaceContext()
+    return resolve(hits, names(), ctx.admin1, ctx.countries, lang, text)
+
+
+def _blocked(
+    text: str, exclude: Sequence[tuple[int, int]]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Character spans where no place can be: the caller's unit names, links, quoted names
+    of organisations; and quoted single names («Азов», «Днепр»: things named after places),
+    where only a country or an admin-1 unit is still read («Україна», так звані «ДНР»)."""
+    spans = list(exclude)
+    quoted: list[tuple[int, int]] = []
+    if "/" in text or "@" in text:
+        spans.extend(m.span() for m in _LINK.finditer(text))
+    if '"' in text or "«" in text or "“" in text or "„" in text:
+        for m in _QUOTE.finditer(text):
+            group = next(g for g in range(1, 5) if m.group(g) is not None)
+            start, end = m.span(group)
+            before = text[max(0, start - 30) : start - 1].lower().split()
+            org = bool(before) and W.ORG.match(before[-1]) is not None
+            # a single quoted name («Азов», «Днепр») names a thing; a quoted sentence may
+            # still name places in it
+            if org:
+                spans.append((start, end))
+            elif len(m.group(group).split()) <= 2:
+                quoted.append((start, end))
+    return spans, quoted
+
+
+def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(a < end and start < b for a, b in spans)
+
+
+def _scan(
+    tokens: _Tokens,
+    lang: Language,
+    blocked: list[tuple[int, int]],
+    quoted: list[tuple[int, int]],
+) -> list[Hit]:
+    """Left-to-right longest match, features first."""
+    gz = names()
+    keys, raw, n = tokens.keys, tokens.raw, len(tokens.raw)
+    hits: list[Hit] = []
+    i = 0
+    while i < n:
+        key = keys[i]
+        kind = W.FEATURE_BEFORE.get(key)
+        if kind is not None and (key != "р" or tokens.dot_after(i)):
+            stop = _feature_name(tokens, i + 1, key in W.FEATURE_ABBR)
+            if stop > i + 1:
+                if not _inside(blocked, tokens.starts[i + 1], tokens.ends[stop - 1]):
+                    hits.append(_feature(tokens, i + 1, stop, kind, lang, i))
+                i = stop
+                continue
+        first = raw[i][0]
+        if key in W.STOP or (i > 0 and keys[i - 1] in W.SUBSCRIBE):
+            i += 1
+            continue
+        if not first.isupper() and not (
+            i + 1 < n and tokens.plain[i] and (keys[i + 1] in W.ADMIN_NOUN or keys[i + 1] in W.CONJ)
+        ):
+            i += 1
+            continue
+        if i + 1 < n and tokens.plain[i] and first.isupper():
+            after = W.FEATURE_AFTER.get(keys[i + 1]) or (
+                "district" if keys[i + 1] in W.RAION else ""
+            )
+            if after:
+                hits.append(_feature(tokens, i, i + 2, after, lang, i))
+                i += 2
+                continue
+        if i + 1 < n and (keys[i + 1] in W.CONJ or tokens.text[tokens.ends[i]] == ","):
+            listed = _admin_list(tokens, i, lang)
+            if listed is not None:
+                hits.extend(h for h in listed if not _inside(blocked, h.start, h.end))
+                i = listed[-1].last + 1
+                continue
+        stop, form = _longest(tokens, i, gz.lookup, min(gz.max_words, _MAX_WORDS))
+        if form is None and "-" in key and first.isupper():
+            route = _route(tokens, i)
+            if route:
+                hits.extend(h for h in route if not _inside(blocked, h.start, h.end))
+                i += 1
+                continue
+        if form is None:
+            hit = _unknown_settlement(tokens, i, lang)
+            if hit is not None and not _inside(blocked, hit.start, hit.end):
+                hits.append(hit)
+            i += 1
+            continue
+        span = (tokens.starts[i], tokens.ends[stop - 1])
+        if _inside(blocked, *span) or (_inside(quoted, *span) and not _areas_only(form)):
+            i = stop
+            continue
+        if not first.isupper() and not (form.adjectival or keys[stop - 1] in W.ADMIN_NOUN):
+            i += 1
+            continue
+        stop = _same_place(tokens, stop, form)
+        hit = _place(tokens, i, stop, form, lang)
+        if hit is not None:
+            hits.append(hit)
+        i = max(stop, hit.last + 1) if hit is not None else stop
+    return hits
+
+
+def _longest(tokens: _Tokens, i: int, lookup: object, max_words: int) -> tuple[int, Form | None]:
+    """The longest n-gram from token i whose key is a gazetteer form (words touching)."""
+    keys, plain = tokens.keys, tokens.plain
+    top = i + 1
+    while top < len(keys) and top - i < max_words and plain[top - 1]:
+        top += 1
+    for stop in range(top, i, -1):
+        form = lookup(" ".join(keys[i:stop]) if stop > i + 1 else keys[i])  # type: ignore[operator]
+        if form is not None:
+            return stop, form
+    return i + 1, None
+
+
+def _same_place(tokens: _Tokens, stop: int, form: Form) -> int:
+    """ "Сполучених Штатів Америки": a next word naming the same country joins the span."""
+    keys = tokens.keys
+    if stop < len(keys) and tokens.plain[stop - 1] and tokens.capital(stop):
+        nxt = names().lookup(keys[stop])
+        if nxt is not None and nxt.places[:1] == form.places[:1] and _areas_only(form):
+            return stop + 1
+    return stop
+
+
+def _route(tokens: _Tokens, i: int) -> list[Hit]:
+    """ "рейс Бухара-Москва", "дорогу Суджа-Коренево": a hyphenated pair of place names is
+    one mention per place; a flight or a train goes from the first to the last."""
+    gz = names()
+    parts = tokens.raw[i].split("-")
+    if len(parts) != 2 or not all(p[:1].isupper() for p in parts):
+        return []
+    forms = [gz.lookup(normalise(p)) for p in parts]
+    if any(f is None or f.common or f.person for f in forms):
+        return []
+    trip = i > 0 and tokens.keys[i - 1] in W.TRIP
+    hits = []
+    start = tokens.starts[i]
+    relations: tuple[Relation, Relation] = ("from", "to") if trip else ("unknown", "unknown")
+    for part, form, rel in zip(parts, forms, relations, strict=True):
+        assert form is not None
+        hits.append(
+            Hit(
+                start=start,
+                end=start + len(part),
+                last=i,
+                text=part,
+                form=form,
+                kind_hint="",
+                relation=rel,
+                cue=tokens.raw[i - 1] if trip else "",
+                cue_token=i - 1 if trip else i,
+                phrase=(),
+            )
+        )
+        start += len(part) + 1
+    return hits
+
+
+def _settlement_word(tokens: _Tokens, i: int) -> tuple[int, int] | None:
+    """(first token, case bits) of a settlement word right before token i, if any."""
+    keys = tokens.keys
+    for size in range(min(W.SETTLEMENT_MAX, i), 0, -1):
+        lo = i - size
+        words = tuple(keys[lo:i])
+        if words in W.SETTLEMENT:
+            abbr = words == ("н", "п")
+            joined = all(tokens.plain[lo:i]) if not abbr else tokens.dot_after(i - 1)
+            if joined:
+                return lo, W.SETTLEMENT[words]
+        if size == 1 and keys[lo] in W.SETTLEMENT_ABBR and tokens.dot_after(lo):
+            return lo, 0
+    return None
+
+
+def _context_before(
+    tokens: _Tokens, i: int, cases: int, lang: Language
+) -> tuple[Relation, int, tuple[str, ...], bool, bool]:
+    """Relation, cue start token, preposition phrase (``()`` if none), whether a settlement
+    word stands right before token i, and whether the preposition touches the name (or its
+    settlement word) rather than governing a word between them."""
+    settle = _settlement_word(tokens, i)
+    first = i
+    if settle is not None:
+        first, cases = settle[0], settle[1] or cases
+    text_before = tokens.text[max(0, tokens.starts[first] - 30) : tokens.starts[first]]
+    rel, cue, phrase = relation(tokens.keys, tokens.plain, text_before, first, cases, lang)
+    if phrase or first < 2 or not tokens.plain[first - 1]:
+        return rel, cue, phrase, settle is not None, True
+    word = tokens.keys[first - 1]
+    if word in W.HEADS:
+        # "на территории Брянской области", "в аэропорту Казани": the genitive takes the
+        # place of its locative head
+        cases = LOCT
+    elif not W.ADJECTIVE.search(word):
+        return rel, cue, phrase, settle is not None, True
+    # "в районе приграничного Рыльска": one adjective (or head) between preposition and name
+    before = tokens.text[max(0, tokens.starts[first - 1] - 30) : tokens.starts[first - 1]]
+    rel, cue, phrase = relation(tokens.keys, tokens.plain, before, first - 1, cases, lang)
+    return rel, cue, phrase, settle is not None, False
+
+
+def _place(tokens: _Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit | None:
+    """A gazetteer match, filtered; None when the rules say it names no place here."""
+    keys = tokens.keys
+    last = stop - 1
+    kind_hint = ""
+    # "Донецкой области" may itself be a key: the noun makes it an admin-1 unit, whatever
+    # the adjective's flags say
+    admin_span = stop - i > 1 and keys[stop - 1] in W.ADMIN_NOUN
+    if admin_span:
+        kind_hint = "admin1"
+    elif form.adjectival:
+        noun = _admin_noun_after(tokens, stop)
+        if noun is None:
+            if not (stop < len(keys) and tokens.plain[stop - 1] and keys[stop] in W.ADMIN_ADJ):
+                return None
+            noun = stop - 1  # "Днепропетровской областной администрации": the adjective
+        last, kind_hint = noun, "admin1"
+        admin_span = True
+    elif (
+        stop < len(keys)
+        and tokens.plain[stop - 1]
+        and keys[stop] in W.ADMIN_NOUN
+        and keys[stop] not in W.RAION
+    ):
+        last, kind_hint = stop, "admin1"
+    rel, cue, phrase, settled, direct = _context_before(tokens, i, form.cases, lang)
+    prep = bool(phrase)
+    if settled:
+        kind_hint = "settlement"
+    if not (admin_span or settled) and not _kept(tokens, i, stop, form, prep and direct, lang):
+        return None
+    if keys[i] in W.DNIPRO and stop == i + 1 and _river_context(tokens, i, form):
+        return _feature(tokens, i, stop, "river", lang, i)
+    start = tokens.starts[i]
+    if i > 0 and keys[i - 1] in W.REPUBLIC and tokens.plain[i - 1] and tokens.capital(i - 1):
+        start = tokens.starts[i - 1]  # "Республика Крым" is one mention
+        if cue == i:
+            rel, cue, phrase, settled, _ = _context_before(tokens, i - 1, form.cases, lang)
+    end = tokens.ends[last] + (1 if keys[last] == "обл" and tokens.dot_after(last) else 0)
+    return Hit(
+        start=start,
+        end=end,
+        last=last,
+        text=tokens.text[start:end],
+        form=form,
+        kind_hint=kind_hint,
+        relation=rel,
+        cue=_cue(tokens, cue, i),
+        cue_token=cue,
+        phrase=phrase,
+        doubtful=(form.common or form.person) and not (prep or settled or admin_span),
+    )
+
+
+def _kept(tokens: _Tokens, i: int, stop: int, form: Form, prep: bool, lang: Language) -> bool:
+    """The filters of ordinary words, people's names and Latin words (a settlement word or
+    an admin-1 noun, tested by the caller, keeps any name)."""
+    keys, raw = tokens.keys, tokens.raw
+    areas = _areas_only(form)  # Дания, Якутия, РФ: no other reading worth the loss
+    if stop < len(keys) and tokens.plain[stop - 1] and W.NOT_AFTER.match(keys[stop]):
+        return False  # "Донецком направлении", "Чорноморського флоту", "Новый год"
+    if not areas and _latin_or_acronym(raw[i], lang) and not _big_city(form, 100_000, False):
+        return False  # SHOT, REST, Java, МИД: words of news and IT posts, not places
+    if form.common and not prep and (tokens.sentence_start(i) or not _big_city(form, 100_000)):
+        return False
+    if areas:
+        return True
+    if keys[i] in W.FIRST_NAME_CITIES and not prep:
+        return False  # "Владимир снял", "Софія сказала"
+    big = _big_city(form, 100_000)
+    nxt = stop < len(keys) and tokens.plain[stop - 1] and tokens.capital(stop)
+    if not prep and nxt and not big and names().lookup(keys[stop]) is None:
+        return False  # "Аллі Чернець": a first name before a surname
+    before = i > 0 and tokens.plain[i - 1] and tokens.capital(i - 1) and not prep
+    if before and not tokens.sentence_start(i - 1) and names().lookup(keys[i - 1]) is None:
+        return False  # "Геннадий Труханов", "ВСУ Сырский": a surname after a name or title
+    if form.person:
+        if nxt or before:
+            return False
+        # the build flags a name pymorphy3 also parses as a surname (Бахмут, Николаев):
+        # a large city keeps its name inside a sentence
+        if not prep and (tokens.sentence_start(i) or not _big_city(form, 50_000)):
+            return False
+    return True
+
+
+def _latin_or_acronym(word: str, lang: Language) -> bool:
+    """A Latin word in a Russian/Ukrainian text, or a short all-caps word (an acronym)."""
+    if lang in ("ru", "uk") and word[0] < "\u0400":
+        return True
+    return len(word) <= 4 and word.isupper()
+
+
+def _admin_noun_after(tokens: _Tokens, stop: int) -> int | None:
+    """The token of the admin-1 noun right after an adjective ending at ``stop``, if any."""
+    if stop < len(tokens.keys) and tokens.plain[stop - 1] and tokens.keys[stop] in W.ADMIN_NOUN:
+        return stop
+    return None
+
+
+def _admin_list(tokens: _Tokens, i: int, lang: Language) -> list[Hit] | None:
+    """ "в Донецкой и Луганской областях", "у Київській, Харківській та Луганській областях":
+    adjectives joined by commas and a conjunction, one plural noun after the last.  Each
+    adjective is looked up alone (Russian adjectival forms) or with the noun in the singular
+    ("київській області"): the gazetteer holds singular phrases only."""
+    keys, text, n = tokens.keys, tokens.text, len(tokens.keys)
+    members = [i]
+    k = i
+    while len(members) <= _MAX_LIST:
+        if k + 1 >= n:
+            return None
+        if keys[k + 1] in W.ADMIN_NOUN and tokens.plain[k]:
+            break
+        if text[tokens.ends[k] : tokens.starts[k + 1]].strip() == ",":
+            k += 1
+        elif keys[k + 1] in W.CONJ and tokens.plain[k] and k + 2 < n and tokens.plain[k + 1]:
+            k += 2
+        else:
+            return None
+        members.append(k)
+    else:
+        return None
+    if len(members) < 2:
+        return None
+    noun = k + 1
+    forms = [_admin_form(keys[j], keys[noun]) for j in members]
+    if any(f is None for f in forms):
+        return None
+    hits = []
+    for j, form in zip(members, forms, strict=True):
+        assert form is not None
+        last = noun if j == members[-1] else j
+        rel, cue, phrase, _, _ = _context_before(tokens, j, form.cases, lang)
+        start, end = tokens.starts[j], tokens.ends[last]
+        hits.append(
+            Hit(
+                start=start,
+                end=end,
+                last=last,
+                text=text[start:end],
+                form=form,
+                kind_hint="admin1",
+                relation=rel,
+                cue=_cue(tokens, cue, j),
+                cue_token=cue,
+                phrase=phrase,
+            )
+        )
+    return hits
+
+
+#: At most this many adjectives in one list (a longer run is not one).
+_MAX_LIST: Final = 12
+
+
+def _admin_form(adjective: str, noun: str) -> Form | None:
+    """The admin-1 form of ``adjective`` before a plural admin noun, or None."""
+    gz = names()
+    form = gz.lookup(adjective)
+    if form is not None and form.adjectival:
+        return form
+    for singular in W.SINGULAR.get(noun[:4], ()):
+        form = gz.lookup(f"{adjective} {singular}")
+        if form is not None and _areas_only(form):
+            return form
+    return None
+
+
+def _areas_only(form: Form) -> bool:
+    gz = names()
+    return all(gz.place(ix).kind != "settlement" for ix in form.places)
+
+
+def _big_city(form: Form, people: int, home: bool = True) -> bool:
+    """An ordinary word or a surname capitalised inside a sentence names a city when a
+    Ukrainian, Russian or Belarusian city of that name is large (Орёл, Шахты, Бахмут,
+    Николаев); the thresholds are the corpus spot-check's (see the module's tests)."""
+    gz = names()
+    return any(
+        (p := gz.place(ix)).kind == "settlement"
+        and p.population >= people
+        and (p.country in W.HOME or not home)
+        for ix in form.places
+    )
+
+
+def _river_context(tokens: _Tokens, i: int, form: Form) -> bool:
+    """ "на Днепре", "через Днепр", "берег Дніпра": the river named like the city of Dnipro."""
+    if i == 0 or not tokens.plain[i - 1]:
+        return False
+    before = tokens.keys[i - 1]
+    if before in W.RIVER_CUE:
+        return True
+    return before == "на" and bool(form.cases & LOCT)
+
+
+def _cue(tokens: _Tokens, cue: int, i: int) -> str:
+    """The words from the first cue token up to the name (a settlement word included)."""
+    if cue >= i:
+        return ""
+    return tokens.text[tokens.starts[cue] : tokens.ends[i - 1]]
+
+
+def _feature(tokens: _Tokens, i: int, stop: int, kind: str, lang: Language, intro: int) -> Hit:
+    """A feature named by tokens i..stop-1; ``intro`` is the first token of its phrase."""
+    rel, cue, phrase, _, _ = _context_before(tokens, intro, 0, lang)
+    start, end = tokens.starts[i], tokens.ends[stop - 1]
+    return Hit(
+        start=start,
+        end=end,
+        last=stop - 1,
+        text=tokens.text[start:end],
+        form=None,
+        kind_hint="",
+        relation=rel,
+        cue=_cue(tokens, cue, intro),
+        cue_token=cue,
+        phrase=phrase,
+        feature=kind,
+    )
+
+
+def _feature_name(tokens: _Tokens, i: int, abbr: bool) -> int:
+    """The end of the capitalised name after a feature word (up to 3 touching words); a dot
+    may stand between only after an abbreviation ("ул. Ленина", not "аэродром. За")."""
+    stop = i
+    while stop < len(tokens.raw) and stop - i < 3 and tokens.capital(stop):
+        if stop > i and not tokens.plain[stop - 1]:
+            break
+        if stop == i and not tokens.plain[i - 1]:
+            gap = tokens.text[tokens.ends[i - 1] : tokens.starts[i]].strip()
+            if gap not in ("«", '"', "„", "“") and not (abbr and gap in (".", ". «")):
+                break
+        stop += 1
+    return stop
+
+
+def _unknown_settlement(tokens: _Tokens, i: int, lang: Language) -> Hit | None:
+    """A capitalised word the gazetteer lacks, kept as a settlement feature when a settlement
+    word or a "near" phrase introduces it (front-line villages: Работино, Уроженое)."""
+    if not tokens.capital(i) or tokens.raw[i].isupper():
+        return None
+    settle = _settlement_word(tokens, i)
+    if settle is None and not _admin_after(tokens, i):
+        if tokens.keys[i] in W.NOT_TOPONYM or not W.TOPONYM_END.search(tokens.keys[i]):
+            return None
+        if not any(
+            i >= len(p)
+            and all(tokens.plain[i - len(p) : i])
+            and tuple(tokens.keys[i - len(p) : i]) == p
+            for p in W.NEAR_INTRO
+        ):
+            return None
+    start, end = tokens.starts[i], tokens.ends[i]
+    rel, cue, phrase, _, _ = _context_before(tokens, i, 0, lang)
+    return Hit(
+        start=start,
+        end=end,
+        last=i,
+        text=tokens.text[start:end],
+        form=None,
+        kind_hint="settlement",
+        relation=rel,
+        cue=_cue(tokens, cue, i),
+        cue_token=cue,
+        phrase=phrase,
+        feature="settlement",
+    )
+
+
+def _admin_after(tokens: _Tokens, i: int) -> bool:
+    """ "Копанки в Харьковской области", "Романовку в ДНР": an unknown capitalised word with a
+    settlement ending, inside a sentence, right before "в/у" + an admin-1 unit."""
+    keys, n = tokens.keys, len(tokens.keys)
+    if (
+        i + 2 >= n
+        or keys[i + 1] not in ("в", "у", "во")
+        or not (tokens.plain[i] and tokens.plain[i + 1])
+    ):
+        return False
+    if tokens.sentence_start(i) or not W.SETTLEMENT_END.search(keys[i]):
+        return False
+    gz = names()
+    form = gz.lookup(keys[i + 2])
+    if form is None:
+        return False
+    if form.adjectival:
+        return i + 3 < n and keys[i + 3] in W.ADMIN_NOUN
+    return all(gz.place(ix).kind in ("admin1", "region") for ix in form.places)
+
+
+def _inherit_lists(tokens: _Tokens, hits: list[Hit], lang: Language) -> None:
+    """ "из Харькова и Сум", "в Донецкой и Луганской областях": a name joined to the one
+    before it by a conjunction or a comma shares that one's preposition, read against its
+    own cases."""
+    text = tokens.text
+    for prev, hit in pairwise(hits):
+        if hit.phrase or not prev.phrase:
+            continue
+        gap = text[prev.end : hit.start].strip().lower()
+        if gap not in W.CONJ and gap not in (",", ", и", ", і", ", та"):
+            continue
+        cases = hit.form.cases if hit.form is not None else 0
+        hit.relation = reread(prev.phrase, cases, lang)
+        hit.cue = prev.cue
+        hit.phrase = prev.phrase

@@ -1,0 +1,225 @@
+"""The words around a place name that say what it is: settlement words, feature words,
+admin-1 nouns, organisation words before quotes, and the endings of Russian and Ukrainian
+settlement names.
+
+Hand-written lists, not a morphological dictionary: the text stage runs no pymorphy3 (issue
+18's speed target), and these closed classes are small (a few hundred forms).  Lists are
+whitespace-separated strings so that each stays a few lines.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from geotrace.geodata.names import ABLT, ACCS, DATV, GENT, LOCT, NOMN
+
+
+def _words(*groups: str) -> frozenset[str]:
+    return frozenset(w for group in groups for w in group.split())
+
+
+def _split(text: str) -> list[str]:
+    return text.split()
+
+
+_NA = NOMN | ACCS
+_CASES: Final = {
+    "na": _NA, "n": NOMN, "g": GENT, "d": DATV, "a": ACCS, "i": ABLT, "l": LOCT,
+    "ld": LOCT | DATV, "gl": GENT | LOCT, "0": 0,
+}  # fmt: skip
+#: Settlement words with the case they are in; the name after them is in apposition (often
+#: nominative: "в селе Победа"), so the settlement word carries the relation's case.
+#: Abbreviations (пгт, смт, н. п.) carry no case: 0 lets the preposition's default decide.
+SETTLEMENT: Final[dict[tuple[str, ...], int]] = {
+    tuple(word.split("_")): _CASES[case]
+    for entry in _split(
+        """город:na города:g городе:l городом:i городу:d городок:na городка:g городке:l
+        село:na села:g селе:l селом:i селу:d селі:l поселок:na поселка:g поселке:l
+        поселком:i поселку:d деревня:n деревни:g деревне:ld деревню:a деревней:i
+        станица:n станицы:g станице:ld станицу:a станицей:i хутор:na хутора:g хуторе:l
+        хутором:i хутору:d хутір:na хуторі:l селище:na селища:g селищі:l селищем:i
+        селищу:d місто:na міста:g місті:l містом:i місту:d станиця:n станиці:gl
+        станицю:a пгт:0 смт:0 нп:0 н_п:0 населенный_пункт:na населенного_пункта:g
+        населенном_пункте:l населенным_пунктом:i населений_пункт:na населеного_пункту:g
+        населеному_пункті:l населеним_пунктом:i"""
+    )
+    for word, case in [entry.split(":")]
+}
+SETTLEMENT_MAX: Final = 2
+#: Abbreviations that are settlement words only with their dot ("г. Донецк", "с. Победа",
+#: "м. Київ"); without the dot "с"/"м" are other words.
+SETTLEMENT_ABBR: Final = _words("г гор с м п д ст х смт пгт")
+
+#: Words that make the (capitalised) name after them a feature, never placed.
+FEATURE_BEFORE: Final[dict[str, str]] = {
+    **dict.fromkeys(
+        _words("река реки реке реку рекой рекою р річка річки річці річку річкою ріка ріки ріці"
+               " ріку"),
+        "river",
+    ),
+    **dict.fromkeys(
+        _words(
+            "улица улицы улице улицу улицей ул вулиця вулиці вулицю вулицею вул проспект",
+            "проспекта проспекте проспекту проспектом проспекті просп пр-т бульвар бульвара",
+            "бульваре бульварі б-р переулок переулке переулка пер провулок провулку площадь",
+            "площади площа площі пл шоссе шосе трасса трассе траса трасі набережная",
+            "набережной набережна набережній микрорайон микрорайоне мікрорайон мікрорайоні мкр",
+        ),
+        "street",
+    ),
+    **dict.fromkeys(
+        _words(
+            "аэродром аэродрома аэродроме аэродромом аеродром аеродрому аеродромі аэропорт",
+            "аэропорты аэропортах аэропортов аеропорти аеропортах аеропортів аэродромах",
+            "аэропорта аэропорту аэропорте аеропорт аеропорту аеропорті авиабаза авиабазы",
+            "авиабазе авиабазу авіабаза авіабази авіабазі авіабазу",
+        ),
+        "airfield",
+    ),
+    **dict.fromkeys(_words("высота высоты высоте высоту висота висоти висоті"), "height"),
+    **dict.fromkeys(
+        _words("станция станции станцию станцией станція станції станцію станцією ст"),
+        "station",
+    ),
+    **dict.fromkeys(_words("парк парка парке парку парком парку парку"), "park"),
+}  # fmt: skip
+#: Nouns after a capitalised adjective that make "Черное море", "Каховское водохранилище" a
+#: feature.
+FEATURE_AFTER: Final[dict[str, str]] = {
+    **dict.fromkeys(_words("море моря морі морю морем морях морях"), "sea"),
+    **dict.fromkeys(_words("парк парка парке парку парком"), "park"),
+    **dict.fromkeys(
+        _words(
+            "водохранилище водохранилища водосховище водосховища водосховищі озеро озера",
+            "озере озері залив залива заливе затока затоки затоці лиман лимана лимане лимані",
+        ),
+        "water",
+    ),
+}
+#: Nouns that complete an admin-1 adjective: "Донецкой области" is one mention.
+ADMIN_NOUN: Final = _words(
+    "область области областью областей областям областями областях обл області областю",
+    "край края крае краю краем краи краях краї республика республики республике республику",
+    "республикой республіка республіки республіці республіку республікою район района районе",
+    "району районом районі округ округа округе округу округом окрузі",
+)
+#: A raion after a settlement's adjective is no admin-1 unit ("Покровский район").
+RAION: Final = _words("район района районе районі районом району")
+REPUBLIC: Final = _words(
+    "республика республики республике республику республикой республіка республіки",
+    "республіці республіку республікою",
+)
+#: What joins the members of an elliptic list: "Донецкой и Луганской областях".
+CONJ: Final = _words("и і й та или або а")
+#: Countries whose big cities keep a name that is also an ordinary word or a surname.
+HOME: Final = frozenset({"UA", "RU", "BY"})
+
+#: Words before quotes that make the quoted name an organisation, unit, club or object.
+ORG: Final = re.compile(
+    "(?:"
+    + "|".join(
+        _split(
+            """полк батальон батальйон бригад группировк угрупов отряд загін загон фк пфк мфк
+        хк бк ск клуб завод комбинат компани компані фирм корпорац банк концерн холдинг
+        тц трц жк метро станци станці гостиниц отел готел газет журнал телеканал канал
+        радио команд спецназ подраздел підрозділ операци операці учени навчан санатори
+        лагер табір движени рух парти фонд центр тэц тец аэс аес гэс гес шахт рынок
+        ринок ресторан кафе кинотеатр стадион стадіон проект проєкт фестивал форум
+        корабл судн крейсер катер фрегат подлодк корвет танкер комплекс систем зрк пзрк
+        ракет кампани акци"""
+        )
+    )
+    + ")"
+)
+#: Capitalised words after "около/под" that look like a toponym but are a feast or idiom.
+NOT_TOPONYM: Final = _words("нового новый новым новому рождества пасхи")
+#: Endings of settlement names in any case (-ово, -ино, -ное, -ка, -ськ, -івка, -поль ...):
+#: after a "near" phrase they keep a name the gazetteer lacks ("в районе Работино").
+TOPONYM_END: Final = re.compile(
+    r"(?:[оеё]в[оаеуы]?[мй]?|[иы]н[оаеуы]?[мй]?|н(?:ое|ого|ому|ым|ий|ій|е|им|ої|у)|к[аиуеоі]й?"
+    r"|к|ск[аиеуо]?[мй]?|цк[аиеуо]?|ськ[аиуео]?|ськ(?:ого|ому|им|ій)|[іїи]вк[аиуеі]|[іїи]вц[іяю]"
+    r"|поль|пол[яеюі]|піл[ьяюі]|град[аеу]?|ичи|ичах|ичей|ці|[оеє]в[еоаіу]|[ие]н[еоаіу]|яр[аеуі]?"
+    r"|ки|ках|ах|ях|ей|на|ну|ні)$"
+)
+#: Stricter endings for a name right before "в <admin-1>" ("Копанки в Харьковской области"):
+#: not -ов/-ин/-ко, which surnames have ("Гладков в Белгородской области").
+SETTLEMENT_END: Final = re.compile(
+    r"(?:к[аиуе]|[ое]во|[иы]но|[ое]е|н[ае]|ск|цк|ськ[ае]?|град|поль|піль|ці|ичі|[ое]ве|ине|яр)$"
+)
+#: A lowercase adjective between a preposition and a name ("приграничного", "сусідньому");
+#: only endings no common noun form has (not -ом/-ем: "под руководством России").
+ADJECTIVE: Final = re.compile(
+    r"^[а-яіїєґ'-]+(?:ого|его|ому|ему|ых|их|ой|ую|юю|ая|яя|ые|ие|ий|ый|ього|ьому|ої|ій|ими|ыми)$"
+)
+#: "Near" phrases that, before a capitalised unknown word, introduce a settlement.
+NEAR_INTRO: Final = frozenset(
+    tuple(p.split("_"))
+    for p in _split(
+        """в_районе в_районі у_районі под під біля возле около поблизу вблизи неподалеку_от
+        недалеко_от неподалік неподалік_від"""
+    )
+)
+#: "на Днепре", "через Днепр", "берег Дніпра": the river, not the city of Dnipro.
+DNIPRO: Final = _words("днепр днепра днепре днепру днепром дніпро дніпра дніпрі дніпру дніпром")
+RIVER_CUE: Final = _words(
+    "через за вдоль уздовж по берег берега берегу береге березі берегом левобережье",
+    "правобережье лівобережжя правобережжя форсировать форсували форсировали форсувати",
+    "переправа переправу",
+)
+#: Singular forms to try after an elliptic list's plural noun, by the noun's first four
+#: letters ("областях" -> "области", "області"; "краях" -> "крае", "краї").
+SINGULAR: Final[dict[str, tuple[str, ...]]] = {
+    "обла": ("области", "області", "областью", "областю", "область"),
+    "край": ("крае", "краю", "края", "краї", "край"),
+    "кра": ("крае", "краю", "края", "краї", "край"),
+    "краи": ("крае", "краю", "края", "краї", "край"),
+    "крає": ("краю", "краї", "край"),
+    "краї": ("краю", "краї", "край"),
+    "краю": ("краю", "крае", "край"),
+    "края": ("крае", "краю", "края", "край"),
+    "крае": ("крае", "края", "край"),
+    "респ": ("республике", "республики", "республіці", "республіки", "республика"),
+}
+#: Feature words written as abbreviations: only these may be followed by a dot.
+FEATURE_ABBR: Final = _words("р ул вул просп пр-т б-р пер пл мкр ст")
+#: Function words, pronouns and the like: GeoNames' Cyrillic alternates turn some into
+#: places ("Об" = Aube, "Во" = Vaud, "Саме", "Коли", "Ваші"), but they never start a name.
+#: Also supranational bodies, which the labelling rules count as no place (ЕС, НАТО).
+STOP: Final = _words(
+    "а без бо більш більше в вам вами вас ваш ваша ваше ваші весь вже видно від віт во вот",
+    "все всё всех всі вся вы від где да даже для до его ее если есть еще ещё же за и из или",
+    "им ими их к как када ко когда коли который кто ли лише лишь между мне мной мы на над",
+    "навіть нам нами нас наш наша наше наші не него нее ней нет ни но ну о об один одна",
+    "он она они оно от отже по под поки после при про проте с саме сам сами самі свій своя",
+    "свої себе со так также тем теперь ти то тоже той только тому ту тут ты у уже усі усе",
+    "хто це цей ці ця чем через что чому чи що щодо як яка які який яке які їх її є я",
+    "ес єс евросоюз евросоюза евросоюзе евросоюзу евросоюзом євросоюз євросоюзу євросоюзі",
+    "євросоюзом нато альянс альянсе альянсу альянсі кремль кремля кремле кремлі",
+)
+#: Channel promotions: "Подписаться на Москву - новостную" names a channel, not a city.
+SUBSCRIBE: Final = _words("подписаться подписывайся подпишись підписатися підписуйся")
+#: Locative heads whose genitive takes their place: "на территории Брянской области" is at.
+HEADS: Final = _words(
+    "территории території центре центрі аэропорту аеропорту столице столиці акватории",
+    "акваторії небе небі пределах межах окрестностях околицях пригороде передмісті",
+)
+#: Words after a name that make it an adjective or part of another name: "Донецком
+#: направлении", "Чорноморського флоту", "Новый год".
+NOT_AFTER: Final = re.compile(
+    r"(?:направлен|напрям|флот|фронт|плацдарм|угрупован|группировк|год$|года$|году$|годом$"
+    r"|рік$|року$|роком$)"
+)
+#: Big cities that are far more often a first name when no preposition comes before them.
+FIRST_NAME_CITIES: Final = _words(
+    "владимир владимира владимиру владимиром владимире софия софии софію софія софії"
+)
+#: Words before a hyphenated route that make it a trip ("рейс Бухара-Москва").
+TRIP: Final = _words("рейс рейса рейсом рейсу поезд поезда поездом маршрут маршрута рейсі")
+#: Adjectives after an admin-1 adjective that make it the oblast's ("Днепропетровской
+#: областной военной администрации"): the oblast adjective alone is the mention.
+ADMIN_ADJ: Final = _words(
+    "областной областная областного областную областном областным областные областных",
+    "обласної обласна обласного обласну обласній обласним обласні обласних краевой краевого",
+    "краевая краевую краевом крайової крайова крайовий",
+)

@@ -1,0 +1,340 @@
+"""Which of a name's places the text means, how sure that is, and how wide the place is.
+
+A name such as "Мирный", "Победа" or "Октябрьское" can mean hundreds of places.  The pick is a
+score: log population (people write about big places), a bonus for capitals (PPLC > PPLA >
+PPLA2), a prior for Ukraine and Russia (and Belarus) when the form is Cyrillic, the admin-1
+units and places the same text names unambiguously ("Мирный (Якутия)", "в Мирном
+Архангельской области", Бахмут beside Соледар), and the caller's context (the admin-1 units
+and countries the same author named in nearby posts).  An admin-1 unit named right after a
+settlement decides outright.  The research note (``shared/research/text.md``) measured this
+family of priors at ~0.97 right on the ambiguous-name subset of its labelled set.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from geotrace.evidence.text.mention import PlaceMention, Relation
+from geotrace.geodata.names import LATIN, Form, Names, Place
+
+
+@dataclass(slots=True)
+class Hit:
+    """A span the scanner kept, before resolution (mutable: list members inherit relations)."""
+
+    start: int
+    end: int
+    last: int  # last token of the span
+    text: str
+    form: Form | None  # None for a feature
+    kind_hint: str  # "admin1" (an admin noun follows), "settlement" (a settlement word before)
+    relation: Relation
+    cue: str
+    cue_token: int
+    phrase: tuple[str, ...]  # the preposition phrase, () if none
+    feature: str | None = None
+    #: the form is also an ordinary word or a person's name: kept on a preposition only
+    doubtful: bool = False
+
+
+#: Score bonus of a GeoNames feature code: a capital is named more than its population says,
+#: an abandoned or historical place far less.
+_FEATURE_BONUS: Final = {
+    "PPLC": 3.0,
+    "PPLA": 2.0,
+    "PPLA2": 1.0,
+    "PPLA3": 0.5,
+    "PPLA4": 0.3,
+    "PPLX": -1.0,  # a section of a city (Moscow's Митино): rarely what a name means alone
+    "PPLH": -3.0,
+    "PPLQ": -3.0,
+    "PPLW": -2.0,
+}
+#: Prior of a country for Cyrillic forms: the corpus is Russian/Ukrainian war news.
+_COUNTRY_PRIOR: Final = {"UA": 3.0, "RU": 3.0, "BY": 1.5}
+_UK_UA: Final = 0.5
+#: Scores of area kinds in log-population units: an oblast outranks a village of its name
+#: (village Крым, 4k people: 8.3) but not a city (Запорожье 750k + PPLA: 15.5).  Countries
+#: always win: no settlement is meant by "Грузия" in this corpus.
+_AREA_BASE: Final = {"country": 30.0, "admin1": 12.0, "region": 11.5}
+#: Same admin-1 as an admin-1 unit the text names / as an unambiguous settlement of the text;
+#: within _NEAR_KM of an unambiguous settlement; same country as a country the text names.
+_NAMED_ADMIN1: Final = 6.0
+_ANCHOR_ADMIN1: Final = 3.0
+_ANCHOR_NEAR: Final = 2.0
+_NEAR_KM: Final = 150.0
+_NAMED_COUNTRY: Final = 1.0
+#: Weight of the caller's context (per unit of its 0..1 weights).
+_CONTEXT_ADMIN1: Final = 4.0
+_CONTEXT_COUNTRY: Final = 2.0
+#: A pick is an anchor for the others when its margin over the runner-up is at least this.
+_ANCHOR_MARGIN: Final = 4.0
+#: Confidence = _TOP * logistic(margin - _SHIFT): a tie gives 0.26, margin 3 gives 0.83.
+_TOP: Final = 0.95
+_SHIFT: Final = 1.0
+#: Cap for a pick among close candidates that nothing in the text or context supported.
+_UNSUPPORTED: Final = 0.5
+#: Confidence of features and of unknown settlements (named, not placed).
+_FEATURE_CONF: Final = 0.6
+#: "под/біля X" in front-line reports means up to ~20 km off (research note, section 6).
+_NEAR_EXTRA_M: Final = 20_000.0
+_EARTH_KM: Final = 6371.0
+
+
+def settlement_radius_m(population: int) -> float:
+    """Built-up radius of a settlement: clamp(1.5 + 0.012 * sqrt(pop), 2, 25) km.
+
+    The research note's rule (section 6): a village 2 km, 50 k people 4 km, 1 M 13 km,
+    Kyiv/Moscow 22-25 km; it is the radius inside which "в X" puts the writer.
+    """
+    return 1000.0 * min(25.0, max(2.0, 1.5 + 0.012 * math.sqrt(max(population, 0))))
+
+
+@dataclass(frozen=True, slots=True)
+class _Pick:
+    place: Place
+    margin: float  # score over the runner-up (inf when alone)
+    candidates: int
+    supported: bool  # did the text or the context add to the winner's score
+
+
+def resolve(
+    hits: Sequence[Hit],
+    gz: Names,
+    context_admin1: Mapping[str, float],
+    context_countries: Mapping[str, float],
+    lang: str,
+    text: str,
+) -> tuple[PlaceMention, ...]:
+    """The mentions of ``hits`` (spans of ``text``), each resolved among its form's places."""
+    explicit = _explicit(hits, gz, text)
+    # first pass: no text context; its confident picks anchor the second pass
+    first = [
+        None if h.form is None else _pick(h, gz, _Scene.empty(), explicit.get(i), lang)
+        for i, h in enumerate(hits)
+    ]
+    scene = _Scene.of(first, hits, context_admin1, context_countries)
+    out: list[PlaceMention] = []
+    for i, hit in enumerate(hits):
+        if hit.form is None:
+            out.append(_feature(hit, scene, explicit.get(i)))
+            continue
+        pick = _pick(hit, gz, scene.without(i), explicit.get(i), lang)
+        if pick is not None:
+            out.append(_mention(hit, pick, gz))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scene:
+    """What the text (and the caller) say beyond one mention."""
+
+    admin1: frozenset[str]  # admin-1 units named as such
+    anchors: tuple[tuple[int, Place], ...]  # (hit index, confident pick)
+    countries: frozenset[str]
+    ctx_admin1: Mapping[str, float]
+    ctx_countries: Mapping[str, float]
+
+    @staticmethod
+    def empty() -> _Scene:
+        return _Scene(frozenset(), (), frozenset(), {}, {})
+
+    @staticmethod
+    def of(
+        picks: Sequence[_Pick | None],
+        hits: Sequence[Hit],
+        ctx_admin1: Mapping[str, float],
+        ctx_countries: Mapping[str, float],
+    ) -> _Scene:
+        admin1: set[str] = set()
+        countries: set[str] = set()
+        anchors: list[tuple[int, Place]] = []
+        for i, pick in enumerate(picks):
+            if pick is None or pick.margin < _ANCHOR_MARGIN:
+                continue
+            place = pick.place
+            if place.kind == "admin1" and place.admin1:
+                admin1.add(place.admin1)
+            elif place.kind == "region" and len(place.members) == 1:
+                admin1.add(place.members[0])
+            elif place.kind == "country" and place.country:
+                countries.add(place.country)
+            elif place.kind == "settlement":
+                anchors.append((i, place))
+        del hits
+        return _Scene(
+            frozenset(admin1), tuple(anchors), frozenset(countries), ctx_admin1, ctx_countries
+        )
+
+    def without(self, index: int) -> _Scene:
+        if not any(i == index for i, _ in self.anchors):
+            return self
+        anchors = tuple(a for a in self.anchors if a[0] != index)
+        return _Scene(self.admin1, anchors, self.countries, self.ctx_admin1, self.ctx_countries)
+
+
+def _explicit(hits: Sequence[Hit], gz: Names, text: str) -> dict[int, str]:
+    """Settlements followed at once by an admin-1 unit ("Мирный (Якутия)", "в Мирном
+    Архангельской области", "Новодаровка в Запорожской области"): hit index -> its code."""
+    out: dict[int, str] = {}
+    for i in range(len(hits) - 1):
+        hit, nxt = hits[i], hits[i + 1]
+        if nxt.form is None or (hit.form is None and hit.feature != "settlement"):
+            continue
+        if text[hit.end : nxt.start].strip(" ,(—–-").lower() not in _JOINERS:
+            continue
+        codes = {
+            p.admin1 if p.kind == "admin1" else (p.members[0] if len(p.members) == 1 else None)
+            for p in (gz.place(ix) for ix in nxt.form.places)
+            if p.kind in ("admin1", "region")
+        }
+        codes.discard(None)
+        if len(codes) == 1 and (nxt.kind_hint == "admin1" or _only_areas(nxt.form, gz)):
+            code = codes.pop()
+            assert code is not None
+            out[i] = code
+    return out
+
+
+#: What may stand between a settlement and the admin-1 unit that places it.
+_JOINERS: Final = frozenset({"", "в", "у", "во"})
+
+
+def _only_areas(form: Form, gz: Names) -> bool:
+    return all(gz.place(ix).kind != "settlement" for ix in form.places)
+
+
+def _pick(hit: Hit, gz: Names, scene: _Scene, explicit: str | None, lang: str) -> _Pick | None:
+    """The best place for one hit, its margin and the number of candidates."""
+    assert hit.form is not None
+    places = [gz.place(ix) for ix in hit.form.places]
+    if hit.kind_hint == "admin1":
+        areas = [p for p in places if p.kind in ("admin1", "region")]
+        places = areas or places
+    elif hit.kind_hint == "settlement":
+        settled = [p for p in places if p.kind == "settlement"]
+        places = settled or places
+    if explicit is not None:
+        chosen = [p for p in places if p.admin1 == explicit]
+        places = chosen or places
+    if not places:
+        return None
+    cyrillic = hit.form.lang != LATIN
+    scored = sorted(
+        ((_score(p, scene, cyrillic, lang), p) for p in places),
+        key=lambda sp: (-sp[0][0], sp[1].index),
+    )
+    (best, supported), place = scored[0]
+    margin = best - scored[1][0][0] if len(scored) > 1 else math.inf
+    return _Pick(place, margin, len(hit.form.places), supported or explicit is not None)
+
+
+def _score(place: Place, scene: _Scene, cyrillic: bool, lang: str) -> tuple[float, bool]:
+    """A place's score and whether the text or context added to it."""
+    if place.kind == "settlement":
+        score = math.log(place.population + 1) + _FEATURE_BONUS.get(place.feature, 0.0)
+    else:
+        score = _AREA_BASE[place.kind]
+    if cyrillic and place.country:
+        score += _COUNTRY_PRIOR.get(place.country, 0.0)
+        if lang == "uk" and place.country == "UA":
+            score += _UK_UA  # a Ukrainian text: Ukraine's homonym first
+    extra = 0.0
+    if place.admin1 and place.admin1 in scene.admin1:
+        extra += _NAMED_ADMIN1
+    elif place.kind == "settlement" and scene.anchors:
+        if any(a.admin1 == place.admin1 for _, a in scene.anchors):
+            extra += _ANCHOR_ADMIN1
+        elif any(_km(a, place) <= _NEAR_KM for _, a in scene.anchors):
+            extra += _ANCHOR_NEAR
+    if place.country and place.country in scene.countries and place.kind != "country":
+        extra += _NAMED_COUNTRY
+    if place.admin1:
+        extra += _CONTEXT_ADMIN1 * scene.ctx_admin1.get(place.admin1, 0.0)
+    if place.country:
+        extra += _CONTEXT_COUNTRY * scene.ctx_countries.get(place.country, 0.0)
+    return score + extra, extra > 0.0
+
+
+def _km(a: Place, b: Place) -> float:
+    """Great-circle distance (haversine) between two places' points."""
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dl = math.radians(b.lon - a.lon)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _confidence(pick: _Pick) -> float:
+    """Higher with the margin over the runner-up; capped when close candidates had no help."""
+    if pick.margin == math.inf:
+        return _TOP
+    conf = _TOP / (1.0 + math.exp(-(pick.margin - _SHIFT)))
+    if not pick.supported and pick.margin < 2.0:
+        conf = min(conf, _UNSUPPORTED)
+    return conf
+
+
+def _mention(hit: Hit, pick: _Pick, gz: Names) -> PlaceMention:
+    place = pick.place
+    conf = _confidence(pick) * (0.85 if hit.doubtful else 1.0)
+    common = dict(
+        start=hit.start,
+        end=hit.end,
+        text=hit.text,
+        relation=hit.relation,
+        confidence=conf,
+        cue=hit.cue,
+        candidates=pick.candidates,
+    )
+    if place.kind == "settlement":
+        radius = settlement_radius_m(place.population)
+        if hit.relation == "near":
+            radius += _NEAR_EXTRA_M
+        return PlaceMention(
+            kind="settlement",
+            geonameid=place.geonameid,
+            admin1=place.admin1,
+            country=place.country,
+            lat=place.lat,
+            lon=place.lon,
+            radius_m=radius,
+            **common,  # type: ignore[arg-type]
+        )
+    if place.kind == "region":
+        return PlaceMention(
+            kind="region",
+            region=place.region,
+            admin1=place.members[0] if len(place.members) == 1 else None,
+            country=place.country,
+            radius_m=place.radius_m,
+            **common,  # type: ignore[arg-type]
+        )
+    return PlaceMention(
+        kind=place.kind,
+        admin1=place.admin1 if place.kind == "admin1" else None,
+        country=place.country,
+        radius_m=place.radius_m,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def _feature(hit: Hit, scene: _Scene, explicit: str | None) -> PlaceMention:
+    """A feature, never placed; a settlement feature keeps the admin-1 unit named right after
+    it, or else the text's one admin-1 unit."""
+    admin1 = explicit
+    if admin1 is None and hit.feature == "settlement" and len(scene.admin1) == 1:
+        admin1 = next(iter(scene.admin1))
+    return PlaceMention(
+        start=hit.start,
+        end=hit.end,
+        text=hit.text,
+        kind="feature",
+        relation=hit.relation,
+        confidence=_FEATURE_CONF,
+        admin1=admin1,
+        cue=hit.cue,
+        feature=hit.feature,
+    )
