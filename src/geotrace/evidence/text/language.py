@@ -44,6 +44,10 @@ _HEAD = 1500
 #: English post quoting one Russian name): links stripped, every post under it in the shared
 #: corpus was English or code (``bench/text_rules.py``).
 _MIN_CYRILLIC_SHARE = 0.5
+#: Letters of another Cyrillic alphabet (a Belarusian word counting two) above this share
+#: of the Cyrillic letters make the post "other"; a Russian post naming "Қазақстан" once in
+#: 150 letters stays Russian.
+_OTHER_SHARE = 0.02
 #: Fewer Cyrillic letters than this is no language at all ("ок").
 _MIN_CYRILLIC = 2
 
@@ -55,7 +59,8 @@ _RU_LETTERS = "ыэъё"
 _UK_WORDS = frozenset(
     "що та це як або він вона вони його також щоб з із зі але ми ви чи коли дуже ще вже де "  # noqa: SIM905 (a word list reads better as text)
     "цей ця цього може має буде було були був була року тобто треба зараз можна лише якщо "
-    "які яка який яке кожен щодо мене теж ось".split()
+    "які яка який яке кожен щодо мене теж ось дякую ласка добре тепер хай нехай звісно "
+    "бувай нема немає".split()
 )
 _RU_WORDS = frozenset(
     "и что это как он она они его ее также чтобы из с со от но когда очень еще уже где или "  # noqa: SIM905 (a word list reads better as text)
@@ -98,7 +103,9 @@ def language(text: str) -> Language:
     ru += _WORD_WEIGHT * sum(map(_RU_WORDS.__contains__, words))
     uk += _ENDING * sum(1 for word in words if word.endswith(_UK_ENDINGS))
     ru += _ENDING * sum(1 for word in words if word.endswith(_RU_ENDINGS))
-    other = len(_OTHER_CYRILLIC.findall(low)) + sum(map(_BE_WORDS.__contains__, words))
-    if other and _LETTER * other >= 0.5 * max(uk, ru):
+    # Kazakh and Belarusian write і too, so their own letters and words are weighed against
+    # the length of the post, not against the Ukrainian score they inflate.
+    other = len(_OTHER_CYRILLIC.findall(low)) + 2 * sum(map(_BE_WORDS.__contains__, words))
+    if other and other >= _OTHER_SHARE * cyrillic:
         return "other"
     return "uk" if uk > ru else "ru"
