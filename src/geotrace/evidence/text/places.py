@@ -35,7 +35,7 @@ from geotrace.evidence.text import placewords as W
 from geotrace.evidence.text.mention import Language, PlaceMention, Relation
 from geotrace.evidence.text.relation import relation, reread
 from geotrace.evidence.text.resolve import Hit, resolve
-from geotrace.geodata.names import LOCT, Form, names, normalise
+from geotrace.geodata.names import GENT, LOCT, Form, names, normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +184,8 @@ def _scan(
         kind = W.FEATURE_BEFORE.get(key)
         if kind is not None and (key != "р" or tokens.dot_after(i)):
             stop = _feature_name(tokens, i + 1, key in W.FEATURE_ABBR)
+            if kind == "airfield" and stop == i + 2 and _city_genitive(keys[i + 1]):
+                stop = i + 1  # "в аэропорту Казани": the city, read as a place below
             if stop > i + 1:
                 if not _inside(blocked, tokens.starts[i + 1], tokens.ends[stop - 1]):
                     hits.append(_feature(tokens, i + 1, stop, kind, lang, i))
@@ -251,6 +253,12 @@ def _longest(tokens: _Tokens, i: int, lookup: object, max_words: int) -> tuple[i
         if form is not None:
             return stop, form
     return i + 1, None
+
+
+def _city_genitive(key: str) -> bool:
+    """Whether ``key`` is a settlement name in the genitive (the city of an airport)."""
+    form = names().lookup(key)
+    return form is not None and bool(form.cases & GENT) and not _areas_only(form)
 
 
 def _same_place(tokens: _Tokens, stop: int, form: Form) -> int:
@@ -330,8 +338,8 @@ def _context_before(
     word = tokens.keys[first - 1]
     if word in W.HEADS:
         # "на территории Брянской области", "в аэропорту Казани": the genitive takes the
-        # place of its locative head
-        cases = LOCT
+        # place of its head
+        cases = W.HEADS[word]
     elif not W.ADJECTIVE.search(word):
         return rel, cue, phrase, settle is not None, True
     # "в районе приграничного Рыльска": one adjective (or head) between preposition and name
@@ -640,6 +648,11 @@ def _inherit_lists(tokens: _Tokens, hits: list[Hit], lang: Language) -> None:
         if hit.phrase or not prev.phrase:
             continue
         gap = text[prev.end : hit.start].strip().lower()
+        if gap in ("", "(") and hit.form is not None:
+            # "в Чапаевске Самарской области", "в Лазаревском районе Сочи": a genitive
+            # placing the name before it shares its relation
+            hit.relation, hit.cue, hit.phrase = prev.relation, prev.cue, prev.phrase
+            continue
         if gap not in W.CONJ and gap not in (",", ", и", ", і", ", та"):
             continue
         cases = hit.form.cases if hit.form is not None else 0

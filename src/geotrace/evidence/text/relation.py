@@ -38,7 +38,10 @@ PHRASES: Final[dict[tuple[str, ...], str]] = {
     ("у",): AT_U,
     **{(w,): UNDER for w in ("под", "подо", "під", "попід")},
     **{(w,): OFF for w in ("с", "со", "з", "зі", "із", "зо")},
-    **{(w,): FROM for w in ("из", "изо", "от", "ото", "від", "од", "ізо")},
+    **{(w,): FROM for w in ("из", "изо", "ізо")},
+    # "від Росії", "от Украины": the labelling rules read these as no relation ("залежати
+    # від Росії"); a distance ("в 5 км от") is read before the table
+    **{(w,): NONE for w in ("от", "ото", "від", "од")},
     **{
         (w,): NEAR
         for w in (

@@ -61,12 +61,14 @@ _UK_UA: Final = 0.5
 #: always win: no settlement is meant by "Грузия" in this corpus.
 _AREA_BASE: Final = {"country": 30.0, "admin1": 12.0, "region": 11.5}
 #: Same admin-1 as an admin-1 unit the text names / as an unambiguous settlement of the text;
-#: within _NEAR_KM of an unambiguous settlement; same country as a country the text names.
+#: within _NEAR_KM of an unambiguous settlement.  (A country the text names is no help:
+#: "Вооруженных сил России" beside Волчанск picked Sverdlovsk oblast's over Kharkiv's.)
 _NAMED_ADMIN1: Final = 6.0
 _ANCHOR_ADMIN1: Final = 3.0
 _ANCHOR_NEAR: Final = 2.0
+#: A settlement this large keeps its name against an admin-1 unit of the same name.
+_CITY: Final = 50_000
 _NEAR_KM: Final = 150.0
-_NAMED_COUNTRY: Final = 1.0
 #: Weight of the caller's context (per unit of its 0..1 weights).
 _CONTEXT_ADMIN1: Final = 4.0
 _CONTEXT_COUNTRY: Final = 2.0
@@ -116,7 +118,7 @@ def resolve(
         None if h.form is None else _pick(h, gz, _Scene.empty(), explicit.get(i), lang)
         for i, h in enumerate(hits)
     ]
-    scene = _Scene.of(first, hits, context_admin1, context_countries)
+    scene = _Scene.of(first, context_admin1, context_countries)
     out: list[PlaceMention] = []
     for i, hit in enumerate(hits):
         if hit.form is None:
@@ -134,23 +136,20 @@ class _Scene:
 
     admin1: frozenset[str]  # admin-1 units named as such
     anchors: tuple[tuple[int, Place], ...]  # (hit index, confident pick)
-    countries: frozenset[str]
     ctx_admin1: Mapping[str, float]
     ctx_countries: Mapping[str, float]
 
     @staticmethod
     def empty() -> _Scene:
-        return _Scene(frozenset(), (), frozenset(), {}, {})
+        return _Scene(frozenset(), (), {}, {})
 
     @staticmethod
     def of(
         picks: Sequence[_Pick | None],
-        hits: Sequence[Hit],
         ctx_admin1: Mapping[str, float],
         ctx_countries: Mapping[str, float],
     ) -> _Scene:
         admin1: set[str] = set()
-        countries: set[str] = set()
         anchors: list[tuple[int, Place]] = []
         for i, pick in enumerate(picks):
             if pick is None or pick.margin < _ANCHOR_MARGIN:
@@ -160,20 +159,15 @@ class _Scene:
                 admin1.add(place.admin1)
             elif place.kind == "region" and len(place.members) == 1:
                 admin1.add(place.members[0])
-            elif place.kind == "country" and place.country:
-                countries.add(place.country)
             elif place.kind == "settlement":
                 anchors.append((i, place))
-        del hits
-        return _Scene(
-            frozenset(admin1), tuple(anchors), frozenset(countries), ctx_admin1, ctx_countries
-        )
+        return _Scene(frozenset(admin1), tuple(anchors), ctx_admin1, ctx_countries)
 
     def without(self, index: int) -> _Scene:
         if not any(i == index for i, _ in self.anchors):
             return self
         anchors = tuple(a for a in self.anchors if a[0] != index)
-        return _Scene(self.admin1, anchors, self.countries, self.ctx_admin1, self.ctx_countries)
+        return _Scene(self.admin1, anchors, self.ctx_admin1, self.ctx_countries)
 
 
 def _explicit(hits: Sequence[Hit], gz: Names, text: str) -> dict[int, str]:
@@ -223,8 +217,11 @@ def _pick(hit: Hit, gz: Names, scene: _Scene, explicit: str | None, lang: str) -
     if not places:
         return None
     cyrillic = hit.form.lang != LATIN
+    # among other admin-1 units, "Крымом" is Crimea, not the village of Krym; a city named
+    # like its oblast (Запорожье) stays the city
+    villages = not any(p.kind == "settlement" and p.population >= _CITY for p in places)
     scored = sorted(
-        ((_score(p, scene, cyrillic, lang), p) for p in places),
+        ((_score(p, scene, cyrillic, lang, villages), p) for p in places),
         key=lambda sp: (-sp[0][0], sp[1].index),
     )
     (best, supported), place = scored[0]
@@ -232,7 +229,9 @@ def _pick(hit: Hit, gz: Names, scene: _Scene, explicit: str | None, lang: str) -
     return _Pick(place, margin, len(hit.form.places), supported or explicit is not None)
 
 
-def _score(place: Place, scene: _Scene, cyrillic: bool, lang: str) -> tuple[float, bool]:
+def _score(
+    place: Place, scene: _Scene, cyrillic: bool, lang: str, villages: bool
+) -> tuple[float, bool]:
     """A place's score and whether the text or context added to it."""
     if place.kind == "settlement":
         score = math.log(place.population + 1) + _FEATURE_BONUS.get(place.feature, 0.0)
@@ -243,15 +242,14 @@ def _score(place: Place, scene: _Scene, cyrillic: bool, lang: str) -> tuple[floa
         if lang == "uk" and place.country == "UA":
             score += _UK_UA  # a Ukrainian text: Ukraine's homonym first
     extra = 0.0
-    if place.admin1 and place.admin1 in scene.admin1:
+    named = place.admin1 is not None and place.admin1 in scene.admin1
+    if named or (place.kind != "settlement" and scene.admin1 and villages):
         extra += _NAMED_ADMIN1
     elif place.kind == "settlement" and scene.anchors:
         if any(a.admin1 == place.admin1 for _, a in scene.anchors):
             extra += _ANCHOR_ADMIN1
         elif any(_km(a, place) <= _NEAR_KM for _, a in scene.anchors):
             extra += _ANCHOR_NEAR
-    if place.country and place.country in scene.countries and place.kind != "country":
-        extra += _NAMED_COUNTRY
     if place.admin1:
         extra += _CONTEXT_ADMIN1 * scene.ctx_admin1.get(place.admin1, 0.0)
     if place.country:
