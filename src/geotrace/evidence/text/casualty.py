@@ -41,7 +41,7 @@ _NUM = (
 )
 #: Who the aggregate is of: forces, their men, the enemy.
 _FORCES = (
-    r"(?:военнослужащ\w*|военн\w+|солдат\w*|боевик\w*|наемник\w*|бойц\w*|человек|"
+    r"(?:военнослужащ\w*|военн\w+|солдат\w*|боевик\w*|на[её]мник\w*|бойц\w*|человек|"
     r"окупант\w*|росіян\w*|осіб|особи|військов\w+|ворог\w*|противник\w*|ВСУ|ЗСУ|"
     r"всу|зсу|рашист\w*|орк\w*|иностранн\w+|іноземн\w+|единиц\w*)"
 )
@@ -77,8 +77,8 @@ _PATTERNS: tuple[tuple[CasualtyKind, str], ...] = (
     ),
     (
         "losses",
-        _B + _NUM + r"\s+(?:\w+\s+)?" + _FORCES + r"\s+(?:ліквідовано|ликвидирован\w*|"
-        r"уничтожен\w*|знищено)" + _E,
+        _B + _NUM + r"\s+(?:\w+\s+){0,2}?" + _FORCES + r"(?:\s+(?:всу|зсу))?\s+"
+        r"(?:было\s+|було\s+)?(?:ліквідовано|ликвидирован\w*|уничтожен\w*|знищено)" + _E,
     ),
     (
         "death",
@@ -186,7 +186,7 @@ _NEGATED_AFTER = re.compile(
 _PROPERTY = re.compile(
     r"^\s*(?:[\w-]+\s+){0,2}?(?:дом\w*|здани\w*|будин\w*|будівл\w*|автомобил\w*|машин\w*|"
     r"автомобіл\w*|объект\w*|об['’ʼ]єкт\w*|инфраструктур\w*|інфраструктур\w*|квартир\w*|"
-    r"строени\w*|предприят\w*|підприєм\w*|склад\w*|крыш\w*|окн\w*|вікн\w*|сооружени\w*|"
+    r"строени\w*|предприят\w*|підприєм\w*|склад\w*|вещ\w*|имуществ\w*|майн\w*|крыш\w*|окн\w*|вікн\w*|сооружени\w*|"
     r"лини\w*|подстанц\w*|підстанц\w*|гараж\w*|магазин\w*|школ\w*|ТЦ|тц|частн\w+\s+дом\w*|"
     r"аккаунт\w*|акаунт\w*|сайт\w*|компани\w*|компані\w*|бизнес\w*|бізнес\w*)"
     r"(?![\w'’ʼ])"
@@ -196,6 +196,20 @@ _NOT_A_PERSON = re.compile(
     r"(?:пожар|возгоран|горени|огн|последстви|очаг|утечк|разлив|авари|дтп|задолженност|"
     r"долг|компани|предприяти|организаци|филиал|отделени|угроз|пробк|затор|неисправност)"
 )
+#: ... or named just before it ("аккаунтов пострадало", "личные вещи пострадали").
+_PROPERTY_BEFORE = re.compile(
+    r"(?:аккаунт|акаунт|дом|здани|будин|автомобил|машин|квартир|объект|имуществ|майн|вещ|"
+    r"реч|строени|крыш|сайт|компани)\w*\s+$"
+)
+#: People named right after the wounded word keep it wounded whatever stands before it
+#: ("по дому пострадали три человека").
+_PEOPLE_AFTER = re.compile(
+    r"^\s*(?:[\w-]+\s+){0,2}?(?:человек|людей|люди|жител\w*|мужчин\w*|женщин\w*|"
+    r"реб[её]н\w*|дет\w*|дитин\w*|діт\w*|особ\w*|осіб|мирн\w*|цивільн\w*|"
+    r"военн\w*|військов\w*|пассажир\w*|пасажир\w*|водител\w*|водій\w*|\d+)"
+)
+#: "жители дома пострадали": the people of the house.
+_PEOPLE_BEFORE = re.compile(r"жител|мешкан|люд|человек|пассажир|пасажир|сотрудник|рабоч")
 #: The wounded words that also say a building was damaged.
 _WOUNDED_WORDS = ("пострадал", "постраждал", "пострадавш")
 #: Cues searched on a lower-cased copy; a text whose lower case changes length (a rare
@@ -230,6 +244,26 @@ def _negated(low: str, start: int, end: int) -> bool:
     return _NEGATED_AFTER.search(after) is not None
 
 
+def _dropped(low: str, kind: CasualtyKind, start: int, end: int) -> bool:
+    """Whether a cue is denied, or names a fire put out or damaged property, not people."""
+    if _negated(low, start, end):
+        return True
+    before = max(0, start - 25)
+    after = low[end : end + _WINDOW]
+    if kind == "death" and low.startswith("ликвид", start):
+        return _NOT_A_PERSON.search(low, max(0, start - _WINDOW), end + _WINDOW) is not None
+    if kind != "wounded" or not low.startswith(_WOUNDED_WORDS, start):
+        return False
+    if _PEOPLE_AFTER.search(after):
+        return False
+    if _PROPERTY.search(after):
+        return True
+    return bool(
+        _PROPERTY_BEFORE.search(low, before, start)
+        and not _PEOPLE_BEFORE.search(low, before, start)
+    )
+
+
 def find_casualty(text: str) -> tuple[CasualtyCue, ...]:
     """Every casualty cue in ``text`` that is not negated, in order of their start.
 
@@ -249,19 +283,7 @@ def find_casualty(text: str) -> tuple[CasualtyCue, ...]:
         for window_start, window_end in windows:
             for match in pattern.finditer(low, window_start, window_end):
                 start, end = match.span()
-                if _negated(low, start, end):
-                    continue
-                if (
-                    kind == "death"
-                    and low.startswith("ликвид", start)
-                    and _NOT_A_PERSON.search(low, max(0, start - _WINDOW), end + _WINDOW)
-                ):
-                    continue
-                if (
-                    kind == "wounded"
-                    and low.startswith(_WOUNDED_WORDS, start)
-                    and _PROPERTY.search(low[end : end + _WINDOW])
-                ):
+                if _dropped(low, kind, start, end):
                     continue
                 found.append((start, end, kind))
     if "R" in text:
