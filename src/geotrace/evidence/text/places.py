@@ -35,7 +35,7 @@ from geotrace.evidence.text import placewords as W
 from geotrace.evidence.text.mention import Language, PlaceMention, Relation
 from geotrace.evidence.text.relation import relation, reread
 from geotrace.evidence.text.resolve import Hit, resolve
-from geotrace.geodata.names import GENT, LOCT, Form, names, normalise
+from geotrace.geodata.names import ABLT, ACCS, DATV, GENT, LOCT, NOMN, Form, names, normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +340,7 @@ def _context_before(
         # "на территории Брянской области", "в аэропорту Казани": the genitive takes the
         # place of its head
         cases = W.HEADS[word]
-    elif not W.ADJECTIVE.search(word):
+    elif not W.ADJECTIVE.search(word) or word in W.NOT_ADJECTIVE:
         return rel, cue, phrase, settle is not None, True
     # "в районе приграничного Рыльска": one adjective (or head) between preposition and name
     before = tokens.text[max(0, tokens.starts[first - 1] - 30) : tokens.starts[first - 1]]
@@ -552,8 +552,10 @@ def _cue(tokens: _Tokens, cue: int, i: int) -> str:
 
 
 def _feature(tokens: _Tokens, i: int, stop: int, kind: str, lang: Language, intro: int) -> Hit:
-    """A feature named by tokens i..stop-1; ``intro`` is the first token of its phrase."""
-    rel, cue, phrase, _, _ = _context_before(tokens, intro, 0, lang)
+    """A feature named by tokens i..stop-1; ``intro`` is the first token of its phrase (an
+    adjective's ending gives the case of "в Черном море" / "в Середземне море")."""
+    cases = _adjective_case(tokens.keys[intro]) if intro == i else 0
+    rel, cue, phrase, _, _ = _context_before(tokens, intro, cases, lang)
     start, end = tokens.starts[i], tokens.ends[stop - 1]
     return Hit(
         start=start,
@@ -568,6 +570,23 @@ def _feature(tokens: _Tokens, i: int, stop: int, kind: str, lang: Language, intr
         phrase=phrase,
         feature=kind,
     )
+
+
+def _adjective_case(word: str) -> int:
+    """The case an adjective's ending shows (0 if it shows none)."""
+    for ending, case in _ADJ_ENDINGS:
+        if word.endswith(ending):
+            return case
+    return 0
+
+
+#: Adjective endings and their case, longest first (feminine/neuter/masculine, ru and uk).
+_ADJ_ENDINGS: Final = (
+    ("ого", GENT), ("его", GENT), ("ому", LOCT | DATV), ("ему", LOCT | DATV),
+    ("ом", LOCT), ("ем", LOCT), ("ім", LOCT), ("ій", LOCT), ("ой", GENT | LOCT),
+    ("ое", NOMN | ACCS), ("ее", NOMN | ACCS), ("е", NOMN | ACCS), ("є", NOMN | ACCS),
+    ("ым", ABLT), ("им", ABLT),
+)  # fmt: skip
 
 
 def _feature_name(tokens: _Tokens, i: int, abbr: bool) -> int:

@@ -278,18 +278,21 @@ def _confidence(pick: _Pick) -> float:
 def _mention(hit: Hit, pick: _Pick, gz: Names) -> PlaceMention:
     place = pick.place
     conf = _confidence(pick) * (0.85 if hit.doubtful else 1.0)
+    relation = hit.relation
+    if relation == "near" and hit.phrase == ("у",) and place.kind != "settlement":
+        relation = "unknown"  # "у Украины" is a possession; "у Бахмута" a front line
     common = dict(
         start=hit.start,
         end=hit.end,
         text=hit.text,
-        relation=hit.relation,
+        relation=relation,
         confidence=conf,
         cue=hit.cue,
         candidates=pick.candidates,
     )
     if place.kind == "settlement":
         radius = settlement_radius_m(place.population)
-        if hit.relation == "near":
+        if relation == "near":
             radius += _NEAR_EXTRA_M
         return PlaceMention(
             kind="settlement",
