@@ -79,7 +79,7 @@ _TAIL = (
 #: Formation abbreviations: every brigade ends in Бр (ОМСБр, ОМБр, ОВДБр, ОДШБр, ОБрМП,
 #: ОБрТрО); regiments, divisions, battalions, corps and armies by their own list.
 _ABBR = (
-    r"(?:(?:[ОГАМТДШПВСКЗРЕІЛ]|Гв|Сп|Тр|Ае){0,6}Б[рР](?:МП|ТрО|СпН|СН|АА|П)?|"
+    r"(?:(?:[ОГАМТДШПВСКЗРЕІЛ]|Гв|Сп|Тр|Ае|Аэ){0,6}Б[рР](?:МП|ТрО|СпН|СН|АА|П)?|"
     # Written in lower case too: "47 омбр", "3 ошбр".
     r"о[мтвдшапсгрл]{0,3}[мтвдшпсгрл]бр|"
     r"Г?О?(?:МС|ДШ|ПД|Гв)П|ОТП|ОШП|Гв?МСД|ВДД|ДШД|ДШБ|ОДШБ|ОМСБ|ОМПБ|ОМБ|ОРБ|ОТБ|"
@@ -95,7 +95,10 @@ _NUMBERED = re.compile(
     r"|\s" + _NOT_ADJ + r"(?:(?:" + _ADJ + r")\s+){1,4}" + _NOUN + r""
     r"|\s(?:[бБ]ригада|[пП]олк|[бБ]атал(?:ь|ьй)он|[рР]ота|[дД]ивизия|[дД]ивізія|[оО]тряд|"
     r"[зЗ]агін)"
-    r"|" + _ORDINAL + r"?\s?" + _ABBR + r")" + _E + _TAIL
+    r"|" + _ORDINAL + r"?\s?" + _ABBR + r""
+    # Abbreviations that are other things after a bare number ("5 БМП" are vehicles, ОСБ a
+    # police department): only after an ordinal ending.
+    r"|" + _ORDINAL + r"\s?(?:ОСБ|осб|ОГБМП|ОБМП|ГБМП)" + r")" + _E + _TAIL
 )
 
 #: An ordinal that shares the noun of the formation after it: "72-й, 42-й и 108-й ОМБр".
@@ -146,6 +149,15 @@ _GROUPING = re.compile(
     # "Южная группировка войск", «Южной» группировки войск.
     + r"|[«\"„“]?(?:Южн|Северн|Западн|Восточн|Центральн|Днепровск)\w{1,3}[»\"“”]?\s+"
     r"[гГ]руппировк(?:а|и|е|у|ой)\s+войск"
+)
+#: An unnumbered brigade that the words still identify: "отдельной бригады специального
+#: назначения ЮВО", "окрема президентська бригада".
+_QUALIFIED = re.compile(
+    _B + r"(?:[оО]тдельн\w{2,3}|[оО]крем\w{1,3})\s+"
+    r"(?:(?:президентск\w{2,3}|президентськ\w{1,3})\s+[бБ]ригад\w{0,3}|"
+    r"(?:(?:" + _ADJ + r")\s+){0,2}(?:[бБ]ригад\w{0,3}|[пП]олк\w{0,2}|[бБ]атал(?:ь|ьй)он\w{0,2})\s+"
+    r"(?:специального\s+назначения|спецназначения|спеціального\s+призначення|"
+    r"особого\s+назначения)(?:\s+(?:ЮВО|ЗВО|ЦВО|ВВО|ЛенВО|МВО|СФ|ВДВ|ГУР))?)" + _E
 )
 #: A formation named after a person: "полк имени Кастуся Калиновского", "бригады им.
 #: Невского", "полка Калиновского" (a surname in the genitive, -ского/-цкого only).
@@ -211,7 +223,8 @@ _ANCHOR = any_of(
         "Польов бригад Бригад полк Полк батал Батал _рота _роты _роте _роту _ротой _роти "
         "_роті _ротою дивизи Дивизи дивізі Дивізі арми Арми армі Армі отряд Отряд загін "
         "загон Загін скадрил лотили корпус Корпус МСП ДШП ПДП ОТП ОШП МСД ВДД ДШД ДШБ "
-        "ОМСБ ОМПБ ОМБ ОРБ ОТБ ОШБ ОБТрО СпН _АК _ОА ОбщА _ТА ГвТА руппировк груповання "
+        "ОМСБ ОМПБ ОМБ ОРБ ОТБ ОШБ ОБТрО СпН ОСБ осб БМП президент "
+        "_АК _ОА ОбщА _ТА ГвТА руппировк груповання "
         "ЧВК ПВК пецназ легион Легион легіон Легіон ОМОН СОБР РДК Барс БАРС Ахмат Вагнер "
         "агнеровц агнерівц Азов азовц Айдар Кракен Русич Редут Пятнашк П'ятнашк Эспаньол "
         "Еспаньйол Спарт Сомали Калмиус Кальміус Шторм Свобод Винчи Вінчі адыровц адирівц"
@@ -225,6 +238,7 @@ _ALL = (
     _NUMBERED,
     _NAMED,
     _GROUPING,
+    _QUALIFIED,
     _PERSON_NAMED,
     _PMC,
     _ALWAYS,
@@ -233,17 +247,16 @@ _ALL = (
 )
 
 
-def _listed_before(text: str, start: int) -> list[tuple[int, int]]:
-    """The ordinals listed before a numbered formation that share its noun."""
-    found: list[tuple[int, int]] = []
+def _list_start(text: str, start: int) -> int:
+    """Where the ordinals listed before a numbered formation, sharing its noun, begin: the
+    list is one mention ("106-й и 155-й дивизий"), as a reader marks it."""
     while (listed := _LISTED_BEFORE.search(text, max(0, start - 16), start)) is not None:
-        found.append(listed.span(1))
         start = listed.start()
-    return found
+    return start
 
 
 def find_units(text: str) -> tuple[Span, ...]:
-    """Every unit mention in ``text``, in order, overlapping hits merged into the longest.
+    """Every unit mention in ``text``, in order; overlapping and chained hits are one.
 
     Spans are Python string indices into ``text``; a quoted name's span includes its quotes
     so that the reviewer sees the name as written.
@@ -264,17 +277,17 @@ def find_units(text: str) -> tuple[Span, ...]:
                     sport = _SPORT.search(text) is not None
                 if sport:
                     continue
-            hits.append(match.span())
-            if pattern is _NUMBERED:
-                hits.extend(_listed_before(text, match.start()))
+            start, end = match.span()
+            hits.append((_list_start(text, start) if pattern is _NUMBERED else start, end))
     if not hits:
         return ()
     hits.sort(key=lambda span: (span[0], -span[1]))
     merged: list[tuple[int, int]] = []
     for start, end in hits:
-        if merged and start < merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
+        # Overlapping hits, and a chain with nothing but a space between ("батальона «Скиф»
+        # бригады «Терек»", "132-й бригады 51-й армии"), name one unit.
+        if merged and (start < merged[-1][1] or text[merged[-1][1] : start].isspace()):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
             continue
         merged.append((start, end))
     return tuple(Span(start, end, text[start:end]) for start, end in merged)
