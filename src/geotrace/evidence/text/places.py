@@ -192,7 +192,7 @@ def _scan(
                 i = stop
                 continue
         first = raw[i][0]
-        if key in W.STOP or (i > 0 and keys[i - 1] in W.SUBSCRIBE):
+        if key in W.STOP or (i > 1 and keys[i - 2] in W.SUBSCRIBE and keys[i - 1] == "на"):
             i += 1
             continue
         if not first.isupper() and not (
@@ -316,7 +316,14 @@ def _settlement_word(tokens: _Tokens, i: int) -> tuple[int, int] | None:
             joined = all(tokens.plain[lo:i]) if not abbr else tokens.dot_after(i - 1)
             if joined:
                 return lo, W.SETTLEMENT[words]
-        if size == 1 and keys[lo] in W.SETTLEMENT_ABBR and tokens.dot_after(lo):
+        # "г. Донецк", not "Валерий Х. Никаких" (an initial)
+        if (
+            size == 1
+            and keys[lo] in W.SETTLEMENT_ABBR
+            and tokens.dot_after(lo)
+            and tokens.raw[lo].islower()
+            and not (lo > 0 and tokens.capital(lo - 1))
+        ):
             return lo, 0
     return None
 
@@ -340,12 +347,14 @@ def _context_before(
         # "на территории Брянской области", "в аэропорту Казани": the genitive takes the
         # place of its head
         cases = W.HEADS[word]
-    elif not W.ADJECTIVE.search(word) or word in W.NOT_ADJECTIVE:
+    elif not W.ADJECTIVE.search(word) or word in W.NOT_ADJECTIVE or word.endswith(W.NOUN_ENDS):
         return rel, cue, phrase, settle is not None, True
     # "в районе приграничного Рыльска": one adjective (or head) between preposition and name
     before = tokens.text[max(0, tokens.starts[first - 1] - 30) : tokens.starts[first - 1]]
-    rel, cue, phrase = relation(tokens.keys, tokens.plain, before, first - 1, cases, lang)
-    return rel, cue, phrase, settle is not None, False
+    skipped = relation(tokens.keys, tokens.plain, before, first - 1, cases, lang)
+    if not skipped[2]:
+        return rel, cue, phrase, settle is not None, True
+    return *skipped, settle is not None, False
 
 
 def _place(tokens: _Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit | None:
@@ -374,7 +383,9 @@ def _place(tokens: _Tokens, i: int, stop: int, form: Form, lang: Language) -> Hi
     ):
         last, kind_hint = stop, "admin1"
     rel, cue, phrase, settled, direct = _context_before(tokens, i, form.cases, lang)
-    prep = bool(phrase)
+    # a preposition that places ("в", "под", "по"), not one that a person takes ("от Ильи",
+    # "с Пейном"), is what lets an ordinary word or a name through
+    prep = rel != "unknown" or phrase in W.PLACING
     if settled:
         kind_hint = "settlement"
     if not (admin_span or settled) and not _kept(tokens, i, stop, form, prep and direct, lang):
@@ -406,24 +417,35 @@ def _kept(tokens: _Tokens, i: int, stop: int, form: Form, prep: bool, lang: Lang
     """The filters of ordinary words, people's names and Latin words (a settlement word or
     an admin-1 noun, tested by the caller, keeps any name)."""
     keys, raw = tokens.keys, tokens.raw
-    areas = _areas_only(form)  # Дания, Якутия, РФ: no other reading worth the loss
+    gz = names()
+    kinds = {gz.place(ix).kind for ix in form.places}
+    areas = "settlement" not in kinds  # Дания, Якутия, РФ: no other reading worth the loss
     if stop < len(keys) and tokens.plain[stop - 1] and W.NOT_AFTER.match(keys[stop]):
         return False  # "Донецком направлении", "Чорноморського флоту", "Новый год"
-    if not areas and _latin_or_acronym(raw[i], lang) and not _big_city(form, 100_000, False):
-        return False  # SHOT, REST, Java, МИД: words of news and IT posts, not places
+    if _latin(raw[i], lang) and not kinds <= {"country"}:
+        return False  # SHOT, Java, City, Brent: words of news and IT posts, not places
+    if _acronym(raw[i]) and not (areas or _big_city(form, 100_000, False)):
+        return False  # МИД, ГУС: acronyms that are no country or region (РФ, ДНР are)
     if form.common and not prep and (tokens.sentence_start(i) or not _big_city(form, 100_000)):
         return False
+    before = i > 0 and tokens.plain[i - 1] and tokens.capital(i - 1) and not prep
+    if (
+        before
+        and not tokens.sentence_start(i - 1)
+        and gz.lookup(keys[i - 1]) is None
+        and not _home_areas(form)
+    ):
+        return False  # "Геннадий Труханов", "Йонасом Гаром": a surname after a name
     if areas:
         return True
+    if not prep and _foreign_village(form):
+        return False  # "Галант", "Терор", "Пейна": a bare name of a foreign village
     if keys[i] in W.FIRST_NAME_CITIES and not prep:
         return False  # "Владимир снял", "Софія сказала"
     big = _big_city(form, 100_000)
     nxt = stop < len(keys) and tokens.plain[stop - 1] and tokens.capital(stop)
     if not prep and nxt and not big and names().lookup(keys[stop]) is None:
         return False  # "Аллі Чернець": a first name before a surname
-    before = i > 0 and tokens.plain[i - 1] and tokens.capital(i - 1) and not prep
-    if before and not tokens.sentence_start(i - 1) and names().lookup(keys[i - 1]) is None:
-        return False  # "Геннадий Труханов", "ВСУ Сырский": a surname after a name or title
     if form.person:
         if nxt or before:
             return False
@@ -434,10 +456,39 @@ def _kept(tokens: _Tokens, i: int, stop: int, form: Form, prep: bool, lang: Lang
     return True
 
 
-def _latin_or_acronym(word: str, lang: Language) -> bool:
-    """A Latin word in a Russian/Ukrainian text, or a short all-caps word (an acronym)."""
-    if lang in ("ru", "uk") and word[0] < "\u0400":
-        return True
+def _foreign_village(form: Form) -> bool:
+    """Whether every place of ``form`` is a settlement outside Ukraine, Russia and Belarus
+    of under _FOREIGN_VILLAGE people: such a name met bare in ru/uk news is a surname or a
+    word far more often than the village."""
+    gz = names()
+    return all(
+        (p := gz.place(ix)).country not in W.HOME and p.population < _FOREIGN_VILLAGE
+        for ix in form.places
+    )
+
+
+#: Population under which a foreign settlement needs a preposition to be read.
+_FOREIGN_VILLAGE: Final = 20_000
+
+
+def _home_areas(form: Form) -> bool:
+    """Countries, regions, and admin-1 units of Ukraine, Russia and Belarus only: after a
+    capitalised word they are still places ("Минобороны России", "Минздраве Удмуртии")."""
+    gz = names()
+    return all(
+        (p := gz.place(ix)).kind in ("country", "region")
+        or (p.kind == "admin1" and p.country in W.HOME)
+        for ix in form.places
+    )
+
+
+def _latin(word: str, lang: Language) -> bool:
+    """A Latin word in a Russian/Ukrainian text."""
+    return lang in ("ru", "uk") and word[0] < "\u0400"
+
+
+def _acronym(word: str) -> bool:
+    """A short all-caps word."""
     return len(word) <= 4 and word.isupper()
 
 

@@ -225,8 +225,23 @@ def _pick(hit: Hit, gz: Names, scene: _Scene, explicit: str | None, lang: str) -
         key=lambda sp: (-sp[0][0], sp[1].index),
     )
     (best, supported), place = scored[0]
-    margin = best - scored[1][0][0] if len(scored) > 1 else math.inf
+    # the runner-up that disagrees: Sevastopol the city and Sevastopol the admin-1 unit
+    # around it are one answer at two scales
+    rivals = [s for (s, _), p in scored[1:] if not _same_answer(place, p)]
+    margin = best - rivals[0] if rivals else math.inf
     return _Pick(place, margin, len(hit.form.places), supported or explicit is not None)
+
+
+def _same_answer(place: Place, other: Place) -> bool:
+    """Whether ``other`` is an area that contains the settlement ``place``."""
+    return (
+        place.kind == "settlement"
+        and other.kind != "settlement"
+        and (
+            other.admin1 == place.admin1
+            or (other.kind == "country" and other.country == place.country)
+        )
+    )
 
 
 def _score(
