@@ -388,6 +388,14 @@ def _place(tokens: _Tokens, i: int, stop: int, form: Form, lang: Language) -> Hi
     prep = rel != "unknown" or phrase in W.PLACING
     if settled:
         kind_hint = "settlement"
+        if (
+            stop < len(keys)
+            and tokens.plain[stop - 1]
+            and tokens.capital(stop)
+            and names().lookup(keys[stop]) is None
+        ):
+            # "села Горный Дзуарикау": the gazetteer knows a part, not the village
+            return _feature(tokens, i, stop + 1, "settlement", lang, i)
     if not (admin_span or settled) and not _kept(tokens, i, stop, form, prep and direct, lang):
         return None
     if keys[i] in W.DNIPRO and stop == i + 1 and _river_context(tokens, i, form):
@@ -410,7 +418,19 @@ def _place(tokens: _Tokens, i: int, stop: int, form: Form, lang: Language) -> Hi
         cue_token=cue,
         phrase=phrase,
         doubtful=(form.common or form.person) and not (prep or settled or admin_span),
+        admin1_hint=_admin_adjective(tokens, cue, i),
     )
+
+
+def _admin_adjective(tokens: _Tokens, lo: int, i: int) -> str | None:
+    """The admin-1 unit an adjective between cue and name names ("в районе курской
+    Новоивановки"): it places the village as "Курской области" after it would."""
+    gz = names()
+    for k in range(lo, i):
+        form = gz.lookup(tokens.keys[k]) if tokens.raw[k].islower() else None
+        if form is not None and form.adjectival and len(form.places) == 1:
+            return gz.place(form.places[0]).admin1
+    return None
 
 
 def _kept(tokens: _Tokens, i: int, stop: int, form: Form, prep: bool, lang: Language) -> bool:
@@ -424,8 +444,8 @@ def _kept(tokens: _Tokens, i: int, stop: int, form: Form, prep: bool, lang: Lang
         return False  # "Донецком направлении", "Чорноморського флоту", "Новый год"
     if _latin(raw[i], lang) and not kinds <= {"country"}:
         return False  # SHOT, Java, City, Brent: words of news and IT posts, not places
-    if _acronym(raw[i]) and not (areas or _big_city(form, 100_000, False)):
-        return False  # МИД, ГУС: acronyms that are no country or region (РФ, ДНР are)
+    if _acronym(raw[i]) and not _home_areas(form):
+        return False  # МИД, ГУС, ГУР: acronyms that are no country or home region (РФ, ДНР)
     if form.common and not prep and (tokens.sentence_start(i) or not _big_city(form, 100_000)):
         return False
     before = i > 0 and tokens.plain[i - 1] and tokens.capital(i - 1) and not prep

@@ -229,7 +229,7 @@ HEADS: Final[dict[str, int]] = {
 #: направлении", "Чорноморського флоту", "Новый год".
 NOT_AFTER: Final = re.compile(
     r"(?:направлен|напрям|флот|фронт|плацдарм|угрупован|группировк|год$|года$|году$|годом$"
-    r"|рік$|року$|роком$)"
+    r"|рік$|року$|роком$|дом$|доме$|дома$|домом$|дім$|домі$)"
 )
 #: Big cities that are far more often a first name when no preposition comes before them.
 FIRST_NAME_CITIES: Final = _words(

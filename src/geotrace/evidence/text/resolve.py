@@ -38,6 +38,8 @@ class Hit:
     feature: str | None = None
     #: the form is also an ordinary word or a person's name: kept on a preposition only
     doubtful: bool = False
+    #: an admin-1 unit an adjective before the name gives ("курской Новоивановки")
+    admin1_hint: str | None = None
 
 
 #: Score bonus of a GeoNames feature code: a capital is named more than its population says,
@@ -56,6 +58,13 @@ _FEATURE_BONUS: Final = {
 #: Prior of a country for Cyrillic forms: the corpus is Russian/Ukrainian war news.
 _COUNTRY_PRIOR: Final = {"UA": 3.0, "RU": 3.0, "BY": 1.5}
 _UK_UA: Final = 0.5
+#: "под X" / "біля X" is front-line usage (research note, section 6): the admin-1 units of
+#: the front line and the Russian border regions since 2022 get a bonus for "near" names.
+_FRONT: Final = frozenset(
+    {"UA-14", "UA-09", "UA-23", "UA-65", "UA-63", "UA-59", "UA-74", "UA-43", "RU-KRS", "RU-BEL",
+     "RU-BRY"}
+)  # fmt: skip
+_FRONT_BONUS: Final = 3.0
 #: Scores of area kinds in log-population units: an oblast outranks a village of its name
 #: (village Крым, 4k people: 8.3) but not a city (Запорожье 750k + PPLA: 15.5).  Countries
 #: always win: no settlement is meant by "Грузия" in this corpus.
@@ -113,6 +122,9 @@ def resolve(
 ) -> tuple[PlaceMention, ...]:
     """The mentions of ``hits`` (spans of ``text``), each resolved among its form's places."""
     explicit = _explicit(hits, gz, text)
+    for i, hit in enumerate(hits):
+        if hit.admin1_hint is not None:
+            explicit.setdefault(i, hit.admin1_hint)
     # first pass: no text context; its confident picks anchor the second pass
     first = [
         None if h.form is None else _pick(h, gz, _Scene.empty(), explicit.get(i), lang)
@@ -220,8 +232,9 @@ def _pick(hit: Hit, gz: Names, scene: _Scene, explicit: str | None, lang: str) -
     # among other admin-1 units, "Крымом" is Crimea, not the village of Krym; a city named
     # like its oblast (Запорожье) stays the city
     villages = not any(p.kind == "settlement" and p.population >= _CITY for p in places)
+    front = hit.relation == "near"
     scored = sorted(
-        ((_score(p, scene, cyrillic, lang, villages), p) for p in places),
+        ((_score(p, scene, cyrillic, lang, villages, front), p) for p in places),
         key=lambda sp: (-sp[0][0], sp[1].index),
     )
     (best, supported), place = scored[0]
@@ -245,13 +258,15 @@ def _same_answer(place: Place, other: Place) -> bool:
 
 
 def _score(
-    place: Place, scene: _Scene, cyrillic: bool, lang: str, villages: bool
+    place: Place, scene: _Scene, cyrillic: bool, lang: str, villages: bool, front: bool
 ) -> tuple[float, bool]:
     """A place's score and whether the text or context added to it."""
     if place.kind == "settlement":
         score = math.log(place.population + 1) + _FEATURE_BONUS.get(place.feature, 0.0)
     else:
         score = _AREA_BASE[place.kind]
+    if front and place.admin1 in _FRONT:
+        score += _FRONT_BONUS  # "под Северском" is Siversk (11k), not Seversk (108k)
     if cyrillic and place.country:
         score += _COUNTRY_PRIOR.get(place.country, 0.0)
         if lang == "uk" and place.country == "UA":
