@@ -101,6 +101,11 @@ _NUMBERED = re.compile(
     r"|" + _ORDINAL + r"\s?(?:ОСБ|осб|ОГБМП|ОБМП|ГБМП)" + r")" + _E + _TAIL
 )
 
+#: Streets named after formations: "на улице 43-й Армии", "вул. 93-ї бригади".
+_STREET = re.compile(
+    r"(?i)(?:улиц\w*|ул\.|проспект\w*|просп\.|переул\w*|пер\.|площад\w*|пл\.|"
+    r"бульвар\w*|шоссе|набережн\w*|вулиц\w*|вул\.|майдан\w*)\s*$"
+)
 #: An ordinal that shares the noun of the formation after it: "72-й, 42-й и 108-й ОМБр".
 _LISTED_BEFORE = re.compile(
     r"(?<![\w'’ʼ.,/:№-])(\d{1,4}" + _ORDINAL + r")(?:\s*,\s*|\s+(?:и|і|та|й)\s+)$"
@@ -278,7 +283,11 @@ def find_units(text: str) -> tuple[Span, ...]:
                 if sport:
                     continue
             start, end = match.span()
-            hits.append((_list_start(text, start) if pattern is _NUMBERED else start, end))
+            if pattern is _NUMBERED:
+                if _STREET.search(text, max(0, start - 16), start):
+                    continue
+                start = _list_start(text, start)
+            hits.append((start, end))
     if not hits:
         return ()
     hits.sort(key=lambda span: (span[0], -span[1]))
