@@ -196,6 +196,43 @@ def test_links_are_not_read() -> None:
     assert places("Подробнее: https://t.me/kharkiv_news/Kharkiv") == {}
 
 
+def test_news_and_it_words_are_not_places() -> None:
+    # Latin words and acronyms that GeoNames knows as villages or boroughs
+    assert list(places("По данным SHOT, в МИД России ответили.")) == ["России"]
+    assert places("Шпаргалка по REST API для начинающих.") == {}
+    assert places("В Белом доме заявили о новых санкциях.") == {}
+    # a channel's promotion line
+    assert places("🔴 [Подписаться на Москву - новостную](https://t.me/x)") == {}
+    # a surname after a first name, a first name before a surname
+    assert places("Мэр Одессы Геннадий Труханов сообщил о пожаре.").keys() == {"Одессы"}
+
+
+def test_heads_routes_and_long_names() -> None:
+    m = places("ВСУ атаковали объекты на территории Брянской области.")["Брянской области"]
+    assert (m.admin1, m.relation) == ("RU-BRY", "at")
+    assert places("Бои идут на востоке Украины.")["Украины"].relation == "at"
+    m = places("План «Ковёр» введён в аэропорту Казани.")["Казани"]
+    settlement(m, "Kazan", "RU")
+    assert m.relation == "at"
+    got = places("Пилот рейса Бухара-Москва заметил дрон.")
+    settlement(got["Бухара"], "Bukhara", "UZ")
+    settlement(got["Москва"], "Moscow", "RU")
+    assert (got["Бухара"].relation, got["Москва"].relation) == ("from", "to")
+    m = places("Президент Сполучених Штатів Америки прибув до Києва.", "uk")
+    assert m["Сполучених Штатів Америки"].country == "US"
+    assert m["Києва"].relation == "to"
+
+
+def test_front_line_usage() -> None:
+    # "под X" is the front: Siversk (11k, Donetsk oblast), not Seversk (108k, Tomsk)
+    settlement(places("Мы стоим под Северском.")["Северском"], "Siversk", "UA")
+    # an oblast named beside a village the gazetteer lacks places the village
+    m = places("Новоивановка Курской области освобождена.")["Новоивановка"]
+    assert (m.kind, m.feature, m.admin1, m.lat) == ("feature", "settlement", "RU-KRS", None)
+    m = places("Бои идут в районе курской Новоивановки.")["Новоивановки"]
+    assert (m.kind, m.admin1, m.relation) == ("feature", "RU-KRS", "near")
+
+
 # --- features: named, never placed ---------------------------------------------------------
 
 

@@ -428,8 +428,12 @@ def _admin_adjective(tokens: _Tokens, lo: int, i: int) -> str | None:
     gz = names()
     for k in range(lo, i):
         form = gz.lookup(tokens.keys[k]) if tokens.raw[k].islower() else None
-        if form is not None and form.adjectival and len(form.places) == 1:
-            return gz.place(form.places[0]).admin1
+        if form is None:
+            continue
+        # lower case: not the settlement a form may also name (Kurskaya for "курской")
+        codes = {p.admin1 for p in map(gz.place, form.places) if p.kind == "admin1"}
+        if len(codes) == 1:
+            return codes.pop()
     return None
 
 

@@ -133,10 +133,13 @@ def resolve(
     scene = _Scene.of(first, context_admin1, context_countries)
     out: list[PlaceMention] = []
     for i, hit in enumerate(hits):
-        if hit.form is None:
-            out.append(_feature(hit, scene, explicit.get(i)))
+        code = explicit.get(i)
+        if hit.form is None or (code is not None and _elsewhere(hit.form, gz, code)):
+            # "Новоивановка Курской области" where the gazetteer holds only Ukraine's
+            # Novoivanovkas: a village it lacks, in the oblast the text names
+            out.append(_feature(hit, scene, code))
             continue
-        pick = _pick(hit, gz, scene.without(i), explicit.get(i), lang)
+        pick = _pick(hit, gz, scene.without(i), code, lang)
         if pick is not None:
             out.append(_mention(hit, pick, gz))
     return tuple(out)
@@ -184,13 +187,14 @@ class _Scene:
 
 def _explicit(hits: Sequence[Hit], gz: Names, text: str) -> dict[int, str]:
     """Settlements followed at once by an admin-1 unit ("Мирный (Якутия)", "в Мирном
-    Архангельской области", "Новодаровка в Запорожской области"): hit index -> its code."""
+    Архангельской области", "Новодаровка в Запорожской области"; not after a comma, which
+    makes a list: "Вінниця, Київська область"): hit index -> its code."""
     out: dict[int, str] = {}
     for i in range(len(hits) - 1):
         hit, nxt = hits[i], hits[i + 1]
         if nxt.form is None or (hit.form is None and hit.feature != "settlement"):
             continue
-        if text[hit.end : nxt.start].strip(" ,(—–-").lower() not in _JOINERS:
+        if text[hit.end : nxt.start].strip(" (—–-").lower() not in _JOINERS:
             continue
         codes = {
             p.admin1 if p.kind == "admin1" else (p.members[0] if len(p.members) == 1 else None)
@@ -207,6 +211,12 @@ def _explicit(hits: Sequence[Hit], gz: Names, text: str) -> dict[int, str]:
 
 #: What may stand between a settlement and the admin-1 unit that places it.
 _JOINERS: Final = frozenset({"", "в", "у", "во"})
+
+
+def _elsewhere(form: Form, gz: Names, code: str) -> bool:
+    """Whether no place of ``form`` lies in admin-1 unit ``code`` and all are settlements."""
+    places = [gz.place(ix) for ix in form.places]
+    return all(p.kind == "settlement" and p.admin1 != code for p in places)
 
 
 def _only_areas(form: Form, gz: Names) -> bool:
@@ -356,7 +366,8 @@ def _feature(hit: Hit, scene: _Scene, explicit: str | None) -> PlaceMention:
     """A feature, never placed; a settlement feature keeps the admin-1 unit named right after
     it, or else the text's one admin-1 unit."""
     admin1 = explicit
-    if admin1 is None and hit.feature == "settlement" and len(scene.admin1) == 1:
+    feature = hit.feature or "settlement"
+    if admin1 is None and feature == "settlement" and len(scene.admin1) == 1:
         admin1 = next(iter(scene.admin1))
     return PlaceMention(
         start=hit.start,
@@ -367,5 +378,5 @@ def _feature(hit: Hit, scene: _Scene, explicit: str | None) -> PlaceMention:
         confidence=_FEATURE_CONF,
         admin1=admin1,
         cue=hit.cue,
-        feature=hit.feature,
+        feature=feature,
     )
