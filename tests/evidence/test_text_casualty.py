@@ -141,6 +141,13 @@ def test_cues_carry_their_words() -> None:
     assert all(text[c.start : c.end] == c.text for c in cues)
 
 
+def test_offsets_hold_when_lower_case_changes_length() -> None:
+    # "İ".lower() is two characters: the cue must still point into the original text.
+    text = "İstanbul: погибли 2 человека"
+    (cue,) = find_casualty(text)
+    assert (cue.kind, text[cue.start : cue.end]) == ("death", "погибли")
+
+
 def test_a_losses_phrase_is_one_cue() -> None:
     cues = find_casualty("Противник потерял до 300 военнослужащих убитыми и ранеными.")
     assert [c.text for c in cues] == ["потерял до 300 военнослужащих убитыми и ранеными"]
