@@ -25,7 +25,6 @@ What the rules do, in order:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -33,6 +32,7 @@ from typing import Final
 
 from geotrace.evidence.text import placewords as W
 from geotrace.evidence.text.mention import Language, PlaceMention, Relation
+from geotrace.evidence.text.placetokens import Tokens, blocked, inside, tokenise
 from geotrace.evidence.text.relation import relation, reread
 from geotrace.evidence.text.resolve import Hit, resolve
 from geotrace.geodata.names import ABLT, ACCS, DATV, GENT, LOCT, NOMN, Form, names, normalise
@@ -47,73 +47,10 @@ class PlaceContext:
     countries: Mapping[str, float] = field(default_factory=dict)
 
 
-#: The tokeniser convention shared with the gazetteer build (names_api): letters with inner
-#: apostrophes or hyphens are one token ("Кам'янське", "Ростов-на-Дону").
-_WORD: Final = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")
-#: Links and handles: a name in "https://.../v-kitae-..." or "@kyiv_news" is no mention.
-_LINK: Final = re.compile(r"(?:https?://|www\.|t\.me/)\S+|[@#]?\w+@\S+|@\w+", re.IGNORECASE)
-#: Quoted stretches: «...», „...“, “...”, "..." (content offsets are group 1..4).
-_QUOTE: Final = re.compile(
-    r"«([^«»\n]{1,80})»|„([^“”\n]{1,80})[“”]|“([^”\n]{1,80})”|\"([^\"\n]{1,80})\""
-)
-#: What ends a sentence, so the next capital is not a sign of a proper noun.
-_SENTENCE_END: Final = frozenset(".!?…\n:;")
-
 #: Longest n-gram tried: the gazetteer holds keys of up to ~30 words (official long names),
 #: but every war-news name seen in the corpus has at most 5 ("Ханты-Мансийский автономный
 #: округ — Югра"); each extra word is a join and a look-up per capitalised token.
 _MAX_WORDS: Final = 6
-
-
-@dataclass(slots=True)
-class _Tokens:
-    """The text's word tokens: offsets, raw words, normalised keys and the gaps between them."""
-
-    text: str
-    starts: list[int]
-    ends: list[int]
-    raw: list[str]
-    keys: list[str]
-    plain: list[bool]  # plain[k]: only spaces (no newline, no punctuation) between k and k+1
-
-    def dot_after(self, k: int) -> bool:
-        end = self.ends[k]
-        return end < len(self.text) and self.text[end] == "."
-
-    def capital(self, k: int) -> bool:
-        return self.raw[k][0].isupper()
-
-    def sentence_start(self, k: int) -> bool:
-        """Whether token k opens a sentence (its capital then says nothing)."""
-        if k == 0:
-            return True
-        gap = self.text[self.ends[k - 1] : self.starts[k]]
-        if not any(c in _SENTENCE_END for c in gap):
-            return not any(c.isalnum() for c in self.text[: self.starts[k]])
-        # "г. Мирный", "обл. Донецк": the dot of an abbreviation ends no sentence
-        return not (gap.startswith(". ") and self.keys[k - 1] in W.SETTLEMENT_ABBR)
-
-
-def _tokenise(text: str) -> _Tokens:
-    starts: list[int] = []
-    ends: list[int] = []
-    raw: list[str] = []
-    for m in _WORD.finditer(text):
-        starts.append(m.start())
-        ends.append(m.end())
-        raw.append(m.group())
-    # one normalise() of the whole text when it keeps every offset (it drops stress marks)
-    folded = normalise(text)
-    if len(folded) == len(text):
-        keys = [folded[a:b] for a, b in zip(starts, ends, strict=True)]
-    else:
-        keys = [normalise(w) for w in raw]
-    plain = [
-        (gap := text[ends[k] : starts[k + 1]]).isspace() and "\n" not in gap
-        for k in range(len(raw) - 1)
-    ]
-    plain.append(False)
-    return _Tokens(text, starts, ends, raw, keys, plain)
 
 
 def find_places(
@@ -127,11 +64,11 @@ def find_places(
     ``exclude`` are character spans of unit and formation names (батальйон «Айдар»): a name
     inside them is part of the unit's name, not a place.
     """
-    tokens = _tokenise(text)
+    tokens = tokenise(text)
     if not tokens.raw:
         return ()
-    blocked, quoted = _blocked(text, exclude)
-    hits = _scan(tokens, lang, blocked, quoted)
+    hard, quoted = blocked(text, exclude)
+    hits = _scan(tokens, lang, hard, quoted)
     if not hits:
         return ()
     _inherit_lists(tokens, hits, lang)
@@ -139,39 +76,10 @@ def find_places(
     return resolve(hits, names(), ctx.admin1, ctx.countries, lang, text)
 
 
-def _blocked(
-    text: str, exclude: Sequence[tuple[int, int]]
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Character spans where no place can be: the caller's unit names, links, quoted names
-    of organisations; and quoted single names («Азов», «Днепр»: things named after places),
-    where only a country or an admin-1 unit is still read («Україна», так звані «ДНР»)."""
-    spans = list(exclude)
-    quoted: list[tuple[int, int]] = []
-    if "/" in text or "@" in text:
-        spans.extend(m.span() for m in _LINK.finditer(text))
-    if '"' in text or "«" in text or "“" in text or "„" in text:
-        for m in _QUOTE.finditer(text):
-            group = next(g for g in range(1, 5) if m.group(g) is not None)
-            start, end = m.span(group)
-            before = text[max(0, start - 30) : start - 1].lower().split()
-            org = bool(before) and W.ORG.match(before[-1]) is not None
-            # a single quoted name («Азов», «Днепр») names a thing; a quoted sentence may
-            # still name places in it
-            if org:
-                spans.append((start, end))
-            elif len(m.group(group).split()) <= 2:
-                quoted.append((start, end))
-    return spans, quoted
-
-
-def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(a < end and start < b for a, b in spans)
-
-
 def _scan(
-    tokens: _Tokens,
+    tokens: Tokens,
     lang: Language,
-    blocked: list[tuple[int, int]],
+    hard: list[tuple[int, int]],
     quoted: list[tuple[int, int]],
 ) -> list[Hit]:
     """Left-to-right longest match, features first."""
@@ -187,7 +95,7 @@ def _scan(
             if kind == "airfield" and stop == i + 2 and _city_genitive(keys[i + 1]):
                 stop = i + 1  # "в аэропорту Казани": the city, read as a place below
             if stop > i + 1:
-                if not _inside(blocked, tokens.starts[i + 1], tokens.ends[stop - 1]):
+                if not inside(hard, tokens.starts[i + 1], tokens.ends[stop - 1]):
                     hits.append(_feature(tokens, i + 1, stop, kind, lang, i))
                 i = stop
                 continue
@@ -211,24 +119,24 @@ def _scan(
         if i + 1 < n and (keys[i + 1] in W.CONJ or tokens.text[tokens.ends[i]] == ","):
             listed = _admin_list(tokens, i, lang)
             if listed is not None:
-                hits.extend(h for h in listed if not _inside(blocked, h.start, h.end))
+                hits.extend(h for h in listed if not inside(hard, h.start, h.end))
                 i = listed[-1].last + 1
                 continue
         stop, form = _longest(tokens, i, gz.lookup, min(gz.max_words, _MAX_WORDS))
         if form is None and "-" in key and first.isupper():
             route = _route(tokens, i)
             if route:
-                hits.extend(h for h in route if not _inside(blocked, h.start, h.end))
+                hits.extend(h for h in route if not inside(hard, h.start, h.end))
                 i += 1
                 continue
         if form is None:
             hit = _unknown_settlement(tokens, i, lang)
-            if hit is not None and not _inside(blocked, hit.start, hit.end):
+            if hit is not None and not inside(hard, hit.start, hit.end):
                 hits.append(hit)
             i += 1
             continue
         span = (tokens.starts[i], tokens.ends[stop - 1])
-        if _inside(blocked, *span) or (_inside(quoted, *span) and not _areas_only(form)):
+        if inside(hard, *span) or (inside(quoted, *span) and not _areas_only(form)):
             i = stop
             continue
         if not first.isupper() and not (form.adjectival or keys[stop - 1] in W.ADMIN_NOUN):
@@ -242,7 +150,7 @@ def _scan(
     return hits
 
 
-def _longest(tokens: _Tokens, i: int, lookup: object, max_words: int) -> tuple[int, Form | None]:
+def _longest(tokens: Tokens, i: int, lookup: object, max_words: int) -> tuple[int, Form | None]:
     """The longest n-gram from token i whose key is a gazetteer form (words touching)."""
     keys, plain = tokens.keys, tokens.plain
     top = i + 1
@@ -261,7 +169,7 @@ def _city_genitive(key: str) -> bool:
     return form is not None and bool(form.cases & GENT) and not _areas_only(form)
 
 
-def _same_place(tokens: _Tokens, stop: int, form: Form) -> int:
+def _same_place(tokens: Tokens, stop: int, form: Form) -> int:
     """ "Сполучених Штатів Америки": a next word naming the same country joins the span."""
     keys = tokens.keys
     if stop < len(keys) and tokens.plain[stop - 1] and tokens.capital(stop):
@@ -271,7 +179,7 @@ def _same_place(tokens: _Tokens, stop: int, form: Form) -> int:
     return stop
 
 
-def _route(tokens: _Tokens, i: int) -> list[Hit]:
+def _route(tokens: Tokens, i: int) -> list[Hit]:
     """ "рейс Бухара-Москва", "дорогу Суджа-Коренево": a hyphenated pair of place names is
     one mention per place; a flight or a train goes from the first to the last."""
     gz = names()
@@ -305,7 +213,7 @@ def _route(tokens: _Tokens, i: int) -> list[Hit]:
     return hits
 
 
-def _settlement_word(tokens: _Tokens, i: int) -> tuple[int, int] | None:
+def _settlement_word(tokens: Tokens, i: int) -> tuple[int, int] | None:
     """(first token, case bits) of a settlement word right before token i, if any."""
     keys = tokens.keys
     for size in range(min(W.SETTLEMENT_MAX, i), 0, -1):
@@ -329,7 +237,7 @@ def _settlement_word(tokens: _Tokens, i: int) -> tuple[int, int] | None:
 
 
 def _context_before(
-    tokens: _Tokens, i: int, cases: int, lang: Language
+    tokens: Tokens, i: int, cases: int, lang: Language
 ) -> tuple[Relation, int, tuple[str, ...], bool, bool]:
     """Relation, cue start token, preposition phrase (``()`` if none), whether a settlement
     word stands right before token i, and whether the preposition touches the name (or its
@@ -357,7 +265,7 @@ def _context_before(
     return *skipped, settle is not None, False
 
 
-def _place(tokens: _Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit | None:
+def _place(tokens: Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit | None:
     """A gazetteer match, filtered; None when the rules say it names no place here."""
     keys = tokens.keys
     last = stop - 1
@@ -422,7 +330,7 @@ def _place(tokens: _Tokens, i: int, stop: int, form: Form, lang: Language) -> Hi
     )
 
 
-def _admin_adjective(tokens: _Tokens, lo: int, i: int) -> str | None:
+def _admin_adjective(tokens: Tokens, lo: int, i: int) -> str | None:
     """The admin-1 unit an adjective between cue and name names ("в районе курской
     Новоивановки"): it places the village as "Курской области" after it would."""
     gz = names()
@@ -437,7 +345,7 @@ def _admin_adjective(tokens: _Tokens, lo: int, i: int) -> str | None:
     return None
 
 
-def _kept(tokens: _Tokens, i: int, stop: int, form: Form, prep: bool, lang: Language) -> bool:
+def _kept(tokens: Tokens, i: int, stop: int, form: Form, prep: bool, lang: Language) -> bool:
     """The filters of ordinary words, people's names and Latin words (a settlement word or
     an admin-1 noun, tested by the caller, keeps any name)."""
     keys, raw = tokens.keys, tokens.raw
@@ -516,14 +424,14 @@ def _acronym(word: str) -> bool:
     return len(word) <= 4 and word.isupper()
 
 
-def _admin_noun_after(tokens: _Tokens, stop: int) -> int | None:
+def _admin_noun_after(tokens: Tokens, stop: int) -> int | None:
     """The token of the admin-1 noun right after an adjective ending at ``stop``, if any."""
     if stop < len(tokens.keys) and tokens.plain[stop - 1] and tokens.keys[stop] in W.ADMIN_NOUN:
         return stop
     return None
 
 
-def _admin_list(tokens: _Tokens, i: int, lang: Language) -> list[Hit] | None:
+def _admin_list(tokens: Tokens, i: int, lang: Language) -> list[Hit] | None:
     """ "в Донецкой и Луганской областях", "у Київській, Харківській та Луганській областях":
     adjectives joined by commas and a conjunction, one plural noun after the last.  Each
     adjective is looked up alone (Russian adjectival forms) or with the noun in the singular
@@ -609,7 +517,7 @@ def _big_city(form: Form, people: int, home: bool = True) -> bool:
     )
 
 
-def _river_context(tokens: _Tokens, i: int, form: Form) -> bool:
+def _river_context(tokens: Tokens, i: int, form: Form) -> bool:
     """ "на Днепре", "через Днепр", "берег Дніпра": the river named like the city of Dnipro."""
     if i == 0 or not tokens.plain[i - 1]:
         return False
@@ -619,14 +527,14 @@ def _river_context(tokens: _Tokens, i: int, form: Form) -> bool:
     return before == "на" and bool(form.cases & LOCT)
 
 
-def _cue(tokens: _Tokens, cue: int, i: int) -> str:
+def _cue(tokens: Tokens, cue: int, i: int) -> str:
     """The words from the first cue token up to the name (a settlement word included)."""
     if cue >= i:
         return ""
     return tokens.text[tokens.starts[cue] : tokens.ends[i - 1]]
 
 
-def _feature(tokens: _Tokens, i: int, stop: int, kind: str, lang: Language, intro: int) -> Hit:
+def _feature(tokens: Tokens, i: int, stop: int, kind: str, lang: Language, intro: int) -> Hit:
     """A feature named by tokens i..stop-1; ``intro`` is the first token of its phrase (an
     adjective's ending gives the case of "в Черном море" / "в Середземне море")."""
     cases = _adjective_case(tokens.keys[intro]) if intro == i else 0
@@ -664,7 +572,7 @@ _ADJ_ENDINGS: Final = (
 )  # fmt: skip
 
 
-def _feature_name(tokens: _Tokens, i: int, abbr: bool) -> int:
+def _feature_name(tokens: Tokens, i: int, abbr: bool) -> int:
     """The end of the capitalised name after a feature word (up to 3 touching words); a dot
     may stand between only after an abbreviation ("ул. Ленина", not "аэродром. За")."""
     stop = i
@@ -679,7 +587,7 @@ def _feature_name(tokens: _Tokens, i: int, abbr: bool) -> int:
     return stop
 
 
-def _unknown_settlement(tokens: _Tokens, i: int, lang: Language) -> Hit | None:
+def _unknown_settlement(tokens: Tokens, i: int, lang: Language) -> Hit | None:
     """A capitalised word the gazetteer lacks, kept as a settlement feature when a settlement
     word or a "near" phrase introduces it (front-line villages: Работино, Уроженое)."""
     if not tokens.capital(i) or tokens.raw[i].isupper():
@@ -712,7 +620,7 @@ def _unknown_settlement(tokens: _Tokens, i: int, lang: Language) -> Hit | None:
     )
 
 
-def _admin_after(tokens: _Tokens, i: int) -> bool:
+def _admin_after(tokens: Tokens, i: int) -> bool:
     """ "Копанки в Харьковской области", "Романовку в ДНР": an unknown capitalised word with a
     settlement ending, inside a sentence, right before "в/у" + an admin-1 unit."""
     keys, n = tokens.keys, len(tokens.keys)
@@ -733,7 +641,7 @@ def _admin_after(tokens: _Tokens, i: int) -> bool:
     return all(gz.place(ix).kind in ("admin1", "region") for ix in form.places)
 
 
-def _inherit_lists(tokens: _Tokens, hits: list[Hit], lang: Language) -> None:
+def _inherit_lists(tokens: Tokens, hits: list[Hit], lang: Language) -> None:
     """ "из Харькова и Сум", "в Донецкой и Луганской областях": a name joined to the one
     before it by a conjunction or a comma shares that one's preposition, read against its
     own cases."""

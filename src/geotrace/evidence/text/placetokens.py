@@ -1,0 +1,109 @@
+"""Words of a text for the place finder: offsets, normalised keys, the gaps between them,
+and the stretches (links, quoted names, unit names) where no place is read.
+
+The tokeniser is the gazetteer build's convention (``geodata/names.py``): letters with inner
+apostrophes or hyphens are one token ("Кам'янське", "Ростов-на-Дону"), so that a key made of
+a text's tokens meets a key made of a name's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from geotrace.evidence.text import placewords as W
+from geotrace.geodata.names import normalise
+
+#: The tokeniser convention shared with the gazetteer build (names_api): letters with inner
+#: apostrophes or hyphens are one token ("Кам'янське", "Ростов-на-Дону").
+WORD: Final = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")
+#: Links and handles: a name in "https://.../v-kitae-..." or "@kyiv_news" is no mention.
+_LINK: Final = re.compile(r"(?:https?://|www\.|t\.me/)\S+|[@#]?\w+@\S+|@\w+", re.IGNORECASE)
+#: Quoted stretches: «...», „...“, “...”, "..." (content offsets are group 1..4).
+_QUOTE: Final = re.compile(
+    r"«([^«»\n]{1,80})»|„([^“”\n]{1,80})[“”]|“([^”\n]{1,80})”|\"([^\"\n]{1,80})\""
+)
+#: What ends a sentence, so the next capital is not a sign of a proper noun.
+_SENTENCE_END: Final = frozenset(".!?…\n:;")
+
+
+@dataclass(slots=True)
+class Tokens:
+    """The text's word tokens: offsets, raw words, normalised keys and the gaps between them."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+    raw: list[str]
+    keys: list[str]
+    plain: list[bool]  # plain[k]: only spaces (no newline, no punctuation) between k and k+1
+
+    def dot_after(self, k: int) -> bool:
+        end = self.ends[k]
+        return end < len(self.text) and self.text[end] == "."
+
+    def capital(self, k: int) -> bool:
+        return self.raw[k][0].isupper()
+
+    def sentence_start(self, k: int) -> bool:
+        """Whether token k opens a sentence (its capital then says nothing)."""
+        if k == 0:
+            return True
+        gap = self.text[self.ends[k - 1] : self.starts[k]]
+        if not any(c in _SENTENCE_END for c in gap):
+            return not any(c.isalnum() for c in self.text[: self.starts[k]])
+        # "г. Мирный", "обл. Донецк": the dot of an abbreviation ends no sentence
+        return not (gap.startswith(". ") and self.keys[k - 1] in W.SETTLEMENT_ABBR)
+
+
+def tokenise(text: str) -> Tokens:
+    starts: list[int] = []
+    ends: list[int] = []
+    raw: list[str] = []
+    for m in WORD.finditer(text):
+        starts.append(m.start())
+        ends.append(m.end())
+        raw.append(m.group())
+    # one normalise() of the whole text when it keeps every offset (it drops stress marks)
+    folded = normalise(text)
+    if len(folded) == len(text):
+        keys = [folded[a:b] for a, b in zip(starts, ends, strict=True)]
+    else:
+        keys = [normalise(w) for w in raw]
+    plain = [
+        (gap := text[ends[k] : starts[k + 1]]).isspace() and "\n" not in gap
+        for k in range(len(raw) - 1)
+    ]
+    plain.append(False)
+    return Tokens(text, starts, ends, raw, keys, plain)
+
+
+def blocked(
+    text: str, exclude: Sequence[tuple[int, int]]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Character spans where no place can be: the caller's unit names, links, quoted names
+    of organisations; and quoted single names («Азов», «Днепр»: things named after places),
+    where only a country or an admin-1 unit is still read («Україна», так звані «ДНР»)."""
+    spans = list(exclude)
+    quoted: list[tuple[int, int]] = []
+    if "/" in text or "@" in text:
+        spans.extend(m.span() for m in _LINK.finditer(text))
+    if '"' in text or "«" in text or "“" in text or "„" in text:
+        for m in _QUOTE.finditer(text):
+            group = next(g for g in range(1, 5) if m.group(g) is not None)
+            start, end = m.span(group)
+            before = text[max(0, start - 30) : start - 1].lower().split()
+            org = bool(before) and W.ORG.match(before[-1]) is not None
+            # a single quoted name («Азов», «Днепр») names a thing; a quoted sentence may
+            # still name places in it
+            if org:
+                spans.append((start, end))
+            elif len(m.group(group).split()) <= 2:
+                quoted.append((start, end))
+    return spans, quoted
+
+
+def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(a < end and start < b for a, b in spans)
