@@ -69,6 +69,7 @@ from names_tables import (
     REGION_EXTENT,
     REGIONS,
     REPUBLICS,
+    STOP_WORDS,
     UK_COMMON,
 )
 
@@ -83,7 +84,7 @@ DEFAULT_SHARED = REPO.parent / "shared" / "geodata"
 #: Latin alternates are kept for these countries' places (the war's region, where a Latin
 #: spelling in a post is likely one of them) and for places this large anywhere.
 LATIN_COUNTRIES = frozenset({"UA", "RU", "BY", "MD", "GE", "KZ"})
-LATIN_MIN_POPULATION = 15_000
+LATIN_MIN_POPULATION = 300_000  # 15,000 let in "Google" (Topeka) and "Unity"
 #: Cyrillic names of places outside the Russian/Ukrainian-writing countries are inflected
 #: only from this size on: "в Бостоне" is written, a Texan hamlet's locative is not, and the
 #: nominative still names it.
@@ -123,10 +124,11 @@ class Index:
         self.lang: dict[str, int] = defaultdict(int)
         self.plain: set[str] = set()  # keys with at least one non-adjectival source
         self.adjectival: set[str] = set()
+        self.short_ok = False  # set while adding the abbreviations of the hand tables
 
     def add(self, key: str, place: int, cases: int, lang: int, adjectival: bool = False) -> None:
-        if not key:
-            return
+        if len(key) < MIN_LETTERS and not self.short_ok:
+            return  # an inflected form of a short name ("Ош" -> "Оше") is noise too
         self.places[key].add(place)
         self.cases[key] |= cases
         self.lang[key] |= lang
@@ -138,7 +140,9 @@ class Index:
         if not key or (len(key.replace(" ", "")) < MIN_LETTERS and not short_ok):
             return
         if name.isupper():  # an abbreviation (США, ДНР, РФ): undeclined
+            self.short_ok = short_ok
             self.add(key, place, ALL_CASES, RU | UK)
+            self.short_ok = False
             return
         if not inflect:
             self.add(key, place, NOMN | ACCS, languages(key))
@@ -151,7 +155,12 @@ class Index:
             for form, bits in uk_forms(key).items():
                 self.add(form, place, bits, UK)
 
-    def latin(self, name: str, place: int) -> None:
+    def latin(self, name: str, place: int, alternate: bool = False) -> None:
+        """A Latin name, and its accent-free spelling.  Of alternates, those GeoNames writes
+        in capitals (airport codes: SQL, CSS, GIT) or in lower case (machine romanisations
+        of other scripts: "mi er nei") are skipped, and so are words under four letters."""
+        if alternate and (name.isupper() or name[:1].islower() or len(name) < 4):
+            return
         for variant in {name, strip_accents(name)}:
             key = key_of(variant)
             if len(key.replace(" ", "")) >= MIN_LETTERS:
@@ -169,16 +178,17 @@ def admin_forms(index: Index, name: str, code: str, place: int, lang: int) -> No
             continue
         for form, bits in inflect(key).items():
             index.add(form, place, bits, lang)
-        republic = re.match(r"(?:автономная |автономна )?(республика|республіка) (.+)", key)
+        republic = re.match(r"((?:автономная |автономна )?(?:республика|республіка)) (.+)", key)
         if republic:
             index.cyrillic(republic.group(2), place)
-            bare = republic.group(2)
+            head, bare = republic.group(1), republic.group(2)
         elif code in REPUBLICS and " " not in key:
-            bare = key  # the layer names the republic bare: Бурятия
+            head, bare = ("республика" if lang == RU else "республіка"), key  # named bare
         else:
-            bare = ""
-        if bare:  # "в Республике Бурятия": officialese leaves the name in the nominative
-            noun = "республика" if lang == RU else "республіка"
+            head = bare = ""
+        # "в Республике Бурятия": officialese leaves the name in the nominative; "Автономная
+        # Республика Крым" is also "Республика Крым".
+        for noun in {head, head.split(" ")[-1]} if bare else ():
             for form, bits in inflect(noun).items():
                 index.add(f"{form} {bare}", place, bits, lang)
             for form, bits in inflect(f"{noun} {bare}").items():
@@ -291,7 +301,7 @@ def build(shared: Path, out: Path) -> None:
                 if is_ru_uk(alt):
                     index.cyrillic(alt, i, inflect)
             elif country in LATIN_COUNTRIES or pop >= LATIN_MIN_POPULATION:
-                index.latin(alt, i)
+                index.latin(alt, i, alternate=True)
     print(f"settlement names: {len(index.places)} keys, {time.perf_counter() - started:.1f} s")
 
     # Old and colloquial names of settlements.
@@ -412,13 +422,15 @@ def build(shared: Path, out: Path) -> None:
     print(f"build time {time.perf_counter() - started:.1f} s")
 
 
-def flags(key: str, lang: int) -> tuple[bool, bool]:
-    """(common, person) of a key.  Multiword keys are neither: "кривом роге" is two common
-    words, but together only the city."""
-    if " " in key:
-        return False, False
-    common, person = ru_flags(key) if lang & RU or lang & UK else (False, False)
-    return common or (bool(lang & UK) and key in _uk_common()), person
+def flags(key: str, lang: int) -> tuple[bool, bool, bool]:
+    """(common, person, function word) of a key.  Multiword keys are none of these:
+    "кривом роге" is two common words, but together only the city."""
+    if " " in key or not lang & (RU | UK):
+        return False, False, False
+    word = ru_flags(key)
+    function = word.function or key in STOP_WORDS
+    common = word.common or function or (bool(lang & UK) and key in _uk_common())
+    return common, word.person, function
 
 
 @cache
@@ -450,16 +462,26 @@ def write(
     capitals: list[int],
     version: str,
 ) -> None:
-    keys = sorted(index.places, key=lambda k: k.encode("utf-8"))
-    encoded = [k.encode("utf-8") for k in keys]
+    n = len(rows)
     sets: dict[tuple[int, ...], int] = {}
+    dropped = []
+    kept = []
+    for key in sorted(index.places, key=lambda k: k.encode("utf-8")):
+        lang = index.lang[key]
+        common, person, function = flags(key, lang)
+        own = index.places[key]
+        if function and all(p < n or places[p - n]["kind"] == "admin1" for p in own):
+            dropped.append(key)
+        else:
+            kept.append((key, lang, common, person))
+    print(f"function words dropped ({len(dropped)}): {' '.join(dropped)}")
+    keys = [k for k, *_ in kept]
+    encoded = [k.encode("utf-8") for k in keys]
     key_set = np.empty(len(keys), dtype=np.int32)
     key_bits = np.empty(len(keys), dtype=np.uint16)
-    for i, key in enumerate(keys):
+    for i, (key, lang, common, person) in enumerate(kept):
         members = tuple(sorted(index.places[key]))
         key_set[i] = sets.setdefault(members, len(sets))
-        lang = index.lang[key]
-        common, person = flags(key, lang) if lang & (RU | UK) else (False, False)
         adjectival = key in index.adjectival and key not in index.plain
         key_bits[i] = index.cases[key] | lang << 6 | common << 9 | person << 10 | adjectival << 11
     set_list = list(sets)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 
 import pymorphy3
@@ -79,9 +80,35 @@ def _fixed(word: str) -> dict[int, set[str]]:
 # -- Russian (pymorphy3) -------------------------------------------------------------------
 
 
+def _yo(word: str) -> str:
+    """Keys are written with е for ё (``normalise``); pymorphy3 restores ё (шахтёрск)."""
+    return word.replace("ё", "е")
+
+
+#: A possessive adjective in -ов/-ев/-ин before its noun (Часов Яр): the dictionary does not
+#: know it in the nominative, writers decline it like an adjective (в Часовом Яре).
+_POSSESSIVE = re.compile(r"(?:ов|ев|ин)$")
+
+
+def _ru_possessive(word: str) -> dict[int, set[str]]:
+    return {
+        NOMN: {word}, ACCS: {word}, GENT: {word + "а"}, DATV: {word + "у"},
+        ABLT: {word + "ым"}, LOCT: {word + "ом"},
+    }  # fmt: skip
+
+
 def _ru_parse(word: str, adjective: bool) -> pymorphy3.analyzer.Parse | None:
-    """The nominative parse a name's word most likely has: Geox first, then noun/adjective."""
-    parses = [p for p in _MORPH.parse(word) if p.tag.case == "nomn" and p.word == word]
+    """The nominative parse a name's word most likely has: Geox first, then noun/adjective.
+    Only nouns and adjectives decline as names do: a pronoun reading of "Оно" (Ono, Japan)
+    would make "его" and "ему" names."""
+    parses = [
+        p
+        for p in _MORPH.parse(word)
+        if p.tag.case == "nomn"
+        and _yo(p.word) == word
+        and p.tag.POS in {"NOUN", "ADJF"}
+        and "Apro" not in p.tag
+    ]
     if not parses:
         return None
     order = ("ADJF",) if adjective else ("NOUN",)
@@ -103,7 +130,7 @@ def _ru_word(word: str, adjective: bool = False) -> dict[int, set[str]]:
         grams = {case, number} if number == "plur" or parse.tag.POS == "NOUN" else {case}
         inflected = parse.inflect(grams)
         if inflected is not None:
-            out.setdefault(_RU_CASES[case], set()).add(inflected.word)
+            out.setdefault(_RU_CASES[case], set()).add(_yo(inflected.word))
     return out
 
 
@@ -137,6 +164,8 @@ def ru_forms(name: str) -> Forms:
             continue
         if "-" in word:
             parts.append(_ru_hyphenated(word))
+        elif i < len(words) - 1 and _POSSESSIVE.search(word) and _ru_parse(word, True) is None:
+            parts.append(_ru_possessive(word))
         else:
             parts.append(_ru_word(word, i < len(words) - 1))
     out = _combine(parts, " ")
@@ -215,6 +244,12 @@ def uk_noun(w: str) -> dict[int, set[str]]:
             return _cases(w, g=[s + "я"], d=[s + "ю"], i=[s + "ем"], l=[s + "і"])
         if w.endswith("іль"):  # Бориспіль -> Борисполя, Тернопіль -> Тернополя
             s = w[:-3] + "ол"
+        elif w.endswith("інь"):  # Ірпінь -> Ірпеня, Ірпені
+            alternated = w[:-3] + "ен"
+            return _cases(
+                w, g=[alternated + "я"], d=[alternated + "ю"], i=[alternated + "ем"],
+                l=[alternated + "і"],
+            )  # fmt: skip
         masc = _cases(w, g=[s + "я"], d=[s + "ю"], i=[s + "ем"], l=[s + "і"])
         if w.endswith("ль"):
             return masc
@@ -231,10 +266,20 @@ def uk_noun(w: str) -> dict[int, set[str]]:
             s = w[:-2] + "ов"  # Харків -> Харкова
         elif w.endswith("їв"):
             s = w[:-2] + "єв"  # Київ -> Києва
-        loc = [s + "у"] if w[-1] in "кгх" else [s + "і"]
+        # Кременчук: у Кременчуці and у Кременчуку are both written; Часів Яр: у Часовому Яру.
+        loc = [s + "у", s[:-1] + _SOFTEN[w[-1]] + "і"] if w[-1] in "кгх" else [s + "і", s + "у"]
         abl = s + ("ем" if w[-1] in _SIBILANT else "ом")
         return _cases(w, g=[s + "а", s + "у"], d=[s + "у", s + "ові"], i=[abl], l=loc)
     return _fixed(w)
+
+
+# Stems of the soft adjectives (горішній, верхній, нижній, середній, літній).
+_SOFT_STEM = re.compile(r"(?:шн|хн|жн|дн|тн|нн)$")
+# Nouns with an adjective's ending, which never agree as one (Автономна Республіка Крим).
+_NOT_ADJECTIVE = frozenset({"республіка", "гора", "балка", "річка", "пристань"})
+# Single-word feminine names that are adjectives (Кремінна -> у Кремінній, Ясинувата ->
+# Ясинуватої): both declensions are produced for them, the noun one being the other reading.
+_ADJECTIVAL_NAME = re.compile(r"(?:нна|ська|цька|ата|ова|ева|єва|іва)$")
 
 
 def uk_adjective(w: str) -> dict[int, set[str]] | None:
@@ -258,6 +303,8 @@ def uk_adjective(w: str) -> dict[int, set[str]] | None:
         return _cases(w, g=[s + "ого"], d=[s + "ому"], i=[s + "им"], l=[s + "ому", s + "ім"])
     if w.endswith("і") and len(w) > 3:
         s = w[:-1]
+        if _SOFT_STEM.search(s):  # Горішні Плавні -> Горішніх Плавнів
+            return _cases(w, g=[s + "іх"], d=[s + "ім"], i=[s + "іми"], l=[s + "іх"])
         return _cases(w, g=[s + "их"], d=[s + "им"], i=[s + "ими"], l=[s + "их"])
     return None
 
@@ -268,7 +315,9 @@ _NEUTER_NOUN_E = re.compile(r"(?:л|р|ж|ч|ш|щ|ц)е$")
 
 def _uk_word(word: str, last: bool) -> dict[int, set[str]]:
     neuter_adjective = word.endswith(("е", "є")) and not _NEUTER_NOUN_E.search(word)
-    attribute = not last and word.endswith(("а", "я", "і"))  # Велика Новосілка
+    attribute = (  # Велика Новосілка
+        not last and word.endswith(("а", "я", "і")) and word not in _NOT_ADJECTIVE
+    )
     if neuter_adjective or word.endswith(("ий", "ій")) or attribute:
         adjective = uk_adjective(word)
     else:
@@ -278,6 +327,9 @@ def _uk_word(word: str, last: bool) -> dict[int, set[str]]:
     if word.endswith("е") and len(word) > 3:
         s = word[:-1]
         return _cases(word, g=[s + "я"], d=[s + "ю"], i=[s + "ем"], l=[s + "і"])
+    if last and _ADJECTIVAL_NAME.search(word):
+        noun, adjective = uk_noun(word), uk_adjective(word) or {}
+        return {b: noun.get(b, set()) | adjective.get(b, set()) for b in _BITS}
     return uk_noun(word)
 
 
@@ -288,7 +340,7 @@ def _uk_hyphenated(token: str, last: bool) -> dict[int, set[str]]:
         return {b: {w + rest for w in ws} for b, ws in _uk_word(parts[0], True).items()}
     if uk_adjective(parts[-1]) is not None and parts[-1].endswith(("ий", "ій", "е", "а")):
         declined = [
-            _uk_word(p, i == len(parts) - 1) if i else uk_noun(p) for i, p in enumerate(parts)
+            (uk_adjective(p) or uk_noun(p)) if i else uk_noun(p) for i, p in enumerate(parts)
         ]
         combined = _combine(declined, "-")
         return {b: _pick(combined, b) for b in _BITS}
@@ -307,6 +359,9 @@ def uk_forms(name: str) -> Forms:
             parts.append(_fixed(word))
         elif "-" in word:
             parts.append(_uk_hyphenated(word, last))
+        elif not last and word.endswith("ів"):  # Часів Яр -> Часового Яру
+            parts.append(uk_adjective(word[:-2] + "овий") or _fixed(word))
+            parts[-1][NOMN] = parts[-1][ACCS] = {word}
         else:
             parts.append(_uk_word(word, last))
     out = _combine(parts, " ")
@@ -337,29 +392,46 @@ _MIN_SHARE = 0.1
 #: pymorphy3's dictionary lists these toponyms as first names too (Бахмут, score 0.67);
 #: nobody in the war's texts is called so.
 _NOT_PERSON = frozenset({"бахмут"})
+#: Parts of speech of words that are never a place in running text: pronouns, prepositions,
+#: conjunctions, particles, interjections ("Без", "Перед", "Или" are Cyrillic alternates of
+#: Bèze, Tešedíkovo and Ely in GeoNames).
+_FUNCTION_POS = frozenset({"NPRO", "PREP", "CONJ", "PRCL", "INTJ", "PRED"})
+
+
+@dataclass(frozen=True, slots=True)
+class WordFlags:
+    common: bool  # also an ordinary word
+    person: bool  # also a first name, surname or patronymic
+    function: bool  # only ever a function word or pronoun (known to the dictionary)
 
 
 @cache
-def ru_flags(word: str) -> tuple[bool, bool]:
-    """(also an ordinary word, also a person's name) for one lower-case word, from the
-    dictionary's own parses only (suffix guesses say nothing about a word being common).
+def ru_flags(word: str) -> WordFlags:
+    """What else one lower-case word is, from the dictionary's own parses only (suffix
+    guesses say nothing about a word being common).
 
     A reading counts when its parses score at least as high as the word's toponym (Geox)
     parses and above ``_MIN_SHARE``: "мирный" (0.5 adjective) and "изюм" are common words,
     "киев" is not, "владимир" is a name first."""
     geo = person = common = 0.0
+    known = function = 0
     for p in _MORPH.parse(word):
         if not p.is_known:
             continue
+        known += 1
         grams = set(p.tag.grammemes)
-        if "Geox" in grams:
+        if p.tag.POS in _FUNCTION_POS or "Apro" in grams:
+            function += 1
+            common += p.score
+        elif "Geox" in grams:
             geo += p.score
         elif grams & _PERSON:
             person += p.score
-        elif p.tag.POS not in {"PREP", "CONJ", "PRCL"}:
+        else:
             common += p.score
-    lemma_person = person >= max(geo, _MIN_SHARE) and _MORPH.parse(word)[0].normal_form
-    return (
-        common >= max(geo, _MIN_SHARE),
-        bool(lemma_person) and lemma_person not in _NOT_PERSON,
+    is_person = person >= max(geo, _MIN_SHARE) and _MORPH.parse(word)[0].normal_form
+    return WordFlags(
+        common=common >= max(geo, _MIN_SHARE),
+        person=bool(is_person) and is_person not in _NOT_PERSON,
+        function=known > 0 and function == known,
     )

@@ -51,8 +51,6 @@ COUNTRY_EXTRA: dict[str, tuple[str, ...]] = {
     "BY": ("Беларусь", "Білорусь", "Белоруссия", "Республика Беларусь", "РБ"),
     "MD": ("Молдова", "Молдавия", "Молдавія"),
     "CN": ("Китай", "КНР"),
-    "KP": ("КНДР", "Северная Корея", "Північна Корея"),
-    "KR": ("Южная Корея", "Південна Корея"),
     "DE": ("Германия", "Німеччина", "ФРГ"),
     "CZ": ("Чехия", "Чехія", "Чешская Республика"),
     "AE": ("ОАЭ", "ОАЕ", "Эмираты", "Емірати"),
@@ -78,6 +76,8 @@ COUNTRY_EXTRA: dict[str, tuple[str, ...]] = {
     "SZ": ("Свазиленд",),
     "MM": ("Бирма", "Мьянма", "Мʼянма"),
     "CI": ("Кот-д'Ивуар", "Кот-д'Івуар"),
+    "KR": ("Южная Корея", "Південна Корея", "Корея"),  # "Корея" alone: both, context decides
+    "KP": ("КНДР", "Северная Корея", "Північна Корея", "Корея"),
 }
 
 #: Oblast, krai and republic nicknames -> admin-1 codes (Запорожье is also the city, which
@@ -379,6 +379,19 @@ OLD_NAMES: dict[int, tuple[str, ...]] = {
         "Мирный",
     ),
 }
+
+#: Function words and pronominal adverbs of both languages that GeoNames lists as the Cyrillic
+#: name of some place (Ukrainian transliterations of foreign villages, mostly): never a
+#: settlement or an admin-1 region in running text, so such keys are dropped for those (and
+#: flagged common where a country or region keeps them: Того).  pymorphy3 finds the Russian
+#: pronouns, prepositions and conjunctions itself; these are the ones it does not.
+STOP_WORDS = frozenset(
+    "там тут так где куда туда сюда здесь когда тогда уже еще тоже также вот вон даже "  # noqa: SIM905 (a word list reads better as text)
+    "але або коли від проти які який яка яке саме що як про для та це ми ви вони бо щоб "
+    "вже ще де чи його її їх цей той між після перед через над під без при до на за із зі "
+    "по тому тоді теж також тепер зараз тут там так чому хто нас вас нам вам ним них неї "
+    "він вона воно усі всі весь вся все інші інший своє свій своя мій моя наш ваш".split()
+)
 
 #: Ukrainian words that are also settlement names (pymorphy3's Russian dictionary does not
 #: know them as ordinary words): the common flag for these forms.
