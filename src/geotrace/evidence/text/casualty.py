@@ -129,7 +129,9 @@ _PATTERNS: tuple[tuple[CasualtyKind, str], ...] = (
         "death",
         _B + r"(?:погиб(?:ла|ло|ли|ш\w+)?|гибел\w+|убит(?:а|о|ы|ый|ая|ое|ые|ых|ого|ому|"
         r"ым|ыми|ую|ой)?|убил[аи]?|убийств\w*|скончал\w+|умер(?:ла|ли|ш\w+)?|"
-        r"застрел(?:ен|ена|ено|ены|енн\w+|ил|ила|или|ился|илась|ились)|ликвидирован[аыо]?|загин(?:ув|ула|уло|ули)|загибл\w+|загибел\w+|"
+        r"застрел(?:ен|ена|ено|ены|енн\w+|ил|ила|или|ился|илась|ились)|"
+        # A person is "ликвидирован(а)"; "ликвидировано" is a fire or a debt.
+        r"ликвидирован[аы]?|загин(?:ув|ула|уло|ули)|загибл\w+|загибел\w+|"
         r"вбит(?:ий|а|і|их|о|ого|ому|им|ими|у)?|убит(?:і|их|ий|им|ими)|"
         # "вторгнення забрало тисячі життів", "унесла жизни".
         r"(?:забра\w+|унес\w*|забира\w+)\s+(?:\w+\s+){0,2}?(?:жизн(?:и|ей)|житт(?:я|ів))|вбив(?:ство\w*|ства)?|вбил[аи]|"
@@ -210,7 +212,8 @@ _PATTERNS: tuple[tuple[CasualtyKind, str], ...] = (
         r"(?:невосполним|невозвратн|тяжел|непоправн|важк)\w*\s+(?:утрат|втрат)\w*|"
         # uk "жалоба" is mourning, ru "жалоба" a complaint: only as a day of mourning.
         r"(?:день|дні|днем|дня|оголош\w+|національн\w+)\s+жалоб[аиуі]|"
-        r"помним(?=\s*(?:[.!,…\n]|$|и\s+скорбим))|пам['’ʼ]ятаємо(?=\s*(?:[.!,…\n]|$)))" + _E,
+        # "Помним." but not "Помним, как начинаются войны".
+        r"помним(?=\s*(?:[.!…\n]|$|и\s+скорбим))|пам['’ʼ]ятаємо(?=\s*(?:[.!…\n]|$)))" + _E,
     ),
 )
 #: Literal stems one of the patterns needs ("_" stands for a space, "~" for a no-break
@@ -285,6 +288,20 @@ _PEOPLE_AFTER = re.compile(
 )
 #: "жители дома пострадали": the people of the house.
 _PEOPLE_BEFORE = re.compile(r"жител|мешкан|люд|человек|пассажир|пасажир|сотрудник|рабоч")
+#: An animal's death is no casualty ("скончалась пятилетняя чихуахуа", "памяти кенгуру,
+#: погибшей"), unless people are named beside it.
+_ANIMAL = re.compile(
+    r"(?<!\w)(?:собак\w*|пс[аыуо]|пес|пёс|щен\w*|кошк\w*|кошек|"
+    r"кот(?:а|у|ом|ы|ов|ик\w*|ёнок|енок|ят\w*)?|чихуахуа|кенгуру|пони|лошад\w*|кон[ьяюе]|"
+    r"птиц\w*|свиристел\w*|лос(?:ь|я|ю|ем|и)|медвед\w*|волк(?:а|у|ом|и|ов)?|"
+    r"лис(?:а|ы|у|ой|ица)|животн\w*|тюлен\w*|дельфин\w*|тигр\w*|слон\w*|жираф\w*|"
+    r"обезьян\w*|питом(?:ец|ц\w+))(?!\w)"
+)
+_PEOPLE_NEAR = re.compile(
+    r"человек|люд|жител|мужчин|женщин|реб[её]н|дет|дитин|діт|военн|військов|солдат|боец|бойц|"
+    r"бійц|водител|пассажир|мирн|рабоч|сотрудник|пилот|мальчик|девоч|подрост|пенсионер|"
+    r"студент|школьни|хозя"
+)
 #: The wounded words that also say a building was damaged.
 _WOUNDED_WORDS = ("пострадал", "постраждал", "пострадавш")
 #: Cues searched on a lower-cased copy; a text whose lower case changes length (a rare
@@ -327,6 +344,8 @@ def _dropped(low: str, kind: CasualtyKind, start: int, end: int) -> bool:
     after = low[end : end + _WINDOW]
     if kind == "death" and low.startswith("ликвид", start):
         return _NOT_A_PERSON.search(low, max(0, start - _WINDOW), end + _WINDOW) is not None
+    if kind == "death" and _ANIMAL.search(low, max(0, start - 30), end + 30):
+        return not _PEOPLE_NEAR.search(low, max(0, start - 30), end + 30)
     if kind != "wounded" or not low.startswith(_WOUNDED_WORDS, start):
         return False
     if _FRAUD.search(after):
