@@ -244,6 +244,12 @@ def _context_before(
     settlement word) rather than governing a word between them."""
     settle = _settlement_word(tokens, i)
     first = i
+    key = tokens.keys[i]
+    if cases & ACCS and cases & LOCT and key.endswith(("у", "ю")) and not key.endswith("ьку"):
+        # "на Одессу", "в Москву": the build's bits let some forms be both accusative and
+        # locative; -у/-ю is the accusative, but for Ukrainian -ськ/-цьк towns' locative
+        # ("у Мінську", "у Донецьку"); "в Крыму" carries no ACCS bit
+        cases &= ~LOCT
     if settle is not None:
         first, cases = settle[0], settle[1] or cases
     text_before = tokens.text[max(0, tokens.starts[first] - 30) : tokens.starts[first]]
