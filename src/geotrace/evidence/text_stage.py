@@ -310,7 +310,10 @@ class Text(Stage[Item, Read]):
         posts = [(r[0],) for r in results]
         db.executemany("DELETE FROM mentions WHERE post = ?", posts)
         db.executemany(f"DELETE FROM sightings WHERE post = ? AND method = '{METHOD}'", posts)
-        readings, mentions, sightings, failures = [], [], [], []
+        readings: list[tuple[Any, ...]] = []
+        mentions: list[tuple[Any, ...]] = []
+        sightings: list[tuple[Any, ...]] = []
+        failures: list[tuple[Any, ...]] = []
         for post, reading, rows, reason in results:
             if reading is None:
                 readings.append((post, self.version, None, "[]", reason))
