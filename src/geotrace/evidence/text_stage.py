@@ -160,7 +160,7 @@ def sighting_rows(item: Item, reading: TextReading) -> list[tuple[Any, ...]]:
         lat, lon, radius = where
         evidence = {
             "mention": n,
-            "text": place.text,
+            "named": place.text,
             "start": place.start,
             "end": place.end,
             "relation": place.relation,

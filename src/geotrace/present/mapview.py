@@ -494,7 +494,7 @@ CUE_CONTEXT = 160
 def named_in_text(evidence: dict[str, Any], text: str | None) -> str:
     """What a text sighting rests on, for its popup: the words that named the place, the
     relation they give it, and the sentence around them, so that a reviewer sees why."""
-    named = " ".join(str(w) for w in (evidence.get("cue"), evidence.get("text")) if w)
+    named = " ".join(str(w) for w in (evidence.get("cue"), evidence.get("named")) if w)
     head = f"named in the text ({evidence.get('relation')}): \u201c{named}\u201d"
     start, end = evidence.get("start"), evidence.get("end")
     if not text or not isinstance(start, int) or not isinstance(end, int):
