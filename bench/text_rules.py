@@ -28,7 +28,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from geotrace.evidence.text.casualty import find_casualty
@@ -59,7 +59,7 @@ def all_three(text: str) -> None:
     find_casualty(text)
 
 
-def lingua_agreement(rows: list[dict[str, str]], mine: list[str], show: int) -> None:
+def lingua_agreement(rows: list[dict[str, str]], mine: Sequence[str], show: int) -> None:
     try:
         from lingua import Language, LanguageDetectorBuilder
     except ImportError:
@@ -68,10 +68,11 @@ def lingua_agreement(rows: list[dict[str, str]], mine: list[str], show: int) -> 
     detector = LanguageDetectorBuilder.from_languages(
         Language.RUSSIAN, Language.UKRAINIAN, Language.BELARUSIAN, Language.ENGLISH, Language.KAZAKH
     ).build()
-    names = {Language.RUSSIAN: "ru", Language.UKRAINIAN: "uk"}
+    names: dict[Language | None, str] = {Language.RUSSIAN: "ru", Language.UKRAINIAN: "uk"}
+    theirs: list[str] = []
     for label, prepare in (("raw", str), ("links stripped", lambda t: NOISE.sub(" ", t))):
         start = time.process_time()
-        theirs = [names.get(detector.detect_language_of(prepare(r["text"])), "other") for r in rows]  # type: ignore[arg-type]
+        theirs = [names.get(detector.detect_language_of(prepare(r["text"])), "other") for r in rows]
         rate = len(rows) / (time.process_time() - start)
         agree = sum(a == b for a, b in zip(mine, theirs, strict=True))
         pairs = Counter((b, a) for a, b in zip(mine, theirs, strict=True) if a != b)
