@@ -108,7 +108,7 @@ def _scan(
         ):
             i += 1
             continue
-        if i + 1 < n and tokens.plain[i] and first.isupper():
+        if i + 1 < n and tokens.plain[i] and first.isupper() and _adjective_like(key):
             after = W.FEATURE_AFTER.get(keys[i + 1]) or (
                 "district" if keys[i + 1] in W.RAION else ""
             )
@@ -130,7 +130,7 @@ def _scan(
                 i += 1
                 continue
         if form is None:
-            hit = _unknown_settlement(tokens, i, lang)
+            hit = _unknown_settlement(tokens, i, lang, hits[-1] if hits else None)
             if hit is not None and not inside(hard, hit.start, hit.end):
                 hits.append(hit)
             i += 1
@@ -164,9 +164,16 @@ def _longest(tokens: Tokens, i: int, lookup: object, max_words: int) -> tuple[in
 
 
 def _city_genitive(key: str) -> bool:
-    """Whether ``key`` is a settlement name in the genitive (the city of an airport)."""
+    """Whether ``key`` is a place name in the genitive (the city or country of an airport:
+    "в аэропорту Казани", "закрытием аэропорта Ирана")."""
     form = names().lookup(key)
-    return form is not None and bool(form.cases & GENT) and not _areas_only(form)
+    return form is not None and bool(form.cases & GENT)
+
+
+def _adjective_like(key: str) -> bool:
+    """Whether a capitalised word before "море/района/парк" is an adjective ("Черном",
+    "Почепском", "Центральный"), not a noun ("Глава района")."""
+    return bool(W.ADJECTIVE.search(key)) or (len(key) > 4 and key.endswith(W.ADJ_ENDS))
 
 
 def _same_place(tokens: Tokens, stop: int, form: Form) -> int:
@@ -224,16 +231,22 @@ def _settlement_word(tokens: Tokens, i: int) -> tuple[int, int] | None:
             joined = all(tokens.plain[lo:i]) if not abbr else tokens.dot_after(i - 1)
             if joined:
                 return lo, W.SETTLEMENT[words]
-        # "г. Донецк", not "Валерий Х. Никаких" (an initial)
-        if (
-            size == 1
-            and keys[lo] in W.SETTLEMENT_ABBR
-            and tokens.dot_after(lo)
-            and tokens.raw[lo].islower()
-            and not (lo > 0 and tokens.capital(lo - 1))
-        ):
+        if size == 1 and keys[lo] in W.SETTLEMENT_ABBR and _abbreviation(tokens, lo):
             return lo, 0
     return None
+
+
+def _abbreviation(tokens: Tokens, k: int) -> bool:
+    """Whether token k is a settlement abbreviation ("г. Донецк", "с. Победа"), not an
+    initial ("Валерий Х. Никаких"), a unit ("2008 г.", "кв. м.", "м/с.") or "т. д."."""
+    if not tokens.dot_after(k) or not tokens.raw[k].islower():
+        return False
+    if k == 0:
+        return True
+    before = tokens.text[tokens.ends[k - 1] : tokens.starts[k]]
+    if any(c.isdigit() or c in "/-." for c in before) or tokens.keys[k - 1] in W.NOT_BEFORE_ABBR:
+        return False
+    return not tokens.capital(k - 1)
 
 
 def _context_before(
@@ -306,6 +319,7 @@ def _place(tokens: Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit
             stop < len(keys)
             and tokens.plain[stop - 1]
             and tokens.capital(stop)
+            and not W.ADJECTIVE.search(keys[stop])
             and names().lookup(keys[stop]) is None
         ):
             # "села Горный Дзуарикау": the gazetteer knows a part, not the village
@@ -593,28 +607,43 @@ def _feature_name(tokens: Tokens, i: int, abbr: bool) -> int:
     return stop
 
 
-def _unknown_settlement(tokens: Tokens, i: int, lang: Language) -> Hit | None:
+def _unknown_settlement(tokens: Tokens, i: int, lang: Language, prev: Hit | None) -> Hit | None:
     """A capitalised word the gazetteer lacks, kept as a settlement feature when a settlement
-    word or a "near" phrase introduces it (front-line villages: Работино, Уроженое)."""
-    if not tokens.capital(i) or tokens.raw[i].isupper():
+    word, a "near" phrase or a capture phrase introduces it (front-line villages: "в районе
+    Работино", "взяли под контроль Новодмитровку"), or when it continues a list a settlement
+    word opened ("сёла Мартыновка и Пушкарное")."""
+    if not tokens.capital(i):
         return None
     settle = _settlement_word(tokens, i)
+    if tokens.raw[i].isupper() and settle is None:
+        return None
+    if settle is not None and settle[0] > 0 and tokens.keys[settle[0] - 1] in W.TITLES:
+        return None  # "глава города Вилкул", "мэр города Лях": a person
+    keys, n = tokens.keys, len(tokens.keys)
     if settle is None and not _admin_after(tokens, i):
-        if tokens.keys[i] in W.NOT_TOPONYM or not W.TOPONYM_END.search(tokens.keys[i]):
+        if keys[i] in W.NOT_TOPONYM or not W.TOPONYM_END.search(keys[i]):
             return None
-        if not any(
-            i >= len(p)
-            and all(tokens.plain[i - len(p) : i])
-            and tuple(tokens.keys[i - len(p) : i]) == p
-            for p in W.NEAR_INTRO
-        ):
+        if not (_introduced(tokens, i) or _listed(tokens, i, prev)):
             return None
-    start, end = tokens.starts[i], tokens.ends[i]
+        if i + 1 < n and tokens.plain[i] and tokens.raw[i + 1].islower():
+            return None  # "под Лефортовским мостом": an adjective before its noun
+    last = i
+    # "село Старые Терны", not "в селе Маслово Джанкойского района"
+    while (
+        last + 1 < n
+        and last - i < 2
+        and tokens.plain[last]
+        and tokens.capital(last + 1)
+        and not W.ADJECTIVE.search(keys[last + 1])
+        and names().lookup(keys[last + 1]) is None
+    ):
+        last += 1
+    start, end = tokens.starts[i], tokens.ends[last]
     rel, cue, phrase, _, _ = _context_before(tokens, i, 0, lang)
     return Hit(
         start=start,
         end=end,
-        last=i,
+        last=last,
         text=tokens.text[start:end],
         form=None,
         kind_hint="settlement",
@@ -624,6 +653,25 @@ def _unknown_settlement(tokens: Tokens, i: int, lang: Language) -> Hit | None:
         phrase=phrase,
         feature="settlement",
     )
+
+
+def _introduced(tokens: Tokens, i: int) -> bool:
+    """Whether a "near" or a capture phrase ends right before token i."""
+    keys, plain = tokens.keys, tokens.plain
+    return any(
+        i >= len(p) and all(plain[i - len(p) : i]) and tuple(keys[i - len(p) : i]) == p
+        for p in W.SETTLEMENT_INTRO
+    )
+
+
+def _listed(tokens: Tokens, i: int, prev: Hit | None) -> bool:
+    """Whether token i continues a list of settlements ("Мартыновка и Пушкарное")."""
+    if prev is None or not (prev.feature == "settlement" or prev.kind_hint == "settlement"):
+        return False
+    keys, plain, last = tokens.keys, tokens.plain, prev.last
+    if last == i - 2:
+        return keys[i - 1] in W.CONJ and plain[i - 2] and plain[i - 1]
+    return last == i - 1 and tokens.text[tokens.ends[last] : tokens.starts[i]].strip() == ","
 
 
 def _admin_after(tokens: Tokens, i: int) -> bool:

@@ -49,7 +49,9 @@ SETTLEMENT: Final[dict[tuple[str, ...], int]] = {
 SETTLEMENT_MAX: Final = 2
 #: Abbreviations that are settlement words only with their dot ("г. Донецк", "с. Победа",
 #: "м. Київ"); without the dot "с"/"м" are other words.
-SETTLEMENT_ABBR: Final = _words("г гор с м п д ст х смт пгт")
+SETTLEMENT_ABBR: Final = _words("г гор с м п д х смт пгт")
+#: Words before an abbreviation that make it something else: "т. д.", "кв. м.", "куб. м.".
+NOT_BEFORE_ABBR: Final = _words("т тыс кв куб млн млрд см мм км ч")
 
 #: Words that make the (capitalised) name after them a feature, never placed.
 FEATURE_BEFORE: Final[dict[str, str]] = {
@@ -70,7 +72,8 @@ FEATURE_BEFORE: Final[dict[str, str]] = {
     ),
     **dict.fromkeys(
         _words(
-            "аэродром аэродрома аэродроме аэродромом аеродром аеродрому аеродромі аэропорт",
+            "аэродром аэродрома аэродроме аэродромом аэродрому аеродром аеродрому аеродромі",
+            "аэропорт",
             "аэропорты аэропортах аэропортов аеропорти аеропортах аеропортів аэродромах",
             "аэропорта аэропорту аэропорте аеропорт аеропорту аеропорті авиабаза авиабазы",
             "авиабазе авиабазу авіабаза авіабази авіабазі авіабазу",
@@ -79,7 +82,7 @@ FEATURE_BEFORE: Final[dict[str, str]] = {
     ),
     **dict.fromkeys(_words("высота высоты высоте высоту висота висоти висоті"), "height"),
     **dict.fromkeys(
-        _words("станция станции станцию станцией станція станції станцію станцією ст"),
+        _words("станция станции станцию станцией станція станції станцію станцією"),
         "station",
     ),
     **dict.fromkeys(_words("парк парка парке парку парком парку парку"), "park"),
@@ -163,12 +166,16 @@ NOT_ADJECTIVE: Final = _words(
     "яких якій якої якому якого которых которой котором которого которую каких таких цих",
     "тих этих всех всіх усіх их них ним ином",
 )
-#: "Near" phrases that, before a capitalised unknown word, introduce a settlement.
-NEAR_INTRO: Final = frozenset(
+#: "Near" and capture phrases that, before a capitalised unknown word, introduce a
+#: settlement ("в районе Работино", "взяли под контроль Новодмитровку").
+SETTLEMENT_INTRO: Final = frozenset(
     tuple(p.split("_"))
     for p in _split(
-        """в_районе в_районі у_районі под під біля возле около поблизу вблизи неподалеку_от
-        недалеко_от неподалік неподалік_від"""
+        """в_районе в_районі у_районі под під біля возле около поблизу вблизи
+        неподалеку_от недалеко_от неподалік неподалік_від под_контроль під_контроль
+        освободили освободила освободил освобождение освобождения освобождении
+        звільнили звільнила звільнив звільнення зачистили заняли захватили взяли
+        окраины окраинах околиці околицях"""
     )
 )
 #: "на Днепре", "через Днепр", "берег Дніпра": the river, not the city of Dnipro.
@@ -193,7 +200,7 @@ SINGULAR: Final[dict[str, tuple[str, ...]]] = {
     "респ": ("республике", "республики", "республіці", "республіки", "республика"),
 }
 #: Feature words written as abbreviations: only these may be followed by a dot.
-FEATURE_ABBR: Final = _words("р ул вул просп пр-т б-р пер пл мкр ст")
+FEATURE_ABBR: Final = _words("р ул вул просп пр-т б-р пер пл мкр")
 #: Function words, pronouns and the like: GeoNames' Cyrillic alternates turn some into
 #: places ("Об" = Aube, "Во" = Vaud, "Саме", "Коли", "Ваші"), but they never start a name.
 #: Also supranational bodies, which the labelling rules count as no place (ЕС, НАТО).
@@ -244,3 +251,7 @@ ADMIN_ADJ: Final = _words(
     "обласної обласна обласного обласну обласній обласним обласні обласних краевой краевого",
     "краевая краевую краевом крайової крайова крайовий",
 )
+#: Nominative/locative adjective endings the ADJECTIVE pattern leaves out ("Черное море").
+ADJ_ENDS: Final = ("ое", "ее", "ом", "ем", "ым", "им", "е", "є")
+#: Titles before "города X" / "міста X": the name after is the official's, not the town's.
+TITLES: Final = _words("глава главы главой мэр мэра мэром голова голови мер мера губернатор")
