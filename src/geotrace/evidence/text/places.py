@@ -295,7 +295,7 @@ def _place(tokens: Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit
     admin_span = stop - i > 1 and keys[stop - 1] in W.ADMIN_NOUN
     if admin_span:
         kind_hint = "admin1"
-    elif form.adjectival:
+    elif form.adjectival and not _adjective_alone(tokens, stop, form):
         noun = _admin_noun_after(tokens, stop)
         if noun is None:
             if not (stop < len(keys) and tokens.plain[stop - 1] and keys[stop] in W.ADMIN_ADJ):
@@ -303,6 +303,8 @@ def _place(tokens: Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit
             noun = stop - 1  # "Днепропетровской областной администрации": the adjective
         last, kind_hint = noun, "admin1"
         admin_span = True
+    elif form.adjectival:
+        kind_hint = "settlement"  # "у Мінську": the city; "Мінську область" would be above
     elif (
         stop < len(keys)
         and tokens.plain[stop - 1]
@@ -349,6 +351,17 @@ def _place(tokens: Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit
         doubtful=(form.common or form.person) and not (prep or settled or admin_span),
         admin1_hint=_admin_adjective(tokens, cue, i),
     )
+
+
+def _adjective_alone(tokens: Tokens, stop: int, form: Form) -> bool:
+    """Whether an admin-1 adjective form stands without its noun and also names a
+    settlement ("у Мінську" is Minsk; "Мінську область" is the oblast)."""
+    if _admin_noun_after(tokens, stop) is not None:
+        return False
+    if stop < len(tokens.keys) and tokens.plain[stop - 1] and tokens.keys[stop] in W.ADMIN_ADJ:
+        return False
+    gz = names()
+    return any(gz.place(ix).kind == "settlement" for ix in form.places)
 
 
 def _admin_adjective(tokens: Tokens, lo: int, i: int) -> str | None:

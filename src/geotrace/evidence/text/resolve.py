@@ -124,7 +124,7 @@ def resolve(
     explicit = _explicit(hits, gz, text)
     for i, hit in enumerate(hits):
         if hit.admin1_hint is not None:
-            explicit.setdefault(i, hit.admin1_hint)
+            explicit.setdefault(i, frozenset((hit.admin1_hint,)))
     # first pass: no text context; its confident picks anchor the second pass
     first = [
         None if h.form is None else _pick(h, gz, _Scene.empty(), explicit.get(i), lang)
@@ -185,27 +185,25 @@ class _Scene:
         return _Scene(self.admin1, anchors, self.ctx_admin1, self.ctx_countries)
 
 
-def _explicit(hits: Sequence[Hit], gz: Names, text: str) -> dict[int, str]:
-    """Settlements followed at once by an admin-1 unit ("Мирный (Якутия)", "в Мирном
-    Архангельской области", "Новодаровка в Запорожской области"; not after a comma, which
-    makes a list: "Вінниця, Київська область"): hit index -> its code."""
-    out: dict[int, str] = {}
+def _explicit(hits: Sequence[Hit], gz: Names, text: str) -> dict[int, frozenset[str]]:
+    """Settlements followed at once by an admin-1 unit or a region ("Мирный (Якутия)", "в
+    Мирном Архангельской области", "Новодаровка в Запорожской области", "Ильинка в
+    Донбассе"; not after a comma, which makes a list: "Вінниця, Київська область"): hit
+    index -> the admin-1 codes the settlement must lie in."""
+    out: dict[int, frozenset[str]] = {}
     for i in range(len(hits) - 1):
         hit, nxt = hits[i], hits[i + 1]
         if nxt.form is None or (hit.form is None and hit.feature != "settlement"):
             continue
         if text[hit.end : nxt.start].strip(" (—–-").lower() not in _JOINERS:
             continue
-        codes = {
-            p.admin1 if p.kind == "admin1" else (p.members[0] if len(p.members) == 1 else None)
-            for p in (gz.place(ix) for ix in nxt.form.places)
-            if p.kind in ("admin1", "region")
-        }
-        codes.discard(None)
-        if len(codes) == 1 and (nxt.kind_hint == "admin1" or _only_areas(nxt.form, gz)):
-            code = codes.pop()
-            assert code is not None
-            out[i] = code
+        areas = [gz.place(ix) for ix in nxt.form.places]
+        areas = [p for p in areas if p.kind in ("admin1", "region")]
+        if len(areas) == 1 and (nxt.kind_hint == "admin1" or _only_areas(nxt.form, gz)):
+            area = areas[0]
+            codes = frozenset(area.members if area.kind == "region" else (area.admin1 or "",))
+            if all(codes):
+                out[i] = codes
     return out
 
 
@@ -213,17 +211,19 @@ def _explicit(hits: Sequence[Hit], gz: Names, text: str) -> dict[int, str]:
 _JOINERS: Final = frozenset({"", "в", "у", "во"})
 
 
-def _elsewhere(form: Form, gz: Names, code: str) -> bool:
-    """Whether no place of ``form`` lies in admin-1 unit ``code`` and all are settlements."""
+def _elsewhere(form: Form, gz: Names, codes: frozenset[str]) -> bool:
+    """Whether no place of ``form`` lies in the admin-1 units ``codes``, all settlements."""
     places = [gz.place(ix) for ix in form.places]
-    return all(p.kind == "settlement" and p.admin1 != code for p in places)
+    return all(p.kind == "settlement" and p.admin1 not in codes for p in places)
 
 
 def _only_areas(form: Form, gz: Names) -> bool:
     return all(gz.place(ix).kind != "settlement" for ix in form.places)
 
 
-def _pick(hit: Hit, gz: Names, scene: _Scene, explicit: str | None, lang: str) -> _Pick | None:
+def _pick(
+    hit: Hit, gz: Names, scene: _Scene, explicit: frozenset[str] | None, lang: str
+) -> _Pick | None:
     """The best place for one hit, its margin and the number of candidates."""
     assert hit.form is not None
     places = [gz.place(ix) for ix in hit.form.places]
@@ -234,7 +234,7 @@ def _pick(hit: Hit, gz: Names, scene: _Scene, explicit: str | None, lang: str) -
         settled = [p for p in places if p.kind == "settlement"]
         places = settled or places
     if explicit is not None:
-        chosen = [p for p in places if p.admin1 == explicit]
+        chosen = [p for p in places if p.admin1 in explicit]
         places = chosen or places
     if not places:
         return None
@@ -362,10 +362,10 @@ def _mention(hit: Hit, pick: _Pick, gz: Names) -> PlaceMention:
     )
 
 
-def _feature(hit: Hit, scene: _Scene, explicit: str | None) -> PlaceMention:
+def _feature(hit: Hit, scene: _Scene, explicit: frozenset[str] | None) -> PlaceMention:
     """A feature, never placed; a settlement feature keeps the admin-1 unit named right after
     it, or else the text's one admin-1 unit."""
-    admin1 = explicit
+    admin1 = next(iter(explicit)) if explicit is not None and len(explicit) == 1 else None
     feature = hit.feature or "settlement"
     if admin1 is None and feature == "settlement" and len(scene.admin1) == 1:
         admin1 = next(iter(scene.admin1))
