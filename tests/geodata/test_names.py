@@ -153,6 +153,9 @@ def test_elliptic_oblast_adjective_is_flagged() -> None:
     assert form("луганської").adjectival
     assert not form("Донецкой области").adjectival
     assert not form("Донецк").adjectival
+    kursk = form("Курской")  # also the stanitsa Курская, named plainly
+    assert kursk.adjectival and admin1_code("Kursk", "RU") in admin1_codes("Курской")
+    assert form("Ровенская").adjectival and admin1_code("Rivne", "UA") in admin1_codes("Ровенской")
 
 
 @pytest.mark.parametrize(

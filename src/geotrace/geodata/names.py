@@ -71,7 +71,15 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class Form:
-    """What one surface form can name, and what else it can be."""
+    """What one surface form can name, and what else it can be.
+
+    ``adjectival``: the form is an admin-1 region's adjective ("донецкой", "луганської"),
+    which names that region only next to its noun (области, області) or elliptically; the
+    form's admin-1 places are those it names so, its other places (the stanitsa Курская for
+    "курской") it names plainly.  ``common``/``person``: the single word is also an ordinary
+    word / a person's name (pymorphy3's Russian dictionary at build time, a hand list of
+    Ukrainian words); multiword forms are neither.
+    """
 
     places: tuple[int, ...]
     cases: int
