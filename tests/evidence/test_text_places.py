@@ -334,6 +334,38 @@ def test_corpus_posts_russian_news() -> None:
     assert (got["Курской области"].relation, got["Украину"].relation) == ("at", "to")
 
 
+def test_corpus_posts_front_line_reports() -> None:
+    got = places(post("tgnews_-1001166834860_129230"))
+    # each village is placed by the oblast after it, not by the list's first preposition
+    for village, code in (("Новодаровку", "UA-23"), ("Романовку", "UA-14")):
+        m = got[village]
+        assert (m.admin1, m.relation) == (code, "unknown"), m
+        assert m.kind in ("feature", "settlement")
+    got = places(post("tgnews_-1001003921752_73205"))
+    kremenchuk = [m for m in got.values() if m.text == "Кременчуга"]
+    assert kremenchuk and kremenchuk[0].geonameid == gid("Kremenchuk", "UA")
+    assert got["Полтавской области"].admin1 == "UA-53"
+    got = places(post("tgnews_-1001117628569_59034"))
+    m = got["Полинино"]  # a village cities500 lacks, in the oblast named after it
+    assert (m.kind, m.admin1, m.relation) == ("feature", "RU-TAM", "at")
+    assert got["Казахстан"].country == "KZ"
+
+
+def test_corpus_post_of_corridors() -> None:
+    found = find_places(post("resistinua_DTc7AVOIOng_13"), "uk")
+    first = {m.text: m for m in reversed(found)}  # the first occurrence of each
+    assert (first["Суми"].relation, first["Полтаву"].relation) == ("from", "to")
+    assert first["Суми"].geonameid == gid("Sumy", "UA")
+    assert first["Полтаву"].geonameid == gid("Poltava", "UA")
+    assert [m.relation for m in found if m.text in ("Димера", "Ворзеля", "Ірпеня")] == [
+        "from",
+        "from",
+        "from",
+    ]
+    assert first["Маріуполь"].geonameid == gid("Mariupol", "UA")
+    assert found[-1].text == "Києва" and found[-1].relation == "to"
+
+
 # --- speed ---------------------------------------------------------------------------------
 
 
