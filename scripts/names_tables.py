@@ -143,6 +143,10 @@ NICKNAMES: dict[str, tuple[str, ...]] = {
     "RU-CU": ("Чувашия", "Чувашія"),
     "RU-UD": ("Удмуртия", "Удмуртія"),
     "RU-KO": ("Коми",),
+    "RU-KAM": ("Камчатка",),
+    "RU-SAK": ("Сахалин", "Сахалін"),
+    "RU-CHU": ("Чукотка",),
+    "RU-ARK": ("Поморье",),
 }
 
 #: Named regions: slug -> (names, member admin-1 codes).  Continent-like regions have no
