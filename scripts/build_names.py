@@ -92,6 +92,10 @@ FOREIGN_INFLECT_MIN_POPULATION = 15_000
 INFLECT_COUNTRIES = frozenset({"UA", "RU", "BY", "MD", "GE", "KZ", "AM", "AZ", "KG", "UZ",
                                "TJ", "TM", "EE", "LV", "LT", "PL", "RO"})  # fmt: skip
 MIN_LETTERS = 3  # shorter names are mostly abbreviations GeoNames lists (and noise in text)
+#: Longer keys are dropped: names of six words and more (Portuguese and Spanish parishes,
+#: "Австралийских территориях в Индийском океане") are not written in posts, and each word
+#: of max_words costs the matcher another look-up per token.
+MAX_KEY_WORDS = 5
 WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
 ADMIN_NOUNS_RU = ("область", "край", "автономная область", "автономный округ", "район")
 ADMIN_NOUNS_UK = ("область", "край", "автономна область", "автономний округ", "район")
@@ -111,6 +115,10 @@ def strip_accents(text: str) -> str:
     )
 
 
+def is_latin(name: str) -> bool:
+    return all(unicodedata.name(ch, "").startswith("LATIN") for ch in name if ch.isalpha())
+
+
 def is_ru_uk(name: str) -> bool:
     return bool(_CYRILLIC.search(name)) and all(ch in _RU_UK or ch in _SEPARATORS for ch in name)
 
@@ -127,7 +135,7 @@ class Index:
         self.names = 0  # source names (before inflection), for the build's report
 
     def add(self, key: str, place: int, cases: int, lang: int, adjectival: bool = False) -> None:
-        if len(key) < MIN_LETTERS and not self.short_ok:
+        if (len(key) < MIN_LETTERS and not self.short_ok) or key.count(" ") >= MAX_KEY_WORDS:
             return  # an inflected form of a short name ("Ош" -> "Оше") is noise too
         self.places[key].add(place)
         self.cases[key] |= cases
@@ -162,6 +170,8 @@ class Index:
         in capitals (airport codes: SQL, CSS, GIT) or in lower case (machine romanisations
         of other scripts: "mi er nei") are skipped, and so are words under four letters."""
         if alternate and (name.isupper() or name[:1].islower() or len(name) < 4):
+            return
+        if not is_latin(name):  # Arabic, Devanagari, ...: the word pattern shreds them
             return
         self.names += 1
         for variant in {name, strip_accents(name)}:
