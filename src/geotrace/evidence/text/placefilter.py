@@ -18,9 +18,13 @@ from geotrace.evidence.text.placetokens import Tokens
 from geotrace.geodata.names import Form, names
 
 
-def kept(tokens: Tokens, i: int, stop: int, form: Form, prep: bool, lang: Language) -> bool:
+def kept(
+    tokens: Tokens, i: int, stop: int, form: Form, prep: bool, direct: bool, lang: Language
+) -> bool:
     """The filters of ordinary words, people's names and Latin words (a settlement word or
-    an admin-1 noun, tested by the caller, keeps any name)."""
+    an admin-1 noun, tested by the caller, keeps any name).  ``prep``: a placing
+    preposition governs the name; ``direct``: it touches the name (an ordinary word needs
+    that: "возле московского Института стекла" is no village)."""
     keys, raw = tokens.keys, tokens.raw
     gz = names()
     kinds = {gz.place(ix).kind for ix in form.places}
@@ -31,7 +35,8 @@ def kept(tokens: Tokens, i: int, stop: int, form: Form, prep: bool, lang: Langua
         return False  # SHOT, Java, City, Brent: words of news and IT posts, not places
     if _acronym(raw[i]) and not _home_areas(form):
         return False  # МИД, ГУС, ГУР: acronyms that are no country or home region (РФ, ДНР)
-    if form.common and not prep and (tokens.sentence_start(i) or not big_city(form, 100_000)):
+    ordinary = form.common and not (prep and direct)
+    if ordinary and (tokens.sentence_start(i) or not big_city(form, 100_000)):
         return False
     before = i > 0 and tokens.plain[i - 1] and tokens.capital(i - 1) and not prep
     if (
@@ -41,6 +46,9 @@ def kept(tokens: Tokens, i: int, stop: int, form: Form, prep: bool, lang: Langua
         and not _home_areas(form)
     ):
         return False  # "Геннадий Труханов", "Йонасом Гаром": a surname after a name
+    nxt = stop < len(keys) and tokens.plain[stop - 1] and tokens.capital(stop)
+    if areas and nxt and not prep and not _home_areas(form) and gz.lookup(keys[stop]) is None:
+        return False  # "Диана Арбенина" is no region of Madagascar
     if areas:
         return True
     if not prep and _foreign_village(form):
@@ -48,7 +56,6 @@ def kept(tokens: Tokens, i: int, stop: int, form: Form, prep: bool, lang: Langua
     if keys[i] in W.FIRST_NAME_CITIES and not prep:
         return False  # "Владимир снял", "Софія сказала"
     big = big_city(form, 100_000)
-    nxt = stop < len(keys) and tokens.plain[stop - 1] and tokens.capital(stop)
     if not prep and nxt and not big and names().lookup(keys[stop]) is None:
         return False  # "Аллі Чернець": a first name before a surname
     if form.person:
@@ -64,7 +71,7 @@ def kept(tokens: Tokens, i: int, stop: int, form: Form, prep: bool, lang: Langua
 def _foreign_village(form: Form) -> bool:
     """Whether every place of ``form`` is a settlement outside Ukraine, Russia and Belarus
     of under _FOREIGN_VILLAGE people: such a name met bare in ru/uk news is a surname or a
-    word far more often than the village."""
+    word far more often than the town ("Канье", "Юпитера", "Рубио" in the corpus)."""
     gz = names()
     return all(
         (p := gz.place(ix)).country not in W.HOME and p.population < _FOREIGN_VILLAGE
@@ -73,7 +80,7 @@ def _foreign_village(form: Form) -> bool:
 
 
 #: Population under which a foreign settlement needs a preposition to be read.
-_FOREIGN_VILLAGE: Final = 20_000
+_FOREIGN_VILLAGE: Final = 100_000
 
 
 def _home_areas(form: Form) -> bool:

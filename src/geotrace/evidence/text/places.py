@@ -202,8 +202,8 @@ def _route(tokens: Tokens, i: int) -> list[Hit]:
     one mention per place; a flight or a train goes from the first to the last."""
     gz = names()
     parts = tokens.raw[i].split("-")
-    if len(parts) != 2 or not all(p[:1].isupper() for p in parts):
-        return []
+    if len(parts) != 2 or not all(p[:1].isupper() and p[0] >= "\u0400" for p in parts):
+        return []  # "Mercedes-Benz" is no route
     forms = [gz.lookup(normalise(p)) for p in parts]
     if any(f is None or f.common or f.person for f in forms):
         return []
@@ -337,7 +337,7 @@ def _place(tokens: Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit
         ):
             # "села Горный Дзуарикау": the gazetteer knows a part, not the village
             return _feature(tokens, i, stop + 1, "settlement", lang, i)
-    if not (admin_span or settled) and not kept(tokens, i, stop, form, prep and direct, lang):
+    if not (admin_span or settled) and not kept(tokens, i, stop, form, prep, direct, lang):
         return None
     if keys[i] in W.DNIPRO and stop == i + 1 and _river_context(tokens, i, form):
         return _feature(tokens, i, stop, "river", lang, i)
