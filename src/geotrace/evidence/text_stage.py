@@ -42,8 +42,7 @@ MIGRATIONS = MigrationSet(
         post     INTEGER PRIMARY KEY REFERENCES posts(id) ON DELETE CASCADE,
         version  TEXT NOT NULL,
         lang     TEXT,
-        casualty TEXT NOT NULL,
-        failure  TEXT
+        casualty TEXT NOT NULL
     );
     CREATE TABLE mentions (
         post       INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
@@ -99,6 +98,12 @@ RELATION_CONFIDENCE = {"at": 0.5, "near": 0.4}
 UNSURE = 0.7
 #: How far (seconds) another post of the author counts as context: a month.
 CONTEXT_S = 30 * 86_400.0
+#: The widest admin-1 unit that becomes a sighting: its disc, from a point inside to its
+#: farthest vertex, still says which country the post is about (Buryatia: 740 km, Donetsk
+#: oblast ~180 km).  Beyond it (Yakutia 1,500 km, Arkhangelsk with its Arctic islands
+#: 2,100 km, Hawaii 2,500 km) a disc says nothing a track can use, and costs the places
+#: stage more than every other sighting of a case together (bench/text.py).
+MAX_AREA_RADIUS_M = 1_000_000.0
 #: The problem of a post whose text could not be read.
 TEXT_FAILED = "text_failed"
 
@@ -196,7 +201,7 @@ def _position(place: PlaceMention) -> tuple[float, float, float] | None:
     if place.kind not in ("admin1", "region") or not place.admin1:
         return None
     found = names().admin1(place.admin1)
-    if found is None or found.radius_m <= 0:
+    if found is None or not 0 < found.radius_m <= MAX_AREA_RADIUS_M:
         return None
     return found.lat, found.lon, found.radius_m
 
@@ -305,8 +310,9 @@ class Text(Stage[Item, Read]):
 
     def write(self, db: sqlite3.Connection, results: Sequence[Read]) -> Counter[str]:
         """Replace each post's reading, mentions and text sightings; a post that could not
-        be read keeps a reading row with its failure (not retried until the version
-        changes) and a problem."""
+        be read gets a problem (once) and no reading, so that a later run tries it again:
+        a reader that fails on every post (a broken install) must not leave the case
+        believing its posts were read."""
         posts = [(r[0],) for r in results]
         db.executemany("DELETE FROM mentions WHERE post = ?", posts)
         db.executemany(f"DELETE FROM sightings WHERE post = ? AND method = '{METHOD}'", posts)
@@ -315,14 +321,13 @@ class Text(Stage[Item, Read]):
         sightings: list[tuple[Any, ...]] = []
         failures: list[tuple[Any, ...]] = []
         for post, reading, rows, reason in results:
-            if reading is None:
-                readings.append((post, self.version, None, "[]", reason))
+            if reading is None:  # no reading kept: the next run tries the post again
                 failures.append((TEXT_FAILED, reason, post))
                 continue
-            readings.append((post, self.version, reading.lang, json.dumps(reading.casualty), None))
+            readings.append((post, self.version, reading.lang, json.dumps(reading.casualty)))
             mentions += mention_rows(post, reading)
             sightings += rows
-        db.executemany("INSERT OR REPLACE INTO text_readings VALUES (?, ?, ?, ?, ?)", readings)
+        db.executemany("INSERT OR REPLACE INTO text_readings VALUES (?, ?, ?, ?)", readings)
         db.executemany(f"INSERT INTO mentions VALUES ({', '.join('?' * 18)})", mentions)
         db.executemany(
             "INSERT OR IGNORE INTO sightings (post, method, lat, lon, radius_m, at_utc,"
