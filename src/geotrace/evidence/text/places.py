@@ -140,6 +140,14 @@ def _scan(
                 hits.extend(h for h in route if not inside(hard, h.start, h.end))
                 i += 1
                 continue
+        if form is None and _unknown_pair(tokens, i):
+            # "в сторону Малой Локни": an adjective the gazetteer lacks before a name it
+            # has is one name it lacks, not the Lokni of Pskov oblast
+            pair = _feature(tokens, i, i + 2, "settlement", lang, i)
+            if not inside(hard, pair.start, pair.end):
+                hits.append(pair)
+            i += 2
+            continue
         if form is None:
             hit = _unknown_settlement(tokens, i, lang, hits[-1] if hits else None)
             if hit is not None and not inside(hard, hit.start, hit.end):
@@ -580,6 +588,22 @@ def _unknown_settlement(tokens: Tokens, i: int, lang: Language, prev: Hit | None
         phrase=phrase,
         feature="settlement",
     )
+
+
+def _unknown_pair(tokens: Tokens, i: int) -> bool:
+    """Whether token i is a capitalised adjective the gazetteer lacks, inside a sentence,
+    after a preposition, before a settlement name it has ("в сторону Малой Локни", "к
+    Великой Новоселке")."""
+    keys = tokens.keys
+    if i + 1 >= len(keys) or not tokens.plain[i] or not tokens.capital(i + 1):
+        return False
+    if tokens.sentence_start(i) or not W.ADJECTIVE.search(keys[i]) or keys[i] in W.STOP:
+        return False
+    nxt = names().lookup(keys[i + 1])
+    if nxt is None or areas_only(nxt):
+        return False
+    # a preposition before it: "Дмитрий Песков" is no village
+    return bool(_context_before(tokens, i, 0, "ru")[2])
 
 
 def _introduced(tokens: Tokens, i: int) -> bool:
