@@ -192,6 +192,11 @@ def test_units_clubs_and_quoted_names_are_not_places() -> None:
     assert places("Российские и украинские военные обменялись пленными.") == {}
 
 
+def test_stress_marks_stay_inside_the_word() -> None:
+    m = places("Мы в Доне\u0301цке.")["Доне\u0301цке"]
+    settlement(m, "Donetsk", "UA")
+
+
 def test_links_are_not_read() -> None:
     assert places("Подробнее: https://t.me/kharkiv_news/Kharkiv") == {}
 

@@ -17,8 +17,11 @@ from geotrace.evidence.text import placewords as W
 from geotrace.geodata.names import normalise
 
 #: The tokeniser convention shared with the gazetteer build (names_api): letters with inner
-#: apostrophes or hyphens are one token ("Кам'янське", "Ростов-на-Дону").
-WORD: Final = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")
+#: apostrophes or hyphens are one token ("Кам'янське", "Ростов-на-Дону"); a stress mark
+#: (U+0301, "Доне́цк") stays inside its word, and normalise() drops it from the key.
+WORD: Final = re.compile(
+    r"[^\W\d_]\u0301?(?:[^\W\d_]\u0301?)*(?:['’ʼ-][^\W\d_]\u0301?(?:[^\W\d_]\u0301?)*)*"
+)
 #: Links and handles: a name in "https://.../v-kitae-..." or "@kyiv_news" is no mention.
 _LINK: Final = re.compile(r"(?:https?://|www\.|t\.me/)\S+|[@#]?\w+@\S+|@\w+", re.IGNORECASE)
 #: Quoted stretches: «...», „...“, “...”, "..." (content offsets are group 1..4).
