@@ -42,19 +42,10 @@ class Hit:
     admin1_hint: str | None = None
 
 
-#: Score bonus of a GeoNames feature code: a capital is named more than its population says,
-#: an abandoned or historical place far less.
-_FEATURE_BONUS: Final = {
-    "PPLC": 3.0,
-    "PPLA": 2.0,
-    "PPLA2": 1.0,
-    "PPLA3": 0.5,
-    "PPLA4": 0.3,
-    "PPLX": -1.0,  # a section of a city (Moscow's Митино): rarely what a name means alone
-    "PPLH": -3.0,
-    "PPLQ": -3.0,
-    "PPLW": -2.0,
-}
+#: Score bonus of a GeoNames feature code: a capital is named more than its population says.
+#: The shipped gazetteer keeps only PPLC (``geodata/names.py``: its settlements.npz has no
+#: feature column), so admin-centre ranks (PPLA, PPLA2) cannot be told apart here.
+_FEATURE_BONUS: Final = {"PPLC": 3.0}
 #: Prior of a country for Cyrillic forms: the corpus is Russian/Ukrainian war news.
 _COUNTRY_PRIOR: Final = {"UA": 3.0, "RU": 3.0, "BY": 1.5}
 _UK_UA: Final = 0.5
