@@ -185,8 +185,10 @@ def test_a_contract_catches_the_import_it_forbids(
 
 def test_fatal_errors_map_to_exit_code_2_in_one_place() -> None:
     """Every fatal error is a GeotraceError (or the case's own: not there, not SQLite),
-    turned into a one-line message and exit code 2 by ``cli.fatal_errors`` alone: a
-    command that caught its own ValueError to exit 2 was a second, diverging mapping."""
-    cli = (REPO / "src" / "geotrace" / "cli.py").read_text(encoding="utf-8")
-    assert cli.count("typer.Exit(2)") == 1
-    assert "def fatal_errors" in cli
+    turned into a one-line message and exit code 2 by ``cli_console.fatal_errors`` alone:
+    a command that caught its own ValueError to exit 2 was a second, diverging mapping."""
+    modules = sorted((REPO / "src" / "geotrace").glob("cli*.py"))
+    texts = {m.name: m.read_text(encoding="utf-8") for m in modules}
+    assert sum(t.count("typer.Exit(2)") for t in texts.values()) == 1
+    assert texts["cli_console.py"].count("typer.Exit(2)") == 1
+    assert "def fatal_errors" in texts["cli_console.py"]

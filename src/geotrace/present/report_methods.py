@@ -9,6 +9,7 @@ from geotrace.analysis import legs, silence, stays, together
 from geotrace.evidence.geotags import CONFIDENCE as GEOTAG_CONFIDENCE
 from geotrace.evidence.sightings import CONFIDENCE as GPS_CONFIDENCE
 from geotrace.evidence.sightings import DEFAULT_RADIUS_M
+from geotrace.evidence.text_stage import RELATION_CONFIDENCE, TEXT_WINDOW_S
 from geotrace.present.markup import Markup, el, join, table
 
 
@@ -52,6 +53,17 @@ def methods_section() -> Markup:
             " for a venue, centre to corner for a place's bounding box. Confidence "
             + ", ".join(f"{k} {v:g}" for k, v in sorted(g.items()))
             + ".",
+        ),
+        (
+            "text_toponym",
+            "A place the post's text names its writer at or near (\u201cв Донецке\u201d, "
+            "\u201cпод Иловайском\u201d): evidence that the post talks about the place, not a "
+            "position fix. Radius: a settlement by its size (2 km for a village to 25 km for a "
+            "capital), 20 km more for \u201cnear\u201d; an oblast is a point inside it with the "
+            "radius that covers it. Time: the post's, "
+            f"\u00b1{TEXT_WINDOW_S / 3600:g} h. Confidence "
+            + ", ".join(f"{k} {v:g}" for k, v in RELATION_CONFIDENCE.items())
+            + " times the resolution's. Places one comes from or goes to stay mentions.",
         ),
     ]
     bases = [
@@ -119,6 +131,16 @@ def methods_section() -> Markup:
                 "offset, GPS time, make, model, serials), Pillow 116, exifread 108, "
                 "pymediainfo 38; "
                 "no invented fix, no NaN (bench/RESULTS.md, 2026-11-23)."
+            ),
+        ),
+        (
+            "Reading the text",
+            (
+                "bench/text.py on real Russian news posts and Ukrainian addresses labelled by "
+                "hand, 181 of them never seen while the rules were written: place mentions "
+                "F1 0.954 (ru) and 0.973 (uk); the right settlement, oblast or country for "
+                "0.97 and 1.00 of the places that have one, every wrong settlement a homonym "
+                "more than 50 km away (bench/RESULTS.md, 2026-12-06)."
             ),
         ),
         (
