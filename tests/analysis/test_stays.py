@@ -234,6 +234,20 @@ def test_empty_and_single() -> None:
     assert bases(Points.build(lat=[], lon=[], t=[]), []) == []
 
 
+def test_places_named_at_one_instant_are_no_base() -> None:
+    """One post naming Moscow, Yalta and Dubai gives three text sightings at one instant:
+    no stay, no base, and no error (the release case's Telegram post raised one)."""
+    three = Points.build(
+        lat=[55.752, 44.502, 25.077],
+        lon=[37.618, 34.166, 55.309],
+        t=[0.0, 0.0, 0.0],
+        radius_m=[25_000.0, 4_830.0, 24_862.0],
+        u=86_400.0,
+    )
+    assert stays(three) == []
+    assert bases(three, []) == []
+
+
 HOME = (48.0, 37.0)
 WORK = (48.0 + 3000 / M_PER_DEG, 37.0)
 CAFE = (48.0, 37.0 + 9000 / (M_PER_DEG * math.cos(math.radians(48.0))))

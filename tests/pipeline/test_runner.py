@@ -150,7 +150,7 @@ def test_a_kill_after_a_page_then_a_rerun_completes(
 
 def test_an_unknown_stage_or_executor_is_a_clear_error(exports_case: Path, tmp_path: Path) -> None:
     case = _copy(exports_case, tmp_path / "c.case")
-    with pytest.raises(registry.UnknownStage, match="known: places, fingerprints, pairs"):
+    with pytest.raises(registry.UnknownStage, match="known: text, places, fingerprints, pairs"):
         api.run(["nothing"], case)
     from geotrace.pipeline.executors import ExecutorError
 

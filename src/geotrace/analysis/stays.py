@@ -334,6 +334,8 @@ def bases(
         return []
     apart = _Apart(points, distance_m)
     members, visit, visits = _visits(points, found, apart, duration_s)
+    if visits == 0:  # every sighting a moving burst: three cities one post names at once
+        return []
     v_lat, v_lon, v_r = _discs(points, members, visit, visits)
     base_of = _cluster(v_lat, v_lon, v_r, distance_m)
     group = base_of[visit]
