@@ -81,9 +81,11 @@ MIGRATIONS = MigrationSet(
 #: One post to read: (id, account, posted_utc, posted_local, time_basis,
 #: time_uncertainty_s, text).
 Item = tuple[int, int | None, str | None, str | None, str, float | None, str]
-#: Its reading: (post id, the reading or None, its ``sightings`` rows, the reason it failed
-#: or None).
-Read = tuple[int, TextReading | None, list[tuple[Any, ...]], str | None]
+#: Its reading as rows: (post id, its ``text_readings`` row or None, its ``mentions`` rows,
+#: its ``sightings`` rows, the reason it failed or None).  Rows, not the reading: made
+#: where it is computed, so that the one writer only inserts (bench/text.py: the stage on
+#: Dask).
+Read = tuple[int, tuple[Any, ...] | None, list[tuple[Any, ...]], list[tuple[Any, ...]], str | None]
 
 #: Half-width of the window a text sighting claims around its post: a post says where its
 #: writer is, was today or just came to ("мы под Дебальцево", "вчера в Донецке"), not at
@@ -141,7 +143,10 @@ def read_page(page: Sequence[Item]) -> list[Read]:
                 total = sum(weights.values())
                 context = PlaceContext(admin1={k: v / total for k, v in weights.items()})
                 reading = read_text(item[6], context)
-        out.append((item[0], reading, sighting_rows(item, reading), None))
+        row = (item[0], VERSION, reading.lang, json.dumps(reading.casualty))
+        out.append(
+            (item[0], row, mention_rows(item[0], reading), sighting_rows(item, reading), None)
+        )
     return out
 
 
@@ -306,7 +311,7 @@ class Text(Stage[Item, Read]):
         ]
 
     def failed(self, item: Item, reason: str) -> Read:
-        return (item[0], None, [], reason)
+        return (item[0], None, [], [], reason)
 
     def write(self, db: sqlite3.Connection, results: Sequence[Read]) -> Counter[str]:
         """Replace each post's reading, mentions and text sightings; a post that could not
@@ -320,13 +325,13 @@ class Text(Stage[Item, Read]):
         mentions: list[tuple[Any, ...]] = []
         sightings: list[tuple[Any, ...]] = []
         failures: list[tuple[Any, ...]] = []
-        for post, reading, rows, reason in results:
+        for post, reading, found, placed, reason in results:
             if reading is None:  # no reading kept: the next run tries the post again
                 failures.append((TEXT_FAILED, reason, post))
                 continue
-            readings.append((post, self.version, reading.lang, json.dumps(reading.casualty)))
-            mentions += mention_rows(post, reading)
-            sightings += rows
+            readings.append(reading)
+            mentions += found
+            sightings += placed
         db.executemany("INSERT OR REPLACE INTO text_readings VALUES (?, ?, ?, ?)", readings)
         db.executemany(f"INSERT INTO mentions VALUES ({', '.join('?' * 18)})", mentions)
         db.executemany(
