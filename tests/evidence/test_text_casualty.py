@@ -175,8 +175,8 @@ REAL: dict[str, set[str]] = {
     "tgnews_-1001101170442_270805": set(),
     # "220 дітей були вбиті, 406 – зазнали поранень"
     "resistinua_dQG3abeRUQk_4": {"death", "wounded"},
-    # "заключенные взяли в заложники двух сотрудников СИЗО"
-    "tgnews_-1001259695380_18019": {"captured"},
+    # "заключенные взяли в заложники двух сотрудников СИЗО": hostages, not prisoners of war
+    "tgnews_-1001259695380_18019": set(),
     # "Группа солдат ... сдалась в плен российским войскам"
     "tgnews_-1001101170442_271625": {"captured"},
     # "Умерла актриса Лидия Ильина"
@@ -213,3 +213,16 @@ def test_speed_floor() -> None:
         find_casualty(text)
     rate = len(texts) / (time.perf_counter() - start)
     assert rate > 1000, f"{rate:.0f} texts/s"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Украинские десантники сдались бойцам 1-й танковой армии.", {"captured"}),
+        ("Російські солдати здалися бійцям ЗСУ під Харковом.", {"captured"}),
+        ("Он сдал экзамен и сдался только к вечеру.", set()),
+        ("Россия держит в заложниках сотни тысяч людей в Мариуполе.", set()),
+    ],
+)
+def test_surrender_is_captured_hostages_are_not(text: str, expected: set[str]) -> None:
+    assert {cue.kind for cue in find_casualty(text)} == expected
