@@ -222,7 +222,10 @@ def test_speed_floor() -> None:
         ("Російські солдати здалися бійцям ЗСУ під Харковом.", {"captured"}),
         ("Он сдал экзамен и сдался только к вечеру.", set()),
         ("Россия держит в заложниках сотни тысяч людей в Мариуполе.", set()),
+        ("Давайте садиться за стол переговоров. Чтобы остановить гибель людей.", set()),
+        ("Треба зупинити загибель цивільних.", set()),
+        ("В случае гибели военнослужащего семья получит выплату.", set()),
     ],
 )
-def test_surrender_is_captured_hostages_are_not(text: str, expected: set[str]) -> None:
+def test_surrender_is_captured_hostages_and_fears_are_not(text: str, expected: set[str]) -> None:
     assert {cue.kind for cue in find_casualty(text)} == expected

@@ -327,6 +327,12 @@ def _lower(text: str) -> str:
     return "".join(ch.lower()[:1] or ch for ch in text)
 
 
+#: What is to be stopped or feared, not what happened: "чтобы остановить гибель людей",
+#: "зупинити загибель", "в случае гибели", "у разі поранення".
+_UNREAL_BEFORE = re.compile(
+    r"(?<![\w'’ʼ])(?:останов\w+|прекрат\w+|предотврат\w+|зупин\w+|припин\w+|запобіг\w+|"
+    r"в\s+случае|у\s+разі|в\s+разі|на\s+случай)\s+(?:[\w-]+\s+)?$"
+)
 #: "информация о пострадавших уточняется": nobody is known to be hurt yet.
 _UNCONFIRMED_BEFORE = re.compile(r"(?:информаци|данны|сведени|інформаці|дані)\w*\s+(?:о|про)\s+$")
 _UNCONFIRMED_AFTER = re.compile(r"^\s*(?:уточня|з['’ʼ]ясов)")
@@ -344,7 +350,7 @@ def _negated(low: str, start: int, end: int) -> bool:
 
 def _dropped(low: str, kind: CasualtyKind, start: int, end: int) -> bool:
     """Whether a cue is denied, or names a fire put out or damaged property, not people."""
-    if _negated(low, start, end):
+    if _negated(low, start, end) or _UNREAL_BEFORE.search(low[max(0, start - 40) : start]):
         return True
     before = max(0, start - 25)
     after = low[end : end + _WINDOW]
