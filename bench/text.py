@@ -34,7 +34,7 @@ Optional (``--dask N``): the registered ``text`` stage over the first N corpus p
 case, rerun on Dask with 1 and 2 workers after its results are deleted.
 
 Run:  OMP_NUM_THREADS=1 .venv/bin/python bench/text.py [--n 100000] [--sample 2000]
-          [--runs 3] [--dask 5000] [--skip-natasha]
+          [--runs 3] [--dask 5000] [--also HELD_OUT.jsonl] [--skip-natasha]
 """
 
 from __future__ import annotations
@@ -254,6 +254,11 @@ def quality(args: argparse.Namespace, sample: list[str]) -> None:
     from geotrace.evidence.text.language import language
     from geotrace.evidence.text.reading import read_text
 
+    for extra in args.also:  # held-out labelled sets kept outside the repository
+        held = ts.load_gold(extra)
+        found = {g["id"]: read_text(g["text"]).json(g["id"]) for g in held}
+        print(f"\n== quality on {extra} (held out: never seen while the rules were written)")
+        print(ts.format_table(ts.score(held, found), "geotrace read_text"))
     gold = ts.load_gold()
     predictions = {g["id"]: read_text(g["text"]).json(g["id"]) for g in gold}
     scores = ts.score(gold, predictions)
@@ -374,8 +379,8 @@ def dask_scaling(n: int) -> None:
         case = folder / "c.case"
         columns = {"id": "id", "at": "at", "account": "account", "text": "text"}
         api.ingest([table], case, columns=columns, executor="local")
-        print(f"\n== text stage on Dask, {n:,} posts")
-        for workers in (1, 2):
+        print(f"\n== text stage on Dask, {n:,} posts (LocalCluster start included)")
+        for workers in (1, 2, 1, 2):
             with sqlite3.connect(case) as db:
                 db.execute("DELETE FROM mentions")
                 db.execute("DELETE FROM text_readings")
@@ -396,6 +401,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--dask", type=int, default=0, help="posts for the Dask run (0: off)")
     parser.add_argument("--factru", type=Path, default=FACTRU, help="factRuEval-2016 git dir")
+    parser.add_argument(
+        "--also", type=Path, action="append", default=[], help="another labelled set to score"
+    )
     parser.add_argument("--skip-natasha", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
