@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import sys
 import time
@@ -65,12 +66,14 @@ from names_tables import (
     ADMIN1_NAME_FIX,
     COUNTRY_EXTRA,
     NICKNAMES,
+    NOT_COMMON,
     OLD_NAMES,
     REGION_EXTENT,
     REGIONS,
     REPUBLICS,
     STOP_WORDS,
     UK_COMMON,
+    UK_COMMON_FORMS,
 )
 
 from geotrace.geo import EARTH_RADIUS_KM
@@ -257,7 +260,9 @@ def write_attribution(out: Path, version: str) -> None:
     text = path.read_text("utf-8")
     if ATTRIBUTION_HEADING in text:
         text = text[: text.index(ATTRIBUTION_HEADING)].rstrip("\n") + "\n"
-    path.write_text(text + "\n" + ATTRIBUTION.format(version=version), "utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text + "\n" + ATTRIBUTION.format(version=version), "utf-8")
+    os.replace(tmp, path)
 
 
 def haversine_km(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -446,8 +451,20 @@ def flags(key: str, lang: int) -> tuple[bool, bool, bool]:
         return False, False, False
     word = ru_flags(key)
     function = word.function or key in STOP_WORDS
-    common = word.common or function or (bool(lang & UK) and key in _uk_common())
+    uk_common = bool(lang & UK) and (key in _uk_common() or key in UK_COMMON_FORMS)
+    common = (word.common and key not in _not_common()) or function or uk_common
     return common, word.person, function
+
+
+@cache
+def _not_common() -> frozenset[str]:
+    """Every case form (ru and uk) of the names that are places before they are words."""
+    return frozenset(
+        form
+        for name in NOT_COMMON
+        for forms in (ru_forms(key_of(name)), uk_forms(key_of(name)))
+        for form in forms
+    )
 
 
 @cache
@@ -460,13 +477,17 @@ def save_lzma(path: Path, **arrays: np.ndarray) -> None:
     """An ``.npz`` whose members are LZMA-compressed: ``np.load`` reads it like any other
     (zipfile decompresses), and it is 25 % smaller than ``savez_compressed``'s deflate
     (5.9 vs 7.3 MB for the same arrays), which keeps the data within its size budget.
-    Fixed member time stamps keep the bytes identical from one build to the next."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_LZMA) as zf:
+    Fixed member time stamps keep the bytes identical from one build to the next.  Written
+    to a temporary name and renamed: other processes (tests, the text stage) read the file
+    while a build runs, and must see the old or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_LZMA) as zf:
         for name, array in arrays.items():
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_LZMA
             with zf.open(info, "w") as f:
                 np.lib.format.write_array(f, np.ascontiguousarray(array), allow_pickle=False)
+    os.replace(tmp, path)
 
 
 def write(
@@ -530,11 +551,13 @@ def write(
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode("utf-8")
+    tmp = out / "names.json.gz.tmp"  # renamed into place: readers never see half a file
     with (
-        (out / "names.json.gz").open("wb") as f,
+        tmp.open("wb") as f,
         gzip.GzipFile(filename="names.json", mode="wb", fileobj=f, compresslevel=9, mtime=0) as gz,
     ):
         gz.write(text)
+    os.replace(tmp, out / "names.json.gz")
     forms = len(keys)
     print(
         f"places {len(rows) + len(places)} ({len(rows)} settlements, {len(places)} others), "

@@ -185,6 +185,11 @@ _IRREGULAR: dict[str, dict[int, set[str]]] = {
         NOMN: {"ріг"}, ACCS: {"ріг"}, GENT: {"рогу", "рога"}, DATV: {"рогу", "рогові"},
         ABLT: {"рогом"}, LOCT: {"розі", "рогу"},
     },
+    # Єгипет: the fleeting е of the last syllable drops in every other case.
+    "єгипет": {
+        NOMN: {"єгипет"}, ACCS: {"єгипет"}, GENT: {"єгипту"}, DATV: {"єгипту"},
+        ABLT: {"єгиптом"}, LOCT: {"єгипті"},
+    },
 }  # fmt: skip
 
 

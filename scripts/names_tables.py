@@ -27,7 +27,8 @@ REPUBLICS = frozenset(
 #: forms, abbreviations (kept although <= 2 letters) and the everyday metonyms.
 COUNTRY_EXTRA: dict[str, tuple[str, ...]] = {
     "RU": ("Россия", "Росія", "РФ", "Российская Федерация", "Російська Федерація", "Расея"),
-    "UA": ("Украина", "Україна"),
+    # "Незалежная": Russian media's nickname of Ukraine (the gold set's labelling rules)
+    "UA": ("Украина", "Україна", "Незалежная"),
     "US": (
         "США",
         "Соединённые Штаты",
@@ -147,6 +148,9 @@ NICKNAMES: dict[str, tuple[str, ...]] = {
     "RU-SAK": ("Сахалин", "Сахалін"),
     "RU-CHU": ("Чукотка",),
     "RU-ARK": ("Поморье",),
+    # the layer's name is "Северная Осетия-Алания" (one hyphenated word); texts write the
+    # parts apart ("Северной Осетии – Алании") or the first alone
+    "RU-SE": ("Северная Осетия", "Північна Осетія", "Алания", "Аланія"),
 }
 
 #: Named regions: slug -> (names, member admin-1 codes).  Continent-like regions have no
@@ -205,6 +209,8 @@ REGIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "asia": (("Азия", "Азія"), ()),
     "middle_east": (("Ближний Восток", "Близький Схід"), ()),
     "africa": (("Африка",), ()),
+    "karabakh": (("Карабах", "Нагорный Карабах", "Нагірний Карабах"), ()),
+    "baltics": (("Прибалтика", "Балтия", "Балтія"), ()),
 }
 
 #: Extent of the member-less regions: (lat, lon, radius in km), rough by design.
@@ -213,6 +219,8 @@ REGION_EXTENT = {
     "asia": (45.0, 90.0, 5000.0),
     "middle_east": (29.0, 45.0, 1800.0),
     "africa": (2.0, 20.0, 4500.0),
+    "karabakh": (39.8, 46.75, 80.0),
+    "baltics": (56.8, 24.5, 450.0),
 }
 
 #: GeoNames id of today's settlement -> its former and other common names (some GeoNames
@@ -403,5 +411,25 @@ UK_COMMON = frozenset(
     "слава перемога миру мир світло нова нове новий нові поле степ долина гора дуже вода "  # noqa: SIM905 (a word list reads better as text)
     "весна зоря дружба надія воля свобода мрія щастя праця радість сонце край лан роля "
     "майдан вигода сад садки промінь схід захід південь північ зірка ранок веселе весела "
-    "світанок тиша луг гай береги берег балка яр лука рай кут".split()
+    "світанок тиша луг гай береги берег балка яр лука рай кут українка".split()
 )
+
+#: Surface forms of Ukrainian words (adjectives, pronouns, verbs, demonyms) that are also
+#: the name of some settlement, flagged common as they stand (not inflected: most are not
+#: nouns).  Candidates: the lowercase words seen >= 3 times in the shared corpus's Ukrainian
+#: addresses (``posts.jsonl``, CC0) whose key names only settlements and was not yet
+#: flagged, counted once by hand on 2026-12-06 (H7, issue 18), then read and kept when they
+#: are words first; plus the capitalised sentence-start words the issue's error list named
+#: (Українська армія, Люту відсіч, Американська).
+UK_COMMON_FORMS = frozenset(
+    "тим аби речі терор таку такої самі дні хотів разі мати крок правди ким бити ані морі "  # noqa: SIM905 (a word list reads better as text)
+    "доби добу живе якими біль майна тилу нині черзі катів міру киян користь сірої "
+    "вільного вільному вільне високому південному мирне мирним мирний "
+    "українського українському українським українська українську українське українські "
+    "український українців українцям американська американську американське американський "
+    "європейська європейську європейське лютий люта люту лютого лютої лютому лютим".split()
+)
+
+#: Place names pymorphy3 also knows as rarer common nouns ("буча": a row; "панама": a hat),
+#: whose place reading is the one news means: never flagged common.
+NOT_COMMON = frozenset({"Буча", "Панама"})

@@ -259,6 +259,92 @@ def test_features() -> None:
     assert places("Човен знищено на Дніпрі.", "uk")["Дніпрі"].feature == "river"
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "word"),
+    [
+        # adjectives and demonyms at a sentence start share a form with some village
+        ("Українці! Ми захищаємо нашу землю.", "uk", "Українці"),
+        ("Українська армія тримає оборону.", "uk", "Українська"),
+        ("Люту відсіч отримали окупанти.", "uk", "Люту"),
+        ("Американська допомога вже в дорозі.", "uk", "Американська"),
+        ("Росіяни мають знати правду.", "uk", "Росіяни"),
+        # an adjective before the lowercase noun it agrees with is that noun's
+        ("Глава Центрального банка заявил о ставке.", "ru", "Центрального"),
+        ("Ректор Центрального университета выступил.", "ru", "Центрального"),
+    ],
+)
+def test_adjectives_and_demonyms_are_not_villages(text: str, lang: str, word: str) -> None:
+    assert word not in places(text, lang)
+
+
+def test_adjective_shaped_places_keep_their_verbs_and_nouns() -> None:
+    # a verb or an adverb after a locative name does not agree with it: still the place
+    m = places("В Раменском произошло ДТП.")["Раменском"]
+    settlement(m, "Ramenskoye", "RU")
+    m = places("Глава Раменского городского округа ушёл в отставку.")[
+        "Раменского городского округа"
+    ]
+    assert (m.kind, m.feature) == ("feature", "district")
+    assert any(
+        k.startswith("Чорноморському") for k in places("Безпека в Чорноморському регіоні.", "uk")
+    )
+
+
+def test_feature_words_name_features() -> None:
+    cases = [
+        ("Вертолёт сел на остров Змеиный.", "ru", "Змеиный", "island"),
+        ("Десант висадився на острів Зміїний.", "uk", "Зміїний", "island"),
+        ("Митинг прошёл на Манежной площади.", "ru", "Манежной площади", "street"),
+        ("Ракета влучила у Площу Свободи.", "uk", "Свободи", "street"),
+        ("Пробка на Каширском шоссе.", "ru", "Каширском шоссе", "street"),
+        ("Авария на Садовом кольце.", "ru", "Садовом кольце", "street"),
+        ("Рейсы задержаны в аэропорту «Внуково».", "ru", "Внуково", "airfield"),
+        ("Миссия МАГАТЭ на Запорожской АЭС.", "ru", "Запорожской АЭС", "plant"),
+        (
+            "Окупанти захопили Запорізьку атомну станцію.",
+            "uk",
+            "Запорізьку атомну станцію",
+            "plant",
+        ),
+    ]
+    for text, lang, span, kind in cases:
+        got = places(text, lang)
+        assert span in got, (text, list(got))
+        assert (got[span].kind, got[span].feature) == ("feature", kind), text
+        assert got[span].lat is None
+    # a municipal district heads a list: each name is a district at the preposition's place
+    got = places("Беспилотники сбиты в городских округах Домодедово, Раменское и Коломна.")
+    assert [(m.text, m.feature, m.relation) for m in got.values()] == [
+        ("Домодедово", "district", "at"),
+        ("Раменское", "district", "at"),
+        ("Коломна", "district", "at"),
+    ]
+    got = places("Удары по Холодногорскому и Новобаварскому районам Харькова.")
+    assert [(m.text, m.feature) for m in got.values()][:2] == [
+        ("Холодногорскому", "district"),
+        ("Новобаварскому районам", "district"),
+    ]
+    settlement(got["Харькова"], "Kharkiv", "UA")
+    # a military district is no municipal one: the name after it is a person's
+    assert not places("Командующий военным округом Муминджанов попал под следствие.")
+
+
+def test_names_the_gazetteer_build_adds() -> None:
+    """Countries, regions and admin-1 names that open data lacks (names_tables.py)."""
+    m = places("Делегація з Єгипту прибула до Києва.", "uk")["Єгипту"]
+    assert (m.kind, m.country, m.relation) == ("country", "EG", "from")
+    assert places("Конфликт в Карабахе обострился.")["Карабахе"].kind == "region"
+    assert places("Безпека Балтії під загрозою.", "uk")["Балтії"].kind == "region"
+    m = places("Власти Незалежной заявили о новых мерах.")["Незалежной"]
+    assert (m.kind, m.country) == ("country", "UA")
+    m = places("Президент Панамы прибыл в Москву.")["Панамы"]
+    assert (m.kind, m.country) == ("country", "PA")  # the country over Panama City
+    settlement(places("Ми відвідали Бучу.", "uk")["Бучу"], "Bucha", "UA")
+    got = places("Тревога в Северной Осетии – Алании.")
+    m = got["Северной Осетии – Алании"]
+    assert (m.kind, m.admin1, m.relation) == ("admin1", "RU-SE", "at")
+
+
 # --- verbatim posts of the shared corpus ----------------------------------------------------
 
 

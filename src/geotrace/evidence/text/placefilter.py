@@ -31,6 +31,10 @@ def kept(
     areas = "settlement" not in kinds  # Дания, Якутия, РФ: no other reading worth the loss
     if stop < len(keys) and tokens.plain[stop - 1] and W.NOT_AFTER.match(keys[stop]):
         return False  # "Донецком направлении", "Чорноморського флоту", "Новый год"
+    if stop == i + 1 and attributive(tokens, i):
+        return False  # "Центрального банка", "Українська армія": an adjective of its noun
+    if not prep and tokens.sentence_start(i) and keys[i].endswith(W.DEMONYM_ENDS):
+        return False  # "Українці!", "Росіяни знають": the people, not a village
     if _latin(raw[i], lang) and not kinds <= {"country"}:
         return False  # SHOT, Java, City, Brent: words of news and IT posts, not places
     if _acronym(raw[i]) and not _home_areas(form):
@@ -120,3 +124,35 @@ def big_city(form: Form, people: int, home: bool = True) -> bool:
         and (p.country in W.HOME or not home)
         for ix in form.places
     )
+
+
+def attributive(tokens: Tokens, i: int) -> bool:
+    """Whether the adjective-shaped word at token i qualifies the lowercase noun right after
+    it ("Центрального банка", "Українська армія", "Люту відсіч"): then it is that noun's
+    adjective, not the village GeoNames spells the same.  Ukrainian has no run-time
+    dictionary here, so the test is agreement: the noun's ending must fit the adjective's
+    case and gender (W.AGREEMENT), which verbs and adverbs after a locative name ("в
+    Раменском произошло", "в Мирном вчера") do not; place nouns (районе, сельсовета) and
+    adjectives after it ("Раменского городского округа") keep the place."""
+    keys = tokens.keys
+    if i + 1 >= len(keys) or not tokens.plain[i] or not tokens.raw[i + 1].islower():
+        return False
+    noun = keys[i + 1]
+    if (
+        len(noun) < 3
+        or noun in W.STOP
+        or noun in W.CONJ
+        or noun in W.PLACE_NOUN
+        or noun in W.ADMIN_NOUN
+        or noun in W.FEATURE_AFTER
+        or (noun,) in W.SETTLEMENT
+        or noun.endswith(W.VERB_ENDS)
+        or W.ADJECTIVE.search(noun)
+        or noun.endswith(W.ADJ_ENDS)
+    ):
+        return False
+    word = keys[i]
+    for endings, noun_ends in W.AGREEMENT:
+        if word.endswith(endings):
+            return noun.endswith(noun_ends)
+    return False

@@ -42,11 +42,18 @@ from typing import Final
 
 from geotrace.evidence.text import placewords as W
 from geotrace.evidence.text.mention import Language, PlaceMention, Relation
+from geotrace.evidence.text.placecontext import (
+    context_before,
+    cue_text,
+    feature_hit,
+    features_before,
+    settlement_word,
+)
 from geotrace.evidence.text.placefilter import areas_only, kept
 from geotrace.evidence.text.placetokens import Tokens, blocked, inside, tokenise
-from geotrace.evidence.text.relation import relation, reread
+from geotrace.evidence.text.relation import reread
 from geotrace.evidence.text.resolve import Hit, resolve
-from geotrace.geodata.names import ABLT, ACCS, DATV, GENT, LOCT, NOMN, Form, names, normalise
+from geotrace.geodata.names import LOCT, Form, names, normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +107,11 @@ def _scan(
     i = 0
     while i < n:
         key = keys[i]
-        kind = W.FEATURE_BEFORE.get(key)
-        if kind is not None and (key != "р" or tokens.dot_after(i)):
-            stop = _feature_name(tokens, i + 1, key in W.FEATURE_ABBR)
-            if kind == "airfield" and stop == i + 2 and _city_genitive(keys[i + 1]):
-                stop = i + 1  # "в аэропорту Казани": the city, read as a place below
-            if stop > i + 1:
-                if not inside(hard, tokens.starts[i + 1], tokens.ends[stop - 1]):
-                    hits.append(_feature(tokens, i + 1, stop, kind, lang, i))
-                i = stop
+        if key in W.FEATURE_BEFORE:
+            named = features_before(tokens, i, lang)
+            if named is not None:
+                hits.extend(h for h in named[1] if not inside(hard, h.start, h.end))
+                i = named[0]
                 continue
         first = raw[i][0]
         if key in W.STOP or (i > 1 and keys[i - 2] in W.SUBSCRIBE and keys[i - 1] == "на"):
@@ -119,13 +122,11 @@ def _scan(
         ):
             i += 1
             continue
-        if i + 1 < n and tokens.plain[i] and first.isupper() and _adjective_like(key):
-            after = W.FEATURE_AFTER.get(keys[i + 1]) or (
-                "district" if keys[i + 1] in W.RAION else ""
-            )
-            if after:
-                hits.append(_feature(tokens, i, i + 2, after, lang, i))
-                i += 2
+        if i + 1 < n and first.isupper() and _adjective_like(key):
+            shared = _features_after(tokens, i, lang)
+            if shared:
+                hits.extend(h for h in shared if not inside(hard, h.start, h.end))
+                i = shared[-1].last + 1
                 continue
         if i + 1 < n and (keys[i + 1] in W.CONJ or tokens.text[tokens.ends[i]] == ","):
             listed = _admin_list(tokens, i, lang)
@@ -143,7 +144,7 @@ def _scan(
         if form is None and _unknown_pair(tokens, i):
             # "в сторону Малой Локни": an adjective the gazetteer lacks before a name it
             # has is one name it lacks, not the Lokni of Pskov oblast
-            pair = _feature(tokens, i, i + 2, "settlement", lang, i)
+            pair = feature_hit(tokens, i, i + 2, "settlement", lang, i)
             if not inside(hard, pair.start, pair.end):
                 hits.append(pair)
             i += 2
@@ -182,25 +183,56 @@ def _longest(tokens: Tokens, i: int, lookup: object, max_words: int) -> tuple[in
     return i + 1, None
 
 
-def _city_genitive(key: str) -> bool:
-    """Whether ``key`` is a place name in the genitive (the city or country of an airport:
-    "в аэропорту Казани", "закрытием аэропорта Ирана")."""
-    form = names().lookup(key)
-    return form is not None and bool(form.cases & GENT)
-
-
 def _adjective_like(key: str) -> bool:
     """Whether a capitalised word before "море/района/парк" is an adjective ("Черном",
     "Почепском", "Центральный"), not a noun ("Глава района")."""
-    return bool(W.ADJECTIVE.search(key)) or (len(key) > 4 and key.endswith(W.ADJ_ENDS))
+    return bool(W.ADJECTIVE.search(key)) or (
+        len(key) > 4 and key.endswith((*W.ADJ_ENDS, *W.UK_ADJ_ENDS))
+    )
+
+
+def _features_after(tokens: Tokens, i: int, lang: Language) -> list[Hit]:
+    """Capitalised adjectives before the noun that makes them a feature ("Черное море",
+    "Каширском шоссе", "Запорізьку атомну станцію", "Раменского городского округа"), one
+    feature each when several share a plural noun ("на Чорному та Азовському морях", "по
+    Холодногорскому и Новобаварскому районам")."""
+    keys, n = tokens.keys, len(tokens.keys)
+    members = [i]
+    k = i
+    while k + 2 < n and tokens.capital(k + 2) and _adjective_like(keys[k + 2]):
+        gap = tokens.text[tokens.ends[k] : tokens.starts[k + 1]].strip()
+        if keys[k + 1] in W.CONJ and tokens.plain[k] and tokens.plain[k + 1]:
+            k += 2
+        elif gap == "," and tokens.capital(k + 1) and _adjective_like(keys[k + 1]):
+            k += 1
+        else:
+            break
+        members.append(k)
+    if k + 1 >= n or not tokens.plain[k]:
+        return []
+    noun = keys[k + 1]
+    stop = k + 2
+    kind = W.FEATURE_AFTER.get(noun) or ("district" if noun in W.RAION else "")
+    if noun.startswith(W.OKRUG_ADJ) and k + 2 < n and keys[k + 2].startswith(("округ", "окруз")):
+        kind, stop = "district", k + 3
+    elif kind == "plant" and stop < n and tokens.plain[k + 1] and keys[stop] in W.PLANT_NOUN:
+        stop += 1  # "Запорізьку атомну станцію"
+    if not kind or (len(members) > 1 and noun not in W.FEATURE_PLURAL_AFTER):
+        return []
+    hits = [feature_hit(tokens, j, j + 1, kind, lang, j) for j in members[:-1]]
+    return [*hits, feature_hit(tokens, k, stop, kind, lang, k)]
 
 
 def _same_place(tokens: Tokens, stop: int, form: Form) -> int:
-    """ "Сполучених Штатів Америки": a next word naming the same country joins the span."""
+    """ "Сполучених Штатів Америки": a next word naming the same country joins the span;
+    "Северной Осетии – Алании": a dash joins the two parts of one admin-1 name."""
     keys = tokens.keys
-    if stop < len(keys) and tokens.plain[stop - 1] and tokens.capital(stop):
+    if stop >= len(keys) or not tokens.capital(stop) or not areas_only(form):
+        return stop
+    gap = tokens.text[tokens.ends[stop - 1] : tokens.starts[stop]].strip()
+    if tokens.plain[stop - 1] or gap in ("-", "–", "—"):
         nxt = names().lookup(keys[stop])
-        if nxt is not None and nxt.places[:1] == form.places[:1] and areas_only(form):
+        if nxt is not None and set(nxt.places) & set(form.places):
             return stop + 1
     return stop
 
@@ -239,70 +271,6 @@ def _route(tokens: Tokens, i: int) -> list[Hit]:
     return hits
 
 
-def _settlement_word(tokens: Tokens, i: int) -> tuple[int, int] | None:
-    """(first token, case bits) of a settlement word right before token i, if any."""
-    keys = tokens.keys
-    for size in range(min(W.SETTLEMENT_MAX, i), 0, -1):
-        lo = i - size
-        words = tuple(keys[lo:i])
-        if words in W.SETTLEMENT:
-            abbr = words == ("н", "п")
-            joined = all(tokens.plain[lo:i]) if not abbr else tokens.dot_after(i - 1)
-            if joined:
-                return lo, W.SETTLEMENT[words]
-        if size == 1 and keys[lo] in W.SETTLEMENT_ABBR and _abbreviation(tokens, lo):
-            return lo, 0
-    return None
-
-
-def _abbreviation(tokens: Tokens, k: int) -> bool:
-    """Whether token k is a settlement abbreviation ("г. Донецк", "с. Победа"), not an
-    initial ("Валерий Х. Никаких"), a unit ("2008 г.", "кв. м.", "м/с.") or "т. д."."""
-    if not tokens.dot_after(k) or not tokens.raw[k].islower():
-        return False
-    if k == 0:
-        return True
-    before = tokens.text[tokens.ends[k - 1] : tokens.starts[k]]
-    if any(c.isdigit() or c in "/-." for c in before) or tokens.keys[k - 1] in W.NOT_BEFORE_ABBR:
-        return False
-    return not tokens.capital(k - 1)
-
-
-def _context_before(
-    tokens: Tokens, i: int, cases: int, lang: Language
-) -> tuple[Relation, int, tuple[str, ...], bool, bool]:
-    """Relation, cue start token, preposition phrase (``()`` if none), whether a settlement
-    word stands right before token i, and whether the preposition touches the name (or its
-    settlement word) rather than governing a word between them."""
-    settle = _settlement_word(tokens, i)
-    first = i
-    key = tokens.keys[i]
-    if cases & ACCS and cases & LOCT and key.endswith(("у", "ю")) and not key.endswith("ьку"):
-        # "на Одессу", "в Москву": the build's bits let some forms be both accusative and
-        # locative; -у/-ю is the accusative, but for Ukrainian -ськ/-цьк towns' locative
-        # ("у Мінську", "у Донецьку"); "в Крыму" carries no ACCS bit
-        cases &= ~LOCT
-    if settle is not None:
-        first, cases = settle[0], settle[1] or cases
-    text_before = tokens.text[max(0, tokens.starts[first] - 30) : tokens.starts[first]]
-    rel, cue, phrase = relation(tokens.keys, tokens.plain, text_before, first, cases, lang)
-    if phrase or first < 2 or not tokens.plain[first - 1]:
-        return rel, cue, phrase, settle is not None, True
-    word = tokens.keys[first - 1]
-    if word in W.HEADS:
-        # "на территории Брянской области", "в аэропорту Казани": the genitive takes the
-        # place of its head
-        cases = W.HEADS[word]
-    elif not W.ADJECTIVE.search(word) or word in W.NOT_ADJECTIVE or word.endswith(W.NOUN_ENDS):
-        return rel, cue, phrase, settle is not None, True
-    # "в районе приграничного Рыльска": one adjective (or head) between preposition and name
-    before = tokens.text[max(0, tokens.starts[first - 1] - 30) : tokens.starts[first - 1]]
-    skipped = relation(tokens.keys, tokens.plain, before, first - 1, cases, lang)
-    if not skipped[2]:
-        return rel, cue, phrase, settle is not None, True
-    return *skipped, settle is not None, False
-
-
 def _place(tokens: Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit | None:
     """A gazetteer match, filtered; None when the rules say it names no place here."""
     keys = tokens.keys
@@ -330,7 +298,7 @@ def _place(tokens: Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit
         and keys[stop] not in W.RAION
     ):
         last, kind_hint = stop, "admin1"
-    rel, cue, phrase, settled, direct = _context_before(tokens, i, form.cases, lang)
+    rel, cue, phrase, settled, direct = context_before(tokens, i, form.cases, lang)
     # a preposition that places ("в", "под", "по"), not one that a person takes ("от Ильи",
     # "с Пейном"), is what lets an ordinary word or a name through
     prep = rel != "unknown" or phrase in W.PLACING
@@ -344,16 +312,16 @@ def _place(tokens: Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit
             and names().lookup(keys[stop]) is None
         ):
             # "села Горный Дзуарикау": the gazetteer knows a part, not the village
-            return _feature(tokens, i, stop + 1, "settlement", lang, i)
+            return feature_hit(tokens, i, stop + 1, "settlement", lang, i)
     if not (admin_span or settled) and not kept(tokens, i, stop, form, prep, direct, lang):
         return None
     if keys[i] in W.DNIPRO and stop == i + 1 and _river_context(tokens, i, form):
-        return _feature(tokens, i, stop, "river", lang, i)
+        return feature_hit(tokens, i, stop, "river", lang, i)
     start = tokens.starts[i]
     if i > 0 and keys[i - 1] in W.REPUBLIC and tokens.plain[i - 1] and tokens.capital(i - 1):
         start = tokens.starts[i - 1]  # "Республика Крым" is one mention
         if cue == i:
-            rel, cue, phrase, settled, _ = _context_before(tokens, i - 1, form.cases, lang)
+            rel, cue, phrase, settled, _ = context_before(tokens, i - 1, form.cases, lang)
     end = tokens.ends[last] + (1 if keys[last] == "обл" and tokens.dot_after(last) else 0)
     return Hit(
         start=start,
@@ -363,7 +331,7 @@ def _place(tokens: Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit
         form=form,
         kind_hint=kind_hint,
         relation=rel,
-        cue=_cue(tokens, cue, i),
+        cue=cue_text(tokens, cue, i),
         cue_token=cue,
         phrase=phrase,
         doubtful=(form.common or form.person) and not (prep or settled or admin_span),
@@ -436,7 +404,7 @@ def _admin_list(tokens: Tokens, i: int, lang: Language) -> list[Hit] | None:
     for j, form in zip(members, forms, strict=True):
         assert form is not None
         last = noun if j == members[-1] else j
-        rel, cue, phrase, _, _ = _context_before(tokens, j, form.cases, lang)
+        rel, cue, phrase, _, _ = context_before(tokens, j, form.cases, lang)
         start, end = tokens.starts[j], tokens.ends[last]
         hits.append(
             Hit(
@@ -447,7 +415,7 @@ def _admin_list(tokens: Tokens, i: int, lang: Language) -> list[Hit] | None:
                 form=form,
                 kind_hint="admin1",
                 relation=rel,
-                cue=_cue(tokens, cue, j),
+                cue=cue_text(tokens, cue, j),
                 cue_token=cue,
                 phrase=phrase,
             )
@@ -482,66 +450,6 @@ def _river_context(tokens: Tokens, i: int, form: Form) -> bool:
     return before == "на" and bool(form.cases & LOCT)
 
 
-def _cue(tokens: Tokens, cue: int, i: int) -> str:
-    """The words from the first cue token up to the name (a settlement word included)."""
-    if cue >= i:
-        return ""
-    return tokens.text[tokens.starts[cue] : tokens.ends[i - 1]]
-
-
-def _feature(tokens: Tokens, i: int, stop: int, kind: str, lang: Language, intro: int) -> Hit:
-    """A feature named by tokens i..stop-1; ``intro`` is the first token of its phrase (an
-    adjective's ending gives the case of "в Черном море" / "в Середземне море")."""
-    cases = _adjective_case(tokens.keys[intro]) if intro == i else 0
-    rel, cue, phrase, _, _ = _context_before(tokens, intro, cases, lang)
-    start, end = tokens.starts[i], tokens.ends[stop - 1]
-    return Hit(
-        start=start,
-        end=end,
-        last=stop - 1,
-        text=tokens.text[start:end],
-        form=None,
-        kind_hint="",
-        relation=rel,
-        cue=_cue(tokens, cue, intro),
-        cue_token=cue,
-        phrase=phrase,
-        feature=kind,
-    )
-
-
-def _adjective_case(word: str) -> int:
-    """The case an adjective's ending shows (0 if it shows none)."""
-    for ending, case in _ADJ_ENDINGS:
-        if word.endswith(ending):
-            return case
-    return 0
-
-
-#: Adjective endings and their case, longest first (feminine/neuter/masculine, ru and uk).
-_ADJ_ENDINGS: Final = (
-    ("ого", GENT), ("его", GENT), ("ому", LOCT | DATV), ("ему", LOCT | DATV),
-    ("ом", LOCT), ("ем", LOCT), ("ім", LOCT), ("ій", LOCT), ("ой", GENT | LOCT),
-    ("ое", NOMN | ACCS), ("ее", NOMN | ACCS), ("е", NOMN | ACCS), ("є", NOMN | ACCS),
-    ("ым", ABLT), ("им", ABLT),
-)  # fmt: skip
-
-
-def _feature_name(tokens: Tokens, i: int, abbr: bool) -> int:
-    """The end of the capitalised name after a feature word (up to 3 touching words); a dot
-    may stand between only after an abbreviation ("ул. Ленина", not "аэродром. За")."""
-    stop = i
-    while stop < len(tokens.raw) and stop - i < 3 and tokens.capital(stop):
-        if stop > i and not tokens.plain[stop - 1]:
-            break
-        if stop == i and not tokens.plain[i - 1]:
-            gap = tokens.text[tokens.ends[i - 1] : tokens.starts[i]].strip()
-            if gap not in ("«", '"', "„", "“") and not (abbr and gap in (".", ". «")):
-                break
-        stop += 1
-    return stop
-
-
 def _unknown_settlement(tokens: Tokens, i: int, lang: Language, prev: Hit | None) -> Hit | None:
     """A capitalised word the gazetteer lacks, kept as a settlement feature when a settlement
     word, a "near" phrase or a capture phrase introduces it (front-line villages: "в районе
@@ -549,7 +457,7 @@ def _unknown_settlement(tokens: Tokens, i: int, lang: Language, prev: Hit | None
     word opened ("сёла Мартыновка и Пушкарное")."""
     if not tokens.capital(i):
         return None
-    settle = _settlement_word(tokens, i)
+    settle = settlement_word(tokens, i)
     if tokens.raw[i].isupper() and settle is None:
         return None
     if settle is not None and settle[0] > 0 and tokens.keys[settle[0] - 1] in W.TITLES:
@@ -574,7 +482,7 @@ def _unknown_settlement(tokens: Tokens, i: int, lang: Language, prev: Hit | None
     ):
         last += 1
     start, end = tokens.starts[i], tokens.ends[last]
-    rel, cue, phrase, _, _ = _context_before(tokens, i, 0, lang)
+    rel, cue, phrase, _, _ = context_before(tokens, i, 0, lang)
     return Hit(
         start=start,
         end=end,
@@ -583,7 +491,7 @@ def _unknown_settlement(tokens: Tokens, i: int, lang: Language, prev: Hit | None
         form=None,
         kind_hint="settlement",
         relation=rel,
-        cue=_cue(tokens, cue, i),
+        cue=cue_text(tokens, cue, i),
         cue_token=cue,
         phrase=phrase,
         feature="settlement",
@@ -603,7 +511,7 @@ def _unknown_pair(tokens: Tokens, i: int) -> bool:
     if nxt is None or areas_only(nxt):
         return False
     # a preposition before it: "Дмитрий Песков" is no village
-    return bool(_context_before(tokens, i, 0, "ru")[2])
+    return bool(context_before(tokens, i, 0, "ru")[2])
 
 
 def _introduced(tokens: Tokens, i: int) -> bool:

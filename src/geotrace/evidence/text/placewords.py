@@ -86,7 +86,29 @@ FEATURE_BEFORE: Final[dict[str, str]] = {
         "station",
     ),
     **dict.fromkeys(_words("парк парка парке парку парком парку парку"), "park"),
+    **dict.fromkeys(
+        _words("остров острова острове острову островом острів острова острові островом",
+               "о-в о-ве"),
+        "island",
+    ),
+    **dict.fromkeys(_words("мыс мыса мысе мысу мысом мис мису мисі мисом"), "cape"),
+    **dict.fromkeys(
+        _words("проезд проезда проезде проездом проїзд проїзду проїзді площу площею",
+               "площадью площадь"),
+        "street",
+    ),
+    # "в городских округах Домодедово, Раменское и Коломна": only after "городск-/міськ-"
+    # (``OKRUG_ADJ``); "Раменского городского округа" is read as a name before its noun
+    **dict.fromkeys(_words("округ округа округе округу округом окрузі округах округів"),
+                    "district"),
 }  # fmt: skip
+#: Adjectives that make "округ" a municipal district (a feature, not an admin-1 unit).
+OKRUG_ADJ: Final = ("городск", "міськ", "муниципальн", "муніципальн")
+#: Feature words whose plural may head a list of names ("в аэропортах Шереметьево,
+#: Домодедово и Жуковский"): each name of the list is a feature of that kind.
+FEATURE_PLURAL: Final = _words(
+    "аэропортах аэропортов аеропортах аеропортів аэродромах округах округів улицах вулицях"
+)
 #: Nouns after a capitalised adjective that make "Черное море", "Каховское водохранилище" a
 #: feature.
 FEATURE_AFTER: Final[dict[str, str]] = {
@@ -99,7 +121,37 @@ FEATURE_AFTER: Final[dict[str, str]] = {
         ),
         "water",
     ),
+    **dict.fromkeys(
+        _words(
+            "площадь площади площадью площа площі площу площею шоссе шосе кольцо кольца",
+            "кольце кольцу кольцом проезд проезда проезде проспект проспекта проспекте",
+            "проспекту проспекті улица улицы улице улицу вулиця вулиці вулицю бульвар",
+            "бульвара бульваре бульварі переулок переулка переулке провулок провулку",
+        ),
+        "street",
+    ),
+    **dict.fromkeys(_words("остров острова острове острів острові"), "island"),
+    **dict.fromkeys(
+        _words(
+            "аэс аес атомная атомной атомную атомна атомної атомну атомній электростанция",
+            "электростанции електростанція електростанції",
+        ),
+        "plant",
+    ),
+    # "по Холодногорскому и Новобаварскому районам Харькова": city districts
+    **dict.fromkeys(_words("районам районах районов районы райони районів"), "district"),
 }
+#: Plural feature nouns after a list of adjectives: "на Чорному та Азовському морях".
+FEATURE_PLURAL_AFTER: Final = _words(
+    "моря морях морей районам районах районов райони районів районами площадях улицах"
+)
+#: Ukrainian adjective endings ADJECTIVE and ADJ_ENDS leave out ("Запорізьку", "Київська").
+UK_ADJ_ENDS: Final = ("ську", "цьку", "зьку", "ська", "цька", "зька", "ське", "цьке", "зьке")
+#: Nouns that may follow "атомн-" in a plant's name: "Запорізьку атомну станцію".
+PLANT_NOUN: Final = _words(
+    "станция станции станцию станцией станція станції станцію станцією электростанция",
+    "электростанции электростанцию електростанція електростанції електростанцію",
+)
 #: Nouns that complete an admin-1 adjective: "Донецкой области" is one mention.
 ADMIN_NOUN: Final = _words(
     "область области областью областей областям областями областях обл області областю",
@@ -256,3 +308,41 @@ ADMIN_ADJ: Final = _words(
 ADJ_ENDS: Final = ("ое", "ее", "ом", "ем", "ым", "им", "е", "є")
 #: Titles before "города X" / "міста X": the name after is the official's, not the town's.
 TITLES: Final = _words("глава главы главой мэр мэра мэром голова голови мер мера губернатор")
+#: Words after an adjective-shaped name that are places' own nouns: "Раменского городского
+#: округа", "Первомайского сельсовета" are still the place (see ``attributive``).
+PLACE_NOUN: Final = _words(
+    "сельсовет сельсовета сельсовете горсовет горсовета горсовете поселение поселения",
+    "поселении громада громади громаді громаду міськрада міськради міськраді сільрада",
+    "сільради муниципалитет муниципалитета регион региона регионе региону регіон регіону",
+    "регіоні",
+)
+#: An adjective's ending -> the endings a noun that agrees with it may have (longest first):
+#: "Центрального банка", "Українська армія", not "в Раменском произошло" or "в Мирном
+#: вчера" (``placefilter.attributive``).
+AGREEMENT: Final = (
+    (("ого", "его"), ("а", "я", "у", "ю", "о")),
+    (("ому", "ему"), ("у", "ю", "е", "і")),
+    (("ська", "цька", "зька", "ая", "яя"), ("а", "я", "ь")),
+    (("ську", "цьку", "зьку", "ую", "юю"), ("у", "ю", "ь")),
+    (("ське", "цьке", "зьке", "ое", "ее"), ("о", "е", "ё", "я")),
+    (("ської", "цької", "зької"), ("и", "і", "ї")),
+    (("ой",), ("ы", "и", "е", "ой", "ей")),
+    (("ый", "ий"), tuple("бвгджзклмнпрстфхцчшщйь")),
+    (("ом", "ем", "ім"), ("е", "і", "у", "ї")),
+    (("ым", "им"), ("ом", "ем", "ой", "ей", "ою", "ею")),
+)
+#: Endings of verbs (and the like) that are no noun after an adjective-shaped name.
+VERB_ENDS: Final = (
+    "ть", "ться", "ся", "сь", "ло", "ла", "ли", "ет", "ёт", "ит", "ют", "ят", "ут", "ав", "ив",
+    "ув", "ать", "ено", "ано",
+)  # fmt: skip
+#: Plural demonyms that share a form with a village (Українці, Росіяни, Європейці, Россияне):
+#: at a sentence start, with no preposition, they are the people.
+DEMONYM_ENDS: Final = ("ці", "цы", "ане", "яне", "ани", "яни")
+#: Lowercase adjectives of a region or of a position between a preposition and a name ("в
+#: подмосковном Раменском", "у прифронтовому Оріхові"): the name after them is a place even
+#: when it is also an ordinary word or the gazetteer lacks it.
+GEO_ADJECTIVE: Final = re.compile(
+    r"^(?:подмосковн|приграничн|прифронтов|прикордонн|пригородн|приморск|прикарпатск"
+    r"|прибалтийск|приазовск|закарпатск|забайкальск|зарубежн)"
+)
