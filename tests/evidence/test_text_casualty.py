@@ -7,28 +7,12 @@ exchange "captured".
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import pytest
 
 from geotrace.evidence.text.casualty import find_casualty
-from tests.conftest import require_shared
-
-POSTS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "text" / "posts.jsonl"
-
-
-def _posts(ids: set[str] | None = None) -> dict[str, str]:
-    """Texts by id (two ids occur twice in the corpus; the tests use neither)."""
-    require_shared(POSTS)
-    found: dict[str, str] = {}
-    with POSTS.open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            if ids is None or row["id"] in ids:
-                found[row["id"]] = row["text"]
-    return found
+from tests.evidence.textkit import corpus_texts
 
 
 def _kinds(text: str) -> set[str]:
@@ -201,13 +185,13 @@ REAL: dict[str, set[str]] = {
 
 
 @pytest.mark.parametrize("ident", sorted(REAL))
-def test_real_posts(ident: str) -> None:
-    text = _posts({ident})[ident]
+def test_realcorpus_texts(ident: str) -> None:
+    text = corpus_texts({ident})[ident]
     assert _kinds(text) == REAL[ident]
 
 
 def test_speed_floor() -> None:
-    texts = list(_posts().values())[:5000]
+    texts = list(corpus_texts().values())[:5000]
     start = time.perf_counter()
     for text in texts:
         find_casualty(text)

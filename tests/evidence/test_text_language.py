@@ -5,28 +5,12 @@ Expected languages were decided by reading each text, not by running the detecto
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import pytest
 
 from geotrace.evidence.text.language import language
-from tests.conftest import require_shared
-
-POSTS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "text" / "posts.jsonl"
-
-
-def _posts(ids: set[str] | None = None) -> dict[str, str]:
-    """Texts by id (two ids occur twice in the corpus; the tests use neither)."""
-    require_shared(POSTS)
-    found: dict[str, str] = {}
-    with POSTS.open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            if ids is None or row["id"] in ids:
-                found[row["id"]] = row["text"]
-    return found
+from tests.evidence.textkit import corpus_texts
 
 
 @pytest.mark.parametrize(
@@ -91,8 +75,8 @@ REAL = {
 }
 
 
-def test_real_posts() -> None:
-    texts = _posts(set(REAL))
+def test_realcorpus_texts() -> None:
+    texts = corpus_texts(set(REAL))
     assert set(texts) == set(REAL), "an id of the test is missing from the corpus"
     got = {ident: language(texts[ident]) for ident in REAL}
     assert got == REAL
@@ -101,13 +85,13 @@ def test_real_posts() -> None:
 def test_ukrainian_addresses_read_ukrainian() -> None:
     """The presidential addresses are nearly all Ukrainian; the few Russian and English ones
     (35 and 20 of 2,489, read one by one) keep the floor below 1."""
-    texts = [t for ident, t in _posts().items() if ident.startswith("resistinua_")]
+    texts = [t for ident, t in corpus_texts().items() if ident.startswith("resistinua_")]
     uk = sum(language(text) == "uk" for text in texts)
     assert uk / len(texts) > 0.97
 
 
 def test_speed_floor() -> None:
-    texts = list(_posts().values())[:5000]
+    texts = list(corpus_texts().values())[:5000]
     start = time.perf_counter()
     for text in texts:
         language(text)

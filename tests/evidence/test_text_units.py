@@ -7,28 +7,12 @@ or the sea of Azov.
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import pytest
 
 from geotrace.evidence.text.units import find_units
-from tests.conftest import require_shared
-
-POSTS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "text" / "posts.jsonl"
-
-
-def _posts(ids: set[str] | None = None) -> dict[str, str]:
-    """Texts by id (two ids occur twice in the corpus; the tests use neither)."""
-    require_shared(POSTS)
-    found: dict[str, str] = {}
-    with POSTS.open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            if ids is None or row["id"] in ids:
-                found[row["id"]] = row["text"]
-    return found
+from tests.evidence.textkit import corpus_texts
 
 
 @pytest.mark.parametrize(
@@ -187,8 +171,8 @@ def _expected_spans(text: str, marks: list[str]) -> list[tuple[int, int]]:
 
 
 @pytest.mark.parametrize("ident", sorted(REAL))
-def test_real_posts(ident: str) -> None:
-    text = _posts({ident})[ident]
+def test_realcorpus_texts(ident: str) -> None:
+    text = corpus_texts({ident})[ident]
     marks, exact = REAL[ident]
     found = [(s.start, s.end) for s in find_units(text)]
     for start, end in _expected_spans(text, marks):
@@ -198,7 +182,7 @@ def test_real_posts(ident: str) -> None:
 
 
 def test_speed_floor() -> None:
-    texts = list(_posts().values())[:5000]
+    texts = list(corpus_texts().values())[:5000]
     start = time.perf_counter()
     for text in texts:
         find_units(text)
