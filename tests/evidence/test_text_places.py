@@ -345,6 +345,45 @@ def test_names_the_gazetteer_build_adds() -> None:
     assert (m.kind, m.admin1, m.relation) == ("admin1", "RU-SE", "at")
 
 
+def test_lists_mix_names_and_elliptic_adjectives() -> None:
+    text = "Режим ЧС введён в Татарстан, Владимирскую, Брянскую, Удмуртию и Калужскую области."
+    got = places(text)
+    assert [(m.kind, m.admin1) for m in got.values()] == [
+        ("admin1", "RU-TA"),
+        ("admin1", "RU-VLA"),
+        ("admin1", "RU-BRY"),
+        ("admin1", "RU-UD"),
+        ("admin1", "RU-KLU"),
+    ]
+    assert {m.relation for m in got.values()} == {"to"}  # в + accusative, shared by the list
+    # a city among them is no admin-1 unit: the list starts after it
+    got = places("Тревога в Москве, Курской и Белгородской областях.")
+    settlement(got["Москве"], "Moscow", "RU")
+    assert [got[k].admin1 for k in ("Курской", "Белгородской областях")] == ["RU-KRS", "RU-BEL"]
+
+
+def test_quoted_sentences_and_organisations_named_after_countries() -> None:
+    assert places("Он крикнул «Россия будет свободной!» и ушёл.")["Россия"].country == "RU"
+    assert places("Акція «Слава Україні!» пройшла у Києві.", "uk")["Україні"].country == "UA"
+    assert places("Фонд «Ветераны России» провёл акцию.")["России"].country == "RU"
+    assert places("Ему присвоено звание Герой России.")["России"].country == "RU"
+    # a unit's name and an organisation's city stay out
+    assert "Мариуполя" not in places("Бойцы батальона «Мариуполь» вышли к морю.")
+    assert not places("Клуб «Шахтер Донецк» сыграл вничью.")
+
+
+def test_names_after_a_regions_adjective_and_after_u() -> None:
+    m = places("Пожар произошёл в подмосковном Раменском.")["Раменском"]
+    settlement(m, "Ramenskoye", "RU")  # an ordinary word's form, placed by the adjective
+    assert m.relation == "at"
+    m = places("ДТП произошло в подмосковном Колычево.")["Колычево"]
+    assert (m.kind, m.feature, m.relation) == ("feature", "settlement", "at")
+    m = places("Бои идут у Копанки на харьковском направлении.")["Копанки"]
+    assert (m.kind, m.feature, m.relation) == ("feature", "settlement", "near")
+    # a person after "у" is no village: first names end in -на, -ши
+    assert not places("Машина есть у Ивана, а у Наташи нет.")
+
+
 # --- verbatim posts of the shared corpus ----------------------------------------------------
 
 

@@ -75,7 +75,18 @@ def context_before(
     skipped = relation(tokens.keys, tokens.plain, before, first - 1, cases, lang)
     if not skipped[2]:
         return rel, cue, phrase, settle is not None, True
-    return *skipped, settle is not None, False
+    # "в подмосковном Раменском": a region's adjective places the name as the preposition
+    # would (the ordinary-word filter needs a preposition touching it, or this)
+    return *skipped, settle is not None, geo_adjective(word)
+
+
+def geo_adjective(key: str) -> bool:
+    """Whether a lowercase word is the adjective of a region or of a position ("курском",
+    "подмосковном", "прифронтовому"): between a preposition and a name it places the name."""
+    if W.GEO_ADJECTIVE.match(key):
+        return True
+    form = names().lookup(key)
+    return form is not None and form.adjectival
 
 
 def cue_text(tokens: Tokens, cue: int, i: int) -> str:

@@ -47,13 +47,14 @@ from geotrace.evidence.text.placecontext import (
     cue_text,
     feature_hit,
     features_before,
+    geo_adjective,
     settlement_word,
 )
 from geotrace.evidence.text.placefilter import areas_only, kept
-from geotrace.evidence.text.placetokens import Tokens, blocked, inside, tokenise
+from geotrace.evidence.text.placetokens import Blocked, Tokens, blocked, inside, tokenise
 from geotrace.evidence.text.relation import reread
 from geotrace.evidence.text.resolve import Hit, resolve
-from geotrace.geodata.names import LOCT, Form, names, normalise
+from geotrace.geodata.names import GENT, LOCT, Form, names, normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +86,7 @@ def find_places(
     tokens = tokenise(text)
     if not tokens.raw:
         return ()
-    hard, quoted = blocked(text, exclude)
-    hits = _scan(tokens, lang, hard, quoted)
+    hits = _scan(tokens, lang, blocked(text, exclude))
     if not hits:
         return ()
     _inherit_lists(tokens, hits, lang)
@@ -94,13 +94,9 @@ def find_places(
     return resolve(hits, names(), ctx.admin1, ctx.countries, lang, text)
 
 
-def _scan(
-    tokens: Tokens,
-    lang: Language,
-    hard: list[tuple[int, int]],
-    quoted: list[tuple[int, int]],
-) -> list[Hit]:
+def _scan(tokens: Tokens, lang: Language, spans: Blocked) -> list[Hit]:
     """Left-to-right longest match, features first."""
+    hard, quoted = spans.hard + spans.org, spans.quoted
     gz = names()
     keys, raw, n = tokens.keys, tokens.raw, len(tokens.raw)
     hits: list[Hit] = []
@@ -156,7 +152,9 @@ def _scan(
             i += 1
             continue
         span = (tokens.starts[i], tokens.ends[stop - 1])
-        if inside(hard, *span) or (inside(quoted, *span) and not areas_only(form)):
+        if (inside(hard, *span) and not _org_country(spans, span, form)) or (
+            inside(quoted, *span) and not areas_only(form)
+        ):
             i = stop
             continue
         if not first.isupper() and not (form.adjectival or keys[stop - 1] in W.ADMIN_NOUN):
@@ -168,6 +166,15 @@ def _scan(
             hits.append(hit)
         i = max(stop, hit.last + 1) if hit is not None else stop
     return hits
+
+
+def _org_country(spans: Blocked, span: tuple[int, int], form: Form) -> bool:
+    """ "фонд «Ветераны России»": a country inside an organisation's quoted name is still
+    named (issue 18: "except where the organisation names a country"); a unit's is not."""
+    if inside(spans.hard, *span) or not inside(spans.org, *span):
+        return False
+    gz = names()
+    return all(gz.place(ix).kind == "country" for ix in form.places)
 
 
 def _longest(tokens: Tokens, i: int, lookup: object, max_words: int) -> tuple[int, Form | None]:
@@ -397,7 +404,9 @@ def _admin_list(tokens: Tokens, i: int, lang: Language) -> list[Hit] | None:
     if len(members) < 2:
         return None
     noun = k + 1
-    forms = [_admin_form(keys[j], keys[noun]) for j in members]
+    # "в Татарстан, Владимирскую, Брянскую, Удмуртию ... и Московскую области": full names
+    # of admin-1 units may stand among the adjectives, not last (the noun is the last's)
+    forms = [_admin_form(keys[j], keys[noun], j == members[-1]) for j in members]
     if any(f is None for f in forms):
         return None
     hits = []
@@ -427,12 +436,19 @@ def _admin_list(tokens: Tokens, i: int, lang: Language) -> list[Hit] | None:
 _MAX_LIST: Final = 12
 
 
-def _admin_form(adjective: str, noun: str) -> Form | None:
-    """The admin-1 form of ``adjective`` before a plural admin noun, or None."""
+def _admin_form(adjective: str, noun: str, last: bool) -> Form | None:
+    """The admin-1 form of ``adjective`` before a plural admin noun, or None; a member
+    before the last may be an admin-1 unit's own name (no city of 50k shares it)."""
     gz = names()
     form = gz.lookup(adjective)
     if form is not None and form.adjectival:
         return form
+    if form is not None and not last and not form.common and not form.person:
+        places = [gz.place(ix) for ix in form.places]
+        if any(p.kind == "admin1" for p in places) and not any(
+            p.kind == "settlement" and p.population >= 50_000 for p in places
+        ):
+            return form
     for singular in W.SINGULAR.get(noun[:4], ()):
         form = gz.lookup(f"{adjective} {singular}")
         if form is not None and areas_only(form):
@@ -466,9 +482,14 @@ def _unknown_settlement(tokens: Tokens, i: int, lang: Language, prev: Hit | None
     if settle is None and not _admin_after(tokens, i):
         if keys[i] in W.NOT_TOPONYM or not W.TOPONYM_END.search(keys[i]):
             return None
-        if not (_introduced(tokens, i) or _listed(tokens, i, prev)):
+        if not (_introduced(tokens, i) or _listed(tokens, i, prev) or _placed_after(tokens, i)):
             return None
-        if i + 1 < n and tokens.plain[i] and tokens.raw[i + 1].islower():
+        if (
+            i + 1 < n
+            and tokens.plain[i]
+            and tokens.raw[i + 1].islower()
+            and keys[i + 1] not in W.STOP
+        ):
             return None  # "под Лефортовским мостом": an adjective before its noun
     last = i
     # "село Старые Терны", not "в селе Маслово Джанкойского района"
@@ -482,7 +503,9 @@ def _unknown_settlement(tokens: Tokens, i: int, lang: Language, prev: Hit | None
     ):
         last += 1
     start, end = tokens.starts[i], tokens.ends[last]
-    rel, cue, phrase, _, _ = context_before(tokens, i, 0, lang)
+    # Russian "у Копанки" is the front-line genitive ("near"), as for a known name
+    cases = GENT if lang == "ru" and keys[i - 1] == "у" else 0
+    rel, cue, phrase, _, _ = context_before(tokens, i, cases, lang)
     return Hit(
         start=start,
         end=end,
@@ -512,6 +535,17 @@ def _unknown_pair(tokens: Tokens, i: int) -> bool:
         return False
     # a preposition before it: "Дмитрий Песков" is no village
     return bool(context_before(tokens, i, 0, "ru")[2])
+
+
+def _placed_after(tokens: Tokens, i: int) -> bool:
+    """ "у Копанки на харьковском направлении", "в подмосковном Колычево": an unknown name
+    after "у" with a settlement's ending, or after a preposition and a region's adjective."""
+    keys, plain = tokens.keys, tokens.plain
+    if i < 2 or tokens.sentence_start(i) or not plain[i - 1]:
+        return False
+    if keys[i - 1] == "у":
+        return bool(W.AT_U_END.search(keys[i]))
+    return plain[i - 2] and keys[i - 2] in W.PLACING_PREP and geo_adjective(keys[i - 1])
 
 
 def _introduced(tokens: Tokens, i: int) -> bool:

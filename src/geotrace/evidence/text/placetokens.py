@@ -83,13 +83,23 @@ def tokenise(text: str) -> Tokens:
     return Tokens(text, starts, ends, raw, keys, plain)
 
 
-def blocked(
-    text: str, exclude: Sequence[tuple[int, int]]
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """Where places are not read, or only some are (character spans of the text)."""
+
+    hard: list[tuple[int, int]]  # the caller's unit names and links: nothing
+    org: list[tuple[int, int]]  # quoted names after an organisation word: countries only
+    quoted: list[tuple[int, int]]  # quoted single names («Азов»): areas only
+
+
+def blocked(text: str, exclude: Sequence[tuple[int, int]]) -> Blocked:
     """Character spans where no place can be: the caller's unit names, links, quoted names
-    of organisations; and quoted single names («Азов», «Днепр»: things named after places),
-    where only a country or an admin-1 unit is still read («Україна», так звані «ДНР»)."""
+    of organisations (but for a country they are named after: фонд «Ветераны России»); and
+    quoted single names («Азов», «Днепр»: things named after places), where only a country
+    or an admin-1 unit is still read («Україна», так звані «ДНР»).  A quoted sentence or
+    slogan («Россия будет свободной!», «Слава Україні!») is text: its places are places."""
     spans = list(exclude)
+    org: list[tuple[int, int]] = []
     quoted: list[tuple[int, int]] = []
     if "/" in text or "@" in text:
         spans.extend(m.span() for m in _LINK.finditer(text))
@@ -97,15 +107,21 @@ def blocked(
         for m in _QUOTE.finditer(text):
             group = next(g for g in range(1, 5) if m.group(g) is not None)
             start, end = m.span(group)
+            content = m.group(group).strip()
+            words = len(content.split())
+            if content.endswith(("!", "?", "!»")) or words >= _SENTENCE_WORDS:
+                continue
             before = text[max(0, start - 30) : start - 1].lower().split()
-            org = bool(before) and W.ORG.match(before[-1]) is not None
-            # a single quoted name («Азов», «Днепр») names a thing; a quoted sentence may
-            # still name places in it
-            if org:
-                spans.append((start, end))
-            elif len(m.group(group).split()) <= 2:
+            if before and W.ORG.match(before[-1]) is not None:
+                org.append((start, end))
+            elif words <= 2:
                 quoted.append((start, end))
-    return spans, quoted
+    return Blocked(spans, org, quoted)
+
+
+#: Quoted words from which a quote is a sentence, not a name: organisation names of the
+#: corpus have up to 3 words («Рабочей партии Курдистана», «Ветераны России»).
+_SENTENCE_WORDS: Final = 4
 
 
 def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:

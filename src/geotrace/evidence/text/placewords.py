@@ -346,3 +346,9 @@ GEO_ADJECTIVE: Final = re.compile(
     r"^(?:подмосковн|приграничн|прифронтов|прикордонн|пригородн|приморск|прикарпатск"
     r"|прибалтийск|приазовск|закарпатск|забайкальск|зарубежн)"
 )
+
+#: Endings of an unknown name after "у" that make it a settlement ("у Копанки", "у
+#: Марьинки"): stricter than SETTLEMENT_END, whose -на/-не first names share ("у Ивана").
+AT_U_END: Final = re.compile(r"(?:к[аиуе]|[ое]во|[иы]но|ск|цк|ськ[ае]?|град|поль|піль|ичі|яр)$")
+#: Prepositions that place a name after a region's adjective ("в подмосковном Колычево").
+PLACING_PREP: Final = _words("в во у на под під біля возле около из с з із до к")
