@@ -325,6 +325,12 @@ def test_feature_words_name_features() -> None:
         ("Новобаварскому районам", "district"),
     ]
     settlement(got["Харькова"], "Kharkiv", "UA")
+    assert places("Теракт на Крымском мосту.")["Крымском мосту"].feature == "bridge"
+    assert places("Рейс сел в Жуковском аэропорту.")["Жуковском аэропорту"].kind == "feature"
+    assert places("Корабли вернулись на Тихий океан.")["Тихий океан"].feature == "sea"
+    # ordinary adjectives before a feature noun name nothing
+    assert not places("Общая площадь комплекса 411 000 м².")
+    assert not places("Целый остров по цене однушки.")
     # a military district is no municipal one: the name after it is a person's
     assert not places("Командующий военным округом Муминджанов попал под следствие.")
 
@@ -366,6 +372,9 @@ def test_quoted_sentences_and_organisations_named_after_countries() -> None:
     assert places("Он крикнул «Россия будет свободной!» и ушёл.")["Россия"].country == "RU"
     assert places("Акція «Слава Україні!» пройшла у Києві.", "uk")["Україні"].country == "UA"
     assert places("Фонд «Ветераны России» провёл акцию.")["России"].country == "RU"
+    # a name that is the country's own word (nominative) is the organisation's name
+    assert not places("Партия «Справедливая Россия» провела съезд.")
+    assert not places("Канал «Россия 1» показал репортаж.")
     assert places("Ему присвоено звание Герой России.")["России"].country == "RU"
     # a unit's name and an organisation's city stay out
     assert "Мариуполя" not in places("Бойцы батальона «Мариуполь» вышли к морю.")
@@ -380,6 +389,10 @@ def test_names_after_a_regions_adjective_and_after_u() -> None:
     assert (m.kind, m.feature, m.relation) == ("feature", "settlement", "at")
     m = places("Бои идут у Копанки на харьковском направлении.")["Копанки"]
     assert (m.kind, m.feature, m.relation) == ("feature", "settlement", "near")
+    # a town whose name ends like a demonym stays a town at a sentence start
+    settlement(places("Люберцы объединили с Дзержинским.")["Люберцы"], "Lyubertsy", "RU")
+    assert places("Санкции против Китая из-за поставок.")["Китая"].country == "CN"  # no adjective
+    assert not places("Машина есть у Сбербанка, у Т-Банка нет.")
     # a person after "у" is no village: first names end in -на, -ши
     assert not places("Машина есть у Ивана, а у Наташи нет.")
 

@@ -31,7 +31,7 @@ def kept(
     areas = "settlement" not in kinds  # Дания, Якутия, РФ: no other reading worth the loss
     if stop < len(keys) and tokens.plain[stop - 1] and W.NOT_AFTER.match(keys[stop]):
         return False  # "Донецком направлении", "Чорноморського флоту", "Новый год"
-    if stop == i + 1 and attributive(tokens, i):
+    if stop == i + 1 and kinds == {"settlement"} and attributive(tokens, i):
         return False  # "Центрального банка", "Українська армія": an adjective of its noun
     if not prep and tokens.sentence_start(i) and keys[i].endswith(W.DEMONYM_ENDS):
         return False  # "Українці!", "Росіяни знають": the people, not a village

@@ -118,7 +118,7 @@ def _scan(tokens: Tokens, lang: Language, spans: Blocked) -> list[Hit]:
         ):
             i += 1
             continue
-        if i + 1 < n and first.isupper() and _adjective_like(key):
+        if i + 1 < n and first.isupper() and key not in W.GENERIC_ADJ and _adjective_like(key):
             shared = _features_after(tokens, i, lang)
             if shared:
                 hits.extend(h for h in shared if not inside(hard, h.start, h.end))
@@ -171,8 +171,10 @@ def _scan(tokens: Tokens, lang: Language, spans: Blocked) -> list[Hit]:
 def _org_country(spans: Blocked, span: tuple[int, int], form: Form) -> bool:
     """ "фонд «Ветераны России»": a country inside an organisation's quoted name is still
     named (issue 18: "except where the organisation names a country"); a unit's is not."""
-    if inside(spans.hard, *span) or not inside(spans.org, *span):
+    if inside(spans.hard, *span) or not inside(spans.org, *span) or not form.cases & GENT:
         return False
+    if any(a == span[0] for a, _ in spans.org):
+        return False  # «Россия 1», «Справедливая Россия» (nominative): a name, not "of Russia"
     gz = names()
     return all(gz.place(ix).kind == "country" for ix in form.places)
 
@@ -471,8 +473,8 @@ def _unknown_settlement(tokens: Tokens, i: int, lang: Language, prev: Hit | None
     word, a "near" phrase or a capture phrase introduces it (front-line villages: "в районе
     Работино", "взяли под контроль Новодмитровку"), or when it continues a list a settlement
     word opened ("сёла Мартыновка и Пушкарное")."""
-    if not tokens.capital(i):
-        return None
+    if not tokens.capital(i) or tokens.raw[i][0] < "\u0400":
+        return None  # "с зарубежных IP-адресов": a Latin word names no village here
     settle = settlement_word(tokens, i)
     if tokens.raw[i].isupper() and settle is None:
         return None

@@ -119,9 +119,9 @@ def blocked(text: str, exclude: Sequence[tuple[int, int]]) -> Blocked:
     return Blocked(spans, org, quoted)
 
 
-#: Quoted words from which a quote is a sentence, not a name: organisation names of the
-#: corpus have up to 3 words («Рабочей партии Курдистана», «Ветераны России»).
-_SENTENCE_WORDS: Final = 4
+#: Quoted words from which a quote is a sentence, not a name: titles of the corpus run to
+#: 5 («Россия в глобальной политике», «Союз спасения Румынии»).
+_SENTENCE_WORDS: Final = 6
 
 
 def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:

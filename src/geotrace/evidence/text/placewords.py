@@ -112,7 +112,10 @@ FEATURE_PLURAL: Final = _words(
 #: Nouns after a capitalised adjective that make "Черное море", "Каховское водохранилище" a
 #: feature.
 FEATURE_AFTER: Final[dict[str, str]] = {
-    **dict.fromkeys(_words("море моря морі морю морем морях морях"), "sea"),
+    **dict.fromkeys(
+        _words("море моря морі морю морем морях океан океана океане океану океаном океані"),
+        "sea",
+    ),
     **dict.fromkeys(_words("парк парка парке парку парком"), "park"),
     **dict.fromkeys(
         _words(
@@ -127,8 +130,15 @@ FEATURE_AFTER: Final[dict[str, str]] = {
             "кольце кольцу кольцом проезд проезда проезде проспект проспекта проспекте",
             "проспекту проспекті улица улицы улице улицу вулиця вулиці вулицю бульвар",
             "бульвара бульваре бульварі переулок переулка переулке провулок провулку",
+            "проезду проездом валу вал",
         ),
         "street",
+    ),
+    **dict.fromkeys(_words("мост моста мосте мосту мостом міст мосту мості мостом"), "bridge"),
+    **dict.fromkeys(_words("дамба дамбы дамбе дамбу дамби дамбі"), "dam"),
+    **dict.fromkeys(
+        _words("аэропорт аэропорта аэропорту аэропорте аеропорт аеропорту аеропорті"),
+        "airport",
     ),
     **dict.fromkeys(_words("остров острова острове острів острові"), "island"),
     **dict.fromkeys(
@@ -338,17 +348,26 @@ VERB_ENDS: Final = (
 )  # fmt: skip
 #: Plural demonyms that share a form with a village (Українці, Росіяни, Європейці, Россияне):
 #: at a sentence start, with no preposition, they are the people.
-DEMONYM_ENDS: Final = ("ці", "цы", "ане", "яне", "ани", "яни")
+DEMONYM_ENDS: Final = ("нці", "нцы", "йці", "йцы", "вці", "ане", "яне", "ани", "яни")
 #: Lowercase adjectives of a region or of a position between a preposition and a name ("в
 #: подмосковном Раменском", "у прифронтовому Оріхові"): the name after them is a place even
 #: when it is also an ordinary word or the gazetteer lacks it.
 GEO_ADJECTIVE: Final = re.compile(
     r"^(?:подмосковн|приграничн|прифронтов|прикордонн|пригородн|приморск|прикарпатск"
-    r"|прибалтийск|приазовск|закарпатск|забайкальск|зарубежн)"
+    r"|прибалтийск|приазовск|закарпатск|забайкальск)"
 )
 
 #: Endings of an unknown name after "у" that make it a settlement ("у Копанки", "у
 #: Марьинки"): stricter than SETTLEMENT_END, whose -на/-не first names share ("у Ивана").
-AT_U_END: Final = re.compile(r"(?:к[аиуе]|[ое]во|[иы]но|ск|цк|ськ[ае]?|град|поль|піль|ичі|яр)$")
+#: Not -ка ("у Сбербанка", "у Т-Банка"): the genitive of a masculine noun.
+AT_U_END: Final = re.compile(r"(?:[вн]ки|[ое]во|[иы]но|града|поля|ичей|ичи)$")
 #: Prepositions that place a name after a region's adjective ("в подмосковном Колычево").
 PLACING_PREP: Final = _words("в во у на под під біля возле около из с з із до к")
+#: Ordinary adjectives that never name a feature ("Общая площадь ...", "Целый остров").
+GENERIC_ADJ: Final = _words(
+    "общая общей общую общий общем общего общие целый целая целое целого целом целую",
+    "главная главной главную главный главном главного эта этой эту этот этом новая новую",
+    "новой новый новом большая большой большую малая малой каждая каждый соседняя",
+    "соседней соседнюю соседний соседнем ближайшая ближайшей ближайший единственная",
+    "единственный вся весь всю нова нову новий нової велика великий велику",
+)
