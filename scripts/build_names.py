@@ -100,8 +100,15 @@ MIN_LETTERS = 3  # shorter names are mostly abbreviations GeoNames lists (and no
 #: of max_words costs the matcher another look-up per token.
 MAX_KEY_WORDS = 5
 WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
-ADMIN_NOUNS_RU = ("область", "край", "автономная область", "автономный округ", "район")
-ADMIN_NOUNS_UK = ("область", "край", "автономна область", "автономний округ", "район")
+ADMIN_NOUNS_RU = (
+    "область",
+    "край",
+    "автономная область",
+    "автономный округ",
+    "район",
+    "республика",
+)
+ADMIN_NOUNS_UK = ("область", "край", "автономна область", "автономний округ", "район", "республіка")
 
 
 def key_of(name: str) -> str:
@@ -265,6 +272,19 @@ def write_attribution(out: Path, version: str) -> None:
     os.replace(tmp, path)
 
 
+def vocative(index: Index, name: str, place: int) -> None:
+    """The Ukrainian vocative of a one-word country name (Іспаніє, Україно, Британіє): the
+    addresses speak to countries, and the case paradigms hold no vocative.  Stored with the
+    nominative's bit: a vocative takes no preposition, so the relation stays unknown."""
+    key = key_of(name)
+    if " " in key or languages(key) != UK:
+        return
+    if key.endswith("ія"):
+        index.add(key[:-1] + "є", place, NOMN, UK)
+    elif key.endswith("на"):
+        index.add(key[:-1] + "о", place, NOMN, UK)
+
+
 def haversine_km(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     p0, p = np.radians(lat0), np.radians(lat)
     a = np.sin((p - p0) / 2) ** 2 + np.cos(p0) * np.cos(p) * np.sin(np.radians(lon - lon0) / 2) ** 2
@@ -368,7 +388,7 @@ def build(shared: Path, out: Path) -> None:
             index.latin(meta1["name"][j], p)
     for code, names in NICKNAMES.items():
         for name in names:
-            if name.endswith(" область"):  # with its elliptic adjective, flagged
+            if name.endswith((" область", " республика", " республіка")):  # + elliptic adjective
                 lang = UK if languages(key_of(name)) == UK else RU
                 admin_forms(index, name, code, admin1_place[code], lang)
             else:
@@ -404,6 +424,7 @@ def build(shared: Path, out: Path) -> None:
         for name in sorted(ne_names.get(iso2, ())) + list(COUNTRY_EXTRA.get(iso2, ())):
             if is_ru_uk(name.replace("’", "'").replace("—", "-")):
                 index.cyrillic(name, p, short_ok=True)
+                vocative(index, name, p)
     for iso2 in COUNTRY_EXTRA:
         if iso2 not in country_place:
             sys.exit(f"COUNTRY_EXTRA names {iso2}, which the admin-0 layer lacks")

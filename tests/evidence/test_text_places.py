@@ -346,6 +346,10 @@ def test_names_the_gazetteer_build_adds() -> None:
     m = places("Президент Панамы прибыл в Москву.")["Панамы"]
     assert (m.kind, m.country) == ("country", "PA")  # the country over Panama City
     settlement(places("Ми відвідали Бучу.", "uk")["Бучу"], "Bucha", "UA")
+    m = places("Право бути з вами, Іспаніє, разом.", "uk")["Іспаніє"]  # a vocative
+    assert (m.kind, m.country, m.relation) == ("country", "ES", "unknown")
+    got = places("Тревога в Кабардино-Балкарской и Карачаево-Черкесской республиках.")
+    assert [m.admin1 for m in got.values()] == ["RU-KB", "RU-KC"]
     got = places("Тревога в Северной Осетии – Алании.")
     m = got["Северной Осетии – Алании"]
     assert (m.kind, m.admin1, m.relation) == ("admin1", "RU-SE", "at")
@@ -389,6 +393,10 @@ def test_names_after_a_regions_adjective_and_after_u() -> None:
     assert (m.kind, m.feature, m.relation) == ("feature", "settlement", "at")
     m = places("Бои идут у Копанки на харьковском направлении.")["Копанки"]
     assert (m.kind, m.feature, m.relation) == ("feature", "settlement", "near")
+    # an oblast after a name that is also a surname places it ("Маркс" the town)
+    settlement(places("Стрельба в Марксе Саратовской области.")["Марксе"], "Marks", "RU")
+    m = places("Бои в районе Ольговской рощи.")["Ольговской рощи"]
+    assert (m.feature, m.relation) == ("forest", "near")
     # a town whose name ends like a demonym stays a town at a sentence start
     settlement(places("Люберцы объединили с Дзержинским.")["Люберцы"], "Lyubertsy", "RU")
     assert places("Санкции против Китая из-за поставок.")["Китая"].country == "CN"  # no adjective

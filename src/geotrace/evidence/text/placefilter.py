@@ -50,7 +50,13 @@ def kept(
         and not _home_areas(form)
     ):
         return False  # "Геннадий Труханов", "Йонасом Гаром": a surname after a name
-    nxt = stop < len(keys) and tokens.plain[stop - 1] and tokens.capital(stop)
+    # "в Марксе Саратовской области": an oblast after the name is no surname
+    nxt = (
+        stop < len(keys)
+        and tokens.plain[stop - 1]
+        and tokens.capital(stop)
+        and not (stop + 1 < len(keys) and keys[stop + 1] in W.ADMIN_NOUN)
+    )
     if areas and nxt and not prep and not _home_areas(form) and gz.lookup(keys[stop]) is None:
         return False  # "Диана Арбенина" is no region of Madagascar
     if areas:

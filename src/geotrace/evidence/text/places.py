@@ -535,8 +535,8 @@ def _unknown_pair(tokens: Tokens, i: int) -> bool:
     nxt = names().lookup(keys[i + 1])
     if nxt is None or areas_only(nxt):
         return False
-    # a preposition before it: "Дмитрий Песков" is no village
-    return bool(context_before(tokens, i, 0, "ru")[2])
+    # a preposition or a capture phrase before it: "Дмитрий Песков" is no village
+    return bool(context_before(tokens, i, 0, "ru")[2]) or _introduced(tokens, i)
 
 
 def _placed_after(tokens: Tokens, i: int) -> bool:
