@@ -391,6 +391,13 @@ def test_names_after_a_regions_adjective_and_after_u() -> None:
     assert m.relation == "at"
     m = places("ДТП произошло в подмосковном Колычево.")["Колычево"]
     assert (m.kind, m.feature, m.relation) == ("feature", "settlement", "at")
+    # a verb after an unknown name is no noun it qualifies; an instrumental is no adjective
+    m = places("Бои в районе Работино идут весь день.")["Работино"]
+    assert (m.kind, m.feature, m.relation) == ("feature", "settlement", "near")
+    assert places("ВСУ атаковали под Новомихайловкой позиции.")["Новомихайловкой"].relation == (
+        "near"
+    )
+    assert places("Задержан под Московским вокзалом.")["Московским вокзалом"].kind == "feature"
     m = places("Бои идут у Копанки на харьковском направлении.")["Копанки"]
     assert (m.kind, m.feature, m.relation) == ("feature", "settlement", "near")
     # an oblast after a name that is also a surname places it ("Маркс" the town)
@@ -401,6 +408,7 @@ def test_names_after_a_regions_adjective_and_after_u() -> None:
     settlement(places("Люберцы объединили с Дзержинским.")["Люберцы"], "Lyubertsy", "RU")
     assert places("Санкции против Китая из-за поставок.")["Китая"].country == "CN"  # no adjective
     assert not places("Машина есть у Сбербанка, у Т-Банка нет.")
+    assert not places("Оказалось, что у Бьянки развивался отит.")
     # a person after "у" is no village: first names end in -на, -ши
     assert not places("Машина есть у Ивана, а у Наташи нет.")
 

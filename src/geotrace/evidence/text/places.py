@@ -50,7 +50,7 @@ from geotrace.evidence.text.placecontext import (
     geo_adjective,
     settlement_word,
 )
-from geotrace.evidence.text.placefilter import areas_only, kept
+from geotrace.evidence.text.placefilter import areas_only, attributive, kept
 from geotrace.evidence.text.placetokens import Blocked, Tokens, blocked, inside, tokenise
 from geotrace.evidence.text.relation import reread
 from geotrace.evidence.text.resolve import Hit, resolve
@@ -486,12 +486,7 @@ def _unknown_settlement(tokens: Tokens, i: int, lang: Language, prev: Hit | None
             return None
         if not (_introduced(tokens, i) or _listed(tokens, i, prev) or _placed_after(tokens, i)):
             return None
-        if (
-            i + 1 < n
-            and tokens.plain[i]
-            and tokens.raw[i + 1].islower()
-            and keys[i + 1] not in W.STOP
-        ):
+        if attributive(tokens, i):
             return None  # "под Лефортовским мостом": an adjective before its noun
     last = i
     # "село Старые Терны", not "в селе Маслово Джанкойского района"
@@ -546,7 +541,9 @@ def _placed_after(tokens: Tokens, i: int) -> bool:
     if i < 2 or tokens.sentence_start(i) or not plain[i - 1]:
         return False
     if keys[i - 1] == "у":
-        return bool(W.AT_U_END.search(keys[i]))
+        # and no verb right after: "у Бьянки развивался" is a possessor (a cat)
+        after = i + 1 < len(keys) and plain[i] and keys[i + 1] not in W.STOP
+        return not after and bool(W.AT_U_END.search(keys[i]))
     return plain[i - 2] and keys[i - 2] in W.PLACING_PREP and geo_adjective(keys[i - 1])
 
 
