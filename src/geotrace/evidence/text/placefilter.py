@@ -161,4 +161,8 @@ def attributive(tokens: Tokens, i: int) -> bool:
     for endings, noun_ends in W.AGREEMENT:
         if word.endswith(endings):
             return noun.endswith(noun_ends)
+    if tokens.sentence_start(i):
+        for endings, noun_ends in W.START_AGREEMENT:
+            if word.endswith(endings):
+                return noun.endswith(noun_ends)
     return False
