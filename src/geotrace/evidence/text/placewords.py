@@ -332,7 +332,7 @@ PLACE_NOUN: Final = _words(
 #: An adjective's ending -> the endings a noun that agrees with it may have (longest first):
 #: "Центрального банка", "Українська армія", not "в Раменском произошло" or "в Мирном
 #: вчера" (``placefilter.attributive``).
-AGREEMENT: Final = (
+AGREEMENT: Final[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = (
     (("ого", "его"), ("а", "я", "у", "ю", "о")),
     (("ому", "ему"), ("у", "ю", "е", "і")),
     (("ська", "цька", "зька", "ая", "яя"), ("а", "я", "ь")),
@@ -349,7 +349,7 @@ AGREEMENT: Final = (
 #: Plural and neuter adjective endings read only at a sentence start ("Чорні руїни",
 #: "Хороше життя", "Новые правила"): inside a sentence -і/-е are also nouns' locatives
 #: ("у Києві люди").
-START_AGREEMENT: Final = (
+START_AGREEMENT: Final[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = (
     (("ные", "ие", "ые", "ні", "ші", "жі", "чі", "щі"), ("и", "ы", "і", "ї", "а", "я")),
     (("ше", "не", "ке", "ре", "ле"), ("о", "е", "я")),
 )
