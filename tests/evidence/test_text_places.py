@@ -301,6 +301,7 @@ def test_feature_words_name_features() -> None:
         ("Ракета влучила у Площу Свободи.", "uk", "Свободи", "street"),
         ("Пробка на Каширском шоссе.", "ru", "Каширском шоссе", "street"),
         ("Авария на Садовом кольце.", "ru", "Садовом кольце", "street"),
+        ("Пробки от Садового до МКАД.", "ru", "Садового", "street"),
         ("Рейсы задержаны в аэропорту «Внуково».", "ru", "Внуково", "airfield"),
         ("Миссия МАГАТЭ на Запорожской АЭС.", "ru", "Запорожской АЭС", "plant"),
         (
@@ -401,6 +402,8 @@ def test_names_after_a_regions_adjective_and_after_u() -> None:
         "near"
     )
     assert places("Задержан под Московским вокзалом.")["Московским вокзалом"].kind == "feature"
+    m = places("Наші під Кліщіївкою тримаються.", "uk")["Кліщіївкою"]
+    assert (m.kind, m.feature, m.relation) == ("feature", "settlement", "near")
     m = places("Бои идут у Копанки на харьковском направлении.")["Копанки"]
     assert (m.kind, m.feature, m.relation) == ("feature", "settlement", "near")
     # an oblast after a name that is also a surname places it ("Маркс" the town)

@@ -119,6 +119,18 @@ def _scan(tokens: Tokens, lang: Language, spans: Blocked) -> list[Hit]:
                 i = named[0]
                 continue
         first = raw[i][0]
+        if (
+            key in W.FEATURE_NAMES
+            and first.isupper()
+            and not (i > 0 and keys[i - 1] in ("в", "во", "из", "с"))  # a village Садовое
+            and not (
+                i + 1 < n and tokens.plain[i] and raw[i + 1].islower() and keys[i + 1] not in W.STOP
+            )
+        ):
+            if not inside(hard, tokens.starts[i], tokens.ends[i]):
+                hits.append(feature_hit(tokens, i, i + 1, W.FEATURE_NAMES[key], lang, i))
+            i += 1
+            continue
         if key in W.STOP or (i > 1 and keys[i - 2] in W.SUBSCRIBE and keys[i - 1] == "на"):
             i += 1
             continue

@@ -208,7 +208,7 @@ TOPONYM_END: Final = re.compile(
     r"(?:[оеё]в[оаеуы]?[мй]?|[иы]н[оаеуы]?[мй]?|н(?:ое|ого|ому|ым|ий|ій|е|им|ої|у)|к[аиуеоі]й?"
     r"|к|ск[аиеуо]?[мй]?|цк[аиеуо]?|ськ[аиуео]?|ськ(?:ого|ому|им|ій)|[іїи]вк[аиуеі]|[іїи]вц[іяю]"
     r"|поль|пол[яеюі]|піл[ьяюі]|град[аеу]?|ичи|ичах|ичей|ці|[оеє]в[еоаіу]|[ие]н[еоаіу]|яр[аеуі]?"
-    r"|ки|ках|ах|ях|ей|на|ну|ні)$"
+    r"|ки|ках|ах|ях|ей|на|ну|ні|кою|ов(?:ого|ому|им)|ев(?:ого|ому|им))$"
 )
 #: Stricter endings for a name right before "в <admin-1>" ("Копанки в Харьковской области"):
 #: not -ов/-ин/-ко, which surnames have ("Гладков в Белгородской области").
@@ -266,6 +266,10 @@ SINGULAR: Final[dict[str, tuple[str, ...]]] = {
 }
 #: Feature words written as abbreviations: only these may be followed by a dot.
 FEATURE_ABBR: Final = _words("р ул вул просп пр-т б-р пер пл мкр")
+#: Features named by their adjective alone: Moscow's Garden Ring ("от Садового до МКАД").
+FEATURE_NAMES: Final[dict[str, str]] = dict.fromkeys(
+    _words("садового садовое садовом садовому садовым"), "street"
+)
 #: Function words, pronouns and the like: GeoNames' Cyrillic alternates turn some into
 #: places ("Об" = Aube, "Во" = Vaud, "Саме", "Коли", "Ваші"), but they never start a name.
 #: Also supranational bodies, which the labelling rules count as no place (ЕС, НАТО).
