@@ -402,6 +402,13 @@ def test_names_after_a_regions_adjective_and_after_u() -> None:
         "near"
     )
     assert places("Задержан под Московским вокзалом.")["Московским вокзалом"].kind == "feature"
+    # a list member shares the first one's preposition, ordinary word or not
+    got = places("Бої точаться біля Роботиного та Вербового.", "uk")
+    assert got["Вербового"].relation == "near"
+    got = places("Тревога в Донецке и Мирном сегодня.")
+    assert [m.relation for m in got.values()] == ["at", "at"]
+    # after a comma a clause starts, not a list
+    assert "Чан" not in places("Приехав в Южную Корею, Чан наткнулся на журнал.")
     m = places("Наші під Кліщіївкою тримаються.", "uk")["Кліщіївкою"]
     assert (m.kind, m.feature, m.relation) == ("feature", "settlement", "near")
     m = places("Бои идут у Копанки на харьковском направлении.")["Копанки"]

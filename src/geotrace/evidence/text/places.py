@@ -182,7 +182,7 @@ def _scan(tokens: Tokens, lang: Language, spans: Blocked) -> list[Hit]:
             i += 1
             continue
         stop = _same_place(tokens, stop, form)
-        hit = _place(tokens, i, stop, form, lang)
+        hit = _place(tokens, i, stop, form, lang, hits[-1] if hits else None)
         if hit is not None:
             hits.append(hit)
         i = max(stop, hit.last + 1) if hit is not None else stop
@@ -301,8 +301,12 @@ def _route(tokens: Tokens, i: int) -> list[Hit]:
     return hits
 
 
-def _place(tokens: Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit | None:
-    """A gazetteer match, filtered; None when the rules say it names no place here."""
+def _place(
+    tokens: Tokens, i: int, stop: int, form: Form, lang: Language, prev: Hit | None
+) -> Hit | None:
+    """A gazetteer match, filtered; None when the rules say it names no place here.
+    ``prev`` is the hit before: a list member after a settlement a preposition placed
+    shares that preposition ("біля Роботиного та Вербового")."""
     keys = tokens.keys
     last = stop - 1
     kind_hint = ""
@@ -332,6 +336,14 @@ def _place(tokens: Tokens, i: int, stop: int, form: Form, lang: Language) -> Hit
     # a preposition that places ("в", "под", "по"), not one that a person takes ("от Ильи",
     # "с Пейном"), is what lets an ordinary word or a name through
     prep = rel != "unknown" or phrase in W.PLACING
+    if (
+        not prep
+        and prev is not None
+        and prev.phrase
+        and _listed(tokens, i, prev, any_kind=True)
+        and not (prev.last == i - 1 and _runs_on(tokens, stop))
+    ):
+        prep = reread(prev.phrase, form.cases, lang) != "unknown" or prev.phrase in W.PLACING
     if settled:
         kind_hint = "settlement"
         if (
@@ -577,9 +589,27 @@ def _introduced(tokens: Tokens, i: int) -> bool:
     )
 
 
-def _listed(tokens: Tokens, i: int, prev: Hit | None) -> bool:
-    """Whether token i continues a list of settlements ("Мартыновка и Пушкарное")."""
-    if prev is None or not (prev.feature == "settlement" or prev.kind_hint == "settlement"):
+def _runs_on(tokens: Tokens, stop: int) -> bool:
+    """Whether a lowercase word (not a function word) follows a name ending at ``stop``:
+    after a comma the name then starts a clause ("в Южную Корею, Чан наткнулся", "центр
+    Москвы, Дом правительства"), it does not continue a list."""
+    return (
+        stop < len(tokens.keys)
+        and tokens.plain[stop - 1]
+        and tokens.raw[stop].islower()
+        and tokens.keys[stop] not in W.STOP
+    )
+
+
+def _listed(tokens: Tokens, i: int, prev: Hit | None, any_kind: bool = False) -> bool:
+    """Whether token i continues a list of settlements ("Мартыновка и Пушкарное"), or with
+    ``any_kind`` of any places but features ("в Донецке и Мирном")."""
+    if prev is None:
+        return False
+    if any_kind:
+        if prev.feature not in (None, "settlement"):
+            return False
+    elif not (prev.feature == "settlement" or prev.kind_hint == "settlement"):
         return False
     keys, plain, last = tokens.keys, tokens.plain, prev.last
     if last == i - 2:
