@@ -105,7 +105,7 @@ def find_places(
 
 def _scan(tokens: Tokens, lang: Language, spans: Blocked) -> list[Hit]:
     """Left-to-right longest match, features first."""
-    hard, quoted = spans.hard + spans.org, spans.quoted
+    hard, quoted = spans.either, spans.quoted
     gz = names()
     keys, raw, n = tokens.keys, tokens.raw, len(tokens.raw)
     hits: list[Hit] = []
@@ -194,7 +194,7 @@ def _org_country(spans: Blocked, span: tuple[int, int], form: Form) -> bool:
     named (issue 18: "except where the organisation names a country"); a unit's is not."""
     if inside(spans.hard, *span) or not inside(spans.org, *span) or not form.cases & GENT:
         return False
-    if any(a == span[0] for a, _ in spans.org):
+    if spans.org.begins(span[0]):
         return False  # «Россия 1», «Справедливая Россия» (nominative): a name, not "of Russia"
     gz = names()
     return all(gz.place(ix).kind == "country" for ix in form.places)
@@ -229,7 +229,14 @@ def _features_after(tokens: Tokens, i: int, lang: Language) -> list[Hit]:
     keys, n = tokens.keys, len(tokens.keys)
     members = [i]
     k = i
-    while k + 2 < n and tokens.capital(k + 2) and _adjective_like(keys[k + 2]):
+    # At most _MAX_LIST names: a longer run is not one list, and an unbounded walk from
+    # every word made "Донецкой и Донецкой и ..." (20,000 times) take 120 s.
+    while (
+        len(members) <= _MAX_LIST
+        and k + 2 < n
+        and tokens.capital(k + 2)
+        and _adjective_like(keys[k + 2])
+    ):
         gap = tokens.text[tokens.ends[k] : tokens.starts[k + 1]].strip()
         if keys[k + 1] in W.CONJ and tokens.plain[k] and tokens.plain[k + 1]:
             k += 2

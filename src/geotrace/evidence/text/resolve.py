@@ -136,12 +136,20 @@ def resolve(
     return tuple(out)
 
 
+#: Distinct settlements a text anchors its other mentions with: enough for any post
+#: (the gold set's most is 8), bounded for a hostile one.
+_MAX_ANCHORS = 64
+
+
 @dataclass(frozen=True, slots=True)
 class _Scene:
     """What the text (and the caller) say beyond one mention."""
 
     admin1: frozenset[str]  # admin-1 units named as such
-    anchors: tuple[tuple[int, Place], ...]  # (hit index, confident pick)
+    #: Confident settlement picks, each once with the hits that made it, the first
+    #: ``_MAX_ANCHORS``: a text naming Moscow 4,000 times compared every candidate of
+    #: every mention with every other mention (37 s; tests/evidence/test_text_hostile.py).
+    anchors: tuple[tuple[frozenset[int], Place], ...]
     ctx_admin1: Mapping[str, float]
     ctx_countries: Mapping[str, float]
 
@@ -156,7 +164,7 @@ class _Scene:
         ctx_countries: Mapping[str, float],
     ) -> _Scene:
         admin1: set[str] = set()
-        anchors: list[tuple[int, Place]] = []
+        anchored: dict[int, tuple[set[int], Place]] = {}
         for i, pick in enumerate(picks):
             if pick is None or pick.margin < _ANCHOR_MARGIN:
                 continue
@@ -166,13 +174,19 @@ class _Scene:
             elif place.kind == "region" and len(place.members) == 1:
                 admin1.add(place.members[0])
             elif place.kind == "settlement":
-                anchors.append((i, place))
-        return _Scene(frozenset(admin1), tuple(anchors), ctx_admin1, ctx_countries)
+                if place.index in anchored:
+                    anchored[place.index][0].add(i)
+                elif len(anchored) < _MAX_ANCHORS:
+                    anchored[place.index] = ({i}, place)
+        anchors = tuple((frozenset(hits), place) for hits, place in anchored.values())
+        return _Scene(frozenset(admin1), anchors, ctx_admin1, ctx_countries)
 
     def without(self, index: int) -> _Scene:
-        if not any(i == index for i, _ in self.anchors):
+        """The scene as mention ``index`` sees it: a place only it anchored is left out
+        (a name does not support itself), one anchored by another mention too stays."""
+        if not any(hits == {index} for hits, _ in self.anchors):
             return self
-        anchors = tuple(a for a in self.anchors if a[0] != index)
+        anchors = tuple(a for a in self.anchors if a[0] != {index})
         return _Scene(self.admin1, anchors, self.ctx_admin1, self.ctx_countries)
 
 
