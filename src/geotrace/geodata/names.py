@@ -7,8 +7,8 @@ case forms ("Иловайском", "Києві", "Новой Каховке"), 
 text's words are normalised, joined and looked up.
 
 Memory and load time decide the layout (the stage runs in worker processes, each loading
-this once): the ~2 M keys stay one sorted UTF-8 blob with offsets and are found by binary
-search on bytes, never turned into ~2 M Python strings (a dict of them took seconds to build
+this once): the ~640,000 keys stay one sorted UTF-8 blob with offsets and are found by binary
+search on bytes, never turned into as many Python strings (a dict of them took seconds to build
 and hundreds of MB).  Settlements are places ``0 .. n-1`` in the row order of
 ``settlements.npz``, whose coordinates, population, country and ids are read from there.
 """
@@ -52,21 +52,27 @@ def normalise(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """A place a name can mean (see names_api.md for the fields' meaning)."""
+    """A place a name can mean: a settlement, an admin-1 unit, a country or a named region.
 
-    index: int
+    A settlement is its point; an area is a point inside it and ``radius_m``, the distance
+    from that point to its farthest vertex (a disc that covers it, never a position).
+    """
+
+    index: int  # its place in the table (settlements first, in settlements.npz's order)
     kind: PlaceKindG
     geonameid: int | None
+    #: The shipped admin-1 layer's code: an area's own, or the one a settlement's point
+    #: falls in (computed at build time with geotrace's admin-1 lookup).
     admin1: str | None
-    country: str | None
-    region: str | None
-    name: str
-    population: int
-    feature: str
+    country: str | None  # ISO 3166-1 alpha-2 (a region's, when all its members share one)
+    region: str | None  # a named region's slug ("donbas")
+    name: str  # the GeoNames or Natural Earth name
+    population: int  # 0 where unknown
+    feature: str  # "PPLC" for a national capital, else ""
     lat: float
     lon: float
-    radius_m: float
-    members: tuple[str, ...]
+    radius_m: float  # an area's covering radius; 0 for a settlement
+    members: tuple[str, ...]  # a region's admin-1 codes
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,9 @@ from typing import Final
 from geotrace.evidence.text import placewords as W
 from geotrace.geodata.names import normalise
 
-#: The tokeniser convention shared with the gazetteer build (names_api): letters with inner
-#: apostrophes or hyphens are one token ("Кам'янське", "Ростов-на-Дону"); a stress mark
-#: (U+0301, "Доне́цк") stays inside its word, and normalise() drops it from the key.
+#: The tokeniser convention shared with the gazetteer build (scripts/build_names.py):
+#: letters with inner apostrophes or hyphens are one token ("Кам'янське", "Ростов-на-Дону");
+#: a stress mark (U+0301, "Доне́цк") stays inside its word, and normalise() drops it.
 WORD: Final = re.compile(
     r"[^\W\d_]\u0301?(?:[^\W\d_]\u0301?)*(?:['’ʼ-][^\W\d_]\u0301?(?:[^\W\d_]\u0301?)*)*"
 )
