@@ -349,6 +349,19 @@ _UNREAL_BEFORE = re.compile(
     # "Надежда умирает последней".
     r"|(?<![\w'’ʼ])надежда\s+$"
 )
+#: Commemoration of a people's dead, not news of a death: "день пам'яті жертв Голодомору",
+#: "мемориал жертвам Холокоста", "жертвы репрессий".
+_REMEMBERED = re.compile(
+    r"^\s*(?:[\w-]+\s+){0,2}?(?:голокост\w*|холокост\w*|голодомор\w*|репресс\w*|репресі\w*|"
+    r"геноцид\w*|сталинск\w*|сталінськ\w*|другої\s+світової|второй\s+мировой|"
+    r"великой\s+отечественной)"
+)
+_REMEMBERED_BEFORE = re.compile(
+    r"(?:пам['’ʼ]ят\w*|памят\w*|мемориал\w*|меморіал\w*|вшанув\w*|почтить|почтили)\s+"
+    r"(?:[\w-]+\s+){0,2}$"
+)
+#: What may come, not what came: "меншими будуть втрати", "будут потери".
+_FUTURE_BEFORE = re.compile(r"(?<![\w'’ʼ])(?:будуть|будут|буде|будет)\s+(?:[\w-]+\s+)?$")
 #: "информация о пострадавших уточняется": nobody is known to be hurt yet.
 _UNCONFIRMED_BEFORE = re.compile(r"(?:информаци|данны|сведени|інформаці|дані)\w*\s+(?:о|про)\s+$")
 _UNCONFIRMED_AFTER = re.compile(r"^\s*(?:уточня|з['’ʼ]ясов)")
@@ -367,6 +380,12 @@ def _negated(low: str, start: int, end: int) -> bool:
 def _dropped(low: str, kind: CasualtyKind, start: int, end: int) -> bool:
     """Whether a cue is denied, or names a fire put out or damaged property, not people."""
     if _negated(low, start, end) or _UNREAL_BEFORE.search(low[max(0, start - 40) : start]):
+        return True
+    if kind in ("death", "losses") and (
+        _REMEMBERED.search(low, end, end + _WINDOW)
+        or _REMEMBERED_BEFORE.search(low[max(0, start - 40) : start])
+        or (kind == "losses" and _FUTURE_BEFORE.search(low[max(0, start - 30) : start]))
+    ):
         return True
     before = max(0, start - 70)
     after = low[end : end + _WINDOW]
