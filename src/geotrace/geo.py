@@ -44,6 +44,16 @@ def iso_or_none(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
 
 
+def epoch(at_utc: object) -> int | None:
+    """An ISO 8601 instant as whole seconds since 1970 (None: none, or not an instant)."""
+    if not at_utc:
+        return None
+    try:
+        return round(parse_iso(str(at_utc)).timestamp())
+    except ValueError:
+        return None
+
+
 def format_offset(offset: timedelta) -> str:
     """timedelta to "+HH:MM", as OffsetTimeOriginal writes it."""
     minutes = int(offset.total_seconds() // 60)

@@ -23,7 +23,7 @@ from typing import Any
 from geotrace.evidence.text.mention import PlaceMention, TextReading
 from geotrace.evidence.text.places import PlaceContext
 from geotrace.evidence.text.reading import read_text
-from geotrace.geo import parse_iso
+from geotrace.geo import epoch
 from geotrace.geodata.names import names
 from geotrace.pipeline.stage import Context, Stage
 from geotrace.sql import MigrationSet, Step
@@ -110,21 +110,12 @@ MAX_AREA_RADIUS_M = 1_000_000.0
 TEXT_FAILED = "text_failed"
 
 
-def _epoch(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        return parse_iso(text).timestamp()
-    except ValueError:
-        return None
-
-
 def read_page(page: Sequence[Item]) -> list[Read]:
     """The stage's pure computation: each post read alone, then unsure names read again
     with the admin-1 units its author named surely within a month."""
     readings = [read_text(item[6]) for item in page]
     sure: dict[int | None, list[tuple[float, str]]] = defaultdict(list)
-    times = [_epoch(item[2]) for item in page]
+    times = [epoch(item[2]) for item in page]
     for item, when, reading in zip(page, times, readings, strict=True):
         if when is None:
             continue

@@ -10,20 +10,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from geotrace.geo import parse_iso
+from geotrace.geo import epoch as epoch  # one definition, in geo; re-exported here
 
 #: Decimals of the embedded coordinates: 1e-6 degree is ~0.1 m, below any GPS fix.
 COORD_DECIMALS = 6
-
-
-def epoch(at_utc: Any) -> int | None:
-    """An ISO 8601 instant as whole seconds since 1970 (None: none, or not an instant)."""
-    if not at_utc:
-        return None
-    try:
-        return round(parse_iso(str(at_utc)).timestamp())
-    except ValueError:
-        return None
 
 
 def number(value: Any, digits: int = COORD_DECIMALS) -> float | None:

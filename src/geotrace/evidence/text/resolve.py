@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from geotrace.evidence.text.mention import PlaceMention, Relation
+from geotrace.geo import distance_m
 from geotrace.geodata.names import LATIN, Form, Names, Place
 
 
@@ -83,7 +84,6 @@ _UNSUPPORTED: Final = 0.5
 _FEATURE_CONF: Final = 0.6
 #: "под/біля X" in front-line reports means up to ~20 km off (research note, section 6).
 _NEAR_EXTRA_M: Final = 20_000.0
-_EARTH_KM: Final = 6371.0
 
 
 def settlement_radius_m(population: int) -> float:
@@ -293,21 +293,16 @@ def _score(
     elif place.kind == "settlement" and scene.anchors:
         if any(a.admin1 == place.admin1 for _, a in scene.anchors):
             extra += _ANCHOR_ADMIN1
-        elif any(_km(a, place) <= _NEAR_KM for _, a in scene.anchors):
+        elif any(
+            distance_m(a.lat, a.lon, place.lat, place.lon) <= _NEAR_KM * 1000.0
+            for _, a in scene.anchors
+        ):
             extra += _ANCHOR_NEAR
     if place.admin1:
         extra += _CONTEXT_ADMIN1 * scene.ctx_admin1.get(place.admin1, 0.0)
     if place.country:
         extra += _CONTEXT_COUNTRY * scene.ctx_countries.get(place.country, 0.0)
     return score + extra, extra > 0.0
-
-
-def _km(a: Place, b: Place) -> float:
-    """Great-circle distance (haversine) between two places' points."""
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)
-    dl = math.radians(b.lon - a.lon)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _confidence(pick: _Pick) -> float:
