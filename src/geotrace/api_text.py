@@ -124,18 +124,11 @@ def _read_lines(path: Path, done: TextsRead) -> Iterator[dict[str, Any]]:
 def _case_readings(case: Case, account: str | None) -> Iterator[dict[str, Any]]:
     """Each read post of the case (or of one account) in time order, with its findings."""
     from geotrace.sql import latest_name
+    from geotrace.store.post_queries import account_ids
 
     where, args = "", []
     if account is not None:
-        owners = [
-            r[0]
-            for r in case.db.execute(
-                "SELECT DISTINCT a.id FROM accounts a LEFT JOIN account_names n"
-                " ON n.account = a.id WHERE a.platform || ':' || a.account_id = ?"
-                " OR a.account_id = ? OR n.handle = ? OR n.name = ?",
-                (account,) * 4,
-            )
-        ]
+        owners = account_ids(case, account)  # as posts --account reads it
         if not owners:
             raise InputError(f"no account {account!r} in the case")
         where, args = f" AND p.account IN ({','.join('?' * len(owners))})", owners
