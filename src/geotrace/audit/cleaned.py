@@ -50,6 +50,10 @@ class Keep:
     icc: bool = False
 
 
+#: The default: keep nothing.
+KEEP_NOTHING = Keep()
+
+
 @dataclass(frozen=True, slots=True)
 class Removal:
     """One block removed (or neutralised in place) and where it was in the original."""
