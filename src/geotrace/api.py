@@ -429,7 +429,13 @@ def copies(
     ``deep`` also checks, with local features, the pictures no hash joined;
     ``progress(checks)`` is called as the pixel checks of a whole-case search go on; they
     run on ``executor`` (see :func:`ingest`)."""
-    from geotrace.analysis.find_copies import described, find_all, find_of, stored_path
+    from geotrace.analysis.find_copies import (
+        copies_of_file,
+        described,
+        find_all,
+        find_of,
+        stored_path,
+    )
     from geotrace.evidence.fingerprint import ImageError, decode, fingerprint_image
     from geotrace.evidence.layout import layout_of
 
@@ -439,30 +445,15 @@ def copies(
                 return described(opened, find_all(opened, pool, deep, progress))
         try:
             if of is not None:
-                path, sha, outside = Path(of), "", _outside_facts(Path(of))
-            else:
-                sha = _member(opened, str(image))
-                path, outside = stored_path(opened, sha), None
+                return copies_of_file(opened, Path(of))
+            sha = _member(opened, str(image))
+            path = stored_path(opened, sha)
             small, size = decode(path)
         except (OSError, ImageError) as exc:  # an --of that cannot be read as a picture
             raise InputError(f"cannot read {of or image} as a picture: {exc}") from exc
         fp = fingerprint_image(small, size)
         found = find_of(opened, fp, path, layout_of(small, fp), sha)
-        return described(opened, found, outside)
-
-
-def _outside_facts(path: Path) -> dict[str, Any]:
-    from geotrace.analysis.appearances import facts_of
-    from geotrace.store.media import hash_stream
-
-    report = report_to_json(read_file(path))
-    with path.open("rb") as f:
-        sha, size = hash_stream(f)
-    return {
-        "sha256": sha,
-        **facts_of(report, str(path), size, str(report["kind"])),
-        "outside": True,
-    }
+        return described(opened, found)
 
 
 def _member(case: Case, image: str) -> str:

@@ -83,7 +83,7 @@ def mentions(
             run(opened, stage(name), Local())
         if units:
             return _write(_unit_groups(opened), out, format)
-        return _write(_case_readings(opened, account), out, format)
+        return _write(case_readings(opened, account), out, format)
 
 
 def read_jsonl(path: Path, out: TextIO, format: str) -> TextsRead:
@@ -121,7 +121,7 @@ def _read_lines(path: Path, done: TextsRead) -> Iterator[dict[str, Any]]:
             yield read_text(item["text"]).json(item.get("id"))
 
 
-def _case_readings(case: Case, account: str | None) -> Iterator[dict[str, Any]]:
+def case_readings(case: Case, account: str | None) -> Iterator[dict[str, Any]]:
     """Each read post of the case (or of one account) in time order, with its findings."""
     from geotrace.sql import latest_name
     from geotrace.store.post_queries import account_ids

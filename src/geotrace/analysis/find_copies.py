@@ -486,3 +486,26 @@ def _described(
         facts["outside"] = outside
         listed = ["outside", *members]
     return describe(listed, edges, seen, facts)
+
+
+def copies_of_file(case: Case, path: Path) -> list[dict[str, Any]]:
+    """The groups of copies in the case of a picture outside it (``copies --of``, and the
+    audit's copies that still carry metadata); :class:`OSError` or
+    :class:`~geotrace.evidence.fingerprint.ImageError` when it is not a readable picture."""
+    from geotrace.analysis.appearances import facts_of
+    from geotrace.evidence import read_file, report_to_json
+    from geotrace.evidence.fingerprint import decode, fingerprint_image
+    from geotrace.evidence.layout import layout_of
+    from geotrace.store.media import hash_stream
+
+    report = report_to_json(read_file(path))
+    with path.open("rb") as f:
+        sha, size = hash_stream(f)
+    outside = {
+        "sha256": sha,
+        **facts_of(report, str(path), size, str(report["kind"])),
+        "outside": True,
+    }
+    small, dims = decode(path)
+    fp = fingerprint_image(small, dims)
+    return described(case, find_of(case, fp, path, layout_of(small, fp), ""), outside)

@@ -111,7 +111,8 @@ def read_buffer(buf: bytes | memoryview | mmap.mmap, name: str = "") -> MediaMet
         return MediaMetadata(fmt.kind, fmt.mime, None, None, Device(), tuple(problems))
 
 
-def _blocks(buf: Any, container: str) -> containers.Blocks:
+def metadata_blocks(buf: Any, container: str) -> containers.Blocks:
+    """The raw EXIF, XMP, IPTC and vendor blocks of a file whose container ``sniff`` named."""
     view = memoryview(buf)
     if container == "jpeg":
         return containers.jpeg_blocks(view)
@@ -135,7 +136,7 @@ def _blocks(buf: Any, container: str) -> containers.Blocks:
 def _still(
     buf: Any, kind: str, mime: str | None, container: str, problems: list[Problem]
 ) -> MediaMetadata:
-    blocks = _blocks(buf, container)
+    blocks = metadata_blocks(buf, container)
     problems.extend(blocks.problems)
     tiff = _exif(blocks, problems)
     if tiff is not None and container == "tiff" and tiff.ifd0 is not None:
