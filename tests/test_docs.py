@@ -29,6 +29,8 @@ PRINTING = {
     ("accounts", "json"): "the rows api.accounts returns, as JSON Lines",
     ("copies", "format"): "the groups api.copies returns, as text or JSON Lines",
     ("report", "pdf"): "api.report_pdf",
+    ("audit", "format"): "the findings api.audit yields, as text or JSON Lines",
+    ("scrub", "format"): "the Scrubbed records api.scrub returns, as text or JSON Lines",
 }
 
 

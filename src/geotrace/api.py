@@ -20,6 +20,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar, overload
 
+from geotrace.api_audit import audit as audit
+from geotrace.api_audit import scrub as scrub
 from geotrace.api_people import crossings as crossings
 from geotrace.api_people import links as links
 from geotrace.api_people import silence as silence

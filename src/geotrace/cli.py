@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
 
-from geotrace import api, cli_people
+from geotrace import api, cli_audit, cli_people
 from geotrace.cli_console import CaseOption, err, fatal_errors, out, writing
 from geotrace.errors import ColumnsError, InputError
 from geotrace.present import text
@@ -565,3 +565,6 @@ def regions(case: CaseOption) -> None:
 for _command in cli_people.COMMANDS:
     app.command()(_command)
 app.add_typer(cli_people.subjects, name="subject")
+# Auditing and scrubbing: the other side of the same reading.
+for _audit_command in cli_audit.COMMANDS:
+    app.command()(_audit_command)
