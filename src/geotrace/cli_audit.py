@@ -85,9 +85,7 @@ def scrub(
     output: Annotated[
         Path, typer.Option("-o", "--output", help="The folder the cleaned copies go to.")
     ],
-    keep: Annotated[
-        str, typer.Option(help="Keep these, comma-separated: orientation, icc.")
-    ] = "",
+    keep: Annotated[str, typer.Option(help="Keep these, comma-separated: orientation, icc.")] = "",
     reencode: Annotated[
         bool,
         typer.Option(help="Re-encode (lossy) what cannot be cleaned losslessly, not refuse it."),
