@@ -522,7 +522,17 @@ def _seeds() -> list[tuple[Cleaner, bytes]]:
     code = imagecodecs.jpegxl_encode(np.asarray(_noise(size=(8, 8))), lossless=True)
     sig = bytes.fromhex("0000000c4a584c200d0a870a")
     jxl = sig + _box(b"Exif", b"\0\0\0\0" + _exif()) + _box(b"jxlp", b"\0\0\0\0" + code)
-    return [(clean_jpeg, jpeg), (clean_png, png), (clean_webp, webp), (clean_jxl, jxl)]
+    seeds: list[tuple[Cleaner, bytes]] = [
+        *((clean_jpeg, jpeg), (clean_png, png), (clean_webp, webp), (clean_jxl, jxl))
+    ]
+    real = ("jpeg/exiftool__GPS.jpg", "other/exiftool__PNG.png", "other/exiftool__RIFF.webp")
+    for name in (*real, "heif/exiv2__Reagan.jxl"):
+        if (PHOTOS / name).exists():  # real files too, where the corpus is beside us
+            data = (PHOTOS / name).read_bytes()
+            cleaner = cleaner_of(data, name)
+            assert cleaner is not None
+            seeds.append((cleaner, data))
+    return seeds
 
 
 SEEDS = _seeds()

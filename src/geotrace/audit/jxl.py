@@ -66,8 +66,9 @@ def clean_jxl(buf: Buffer, keep: Keep) -> Cleaned:
                 notes.append("The JPEG XL file is cut short; its last box is kept as it is.")
         elif box.type == b"Exif":
             # The body is a 4-byte offset to the TIFF header, then the TIFF.
-            tiff = bytes(buf[box.body + 4 : box.end])
-            removed.extend(exif_removals(tiff, 0, where, box.start, box.end - box.start))
+            body = bytes(buf[box.body : box.end])
+            skip = 4 + int.from_bytes(body[:4], "big") if len(body) >= 4 else len(body)
+            removed.extend(exif_removals(body, skip, where, box.start, box.end - box.start))
         else:
             inner = bytes(buf[box.body : box.body + 4]) if box.type == b"brob" else box.type
             removed.append(
