@@ -46,8 +46,6 @@ TEST_ONLY = {
     "there or into the API (issue 16 lead)",
     "unregister": "pipeline/registry.py: register's inverse, for plugins loaded by hand; "
     "only the toy-stage tests need it so far",
-    "assemble": "audit/cleaned.py: a cleaned file in memory, for the cleaners' byte-level "
-    "tests; the command streams the same pieces to disk with write_pieces (issue 19 lead)",
 }
 
 

@@ -70,12 +70,14 @@ def scrub(
     keep: str | Sequence[str] = (),
     reencode: bool = False,
     exiftool: bool = True,
+    workers: int | None = None,
     progress: Callable[[Scrubbed], None] | None = None,
 ) -> ScrubSummary:
     """A cleaned copy of every file under ``inputs`` in the folder ``output``, read back
     by geotrace and (``exiftool``, where installed) by exiftool; ``keep`` names what to
     keep ("orientation", "icc"); ``reencode`` re-encodes what cannot be cleaned without
-    it (lossy), instead of refusing it."""
+    it (lossy), instead of refusing it; ``workers`` processes clean (default: one per
+    core)."""
     from geotrace.audit.scrub import scrub_all
 
     if not inputs:
@@ -91,7 +93,13 @@ def scrub(
             raise InputError(f"the output folder {out} is an input: give another")
     chosen = Keep(orientation="orientation" in words, icc="icc" in words)
     return scrub_all(
-        inputs, out, keep=chosen, reencode=reencode, exiftool=exiftool, progress=progress
+        inputs,
+        out,
+        keep=chosen,
+        reencode=reencode,
+        exiftool=exiftool,
+        workers=workers,
+        progress=progress,
     )
 
 

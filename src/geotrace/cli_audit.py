@@ -93,6 +93,9 @@ def scrub(
     exiftool: Annotated[
         bool, typer.Option(help="Also read every copy back with exiftool, where installed.")
     ] = True,
+    workers: Annotated[
+        int | None, typer.Option(help="Cleaning processes (default: one per core).")
+    ] = None,
     fmt: FormatOption = AuditFormat.text,
 ) -> None:
     """Cleaned copies, pixels untouched, each read back before it counts."""
@@ -105,7 +108,13 @@ def scrub(
 
     with fatal_errors():
         summary = api.scrub(
-            inputs, output, keep=keep, reencode=reencode, exiftool=exiftool, progress=shown
+            inputs,
+            output,
+            keep=keep,
+            reencode=reencode,
+            exiftool=exiftool,
+            workers=workers,
+            progress=shown,
         )
     checked = "geotrace" + (f" and {summary.exiftool}" if summary.exiftool else "")
     if exiftool and summary.exiftool is None:

@@ -17,11 +17,22 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import islice
+from multiprocessing import get_context
+from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from geotrace.audit.cleaned import KEEP_NOTHING, Buffer, Cleaned, Keep, Refused, write_pieces
+from geotrace.audit.cleaned import (
+    KEEP_NOTHING,
+    Buffer,
+    Cleaned,
+    Keep,
+    Refused,
+    assemble,
+    write_pieces,
+)
 from geotrace.audit.cleaners import clean
 from geotrace.evidence.reader import read_buffer
 from geotrace.sources import Refusal, find_files
@@ -170,23 +181,35 @@ def scrub_one(source: Path, dest: Path, keep: Keep, reencode: bool = False) -> S
 def _write_checked(
     source: Path, dest: Path, done: Cleaned, keep: Keep, buf: Buffer, lossy: bool
 ) -> Scrubbed:
+    """Check the copy, then put it in place under its name, never over another file.
+
+    A copy up to ``READ_WHOLE_UP_TO`` is checked in memory, the very bytes then written (one
+    file open fewer: a third of the time per photo); a larger one is written first and
+    checked through a memory map of what is on disk."""
+    result = Scrubbed(
+        str(source),
+        str(dest),
+        "cleaned",
+        removed=tuple(f"{r.kind}: {r.where}" for r in done.removed),
+        kept=done.kept,
+        notes=done.notes,
+        checked_by=("geotrace",),
+        reencoded=lossy,
+    )
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(f".{dest.name}.part")
     try:
-        with part.open("xb") as out:
-            write_pieces(buf, done.pieces, out)
-        with opened(part) as copy:
-            left = check_copy(copy, dest.name, keep)
-        result = Scrubbed(
-            str(source),
-            str(dest),
-            "cleaned",
-            removed=tuple(f"{r.kind}: {r.where}" for r in done.removed),
-            kept=done.kept,
-            notes=done.notes,
-            checked_by=("geotrace",),
-            reencoded=lossy,
-        )
+        if done.size() <= READ_WHOLE_UP_TO:
+            data = assemble(buf, done.pieces)
+            left = check_copy(data, dest.name, keep)
+            if not left:
+                with part.open("xb") as out:
+                    out.write(data)
+        else:
+            with part.open("xb") as out:
+                write_pieces(buf, done.pieces, out)
+            with opened(part) as copy:
+                left = check_copy(copy, dest.name, keep)
         if left:
             return replace(
                 result,
@@ -195,7 +218,12 @@ def _write_checked(
                 reason="something remains",
                 residuals=tuple(left),
             )
-        part.replace(dest)
+        try:
+            os.link(part, dest)  # unlike a rename, never replaces a file that appeared meanwhile
+        except FileExistsError:
+            return Scrubbed(str(source), None, "refused", f"{dest} exists: it is not overwritten")
+        except OSError:  # a file system without hard links
+            part.replace(dest)
         return result
     finally:
         part.unlink(missing_ok=True)
@@ -208,6 +236,7 @@ def scrub_all(
     keep: Keep = KEEP_NOTHING,
     reencode: bool = False,
     exiftool: bool = True,
+    workers: int | None = None,
     progress: Callable[[Scrubbed], None] | None = None,
 ) -> ScrubSummary:
     """Scrub every file under ``inputs`` into ``outdir``; see the module docstring."""
@@ -219,21 +248,60 @@ def scrub_all(
 
         tool = find_exiftool()
     summary = ScrubSummary(exiftool=None if tool is None else f"exiftool {tool.version}")
-    pairs = plan(inputs, out)
-    while batch := list(islice(pairs, READBACK_BATCH)):
-        done: list[Scrubbed] = []
-        for item in batch:
-            if isinstance(item, Refusal):
-                done.append(Scrubbed(item.path, None, "refused", item.message))
-            else:
-                done.append(scrub_one(item[0], item[1], keep, reencode))
-        if tool is not None:
-            done = _read_back(tool, done, keep)
-        for one in done:
-            summary.add(one)
-            if progress is not None:
-                progress(one)
+    one = partial(_scrub_item, keep=keep, reencode=reencode)
+    with _mapper(workers) as mapped:
+        for batch in _batches(plan(inputs, out), READBACK_BATCH):
+            done = list(mapped(one, batch))
+            if tool is not None:
+                done = _read_back(tool, done, keep)
+            for each in done:
+                summary.add(each)
+                if progress is not None:
+                    progress(each)
     return summary
+
+
+def _batches(items: Iterator[_T], n: int) -> Iterator[list[_T]]:
+    while batch := list(islice(items, n)):
+        yield batch
+
+
+_T = TypeVar("_T")
+#: Fewer files than this are cleaned in-process: forking and joining a pool costs ~0.1 s.
+PARALLEL_FROM = 64
+
+
+@contextmanager
+def _mapper(workers: int | None) -> Iterator[Callable[..., Iterable[Scrubbed]]]:
+    """``map`` in this process, or over a fork pool of ``workers`` (default: one per core)
+    in file order, so that the output of a run is the same whatever the parallelism.  The
+    pool starts with the first batch big enough to pay for it."""
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n <= 1:
+        yield map
+        return
+    pool: Pool | None = None
+
+    def mapped(function: Callable[..., Scrubbed], batch: list[Any]) -> Iterable[Scrubbed]:
+        nonlocal pool
+        if len(batch) < PARALLEL_FROM and pool is None:
+            return map(function, batch)
+        if pool is None:
+            pool = get_context("fork").Pool(n)
+        return pool.imap(function, batch, chunksize=8)
+
+    try:
+        yield mapped
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+
+
+def _scrub_item(item: tuple[Path, Path] | Refusal, keep: Keep, reencode: bool) -> Scrubbed:
+    if isinstance(item, Refusal):
+        return Scrubbed(item.path, None, "refused", item.message)
+    return scrub_one(item[0], item[1], keep, reencode)
 
 
 def _read_back(tool: Any, done: list[Scrubbed], keep: Keep) -> list[Scrubbed]:
