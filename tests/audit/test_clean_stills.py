@@ -468,6 +468,25 @@ def test_webp_simple_cannot_carry_orientation() -> None:
     assert assemble(data, c.pieces) == simple
 
 
+def test_webp_animation_frames_lose_unknown_chunks() -> None:
+    buf = io.BytesIO()
+    frames = [_noise("RGBA"), _noise("RGBA").rotate(90)]
+    frames[0].save(buf, "WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    anim = buf.getvalue()
+    assert _riff(anim)[:3] == [b"VP8X", b"ANIM", b"ANMF"]
+    at = anim.index(b"ANMF")
+    (length,) = struct.unpack_from("<I", anim, at + 4)
+    extra = b"GPSx\x05\x00\x00\x0055.75\x00"  # odd: padded
+    frame = b"ANMF" + struct.pack("<I", length + len(extra)) + anim[at + 8 : at + 8 + length]
+    body = anim[12:at] + frame + extra + anim[at + 8 + length :]
+    data = b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body
+    c = clean_webp(data, NOTHING)
+    assert _kinds(c) == [("other", "'GPSx' chunk in an animation frame")]
+    assert assemble(data, c.pieces) == anim
+    again = clean_webp(anim, NOTHING)
+    assert again.removed == () and assemble(anim, again.pieces) == anim
+
+
 def _box(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", 8 + len(body)) + kind + body
 

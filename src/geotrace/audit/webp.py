@@ -19,6 +19,7 @@ from geotrace.audit.exifmin import exif_orientation, exif_removals, is_minimal, 
 MAX_CHUNKS = 1 << 16
 #: Chunks that make up the picture: simple lossy/lossless, extended header, alpha, animation.
 IMAGE = frozenset((b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"))
+FRAME_DATA = frozenset((b"ALPH", b"VP8 ", b"VP8L"))
 IMAGE_DATA = (b"VP8 ", b"VP8L", b"ANMF")
 REMOVED: dict[bytes, RemovalKind] = {b"EXIF": "exif", b"XMP ": "xmp", b"ICCP": "icc"}
 ICC_FLAG, EXIF_FLAG, XMP_FLAG = 0x20, 0x08, 0x04
@@ -57,7 +58,9 @@ def clean_webp(buf: Buffer, keep: Keep) -> Cleaned:
         seen.add(ctype)
         if ctype == b"VP8X" and vp8x is None and length >= 10:
             vp8x = (len(body), pos, end)
-        if ctype in IMAGE or (ctype == b"ICCP" and keep.icc):
+        if ctype == b"ANMF":
+            body.extend(_frame(buf, pos, end, removed))
+        elif ctype in IMAGE or (ctype == b"ICCP" and keep.icc):
             body.extend(_padded(pos, end))
             if ctype == b"ICCP":
                 icc_kept = True
@@ -101,6 +104,34 @@ def clean_webp(buf: Buffer, keep: Keep) -> Cleaned:
         tuple(kept),
         tuple(notes),
     )
+
+
+def _frame(buf: Buffer, pos: int, end: int, removed: list[Removal]) -> list[Piece]:
+    """An animation frame with only its alpha and bitstream sub-chunks: the format lets
+    a frame carry unknown chunks too, and they go like unknown top-level ones.  A frame
+    whose sub-chunks cannot be walked is kept whole, as the decoder reads it."""
+    parts: list[Piece] = [(pos + 8, pos + 24)]  # position, size, duration, flags
+    sub = pos + 24
+    dropped: list[Removal] = []
+    while sub + 8 <= end:
+        ctype, length = struct.unpack_from("<4sI", buf, sub)
+        stop = sub + 8 + length
+        if stop > end:
+            return _padded(pos, end)
+        nxt = min(end, stop + (length & 1))
+        if ctype in FRAME_DATA:
+            parts.extend(_padded(sub, stop))
+        else:
+            where = f"{ctype.decode('latin-1')!r} chunk in an animation frame"
+            dropped.append(Removal("other", where, sub, nxt - sub))
+        sub = nxt
+    if not dropped:
+        return _padded(pos, end)
+    if sub < end:
+        dropped.append(Removal("other", "bytes after an animation frame's data", sub, end - sub))
+    removed.extend(dropped)
+    size = sum(len(p) if isinstance(p, bytes) else p[1] - p[0] for p in parts)
+    return [b"ANMF" + struct.pack("<I", size), *parts]
 
 
 def _padded(pos: int, end: int) -> list[Piece]:
