@@ -118,9 +118,10 @@ def _walk(w: _Walk, size: int) -> None:
         end = size + 1 if pos + 4 > size else pos + 2 + struct.unpack_from(">H", buf, pos + 2)[0]
         if end > size or end < pos + 4:
             if not in_image:
+                what = "runs past the end of the file" if end > size else "is impossible"
                 raise Refused(
-                    f"The JPEG is damaged: segment 0x{marker:02X} at byte {pos} has a "
-                    "length that runs past the end of the file."
+                    f"The JPEG is damaged: the length of segment 0x{marker:02X} at byte "
+                    f"{pos} {what}."
                 )
             _cut(w, marker, pos, size)
             return
