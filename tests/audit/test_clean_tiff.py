@@ -48,8 +48,8 @@ def build(
     pages: list[tuple[Tags, list[bytes]]], order: str = "<", tiles: bool = False
 ) -> tuple[bytearray, list[int]]:
     """A TIFF with each page's blocks as strips (or tiles) and its directory; returns the
-    bytes and where each directory starts.  A page whose tags hold 0xFFFF is left out of
-    the chain (a sub-directory to point at)."""
+    bytes and where each directory starts.  Offsets and counts given in the tags win; a
+    page whose tags hold 0xFFFF is left out of the chain (a sub-directory to point at)."""
     out = bytearray(b"II*\0" if order == "<" else b"MM\0*") + bytes(4)
     link, dirs = 4, []
     offsets_tag, counts_tag = (324, 325) if tiles else (273, 279)
@@ -59,7 +59,7 @@ def build(
             offsets.append(len(out))
             out += block
         out += bytes(len(out) & 1)
-        tags = {**tags, offsets_tag: (4, offsets), counts_tag: (4, [len(b) for b in blocks])}
+        tags = {offsets_tag: (4, offsets), counts_tag: (4, [len(b) for b in blocks]), **tags}
         linked = 0xFFFF not in tags
         tags.pop(0xFFFF, None)
         at = len(out)
@@ -249,11 +249,14 @@ def test_multipage_drops_reduced_pages() -> None:
 
 def test_tiled_big_endian() -> None:
     tiles = [ramp(256, seed) for seed in range(4)]
-    tags = gray(32, 32, t142=(3, [16]), t143=(3, [16]))
-    del tags[278]
+    # Strip tags beside the tiles: stale pointers a decoder must not see.
+    tags = gray(32, 32, t142=(3, [16]), t143=(3, [16]), t111=(4, [0]), t117=(4, [9]))
     data, _ = build([(tags, tiles)], order=">", tiles=True)
-    _, out = cleaned(bytes(data))
+    result, out = cleaned(bytes(data))
     assert_clean(out)
+    assert {"page 1 tag 0x0111", "page 1 tag 0x0116", "page 1 tag 0x0117"} <= {
+        r.where for r in result.removed
+    }
     assert out[:4] == b"MM\0*"
     assert frames(out) == frames(bytes(data)) != []
     assert all(tile in out for tile in tiles)
@@ -274,6 +277,14 @@ def patch(data: bytearray, at: int, tag: int, value: int) -> None:
     for i in range(n):
         if struct.unpack_from("<H", data, at + 2 + 12 * i)[0] == tag:
             struct.pack_into("<I", data, at + 2 + 12 * i + 8, value)
+
+
+def test_repeated_blocks_refused() -> None:
+    """200 strips all pointing at one block would make the output outgrow the input."""
+    tags = gray(10, 200, t116=(3, [1]), t111=(4, [8] * 200), t117=(4, [100] * 200))
+    data, _ = build([(tags, [ramp(100)])])
+    with pytest.raises(Refused, match="overlap or repeat"):
+        clean_tiff(bytes(data), Keep())
 
 
 def _nef_like() -> bytes:

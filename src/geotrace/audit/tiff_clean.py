@@ -38,8 +38,10 @@ from geotrace.evidence.tiff import (
     XMP_TAG,
 )
 
-#: Longest chain of pages followed; a multi-page fax or scan has tens.
+#: Longest chain of pages followed (a multi-page fax or scan has tens), and most
+#: sub-directories looked into for raw data.
 MAX_PAGES = 1024
+MAX_SUB_IFDS = 64
 
 ORIENTATION = 0x0112
 ICC_PROFILE = 0x8773
@@ -92,6 +94,10 @@ DECODER_TAGS = frozenset(
         0x0214,  # ReferenceBlackWhite
     }
 )
+
+#: A page is stored in strips or in tiles; the other layout's tags would mislead a decoder.
+STRIP_LAYOUT = frozenset({STRIP_OFFSETS, STRIP_COUNTS, 0x0116})
+TILE_LAYOUT = frozenset({0x0142, 0x0143, TILE_OFFSETS, TILE_COUNTS})
 
 #: What a dropped tag was, for the inventory; a tag not listed is "other", or "exif" in
 #: the range of the EXIF tables (0x9000-0xA4FF: capture times, serials, Windows XP tags).
@@ -179,19 +185,24 @@ def _clean(view: memoryview, keep: Keep) -> Cleaned:
     order = _byte_order(view)
     pages = _read_chain(view, order)
     removed: list[Removal] = []
-    if any(_is_raw(view, order, page) for page in pages):
+    if _is_raw(view, order, pages):
         raise Refused(RAW_REASON)
     outs: list[_Out] = []
     kept: set[str] = set()
+    blocks = copied = 0
     for page in pages:
         out = _keep_page(view, order, page, keep, removed, kept)
-        if out is not None:
-            outs.append(out)
+        if out is None:
+            continue
+        outs.append(out)
+        blocks += len(out.blocks)
+        copied += sum(length for _, length in out.blocks)
+        if copied > len(view) or blocks > len(view) // 2:
+            # Only pages sharing one block list get here; the output would outgrow the
+            # input without bound.
+            raise Refused("the TIFF is damaged: its image blocks overlap or repeat")
     if not outs:
         raise Refused("the TIFF holds only previews or thumbnails, no full picture to keep")
-    copied = sum(length for out in outs for _, length in out.blocks)
-    if copied > len(view):
-        raise Refused("the TIFF is damaged: its image blocks overlap or repeat")
     pieces = _write(view, order, outs)
     return Cleaned(pieces, tuple(removed), tuple(sorted(kept)))
 
@@ -273,17 +284,25 @@ def _ints(view: memoryview, order: str, entry: _Entry | None, what: str) -> list
 
 
 def _first(view: memoryview, order: str, page: _Page, tag: int, default: int) -> int:
+    """The first value of a SHORT or LONG tag, or ``default``."""
     entry = page.entries.get(tag)
     if entry is None or entry.type not in (3, 4, 13) or entry.size <= 0:
         return default
-    return _ints(view, order, entry, "")[0]
+    (value,) = struct.unpack_from(order + ("H" if entry.type == 3 else "I"), view, entry.value_at)
+    return int(value)
 
 
-def _is_raw(view: memoryview, order: str, page: _Page) -> bool:
-    """Raw sensor data in this page or in one of its sub-directories (NEF and ARW keep it
-    there, behind a JPEG preview in IFD0)."""
-    candidates = [page]
-    for ptr in _subifd_pointers(view, order, page):
+def _is_raw(view: memoryview, order: str, pages: list[_Page]) -> bool:
+    """Raw sensor data in a page or in a sub-directory (NEF and ARW keep it there, behind
+    a JPEG preview in IFD0); at most MAX_SUB_IFDS sub-directories are read."""
+    candidates = list(pages)
+    pointers: set[int] = set()
+    for page in pages:
+        entry = page.entries.get(SUB_IFDS)
+        if entry is not None and entry.type in (4, 13) and entry.size > 0:
+            count = min(entry.count, MAX_SUB_IFDS - len(pointers))
+            pointers.update(struct.unpack_from(f"{order}{count}I", view, entry.value_at))
+    for ptr in sorted(pointers):
         try:
             candidates.append(_read_dir(view, order, ptr, "SubIFD")[0])
         except Refused:
@@ -294,13 +313,6 @@ def _is_raw(view: memoryview, order: str, page: _Page) -> bool:
         or _first(view, order, p, COMPRESSION, 1) in RAW_COMPRESSION
         for p in candidates
     )
-
-
-def _subifd_pointers(view: memoryview, order: str, page: _Page) -> list[int]:
-    entry = page.entries.get(SUB_IFDS)
-    if entry is None or entry.type not in (4, 13) or entry.size < 0:
-        return []
-    return _ints(view, order, entry, "SubIFDs")[:16]
 
 
 def _keep_page(
@@ -340,10 +352,11 @@ def _keep_page(
     for off, length in zip(offsets, counts, strict=True):
         if length and off + length > len(view):
             raise Refused(f"the TIFF is cut short: {where}'s image data runs past the end")
+    other_layout = STRIP_LAYOUT if offsets_tag == TILE_OFFSETS else TILE_LAYOUT
     tags: list[_Entry] = []
     for tag, entry in sorted(entries.items()):
         wanted = (
-            tag in DECODER_TAGS
+            (tag in DECODER_TAGS and tag not in other_layout)
             or (tag == ORIENTATION and keep.orientation)
             or (tag == ICC_PROFILE and keep.icc)
         )
