@@ -340,8 +340,9 @@ def header(tools_: list[Tool], missing: list[str], args: argparse.Namespace) -> 
     git = ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]
     commit = subprocess.run(git, capture_output=True, text=True, check=False).stdout.strip()
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    cpus = len(os.sched_getaffinity(0))  # what nproc prints
     lines = [
-        f"# bench/scrub.py, {now}; {os.cpu_count()} CPUs ({model}); geotrace {commit}",
+        f"# bench/scrub.py, {now}; {cpus} CPUs ({model}); geotrace {commit}",
         f"# corpus {args.corpus}, repeat {args.repeat}; files/s = files given / wall"
         " (median, min-max); CPU = children's user+sys",
     ]
