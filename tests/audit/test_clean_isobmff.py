@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import mmap
 import re
 import struct
 import subprocess
@@ -174,6 +175,18 @@ def test_cleaned_files_say_nothing_to_geotrace(cleaned: dict[str, Any]) -> None:
         assert result.removed or not leaks(data), name
 
 
+def test_libheif_finds_no_metadata_item_or_thumbnail(cleaned: dict[str, Any]) -> None:
+    opened = 0
+    for name, (data, out, _) in outputs(cleaned).items():
+        if cleaner_of(data, name) is not clean_heif:
+            continue
+        info = pillow_heif.open_heif(io.BytesIO(out)).info  # reads the item table only
+        assert not info.get("exif") and not info.get("xmp"), name
+        assert info["metadata"] == [] and info["thumbnails"] == [], name
+        opened += 1
+    assert opened >= 10
+
+
 def test_cleaning_twice_changes_nothing(cleaned: dict[str, Any]) -> None:
     for name, (data, out, _) in outputs(cleaned).items():
         cleaner = cleaner_of(data, name)
@@ -256,6 +269,13 @@ def hdlr(kind: bytes, name: bytes) -> bytes:
     return full(b"hdlr", u32(0) + kind + b"appl" + bytes(8) + name)
 
 
+def iso639(code: str) -> bytes:
+    return struct.pack(">H", sum((ord(c) - 0x60) << (10 - 5 * i) for i, c in enumerate(code)))
+
+
+UKR = iso639("ukr")
+
+
 def track(handler: bytes, entry: bytes, offset: int, sizes: list[int], stco: bool = True) -> bytes:
     """One track whose samples are one chunk at ``offset``."""
     stbl = box(
@@ -267,7 +287,7 @@ def track(handler: bytes, entry: bytes, offset: int, sizes: list[int], stco: boo
     )
     mdia = box(
         b"mdia",
-        full(b"mdhd", u32(3_700_000_000, 3_700_000_001, 1000, 40) + bytes(4))
+        full(b"mdhd", u32(3_700_000_000, 3_700_000_001, 1000, 40) + UKR + bytes(2))
         + hdlr(handler, b"GoPro AVC encoder\0")
         + box(b"minf", stbl),
     )
@@ -326,6 +346,7 @@ def test_built_movie_loses_exactly_its_metadata() -> None:
         ("time", "moov/mvhd"),
         ("time", "moov/trak 1/tkhd"),
         ("time", "moov/trak 1/mdhd"),
+        ("other", "moov/trak 1/mdhd language"),
         ("name", "moov/trak 1/mdia/hdlr name"),
         ("name", "moov/trak 1/avc1 vendor"),
         ("name", "moov/trak 1/avc1 compressor"),
@@ -337,10 +358,19 @@ def test_built_movie_loses_exactly_its_metadata() -> None:
     assert out[28:44] == VIDEO  # the picture's sample is untouched
     assert out[44:60] == bytes(16)  # the GPS sample is zeros
     assert b"GoPro" not in out and b"48.85" not in out and b"xmpmeta" not in out
+    assert out.count(iso639("und")) == 1 and UKR not in out[: data.index(b"udta")]
     assert out.endswith(struct.pack(">I4s", len(b"SEFT-trailer"), b"free") + bytes(4))
     assert leaks(out) == []
     assert result.kept == ("orientation (the track matrix: how the player turns the picture)",)
     fixed_point(clean_movie, out)
+
+
+def test_mapped_file_gives_the_same_pieces(tmp_path: Path) -> None:
+    """scrub maps large files; a cleaner must read an mmap as it reads bytes."""
+    path = tmp_path / "m.mp4"
+    path.write_bytes(movie())
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        assert clean_movie(mapped, NOTHING) == clean_movie(movie(), NOTHING)
 
 
 def test_movie_refusals_say_why() -> None:

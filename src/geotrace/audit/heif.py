@@ -80,13 +80,14 @@ def clean_heif(buf: Buffer, keep: Keep) -> Cleaned:
         edits = Edits(buf)
         boxes = clean_top(buf, edits, frozenset((b"meta", b"moov")))
         metas = [b for b in boxes if b.type == b"meta"]
-        if not metas:
+        moovs = [b for b in boxes if b.type == b"moov"]
+        if not metas and not moovs:
             raise Refused("the file has no HEIF item table ('meta'), so it holds no picture")
         for meta in metas:
             if meta.truncated:
                 raise Refused("the file is cut off inside its item table ('meta'); not cleaned")
             _meta(buf, meta, keep, edits)
-        for moov in (b for b in boxes if b.type == b"moov"):
+        for moov in moovs:
             clean_moov(buf, moov, edits)
         edits.kept.append(ORIENTATION_KEPT)
         return Cleaned(edits.pieces(), tuple(edits.removed), tuple(edits.kept), tuple(edits.notes))

@@ -51,6 +51,8 @@ def walk(buf: Buffer, start: int, end: int, where: str) -> list[Box]:
     end = min(end, len(buf))
     while pos < end:
         if pos + 8 > end:
+            if is_zero(buf, pos, end):
+                break  # QuickTime may close a container with a 32-bit zero terminator
             raise Refused(f"{where} ends in {end - pos} stray bytes; the file looks damaged")
         size, typ = struct.unpack_from(">I4s", buf, pos)
         header = 8
@@ -82,7 +84,9 @@ def walk_top(buf: Buffer) -> tuple[list[Box], int]:
     """
     out: list[Box] = []
     pos, n = 0, len(buf)
-    while pos + 8 <= n and len(out) <= MAX_BOXES:
+    while pos + 8 <= n:
+        if len(out) == MAX_BOXES:
+            raise Refused(f"the file holds more than {MAX_BOXES} top-level boxes; not cleaned")
         size, typ = struct.unpack_from(">I4s", buf, pos)
         header = 8
         if size == 1:
@@ -156,20 +160,28 @@ class Edits:
     def pieces(self) -> tuple[Piece, ...]:
         """The patches laid over the original; a named patch wins over zeros it overlaps
         (zeros from a hostile sample table must not erase a box header we rewrote)."""
-        fixed = sorted(self.patches)
-        spans = _merge(self.zeros)
         out: list[tuple[int, bytes]] = []
         last = 0
-        for off, data in fixed:
-            if off < last:
-                continue  # two edits of one field: the first stands
-            out.append((off, data))
-            last = off + len(data)
+        for off, data in sorted(self.patches):
+            if off >= last:  # two edits of one field: the first stands
+                out.append((off, data))
+                last = off + len(data)
         holes = [(off, off + len(data)) for off, data in out]
-        for a, b in spans:
-            for lo, hi in _subtract(a, b, holes):
-                out.extend((p, ZERO[: min(len(ZERO), hi - p)]) for p in range(lo, hi, len(ZERO)))
+        j = 0
+        for a, b in _merge(self.zeros):  # one sweep: both lists are sorted
+            while j < len(holes) and holes[j][1] <= a:
+                j += 1
+            pos, k = a, j
+            while k < len(holes) and holes[k][0] < b:
+                _zeros(out, pos, holes[k][0])
+                pos = max(pos, holes[k][1])
+                k += 1
+            _zeros(out, pos, b)
         return patched(len(self.buf), out)
+
+
+def _zeros(out: list[tuple[int, bytes]], start: int, end: int) -> None:
+    out.extend((p, ZERO[: min(len(ZERO), end - p)]) for p in range(start, end, len(ZERO)))
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -179,23 +191,6 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         elif a < b:
             out.append((a, b))
-    return out
-
-
-def _subtract(a: int, b: int, holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """``[a, b)`` minus the sorted, disjoint ``holes`` (few: one per rewritten field)."""
-    out = []
-    i = max(0, bisect.bisect_right(holes, (a, a)) - 1)
-    pos = a
-    while i < len(holes) and holes[i][0] < b:
-        lo, hi = holes[i]
-        if hi > pos:
-            if lo > pos:
-                out.append((pos, lo))
-            pos = max(pos, hi)
-        i += 1
-    if pos < b:
-        out.append((pos, b))
     return out
 
 
@@ -255,14 +250,18 @@ def _trailer(edits: Edits, start: int) -> None:
 
 
 def zero_spans(edits: Edits, spans: list[tuple[int, int]], kind: RemovalKind, where: str) -> None:
-    """Zero many ranges (a track's samples, an item's extents) as one removal."""
+    """Zero many ranges (a metadata track's samples) as one removal.
+
+    Reported whether or not they already hold zeros: they are only reached through a box
+    that is being neutralised, which a second pass no longer finds.  Not reading them
+    keeps a GB movie's ``mdat`` pages unread.
+    """
     n = len(edits.buf)
     clipped = [(max(0, a), min(b, n)) for a, b in spans if min(b, n) > max(0, a)]
-    if not any(not is_zero(edits.buf, a, b) for a, b in clipped):
-        return
-    edits.zeros.extend(clipped)
-    first = min(a for a, _ in clipped)
-    edits.removed.append(Removal(kind, where, first, sum(b - a for a, b in clipped)))
+    if clipped:
+        edits.zeros.extend(clipped)
+        first = min(a for a, _ in clipped)
+        edits.removed.append(Removal(kind, where, first, sum(b - a for a, b in clipped)))
 
 
 def hdlr_name(buf: Buffer, hdlr: Box, edits: Edits, where: str) -> None:

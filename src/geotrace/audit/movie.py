@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import struct
 
-from geotrace.audit.cleaned import Buffer, Cleaned, Keep, Refused
+from geotrace.audit.cleaned import Buffer, Cleaned, Keep, Refused, Removal
 from geotrace.audit.isobmff import (
     PADDING,
     Edits,
@@ -59,7 +59,9 @@ TRAK_KEEP = frozenset(
         b"trgr",
     )
 )
-MDIA_KEEP = frozenset((b"mdhd", b"hdlr", b"minf", b"elng"))
+MDIA_KEEP = frozenset((b"mdhd", b"hdlr", b"minf"))  # not elng: a locale ("uk-UA")
+#: ISO 639-2 "und" (undetermined) packed as mdhd stores it: three 5-bit letters - 0x60.
+UND = struct.pack(">H", (ord("u") - 0x60) << 10 | (ord("n") - 0x60) << 5 | (ord("d") - 0x60))
 MINF_KEEP = frozenset(
     (b"vmhd", b"smhd", b"hmhd", b"nmhd", b"gmhd", b"sthd", b"hdlr", b"dinf", b"stbl")
 )
@@ -140,6 +142,14 @@ def _times(buf: Buffer, box: Box, edits: Edits, where: str) -> None:
     edits.zero(box.body + 4, box.body + 4 + width, "time", where)
 
 
+def _language(buf: Buffer, mdhd: Box, edits: Edits, where: str) -> None:
+    """Set a track's language to "und": a phone writes its owner's locale there."""
+    at = mdhd.body + (32 if buf[mdhd.body] == 1 else 20)
+    if at + 2 <= mdhd.end and bytes(buf[at : at + 2]) != UND:
+        edits.patches.append((at, UND))
+        edits.removed.append(Removal("other", f"{where} language", at, 2))
+
+
 def _trak(
     buf: Buffer,
     trak: Box,
@@ -175,6 +185,7 @@ def _trak(
     for box in mdia_kids:
         if box.type == b"mdhd":
             _times(buf, box, edits, f"{where}/mdhd")
+            _language(buf, box, edits, f"{where}/mdhd")
         elif box.type == b"hdlr":
             hdlr_name(buf, box, edits, f"{where}/mdia")
     for box in minf_kids:
@@ -248,8 +259,7 @@ def chunks(buf: Buffer, stbl: list[Box], where: str) -> list[tuple[int, int]]:
         for chunk in range(first_chunk, min(stop, len(offsets) + 1)):
             length = per_chunk * constant if constant else sum(sizes[sample : sample + per_chunk])
             sample += per_chunk
-            start = offsets[chunk - 1]
-            out.append((start, start + min(length, len(buf))))
+            out.append((offsets[chunk - 1], offsets[chunk - 1] + length))
     return out
 
 
