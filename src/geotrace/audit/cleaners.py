@@ -41,6 +41,8 @@ def cleaner_for(fmt: Format) -> Cleaner:
     """The cleaner of a sniffed format, or :class:`Refused` saying why there is none."""
     if fmt.mime == "image/jxl":
         module, name = _JXL
+    elif fmt.mime == "image/tiff":  # BigTIFF too: the TIFF cleaner says why it refuses one
+        module, name = _BY_CONTAINER["tiff"]
     elif fmt.mime in _NO_CLEANER:
         raise Refused(_NO_CLEANER[fmt.mime])
     elif fmt.container in _BY_CONTAINER:

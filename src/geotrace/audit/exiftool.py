@@ -245,8 +245,10 @@ STRUCTURAL: dict[str, frozenset[str]] = {
         "AverageFrameRate ConstantFrameRate NumTemporalLayers TemporalIDNested "
         "AV1ConfigurationVersion SeqProfile SeqLevelIdx0 SeqTier0 HighBitDepth TwelveBit "
         "ChromaSubsamplingX ChromaSubsamplingY ChromaSamplePosition "
-        # HEIF item structure
-        "PrimaryItemReference MetaImageSize ImageSpatialExtent ImagePixelDepth"
+        # HEIF item structure; AuxiliaryImageType (auxC) tells the decoder what an auxiliary
+        # image is (alpha, depth, an HDR gain map): without it the image is misread
+        "PrimaryItemReference MetaImageSize ImageSpatialExtent ImagePixelDepth "
+        "AuxiliaryImageType"
     ),
 }
 #: Family-0 groups about the file rather than its contents, and exiftool's own notes.
