@@ -18,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -111,73 +112,81 @@ def same(a: Any, b: Any) -> bool:
 
 
 def corpus_files() -> list[Path]:
+    """heif/ and video/ files, and malformed/ files that sniff as HEIF or movie; JPEG XL
+    files (in heif/) belong to the JPEG XL cleaner."""
     root = require_shared()
-    files = sorted((root / "heif").iterdir()) + sorted((root / "video").iterdir())
-    for path in sorted((root / "malformed").iterdir()):
-        if cleaner_of(path.read_bytes()[:64], path.name):
-            files.append(path)
-    return files
+    paths = [*sorted((root / "heif").iterdir()), *sorted((root / "video").iterdir())]
+    paths += sorted((root / "malformed").iterdir())
+    return [p for p in paths if cleaner_of(p.read_bytes()[:64], p.name)]
+
+
+@dataclass
+class Corpus:
+    """Every corpus file through its cleaner once, and where the outputs were written
+    (one folder, for the single exiftool call)."""
+
+    results: dict[str, tuple[bytes, Cleaned | str]]  # name: (original, result or reason)
+    folder: Path
+    seconds: float
+
+    def outputs(self) -> dict[str, tuple[bytes, bytes, Cleaned]]:
+        return {
+            name: (data, assemble(data, result.pieces), result)
+            for name, (data, result) in self.results.items()
+            if isinstance(result, Cleaned)
+        }
 
 
 @pytest.fixture(scope="module")
-def cleaned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Every corpus file through its cleaner once: {name: (original, Cleaned | reason)};
-    the outputs are written to one folder for the single exiftool call."""
-    out_dir = tmp_path_factory.mktemp("isobmff")
-    results: dict[str, Any] = {}
-    start = time.perf_counter()
+def cleaned(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    results: dict[str, tuple[bytes, Cleaned | str]] = {}
+    seconds = 0.0
     for path in corpus_files():
         data = path.read_bytes()
         cleaner = cleaner_of(data, path.name)
-        if cleaner is None:
-            results[path.name] = (data, "JPEG XL: not a HEIF file")
-            continue
+        assert cleaner is not None
+        start = time.perf_counter()
         try:
             result: Cleaned | str = cleaner(data, NOTHING)
         except Refused as exc:
             result = str(exc)
+        seconds += time.perf_counter() - start
         results[path.name] = (data, result)
-    elapsed = time.perf_counter() - start
-    for name, (data, result) in results.items():
-        if isinstance(result, Cleaned):
-            (out_dir / name).write_bytes(assemble(data, result.pieces))
-    results["_dir"] = out_dir
-    results["_seconds"] = elapsed
-    return results
+    corpus = Corpus(results, tmp_path_factory.mktemp("isobmff"), seconds)
+    for name, (_, out, _) in corpus.outputs().items():
+        (corpus.folder / name).write_bytes(out)
+    return corpus
 
 
-def outputs(results: dict[str, Any]) -> dict[str, tuple[bytes, bytes, Cleaned]]:
-    return {
-        name: (data, assemble(data, result.pieces), result)
-        for name, (data, result) in ((k, v) for k, v in results.items() if not k.startswith("_"))
-        if isinstance(result, Cleaned)
-    }
-
-
-def test_real_files_clean_or_refuse_with_a_reason(cleaned: dict[str, Any]) -> None:
-    refused = {
-        k: v[1] for k, v in cleaned.items() if not k.startswith("_") and isinstance(v[1], str)
-    }
+def test_real_files_clean_or_refuse_with_a_reason(cleaned: Corpus) -> None:
+    refused = {k: v for k, (_, v) in cleaned.results.items() if isinstance(v, str)}
     assert all(len(reason) > 20 for reason in refused.values())
-    # every real HEIC/AVIF and movie is cleaned; only JPEG XL (not HEIF) is left to its cleaner
+    # every real HEIC/AVIF and movie is cleaned; only damaged files are refused
     real = {p.name for p in corpus_files() if p.parent.name in ("heif", "video")}
-    assert {k for k in refused if k in real} == {"exifpy__test_0001.jxl", "exiv2__Reagan.jxl"}
+    assert not real & set(refused)
     # a movie cut off inside its header is refused, never half-cleaned
     assert "moov" in refused["derived__with-gps.mp4.truncated-in-xyz.mp4"]
-    assert len(outputs(cleaned)) >= 20
-    assert cleaned["_seconds"] < 5.0  # ~12 MB of HEIC and movies: linear, or far over
+    assert len(cleaned.outputs()) >= 25
+    assert cleaned.seconds < 2.0  # ~12 MB of HEIC and movies: linear, or far over
 
 
-def test_cleaned_files_say_nothing_to_geotrace(cleaned: dict[str, Any]) -> None:
-    for name, (data, out, result) in outputs(cleaned).items():
+def test_cr3_and_jpeg_xl_are_not_claimed() -> None:
+    root = require_shared()
+    for path in [*root.glob("heif/*.jxl"), root / "other" / "exiftool__CanonRaw.cr3"]:
+        with pytest.raises(Refused, match=r"JPEG XL|Canon CR3"):
+            clean_heif(path.read_bytes(), NOTHING)
+
+
+def test_cleaned_files_say_nothing_to_geotrace(cleaned: Corpus) -> None:
+    for name, (data, out, result) in cleaned.outputs().items():
         assert len(out) == len(data), name
         assert leaks(out) == [], name
         assert result.removed or not leaks(data), name
 
 
-def test_libheif_finds_no_metadata_item_or_thumbnail(cleaned: dict[str, Any]) -> None:
+def test_libheif_finds_no_metadata_item_or_thumbnail(cleaned: Corpus) -> None:
     opened = 0
-    for name, (data, out, _) in outputs(cleaned).items():
+    for name, (data, out, _) in cleaned.outputs().items():
         if cleaner_of(data, name) is not clean_heif:
             continue
         info = pillow_heif.open_heif(io.BytesIO(out)).info  # reads the item table only
@@ -187,21 +196,21 @@ def test_libheif_finds_no_metadata_item_or_thumbnail(cleaned: dict[str, Any]) ->
     assert opened >= 10
 
 
-def test_cleaning_twice_changes_nothing(cleaned: dict[str, Any]) -> None:
-    for name, (data, out, _) in outputs(cleaned).items():
+def test_cleaning_twice_changes_nothing(cleaned: Corpus) -> None:
+    for name, (data, out, _) in cleaned.outputs().items():
         cleaner = cleaner_of(data, name)
         assert cleaner is not None
         fixed_point(cleaner, out)
 
 
-def test_pictures_and_frames_unchanged(cleaned: dict[str, Any]) -> None:
+def test_pictures_and_frames_unchanged(cleaned: Corpus) -> None:
     def decode(item: tuple[str, tuple[bytes, bytes, Cleaned]]) -> tuple[str, Any, Any]:
         name, (data, out, _) = item
         decoder = frames if sniff(data[:64], name).container == "video" else picture
         return name, decoder(data), decoder(out)
 
     with ThreadPoolExecutor(max_workers=8) as pool:  # libheif and FFmpeg release the GIL
-        decoded = list(pool.map(decode, outputs(cleaned).items()))
+        decoded = list(pool.map(decode, cleaned.outputs().items()))
     compared = 0
     for name, before, after in decoded:
         assert same(before, after), name
@@ -235,9 +244,8 @@ def residuals(record: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.skipif(not EXIFTOOL13.exists(), reason=f"exiftool 13.59 not at {EXIFTOOL13}")
-def test_exiftool_finds_only_structure(cleaned: dict[str, Any]) -> None:
-    out_dir: Path = cleaned["_dir"]
-    files = sorted(str(p) for p in out_dir.iterdir())
+def test_exiftool_finds_only_structure(cleaned: Corpus) -> None:
+    files = sorted(str(p) for p in cleaned.folder.iterdir())
     run = subprocess.run(
         [str(EXIFTOOL13), "-json", "-a", "-G1", "-ee", "-q", "-q", *files],
         capture_output=True,
@@ -245,7 +253,7 @@ def test_exiftool_finds_only_structure(cleaned: dict[str, Any]) -> None:
         timeout=60,
     )
     records = json.loads(run.stdout)
-    assert len(records) == len(outputs(cleaned))
+    assert len(records) == len(cleaned.outputs())
     left = {Path(r["SourceFile"]).name: residuals(r) for r in records}
     assert {k: v for k, v in left.items() if v} == {}
 
@@ -378,6 +386,8 @@ def test_movie_refusals_say_why() -> None:
         clean_movie(movie(stco=False), NOTHING)
     with pytest.raises(Refused, match="shares bytes with the picture"):
         clean_movie(movie(meta_offset=28), NOTHING)  # the "GPS" chunk is the video sample
+    with pytest.raises(Refused, match="points outside the media data"):
+        clean_movie(movie(meta_offset=0), NOTHING)  # zeroing would erase the ftyp header
     data = movie()
     cut = data.index(b"udta") + 4
     with pytest.raises(Refused, match="cut off inside its movie header"):
@@ -503,6 +513,9 @@ def test_heif_refusals() -> None:
     assert shared != data
     with pytest.raises(Refused, match="shares bytes with the picture"):
         clean_heif(shared, NOTHING)
+    outside = data.replace(exif_row, struct.pack(">HHHHII", 2, 0, 0, 1, 4, 12))
+    with pytest.raises(Refused, match="points outside the media data"):
+        clean_heif(outside, NOTHING)
 
 
 # -- hostile input ---------------------------------------------------------------------

@@ -37,6 +37,7 @@ from geotrace.audit.isobmff import (
     fourcc,
     full_box,
     hdlr_name,
+    inside,
     overlaps,
     walk,
 )
@@ -79,6 +80,7 @@ def clean_heif(buf: Buffer, keep: Keep) -> Cleaned:
         _check_brands(buf)
         edits = Edits(buf)
         boxes = clean_top(buf, edits, frozenset((b"meta", b"moov")))
+        mdats = [b for b in boxes if b.type == b"mdat"]
         metas = [b for b in boxes if b.type == b"meta"]
         moovs = [b for b in boxes if b.type == b"moov"]
         if not metas and not moovs:
@@ -86,9 +88,9 @@ def clean_heif(buf: Buffer, keep: Keep) -> Cleaned:
         for meta in metas:
             if meta.truncated:
                 raise Refused("the file is cut off inside its item table ('meta'); not cleaned")
-            _meta(buf, meta, keep, edits)
+            _meta(buf, meta, mdats, keep, edits)
         for moov in moovs:
-            clean_moov(buf, moov, edits)
+            clean_moov(buf, moov, mdats, edits)
         edits.kept.append(ORIENTATION_KEPT)
         return Cleaned(edits.pieces(), tuple(edits.removed), tuple(edits.kept), tuple(edits.notes))
     except (struct.error, ValueError, IndexError, OverflowError) as exc:
@@ -109,7 +111,7 @@ def _check_brands(buf: Buffer) -> None:
         raise Refused("JPEG XL is not a HEIF file; it is cleaned by the JPEG XL cleaner")
 
 
-def _meta(buf: Buffer, meta: Box, keep: Keep, edits: Edits) -> None:
+def _meta(buf: Buffer, meta: Box, mdats: list[Box], keep: Keep, edits: Edits) -> None:
     full_box(buf, meta)
     kids = walk(buf, meta.body + 4, meta.end, "meta")
     for box in kids:
@@ -136,6 +138,8 @@ def _meta(buf: Buffer, meta: Box, keep: Keep, edits: Edits) -> None:
         located = [s for s in spans if s is not None]
         if overlaps(located, kept):
             raise Refused(f"item {item_id} shares bytes with the picture; not cleaned")
+        if not inside(located, [*mdats, *([idat] if idat else [])]):
+            raise Refused(f"item {item_id} points outside the media data; not cleaned")
         where = f"item {item_id} {fourcc(item.type) if item.type else 'entry'}"
         if item.type_at >= 0:
             edits.patches.append((item.type_at, NEUTRAL))

@@ -200,7 +200,8 @@ def uuid_kind(buf: Buffer, box: Box) -> RemovalKind:
 
 def clean_top(buf: Buffer, edits: Edits, structural: frozenset[bytes]) -> list[Box]:
     """Neutralise what the top level holds besides the boxes a decoder needs; return the
-    boxes of the ``structural`` types, which the caller walks itself."""
+    boxes of the ``structural`` types, which the caller walks itself, and the ``mdat``
+    boxes, which are the only place metadata payloads may be zeroed in."""
     boxes, stop = walk_top(buf)
     if any(b.type in FRAGMENTED for b in boxes):
         raise Refused(
@@ -216,11 +217,11 @@ def clean_top(buf: Buffer, edits: Edits, structural: frozenset[bytes]) -> list[B
             edits.padding(box, "file")
         elif box.type == b"uuid":
             edits.neutralise(box, uuid_kind(buf, box), f"uuid box at {box.start}")
-        elif box.type in structural:
+        elif box.type in structural or box.type == b"mdat":
             mine.append(box)
         elif box.type in (b"pnot", b"PICT"):
             edits.neutralise(box, "thumbnail", f"QuickTime preview {name!r}")
-        elif box.type not in (b"ftyp", b"mdat"):
+        elif box.type != b"ftyp":
             edits.neutralise(box, "other", f"top-level {name!r} box")
     tail = boxes[last].end if last >= 0 else 0
     if last + 1 < len(boxes) or stop < len(buf):
@@ -297,3 +298,15 @@ def overlaps(spans: list[tuple[int, int]], others: list[tuple[int, int]]) -> boo
         if a < b and i >= 0 and reach[i] > a:
             return True
     return False
+
+
+def inside(spans: list[tuple[int, int]], regions: list[Box]) -> bool:
+    """Whether every span lies within the payload of one of ``regions`` (the ``mdat``
+    boxes): a hostile offset table must not make a cleaner zero a box header."""
+    bodies = sorted((b.body, b.end) for b in regions)
+    starts = [a for a, _ in bodies]
+    for a, b in spans:
+        i = bisect.bisect_right(starts, a) - 1
+        if i < 0 or b > bodies[i][1]:
+            return False
+    return True

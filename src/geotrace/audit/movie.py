@@ -32,6 +32,7 @@ from geotrace.audit.isobmff import (
     full_box,
     handler_type,
     hdlr_name,
+    inside,
     overlaps,
     uuid_kind,
     walk,
@@ -84,19 +85,20 @@ def clean_movie(buf: Buffer, keep: Keep) -> Cleaned:
     del keep
     try:
         edits = Edits(buf)
-        moovs = clean_top(buf, edits, frozenset((b"moov",)))
+        top = clean_top(buf, edits, frozenset((b"moov",)))
+        moovs = [b for b in top if b.type == b"moov"]
         if not moovs:
             raise Refused("the file has no movie header ('moov'), so it is not a playable movie")
         if len(moovs) > 1:
             raise Refused("the file has two movie headers; a reader could take either")
-        clean_moov(buf, moovs[0], edits)
+        clean_moov(buf, moovs[0], [b for b in top if b.type == b"mdat"], edits)
         edits.kept.append(ROTATION_KEPT)
         return Cleaned(edits.pieces(), tuple(edits.removed), tuple(edits.kept), tuple(edits.notes))
     except (struct.error, ValueError, IndexError, OverflowError) as exc:
         raise Refused(f"the movie's structure is damaged ({exc}); not cleaned") from exc
 
 
-def clean_moov(buf: Buffer, moov: Box, edits: Edits) -> None:
+def clean_moov(buf: Buffer, moov: Box, mdats: list[Box], edits: Edits) -> None:
     """Neutralise the metadata of one ``moov`` (a movie's, or a HEIF image sequence's)."""
     if moov.truncated:
         raise Refused("the file is cut off inside its movie header ('moov'); not cleaned")
@@ -111,6 +113,10 @@ def clean_moov(buf: Buffer, moov: Box, edits: Edits) -> None:
         elif box.type == b"trak":
             tracks += 1
             _trak(buf, box, edits, f"moov/trak {tracks}", meta_spans, kept_chunks)
+    if not inside(meta_spans, mdats):
+        raise Refused(
+            "a metadata track points outside the media data ('mdat'); the file looks damaged"
+        )
     _check_overlap(meta_spans, kept_chunks)
 
 
