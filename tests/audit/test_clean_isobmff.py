@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geotrace.audit.cleaned import Cleaned, Keep, Refused, assemble
-from geotrace.audit.heif import clean_heif
+from geotrace.audit.heif import HEIF_MIMES, clean_heif
 from geotrace.audit.movie import clean_movie
 from geotrace.evidence.reader import read_buffer
 from geotrace.evidence.sniff import sniff
@@ -50,7 +50,7 @@ def cleaner_of(data: bytes, name: str) -> Cleaner | None:
     fmt = sniff(data[:64], name)
     if fmt.container == "video":
         return clean_movie
-    if fmt.container == "bmff" and fmt.mime != "image/jxl":
+    if fmt.container == "bmff" and fmt.mime in HEIF_MIMES:
         return clean_heif
     return None
 
