@@ -217,7 +217,7 @@ def _sample_entries(buf: Buffer, stsd: Box, visual: bool, edits: Edits, where: s
     revision, vendor (offset 12), ... compressor name, a 32-byte Pascal string at 42; the
     children follow at 78 (visual) or after the sound fields (28, 44 or 64 bytes by the
     sound version).  3GPP decoder configurations (``damr``, ``d263``...) open with the
-    encoder's vendor code too ("appl").
+    encoder's vendor code and version too ("appl", 1): information only, no decoder reads it.
     """
     full_box(buf, stsd, 4)
     for entry in walk(buf, stsd.body + 8, stsd.end, f"{where}/stsd"):
@@ -237,9 +237,9 @@ def _sample_entries(buf: Buffer, stsd: Box, visual: bool, edits: Edits, where: s
         except Refused:
             continue  # a codec's own layout, not boxes: nothing of ours to find there
         for kid in kids:
-            if kid.type in VENDOR_CONFIGS:
+            if kid.type in VENDOR_CONFIGS:  # vendor (4 bytes) and its encoder's version (1)
                 what = f"{where}/{name}/{fourcc(kid.type)} vendor"
-                edits.zero(kid.body, min(kid.body + 4, kid.end), "name", what)
+                edits.zero(kid.body, min(kid.body + 5, kid.end), "name", what)
 
 
 def chunks(buf: Buffer, stbl: list[Box], where: str) -> list[tuple[int, int]]:
