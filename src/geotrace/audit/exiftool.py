@@ -374,7 +374,8 @@ def _content(name: str, value: str) -> ResidualCategory | Literal["structure"] |
     if "Serial" in name:
         return "serial"
     if "Software" in name or "Firmware" in name or name in _SOFTWARE:
-        return "software"
+        # a zeroed field (3GPP's encoder version after a clean) names nothing
+        return "software" if value.strip("\0 0") else "structure"
     if name in _OWNER:
         return "owner"
     if _TIME.search(name) and not _NOT_TIME.search(name):
