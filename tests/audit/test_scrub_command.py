@@ -206,3 +206,24 @@ def test_bytes_in_memory_round_trip(tmp_path: Path) -> None:
     assert Path(done.files[0].output or "").read_bytes() == assemble(data, cleaned.pieces)
     assert cleaned.size() == len(assemble(data, cleaned.pieces))
     assert io.BytesIO(assemble(data, cleaned.pieces)).read(2) == b"\xff\xd8"
+
+
+def test_damaged_image_data_is_copied_not_cut(tmp_path: Path) -> None:
+    """A bad marker inside the image data (a held-out camera file had one) is damage a
+    decoder reads past: the copy keeps it byte for byte and decodes to the same pixels."""
+    import numpy as np
+
+    noise = np.random.default_rng(3).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(noise).save(out, "JPEG", quality=90)
+    data = bytearray(out.getvalue())
+    sos = data.index(b"\xff\xda")
+    middle = sos + (len(data) - sos) // 2
+    data[middle:middle] = b"\xff\x05"  # a reserved marker where entropy data should be
+    src = tmp_path / "damaged.jpg"
+    src.write_bytes(bytes(data))
+    done = api.scrub([src], tmp_path / "out", exiftool=False)
+    (one,) = done.files
+    assert one.status == "cleaned" and any("damaged stretch" in n for n in one.notes)
+    copy = Path(one.output or "").read_bytes()
+    assert copy == bytes(data)  # nothing to remove, nothing cut

@@ -81,3 +81,14 @@ def exif_removals(
     if tiff.exif is not None and MAKER_NOTE in tiff.exif.entries:
         found.append(Removal("makernotes", f"{where} maker note", offset, length))
     return found
+
+
+def turned_note(orientation: int | None) -> list[str]:
+    """The note a user needs when a picture shot turned loses its orientation tag: viewers
+    will show it as stored, on its side or upside down (ExifCleaner #168, #209)."""
+    if orientation is None or orientation == 1:
+        return []
+    return [
+        f"The picture was stored turned (orientation {orientation}) and that tag is removed:"
+        " it will show turned; scrub with --keep orientation to keep the tag alone."
+    ]

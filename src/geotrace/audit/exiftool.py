@@ -238,6 +238,9 @@ STRUCTURAL: dict[str, frozenset[str]] = {
         "GenMediaVersion GenFlags GenGraphicsMode GenOpColor GenBalance MetaFormat "
         "ContentDescribes SampleTime SampleDuration PreviewVersion PreviewAtomType "
         "PreviewAtomIndex "
+        # interlacing (fiel), bit rates (btrt), clean aperture (clap), the reference to a
+        # timecode track (tref tmcd; the track itself is blanked by the cleaner)
+        "VideoFieldOrder BufferSize MaxBitrate AverageBitrate CleanAperture TimeCode "
         # HEVC and AV1 decoder configuration
         "HEVCConfigurationVersion GeneralProfileSpace GeneralTierFlag GeneralProfileIDC "
         "GenProfileCompatibilityFlags ConstraintIndicatorFlags GeneralLevelIDC "

@@ -19,7 +19,13 @@ import struct
 from dataclasses import dataclass, field
 
 from geotrace.audit.cleaned import Buffer, Cleaned, Keep, Piece, Refused, Removal, RemovalKind
-from geotrace.audit.exifmin import exif_orientation, exif_removals, is_minimal, minimal_exif
+from geotrace.audit.exifmin import (
+    exif_orientation,
+    exif_removals,
+    is_minimal,
+    minimal_exif,
+    turned_note,
+)
 
 MAX_SEGMENTS = 1 << 16
 EXIF = b"Exif\0"
@@ -47,6 +53,7 @@ class _Walk:
     kept: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     orientation: int | None = None
+    damaged: bool = False
     has_minimal: bool = False
     insert_at: int = 1  # index into pieces: after SOI, or after a leading JFIF
 
@@ -69,6 +76,8 @@ def clean_jpeg(buf: Buffer, keep: Keep) -> Cleaned:
         w.kept.append(f"Orientation {w.orientation}")
     elif keep.orientation:
         w.notes.append("The file had no orientation tag; none was written.")
+    else:
+        w.notes.extend(turned_note(w.orientation))
     return Cleaned(_merge(w.pieces), tuple(w.removed), tuple(w.kept), tuple(w.notes))
 
 
@@ -104,12 +113,21 @@ def _walk(w: _Walk, size: int) -> None:
                 raise Refused("The JPEG holds no image: it ends before any image data.")
             _trailer(w, pos + 2, size)
             return
-        if marker == 0xD8 or 0x02 <= marker < 0xC0:
+        if _damage(marker):
             if not in_image:
                 raise Refused(f"The JPEG has an unexpected marker 0x{marker:02X} at byte {pos}.")
-            w.notes.append("The image stops without an end marker; what follows was dropped.")
-            _trailer(w, pos, size)
-            return
+            # Damaged image data: a decoder reads on past it, and so, byte for byte, do we
+            # (dropping the rest as a trailer left a photo that no longer decoded).
+            nxt = pos
+            while nxt < size and _damage(buf[nxt + 1]):  # one piece, however many bad markers
+                m = _SCAN_END.search(buf, nxt + 2)
+                nxt = size if m is None else m.start()
+            w.pieces.append((pos, nxt))
+            if not w.damaged:
+                w.damaged = True
+                w.notes.append("The image data holds a damaged stretch; it is copied as it is.")
+            pos = nxt
+            continue
         if 0xD0 <= marker <= 0xD7 or marker == 1:  # standalone: no length
             w.pieces.append((pos, pos + 2))
             pos += 2
@@ -140,6 +158,11 @@ def _walk(w: _Walk, size: int) -> None:
             _app(w, marker, pos, end)
         pos = end
     raise Refused(f"The JPEG has more than {MAX_SEGMENTS} segments; it was not cleaned.")
+
+
+def _damage(marker: int) -> bool:
+    """A marker no JPEG holds there (reserved, or a second SOI): damage, not structure."""
+    return marker == 0xD8 or 0x02 <= marker < 0xC0
 
 
 def _scan(w: _Walk, pos: int, header_end: int, size: int) -> int:

@@ -14,7 +14,13 @@ import struct
 import zlib
 
 from geotrace.audit.cleaned import Buffer, Cleaned, Keep, Piece, Refused, Removal, RemovalKind
-from geotrace.audit.exifmin import exif_orientation, exif_removals, is_minimal, minimal_exif
+from geotrace.audit.exifmin import (
+    exif_orientation,
+    exif_removals,
+    is_minimal,
+    minimal_exif,
+    turned_note,
+)
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_CHUNKS = 1 << 20  # an animated PNG has one fdAT per frame and strip: generous
@@ -104,6 +110,8 @@ def clean_png(buf: Buffer, keep: Keep) -> Cleaned:
                 idat_at,
                 chunk(b"eXIf", minimal_exif(orientation)),
             )
+    elif not keep.orientation:
+        notes.extend(turned_note(orientation))
     return Cleaned(tuple(pieces), tuple(removed), tuple(kept), tuple(notes))
 
 

@@ -14,7 +14,13 @@ from __future__ import annotations
 import struct
 
 from geotrace.audit.cleaned import Buffer, Cleaned, Keep, Piece, Refused, Removal, RemovalKind
-from geotrace.audit.exifmin import exif_orientation, exif_removals, is_minimal, minimal_exif
+from geotrace.audit.exifmin import (
+    exif_orientation,
+    exif_removals,
+    is_minimal,
+    minimal_exif,
+    turned_note,
+)
 
 MAX_CHUNKS = 1 << 16
 #: Chunks that make up the picture: simple lossy/lossless, extended header, alpha, animation.
@@ -95,6 +101,8 @@ def clean_webp(buf: Buffer, keep: Keep) -> Cleaned:
                 exif_kept = True
                 tiff = minimal_exif(orientation)
                 body.append(b"EXIF" + struct.pack("<I", len(tiff)) + tiff)
+    elif not keep.orientation:
+        notes.extend(turned_note(orientation))
     if vp8x is not None:
         body[vp8x[0]] = _vp8x(buf, vp8x[1], vp8x[2], icc_kept, exif_kept)
     total = 4 + sum(len(p) if isinstance(p, bytes) else p[1] - p[0] for p in body)
