@@ -8,6 +8,12 @@ exit (interpreter start-up included), on the same fresh copy of the corpus:
     exiftool -all= -ext '*' -r -o OUT/ FOLDER                 (12.57 and 13.59)
     exiftool -all= -CommonIFD0= -trailer:all= -time:all= -ext '*' -r -o OUT/ FOLDER   (13.59)
     mat2 FILE...                                              (writes NAME.cleaned.EXT)
+    exiftool -all= -o OUT/REL FILE, once per file             (12.57; --each)
+
+The last is how apps and scripts call exiftool (a spawn per picture: ExifCleaner-style
+GUIs, upload hooks, shell loops), start-up paid per file.  ``--copies N`` puts N copies of
+each folder's files in the folder, so that start-up is spread over N times the files and
+the per-file cost shows (growth, not start-up).
 
 ``-o OUT/`` is how exiftool's documentation writes copies to another folder, which is what
 ``scrub -o`` does; ``-ext '*'`` makes it take the files whose extension it does not know
@@ -66,6 +72,7 @@ class Tool:
     template: list[str]
     label: str
     beside: bool = False  # mat2: writes NAME.cleaned.EXT beside a staged copy (untimed)
+    each: bool = False  # one process per file: {src} and {out} are a file and its output
 
     def argv(self, src: Path, out: Path) -> list[str]:
         if self.template[-1] == "{files}":
@@ -99,7 +106,7 @@ def outputs(tool: Tool, folder: Path, out: Path) -> dict[Path, Path | None]:
     return found
 
 
-def tools() -> tuple[list[Tool], list[str]]:
+def tools(each: bool) -> tuple[list[Tool], list[str]]:
     """The tools installed here, and a line for each that is not."""
     geotrace = [str(GEOTRACE), "scrub", "{src}", "-o", "{out}", "--format", "jsonl"]
     debian, e13, mat2 = shutil.which("exiftool"), str(EXIFTOOL13), shutil.which("mat2")
@@ -120,6 +127,11 @@ def tools() -> tuple[list[Tool], list[str]]:
             continue
         argv = [exe, *strip, "-ext", "*", "-r", "-q", "-q", "-o", "{out}/", "{src}"]
         found.append(Tool(name, argv, f"exiftool {version(exe)} {' '.join(strip)}"))
+    if debian and each:
+        argv = [debian, "-all=", "-q", "-q", "-o", "{out}", "{src}"]
+        found.append(
+            Tool("exiftool12_each", argv, "exiftool 12.57 -all=, one process per file", each=True)
+        )
     if mat2:
         label = f"mat2 {version(mat2, '--version')}"
         found.append(Tool("mat2", [mat2, "--", "{files}"], label, beside=True))
@@ -147,6 +159,17 @@ def timed(argv: list[str]) -> tuple[float, float, str]:
     return wall, cpu, done.stdout
 
 
+def timed_each(tool: Tool, folder: Path, out: Path) -> tuple[float, float, str]:
+    """One process per file, as apps call exiftool; times summed over the folder."""
+    wall = cpu = 0.0
+    for src in files_in(folder):
+        dest = out / src.relative_to(folder)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        w, c, _ = timed([a.format(src=src, out=dest) for a in tool.template])
+        wall, cpu = wall + w, cpu + c
+    return wall, cpu, ""
+
+
 def run_all(
     tools_: list[Tool], src: Path, work: Path, folders: list[str], repeat: int
 ) -> dict[tuple[str, str], Outcome]:
@@ -159,7 +182,10 @@ def run_all(
                 out = work / f"{tool.name}.{rep}" / folder
                 if tool.beside:
                     shutil.copytree(src / folder, out)
-                wall, cpu, stdout = timed(tool.argv(src / folder, out))
+                if tool.each:
+                    wall, cpu, stdout = timed_each(tool, src / folder, out)
+                else:
+                    wall, cpu, stdout = timed(tool.argv(src / folder, out))
                 res = results[(tool.name, folder)]
                 res.walls.append(wall)
                 res.cpus.append(cpu)
@@ -309,7 +335,7 @@ def totals(
         cpu = sum(statistics.median(results[(tool.name, f)].cpus) for f in folders)
         ratios = ", ".join(
             f"{rate[tool.name] / rate[ref]:.2f}x {ref}"
-            for ref in ("exiftool12", "exiftool13")
+            for ref in ("exiftool12", "exiftool13", "exiftool12_each")
             if ref in rate
         )
         lines.append(
@@ -343,7 +369,8 @@ def header(tools_: list[Tool], missing: list[str], args: argparse.Namespace) -> 
     cpus = len(os.sched_getaffinity(0))  # what nproc prints
     lines = [
         f"# bench/scrub.py, {now}; {cpus} CPUs ({model}); geotrace {commit}",
-        f"# corpus {args.corpus}, repeat {args.repeat}; files/s = files given / wall"
+        f"# corpus {args.corpus} x{args.copies}, repeat {args.repeat}; files/s = files given"
+        " / wall"
         " (median, min-max); CPU = children's user+sys",
     ]
     lines += [f"# {t.name}: {t.label}" for t in tools_]
@@ -357,18 +384,27 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--folders", default=",".join(FOLDERS))
     parser.add_argument("--keep-temp", action="store_true", help="leave the temp folder")
+    parser.add_argument("--copies", type=int, default=1, help="copies of each folder's files")
+    parser.add_argument(
+        "--each",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also exiftool once per file, as apps call it",
+    )
     args = parser.parse_args()
     folders = [f for f in args.folders.split(",") if f]
     if not EXIFTOOL13.is_file():
         print(f"exiftool 13 ({EXIFTOOL13}) is needed to read the outputs back", file=sys.stderr)
         return 2
-    tools_, missing = tools()
+    tools_, missing = tools(args.each)
     print("\n".join(header(tools_, missing, args)), flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="geotrace-scrub-bench-"))
     try:
         src = tmp / "in"
         for folder in folders:
-            shutil.copytree(args.corpus / folder, src / folder)
+            for n in range(args.copies):
+                dest = src / folder if args.copies == 1 else src / folder / f"copy{n}"
+                shutil.copytree(args.corpus / folder, dest)
         results = run_all(tools_, src, tmp / "out", folders, args.repeat)
         given = [p for f in folders for p in files_in(src / f)]
         outs = [o for r in results.values() for o in r.outputs.values() if o is not None]

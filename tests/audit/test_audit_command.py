@@ -190,3 +190,24 @@ def test_a_copy_in_the_case_that_still_carries_metadata(tmp_path: Path) -> None:
     assert "gps" not in own and "exif" not in own
     (copy,) = [f for f in found if f.kind == "copy_with_metadata"]
     assert copy.severity == "high" and set(copy.data["carries"]) == {"gps", "taken", "camera"}
+
+
+def test_a_preview_after_the_picture_is_read_for_its_own_metadata(tmp_path: Path) -> None:
+    """A clean-looking picture followed by a second JPEG (an MPF preview, a motion photo's
+    frame) that still holds the GPS: the audit reads the preview on its own."""
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (50.0, 27.0, 0.0), 3: "E", 4: (30.0, 31.0, 0.0)})
+    first, second = tmp_path / "a.jpg", tmp_path / "b.jpg"
+    Image.new("RGB", (16, 16), (1, 2, 3)).save(first)
+    Image.new("RGB", (8, 8), (9, 9, 9)).save(second, exif=exif.tobytes())
+    joined = tmp_path / "joined.jpg"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    found = findings(joined)
+    own = {f.kind for f in found}
+    assert "gps" not in own  # the picture itself has none
+    (embedded,) = [f for f in found if f.kind == "embedded_gps"]
+    assert embedded.severity == "high" and abs(embedded.data["lat"] - 50.45) < 1e-6
+    done = api.scrub([joined], tmp_path / "out", exiftool=False)
+    assert Path(done.files[0].output or "").read_bytes() == first.read_bytes()
