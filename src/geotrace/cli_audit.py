@@ -48,7 +48,7 @@ def audit(
     ] = True,
     fmt: FormatOption = AuditFormat.text,
 ) -> None:
-    """What each file, post and account gives away, most serious first."""
+    """What each file, post and account gives away."""
     skipped = shown = 0
     subject = None
     with fatal_errors():
@@ -98,7 +98,7 @@ def scrub(
     ] = None,
     fmt: FormatOption = AuditFormat.text,
 ) -> None:
-    """Cleaned copies, pixels untouched, each read back before it counts."""
+    """Clean copies, pixels untouched, each read back."""
 
     def shown(done: Scrubbed) -> None:
         if fmt is AuditFormat.jsonl:
