@@ -201,3 +201,20 @@ def test_a_jpeg_leptonica_refuses_is_read_through_pillow(tesseract: Tesseract) -
     # Cut off before its last scan: neither decoder reads it, and the reason is libjpeg's.
     cut = read_visible_text(tesseract, PHOTOS / "jpeg" / "pillow__ultrahdr.jpg", timeout_s=60)
     assert cut.error == "OCR failed: Premature end of JPEG file (nor could Pillow decode it)"
+
+
+def test_the_audit_says_what_the_picture_shows(
+    tesseract: Tesseract, sign: Image.Image, tmp_path: Path
+) -> None:
+    """End to end: ``audit`` reads the sign and names the unit and the city it shows, as
+    findings that scrub cannot remove."""
+    from geotrace import api
+    from geotrace.audit.findings import Finding
+
+    path = tmp_path / "sign.png"
+    sign.save(path)
+    found = [f for f in api.audit([path], ocr=True) if isinstance(f, Finding)]
+    shown = {f.kind: f for f in found}
+    assert shown["text_unit"].severity == "high" and shown["text_unit"].removable is False
+    assert any(f.kind == "text_place" and f.data["place"] == "UA-14" for f in found)
+    assert "3219" in shown["visible_text"].data["text"]
