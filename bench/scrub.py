@@ -73,6 +73,7 @@ class Tool:
     label: str
     beside: bool = False  # mat2: writes NAME.cleaned.EXT beside a staged copy (untimed)
     each: bool = False  # one process per file: {src} and {out} are a file and its output
+    inside: bool = False  # run with the folder as the working directory
 
     def argv(self, src: Path, out: Path) -> list[str]:
         if self.template[-1] == "{files}":
@@ -125,8 +126,10 @@ def tools(each: bool) -> tuple[list[Tool], list[str]]:
         if exe is None or not Path(exe).is_file():
             missing.append(f"{name} did not run: {exe or 'exiftool'} is not installed")
             continue
-        argv = [exe, *strip, "-ext", "*", "-r", "-q", "-q", "-o", "{out}/", "{src}"]
-        found.append(Tool(name, argv, f"exiftool {version(exe)} {' '.join(strip)}"))
+        # Run inside the folder on ".", so that %d (each file's folder, relative) keeps
+        # sub-folders apart in OUT as scrub does; "-o OUT/" alone would flatten them.
+        argv = [exe, *strip, "-ext", "*", "-r", "-q", "-q", "-o", "{out}/%d", "."]
+        found.append(Tool(name, argv, f"exiftool {version(exe)} {' '.join(strip)}", inside=True))
     if debian and each:
         argv = [debian, "-all=", "-q", "-q", "-o", "{out}", "{src}"]
         found.append(
@@ -148,11 +151,11 @@ def version(exe: str, flag: str = "-ver") -> str:
     return done.stdout.strip().split()[-1] if done.stdout.strip() else "?"
 
 
-def timed(argv: list[str]) -> tuple[float, float, str]:
+def timed(argv: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
     """Wall seconds, children's CPU seconds (user+sys) and stdout of one run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=cwd)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -185,7 +188,8 @@ def run_all(
                 if tool.each:
                     wall, cpu, stdout = timed_each(tool, src / folder, out)
                 else:
-                    wall, cpu, stdout = timed(tool.argv(src / folder, out))
+                    cwd = src / folder if tool.inside else None
+                    wall, cpu, stdout = timed(tool.argv(src / folder, out), cwd)
                 res = results[(tool.name, folder)]
                 res.walls.append(wall)
                 res.cpus.append(cpu)
