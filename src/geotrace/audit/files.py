@@ -169,10 +169,13 @@ def _blocks(path: str, buf: Buffer, removed: Iterable[Removal], place_of: Any) -
 
 
 def _embedded(path: str, buf: Buffer, blocks: list[Removal], place_of: Any) -> list[Finding]:
+    """Read each embedded JPEG on its own; a view, not a copy (a motion photo's trailer is
+    a whole video)."""
+    view = memoryview(buf)
     found = []
     for b in blocks:
-        inner = bytes(buf[b.offset : b.offset + min(b.length, 64 << 20)])
-        start = inner.find(b"\xff\xd8\xff", 0, 4096)
+        inner = view[b.offset : b.offset + b.length]
+        start = bytes(inner[:4096]).find(b"\xff\xd8\xff")
         if start < 0:
             continue
         meta = read_buffer(inner[start:], f"{path} {b.where}")
