@@ -218,3 +218,13 @@ def test_the_audit_says_what_the_picture_shows(
     assert shown["text_unit"].severity == "high" and shown["text_unit"].removable is False
     assert any(f.kind == "text_place" and f.data["place"] == "UA-14" for f in found)
     assert "3219" in shown["visible_text"].data["text"]
+
+
+def test_a_decompression_bomb_never_reaches_tesseract(tesseract: Tesseract, tmp_path: Path) -> None:
+    """A 900-megapixel PNG of 170 KB: refused with Pillow's reason in milliseconds, where
+    Leptonica would have tried to allocate gigabytes."""
+    path = tmp_path / "bomb.png"
+    Image.new("1", (30_000, 30_000), 1).save(path)
+    result = read_visible_text(tesseract, path, 60)
+    assert result.error is not None and "DecompressionBomb" in result.error
+    assert result.seconds < 5
