@@ -114,13 +114,12 @@ def _files(paths: Sequence[str | Path]) -> Iterator[Path]:
 def _posts(case: Case, account: str | None) -> Iterator[Finding]:
     """Each post's caption, platform geotag and attached files' metadata."""
     from geotrace.api_text import case_readings
+    from geotrace.audit.run import text_findings
 
     geotags = _geotags(case)
     attached = _attached(case)
     for post in case_readings(case, account):
         subject = f"post {post['id']}"
-        from geotrace.audit.run import text_findings
-
         yield from text_findings(subject, post, "the caption names", None)
         for lat, lon, radius in geotags.get(post["id"], ()):
             yield Finding(
