@@ -14,9 +14,9 @@ from geotrace.audit.ocr import (
     Tesseract,
     _parse_tsv,
     find_tesseract,
-    ocr_mentions,
     read_visible_text,
 )
+from geotrace.evidence.text.reading import read_text
 from tests.conftest import PHOTOS, require_shared
 
 SIGN = "в/ч 3219, г. Донецк, 64-я ОМСБр"
@@ -63,7 +63,7 @@ def _assert_reads_the_sign(tool: Tesseract, path: Path) -> float:
     assert _digest(path) == before  # the original is only read
     assert "Донецк" in result.text
     assert result.confidence is not None and result.confidence > 70
-    reading = ocr_mentions(result.text)
+    reading = read_text(result.text)
     assert {u.text for u in reading.units} >= {"в/ч 3219", "64-я ОМСБр"}
     donetsk = [p for p in reading.places if p.text == "Донецк"]
     assert donetsk and donetsk[0].geonameid == 709717 and donetsk[0].admin1 == "UA-14"

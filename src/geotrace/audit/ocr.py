@@ -29,8 +29,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from geotrace.evidence.text.reading import read_text
-
 #: Languages read when their data is installed: the project's posts are Russian and Ukrainian,
 #: and signs, plates and app screens mix in Latin script.
 LANGUAGES = ("rus", "ukr", "eng")
@@ -47,9 +45,6 @@ _LIBRARIES = {
 }
 #: Read by Leptonica without any library.
 _BUILT_IN = frozenset({"bmp", "pnm"})
-
-#: The text stage's reading of OCR output is the reading of any other text.
-ocr_mentions = read_text
 
 
 @dataclass(frozen=True, slots=True)
