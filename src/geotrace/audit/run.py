@@ -35,7 +35,7 @@ def audit_paths(paths: Iterable[str | Path], *, ocr: bool = True) -> Iterator[Fi
     """Findings of every file under ``paths``, a file at a time; an unreadable one is a
     refusal with its reason, and the rest goes on."""
     from geotrace.audit.files import audit_buffer
-    from geotrace.audit.scrub import opened
+    from geotrace.evidence.reader import opened
 
     tesseract = _tesseract() if ocr else None
     for found in find_files(paths):

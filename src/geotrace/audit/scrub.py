@@ -12,7 +12,6 @@ time away again.
 
 from __future__ import annotations
 
-import mmap
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,7 +34,7 @@ from geotrace.audit.cleaned import (
     write_pieces,
 )
 from geotrace.audit.cleaners import clean
-from geotrace.evidence.reader import read_buffer
+from geotrace.evidence.reader import READ_WHOLE_UP_TO, opened, read_buffer
 from geotrace.sources import Refusal, find_files
 
 Status = Literal["cleaned", "refused", "failed"]
@@ -43,8 +42,6 @@ Status = Literal["cleaned", "refused", "failed"]
 #: Files per exiftool read-back: one Perl start-up (~0.2 s) is shared by the batch, and
 #: batches are small enough for the reading of one to overlap the cleaning of the next.
 READBACK_BATCH = 128
-#: Files up to this size are read whole; larger ones are memory-mapped (as the reader does).
-READ_WHOLE_UP_TO = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,17 +89,6 @@ class ScrubSummary:
     def add(self, done: Scrubbed) -> None:
         setattr(self, done.status, getattr(self, done.status) + 1)
         self.files.append(done)
-
-
-@contextmanager
-def opened(path: Path) -> Iterator[Buffer]:
-    with path.open("rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size <= READ_WHOLE_UP_TO:
-            yield fh.read(size)
-            return
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            yield mm
 
 
 def plan(inputs: Iterable[str | Path], outdir: Path) -> Iterator[tuple[Path, Path] | Refusal]:

@@ -12,6 +12,8 @@ import hashlib
 import mmap
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -79,21 +81,26 @@ class FileReport:
 READ_WHOLE_UP_TO = 1024 * 1024
 
 
+@contextmanager
+def opened(path: str | Path) -> Iterator[bytes | mmap.mmap]:
+    """A file's bytes: read whole up to ``READ_WHOLE_UP_TO``, memory-mapped beyond (a file
+    that shrank meanwhile is what was read).  The reader, the scrubber and the audit read
+    files this one way."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size <= READ_WHOLE_UP_TO:
+            yield fh.read(size)
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            yield mm
+
+
 def read_file(path: str | Path) -> FileReport:
     """Hash and read one file (no pixel decoding): small files read whole, large ones
     through a memory map, so a 4 GB video costs only the pages its atoms sit on."""
     name = str(Path(path))
-    with open(name, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size <= READ_WHOLE_UP_TO:
-            data = fh.read(size)  # a file that shrank meanwhile is reported as read
-            return FileReport(
-                name, hashlib.sha256(data).hexdigest(), len(data), read_buffer(data, name)
-            )
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            digest = hashlib.sha256(mm).hexdigest()
-            meta = read_buffer(mm, name)
-    return FileReport(name, digest, size, meta)
+    with opened(name) as buf:
+        return FileReport(name, hashlib.sha256(buf).hexdigest(), len(buf), read_buffer(buf, name))
 
 
 def read_buffer(buf: bytes | memoryview | mmap.mmap, name: str = "") -> MediaMetadata:
