@@ -76,7 +76,7 @@ class _Layer:
         first[mixed] = OUTSIDE
         counts, piece = self.cell_pieces(cell[mixed])
         point = np.repeat(mixed, counts)
-        hit = _intersects_xy(self.pieces.get(piece), lon[point], lat[point])
+        hit = _intersects_xy(self.pieces.get(piece), piece, lon[point], lat[point])
         point, feature = point[hit], self.piece_feature[piece[hit]].astype(np.int64)
         # The first hit per point is its answer; another feature hit means "on the line".
         is_first = np.diff(point, prepend=-1) != 0
@@ -86,23 +86,38 @@ class _Layer:
         return first, second
 
 
-def _intersects_xy(pieces: npt.NDArray[Any], x: FloatArray, y: FloatArray) -> BoolArray:
+def _intersects_xy(
+    pieces: npt.NDArray[Any], piece: IntArray, x: FloatArray, y: FloatArray
+) -> BoolArray:
     """``shapely.intersects_xy`` split over the cores: GEOS releases the GIL, and this
-    point-in-piece test is the largest single cost of locating points near coasts."""
+    point-in-piece test is the largest single cost of locating points near coasts.
+
+    The tests are split by piece (``piece``: the id of each test's geometry), so that no
+    two threads ever query one geometry: a prepared GEOS polygon builds caches on its
+    queries, and two threads doing so at once corrupted the heap (libgeos/geos#825; a CI
+    run aborted here once even with the first query made in one thread, ``npz._Pieces``).
+    """
     workers = min(os.cpu_count() or 1, max(1, len(x) // PARALLEL_MIN))
     if workers == 1:
         out: BoolArray = shapely.intersects_xy(pieces, x, y)
         return out
-    bounds = np.linspace(0, len(x), workers + 1).astype(np.int64)
-    spans = list(pairwise(bounds.tolist()))
+    order = np.argsort(piece, kind="stable")
+    ids = piece[order]
+    # Equal shares, each border moved back to where its piece begins.
+    cuts = np.searchsorted(ids, ids[np.linspace(0, len(x) - 1, workers + 1)[1:-1].astype(np.int64)])
+    bounds = np.unique(np.concatenate(([0], cuts, [len(x)]))).tolist()
+    geoms, xs, ys = pieces[order], x[order], y[order]
     with ThreadPoolExecutor(workers) as pool:
         parts = pool.map(
             lambda ab: shapely.intersects_xy(
-                pieces[ab[0] : ab[1]], x[ab[0] : ab[1]], y[ab[0] : ab[1]]
+                geoms[ab[0] : ab[1]], xs[ab[0] : ab[1]], ys[ab[0] : ab[1]]
             ),
-            spans,
+            pairwise(bounds),
         )
-        return np.concatenate(list(parts))
+        hit = np.concatenate(list(parts))
+    out = np.empty(len(x), dtype=bool)
+    out[order] = hit
+    return out
 
 
 #: Cells per side of a block of the coast search (4: one degree), and no point of a block
