@@ -112,16 +112,21 @@ def _files(paths: Sequence[str | Path]) -> Iterator[Path]:
 
 
 def _posts(case: Case, account: str | None) -> Iterator[Finding]:
-    """Each post's caption, platform geotag and attached files' metadata."""
+    """Each post's caption, platform geotag and attached files' metadata, a post at a
+    time: a case of ten million posts is read as a stream, never held."""
     from geotrace.api_text import case_readings
     from geotrace.audit.run import text_findings
 
-    geotags = _geotags(case)
-    attached = _attached(case)
     for post in case_readings(case, account):
         subject = f"post {post['id']}"
         yield from text_findings(subject, post, "the caption names", None)
-        for lat, lon, radius in geotags.get(post["id"], ()):
+        platform, _, post_id = str(post["id"]).partition(":")
+        for lat, lon, radius in case.db.execute(
+            "SELECT s.lat, s.lon, s.radius_m FROM posts p JOIN sightings s ON s.post = p.id"
+            " WHERE p.platform = ? AND p.post_id = ? AND s.method = 'platform_geotag'"
+            " ORDER BY s.id",
+            (platform, post_id),
+        ):
             yield Finding(
                 subject,
                 "platform_geotag",
@@ -130,35 +135,18 @@ def _posts(case: Case, account: str | None) -> Iterator[Finding]:
                 None,
                 {"lat": lat, "lon": lon, "radius_m": radius},
             )
-        for path, meta in attached.get(post["id"], ()):
-            yield from _attached_findings(subject, path, meta)
-
-
-def _geotags(case: Case) -> dict[str, list[tuple[float, float, float]]]:
-    rows = case.db.execute(
-        "SELECT p.platform || ':' || p.post_id, s.lat, s.lon, s.radius_m FROM sightings s"
-        " JOIN posts p ON p.id = s.post WHERE s.method = 'platform_geotag'"
-    )
-    out: dict[str, list[tuple[float, float, float]]] = {}
-    for ident, lat, lon, radius in rows:
-        out.setdefault(ident, []).append((lat, lon, radius))
-    return out
-
-
-def _attached(case: Case) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-    rows = case.db.execute(
-        "SELECT p.platform || ':' || p.post_id, coalesce(m.path, m.ref), m.metadata"
-        " FROM post_media m JOIN posts p ON p.id = m.post WHERE m.sha256 IS NOT NULL"
-    )
-    out: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for ident, path, metadata in rows:
-        try:
-            meta = json.loads(metadata)
-        except ValueError:
-            continue
-        if isinstance(meta, dict):
-            out.setdefault(ident, []).append((path, meta))
-    return out
+        for path, metadata in case.db.execute(
+            "SELECT coalesce(m.path, m.ref), m.metadata FROM posts p"
+            " JOIN post_media m ON m.post = p.id WHERE p.platform = ? AND p.post_id = ?"
+            " AND m.sha256 IS NOT NULL ORDER BY m.rowid",
+            (platform, post_id),
+        ):
+            try:
+                meta = json.loads(metadata)
+            except ValueError:
+                continue
+            if isinstance(meta, dict):
+                yield from _attached_findings(subject, path, meta)
 
 
 def _attached_findings(subject: str, path: str, meta: dict[str, Any]) -> Iterator[Finding]:

@@ -139,7 +139,7 @@ def case_readings(case: Case, account: str | None) -> Iterator[dict[str, Any]]:
         f" WHERE r.lang IS NOT NULL{where} ORDER BY p.posted_utc IS NULL, p.posted_utc, p.id",
         args,
     )
-    for post, ident, owner, name, utc, url, lang, casualty in posts.fetchall():
+    for post, ident, owner, name, utc, url, lang, casualty in posts:
         found: dict[str, list[Any]] = {"place": [], "unit": [], "casualty": []}
         for what, detail in case.db.execute(
             "SELECT what, detail FROM mentions WHERE post = ? ORDER BY n", (post,)
