@@ -63,6 +63,14 @@ SchedulerOption = Annotated[
         "--scheduler", help="A Dask scheduler's address (tcp://host:8786), with --executor dask."
     ),
 ]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Worker processes of the pool or the local Dask cluster (default: one per core).",
+    ),
+]
 
 
 class Format(StrEnum):
@@ -181,6 +189,7 @@ def ingest(
     ] = None,
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Keep every original in the case; record sightings and problems."""
     from rich.progress import (
@@ -228,6 +237,7 @@ def ingest(
                 tz=tz,
                 executor=executor,
                 scheduler=scheduler,
+                workers=workers,
             )
         for line in text.ingest_summary(summary, case, api.problem_counts(case)):
             out.print(line)
@@ -319,6 +329,7 @@ def run(
     case: CaseOption,
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Compute what the named stages lack; redo older versions' results.
 
@@ -344,7 +355,14 @@ def run(
                 tasks[event.stage] = bar.add_task(event.stage, total=None)
             bar.update(tasks[event.stage], completed=event.done, total=event.known)
 
-        done = api.run(stages, case, executor=executor, scheduler=scheduler, progress=staging)
+        done = api.run(
+            stages,
+            case,
+            executor=executor,
+            scheduler=scheduler,
+            workers=workers,
+            progress=staging,
+        )
     for summary in done:
         problems = ", ".join(f"{code} {n}" for code, n in sorted(summary.problems.items()))
         out.print(
@@ -375,6 +393,7 @@ def copies(
     ] = True,
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Show groups of copies of a picture, in order of first appearance.
 
@@ -404,6 +423,7 @@ def copies(
             progress=checking,
             executor=executor,
             scheduler=scheduler,
+            workers=workers,
         )
     if fmt is CopiesFormat.jsonl:
         write_jsonl(found, sys.stdout)
