@@ -90,6 +90,8 @@ class ReportSummary:
     sources: int
     problems: int
     characters: int
+    #: Files in the folder of pages beside the index; 0 for a single file.
+    pages: int = 0
 
 
 @dataclass(slots=True)
@@ -407,12 +409,9 @@ def _problems(case: Case) -> Markup:
     )
 
 
-def _custody(case: Case, settings: Mapping[str, object], outlines: str) -> Markup:
-    sources = case.db.execute(
-        "SELECT id, path, kind, container, size, sha256, reader, reader_version, ingested_at"
-        " FROM sources ORDER BY id"
-    ).fetchall()
-    log = case.db.execute("SELECT id, at, action, sha256, detail FROM custody_log ORDER BY id")
+def _custody_facts(case: Case, settings: Mapping[str, object], outlines: str) -> Markup:
+    """The chain of custody's heading, facts and settings: the part a paged report's
+    index shows whole (its sources and log are paged)."""
     schema = "; ".join(f"{owner} {step}" for owner, step in case.schema().items())
     places = place_versions(case.db)
     shown = {k: as_text(v) for k, v in sorted(settings.items())}
@@ -438,6 +437,19 @@ def _custody(case: Case, settings: Mapping[str, object], outlines: str) -> Marku
             ),
             el("h3", "Settings"),
             table(("setting", "value"), shown.items()) if shown else el("p", "none", cls="note"),
+        ]
+    )
+
+
+def _custody(case: Case, settings: Mapping[str, object], outlines: str) -> Markup:
+    sources = case.db.execute(
+        "SELECT id, path, kind, container, size, sha256, reader, reader_version, ingested_at"
+        " FROM sources ORDER BY id"
+    ).fetchall()
+    log = case.db.execute("SELECT id, at, action, sha256, detail FROM custody_log ORDER BY id")
+    return join(
+        [
+            _custody_facts(case, settings, outlines),
             el("h3", "Sources"),
             table(
                 (
@@ -460,6 +472,13 @@ def _custody(case: Case, settings: Mapping[str, object], outlines: str) -> Marku
     )
 
 
+def outlines_label(outlines: Mapping[str, Any] | None) -> str:
+    """What the chain of custody says of the maps' outlines."""
+    if outlines is None:
+        return f"Natural Earth de jure, simplified to {OUTLINE_TOLERANCE_DEG:g} degree"
+    return "given by the caller"
+
+
 def write_report(
     case: Case,
     out: TextIO,
@@ -472,7 +491,8 @@ def write_report(
     the same characters.  ``settings`` are shown in the chain of custody (pass the
     generation time there if the report should carry one); ``outlines`` replaces the
     shipped country outlines (a GeoJSON FeatureCollection); ``people`` gives each account
-    a timeline (see ``people_layers``)."""
+    a timeline (see ``people_layers``).  One file whatever the size of the case:
+    ``report_pages.write_report_at`` pages a large one."""
     settings = dict(settings or {})
     accounts, countries, methods, total = _gather(case)
     events = timelines(people) if people is not None else {}
@@ -544,12 +564,7 @@ def write_report(
     put(methods_section() + "\n")
     put(_problems(case) + "\n")
     put(attribution_section() + "\n")
-    shown = (
-        f"Natural Earth de jure, simplified to {OUTLINE_TOLERANCE_DEG:g} degree"
-        if outlines is None
-        else "given by the caller"
-    )
-    put(_custody(case, settings, shown) + "\n")
+    put(_custody(case, settings, outlines_label(outlines)) + "\n")
     put("</body></html>\n")
     problems = int(case.db.execute("SELECT count(*) FROM problems").fetchone()[0])
     sources = int(case.db.execute("SELECT count(*) FROM sources").fetchone()[0])
