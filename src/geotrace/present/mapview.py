@@ -89,6 +89,9 @@ class MapSummary:
     crossings: int = 0
     meetings: int = 0
     silent: int = 0
+    # A tiled map (``maptiles``): the folder beside the page, and its files.
+    folder: str | None = None
+    tiles: int = 0
 
 
 class _Codes:
@@ -548,9 +551,33 @@ def case_map(
     people: PeopleLayers | None = None,
 ) -> MapSummary:
     """The map of a case: its sightings, each post's text, thumbnails of its pictures, and
-    the layers of people the caller read (see ``write_map``)."""
-    rows, thumbs = case_rows(case_path)
+    the layers of people the caller read (see ``write_map``).
+
+    Past ``maptiles.TILED_ABOVE`` sightings, the page and a folder of tiles beside it (see
+    ``maptiles``): ``out`` must then be a file, the folder being named after it."""
+    from geotrace.present import maptiles
+    from geotrace.store.case import Case
+
     name = title or f"geotrace map: {Path(case_path).name}"
+    case = Case(Path(case_path))
+    try:
+        if maptiles.count_sightings(case.db) > maptiles.TILED_ABOVE:
+            folder = maptiles.folder_beside(out)
+            if folder is None:
+                raise ValueError("a map of this many sightings is a page and a folder: give a file")
+            left_out = [
+                what
+                for what, given in (
+                    ("control layer", control),
+                    ("base map", basemap),
+                )
+                if given is not None
+            ]
+            notes = f" The {' and '.join(left_out)} given were left out." if left_out else ""
+            return maptiles.write_tiled(case.db, out, folder, title=name, notes=notes)
+    finally:
+        case.close()
+    rows, thumbs = case_rows(case_path)
     return write_map(
         rows,
         out,
