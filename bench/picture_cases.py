@@ -310,7 +310,7 @@ def verify(out_dir: Path, geotrace: str | None = None) -> list[str]:
     """Every copy read back by ``geotrace inspect --json``: its fix within 1e-6 degree,
     its local time and its UTC instant as written.  The mismatches (empty: all right)."""
     exe = geotrace or str(Path(sys.executable).with_name("geotrace"))
-    expected = {}
+    expected: dict[str, dict[str, str]] = {}
     with (out_dir / "cases.csv").open() as f:
         for row in csv.DictReader(f):
             expected[str((out_dir / row["file"]).resolve())] = row
@@ -322,9 +322,9 @@ def verify(out_dir: Path, geotrace: str | None = None) -> list[str]:
     for line in done.stdout.splitlines():
         got = json.loads(line)
         path = str(Path(got["path"]).resolve())
-        row = expected.get(path)
-        if row is None:
+        if path not in expected:
             continue
+        row = expected[path]
         seen.add(path)
         gps = got.get("gps") or {}
         taken = got.get("taken") or {}
