@@ -150,7 +150,7 @@ def _files(page: Path) -> list[Path]:
 
 
 def test_tiled_map_in_chromium(tiled: tuple[Path, Any]) -> None:
-    page_path, summary = tiled
+    page_path, _ = tiled
     requests: list[str] = []
     with offline_page(requests, *_files(page_path)) as page:
         errors: list[str] = []
