@@ -356,3 +356,25 @@ def test_timelines_link_to_the_page_of_each_sighting(
     assert any(
         t.startswith("a") for t in re.findall(r'href="(a\d+-\d+\.html)#s', "".join(pages.values()))
     )
+
+
+def test_more_accounts_than_a_page_the_index_shows_the_largest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index must not grow with the case: past a page of accounts it shows those with
+    the most sightings and links to every account in pages."""
+    monkeypatch.setattr(report_pages, "PAGED_ABOVE", 50)
+    monkeypatch.setattr(report_pages, "PAGE_ROWS", 2)
+    case = paged_case(tmp_path / "p.case")
+    index = tmp_path / "report.html"
+    write(case, index)
+    html = index.read_text("utf-8")
+    shown = html[html.index('class="accounts"') : html.index('id="methods"')]
+    assert re.findall(r"</a></td><td>(\d+)</td>", shown) == ["250", "103"]
+    assert "The 2 accounts with the most sightings; all 4" in html
+    pages = files(tmp_path / "report_files")
+    listed = [pages["accounts-1.html"], pages["accounts-2.html"]]
+    assert "accounts-3.html" not in pages
+    counts = [c for text in listed for c in re.findall(r"</a></td><td>(\d+)</td>", text)]
+    assert counts == ["250", "103", "7", str(LOOSE_PHOTOS)]
+    assert 'href="a4-1.html"' in listed[1] and 'rel="prev"' in listed[1]

@@ -428,10 +428,38 @@ def _list_pages(case: Case, folder: _Folder, index: str) -> dict[str, tuple[int,
     return found
 
 
+ACCOUNT_HEADERS = ("account", "sightings", "first (UTC)", "last (UTC)", "pages")
+
+
+def account_row(account: Account, prefix: str) -> tuple[object, ...]:
+    """An account in the accounts table, linked to its first page."""
+    link = el("a", account.title, href=f"{prefix}{account.page_name(1)}")
+    return (link, account.count, account.first or "", account.last or "", account.pages)
+
+
+def _accounts_pages(plan: Layout, folder: _Folder, index: str) -> int:
+    """Every account, in report order, in pages of :data:`PAGE_ROWS`; how many pages."""
+    pages = max(1, -(-len(plan.accounts) // PAGE_ROWS))
+
+    def name(page: int) -> str:
+        return f"accounts-{page}.html"
+
+    for page in range(1, pages + 1):
+        chunk = plan.accounts[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
+        nav = pager(index, "Accounts", page, pages, name)
+        rows = [account_row(a, "") for a in chunk]
+        note = f"{len(plan.accounts)} accounts with sightings, in the order of their pages."
+        body = [nav, el("h2", "Accounts"), el("p", note, cls="note")]
+        body += [table(ACCOUNT_HEADERS, rows, cls="accounts"), nav]
+        folder.write(name(page), document(f"Accounts, page {page} of {pages}", *body))
+    return pages
+
+
 def _index(
     case: Case,
     plan: Layout,
     counts: _Counts,
+    account_pages: int,
     lists: Mapping[str, tuple[int, int]],
     extra: Iterable[Markup],
     custody: Markup,
@@ -481,20 +509,19 @@ def _index(
         cls="note",
     )
     yield from extra
-    yield table(
-        ("account", "sightings", "first (UTC)", "last (UTC)", "pages"),
-        [
-            (
-                el("a", a.title, href=f"{prefix}{a.page_name(1)}", id=f"a{a.number}"),
-                a.count,
-                a.first or "",
-                a.last or "",
-                a.pages,
-            )
-            for a in plan.accounts
-        ],
-        cls="accounts",
-    )
+    accounts = plan.accounts
+    if len(accounts) > PAGE_ROWS:
+        # A table of every account would make the index grow with the case again.
+        accounts = sorted(accounts, key=lambda a: (-a.count, a.number))[:PAGE_ROWS]
+        yield el(
+            "p",
+            f"The {PAGE_ROWS} accounts with the most sightings; all {len(plan.accounts)},"
+            f" in the order of their pages, are listed in {plural(account_pages, 'page')}: ",
+            el("a", "accounts", href=f"{prefix}accounts-1.html"),
+            ".",
+            cls="note",
+        )
+    yield table(ACCOUNT_HEADERS, [account_row(a, prefix) for a in accounts], cls="accounts")
     yield methods_section()
     problems, problem_pages = lists["problems"]
     yield el("h2", "Problems met", id="problems")
@@ -549,6 +576,7 @@ def write_paged(
             key = (account.platform, account.account_id)
             timeline = events.pop(key, None)
             _account_pages(case, plan, account, shapes, timeline, counts, folder, index)
+        account_pages = _accounts_pages(plan, folder, index)
         lists = _list_pages(case, folder, index)
         other = [
             el("h3", f"{platform} {ident}", id=f"t-{platform}-{ident}")
@@ -592,7 +620,7 @@ def write_paged(
             el("h1", title),
             head,
             toc,
-            *_index(case, plan, counts, lists, extra, custody, prefix),
+            *_index(case, plan, counts, account_pages, lists, extra, custody, prefix),
         )
         out.write(html)
         folder.commit()
