@@ -203,7 +203,24 @@ class Dask:
     items name the case's originals by absolute path: on a cluster of several machines the
     case folder must be on a filesystem every worker sees (see README, "Running on a Dask
     cluster").  A worker that dies is restarted by its nanny; a task that kills workers
-    ``distributed.scheduler.allowed-failures`` times fails with ``KilledWorker``."""
+    ``distributed.scheduler.allowed-failures`` times fails with ``KilledWorker``, which
+    the runner treats as a dead fork worker: the task's items are retried one by one.
+
+    What it costs, and why it is shaped so (bench/dask_workers.py re-measures): a task
+    costs ~3-7 ms of scheduling on this loaded 2-core machine (1,000 no-op tasks), against
+    ~0.1 ms in a fork pool, so tasks are a stage's batches (``chunk_size`` items, tens of
+    ms to seconds of work), never single files.  A page's tasks go out in one
+    ``client.map`` (``pure=False``: two tasks of equal items are still two runs, and no
+    hashing of the items), and come back through ``as_completed`` in batches: 1.2-1.8x
+    less overhead than one ``result()`` round trip per task.  Each future is released as
+    soon as its result is here, so that a worker does not keep a page's results while the
+    runner writes them.  Stages marked ``in_process`` (places, links) stay in the client
+    whatever the executor: a vectorised NumPy pass over numbers is cheaper than pickling
+    its inputs and answers to a worker (bench/dask_workers.py: places, in the client vs
+    on a worker).  Tasks with a route (the pixel checks of one piece) are asked of one
+    worker, as ``Processes`` does, with ``allow_other_workers`` so that an idle worker
+    may still take them: that worker then has the piece's features in memory.
+    """
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
         try:
@@ -212,6 +229,7 @@ class Dask:
             raise ExecutorError(
                 "the dask executor needs Dask: pip install 'geotrace[dask]'"
             ) from exc
+        self._distributed = distributed
         self._cluster: Any = None
         try:
             if scheduler:
@@ -235,15 +253,45 @@ class Dask:
         tasks: Sequence[Sequence[Any]],
         routes: Sequence[int | None] | None = None,
     ) -> list[list[Any] | Failed]:
-        """Every task on the cluster, as its scheduler places them (``routes`` unused)."""
-        futures = self.client.map(fn, [list(t) for t in tasks], pure=False)
-        out: list[list[Any] | Failed] = []
-        for future in futures:
-            try:
-                out.append(future.result())
-            except Exception as exc:  # the task's own error, or KilledWorker
-                out.append(Failed(_reason(exc)))
+        """Every task on the cluster, one outcome per task in order; a future is dropped
+        as soon as its outcome is kept."""
+        out: list[list[Any] | Failed] = [Failed("not run")] * len(tasks)
+        futures = self._submit(fn, tasks, routes)
+        where = {future.key: i for i, future in enumerate(futures)}
+        finished = self._distributed.as_completed(futures, with_results=True, raise_errors=False)
+        del futures  # as_completed holds each future until it hands it over
+        for future, result in finished:
+            i = where[future.key]
+            if future.status == "error":  # result: (type, exception, traceback)
+                out[i] = Failed(_reason(result[1]))  # the task's error, or KilledWorker
+            else:
+                out[i] = result
+            future.release()
         return out
+
+    def _submit(
+        self, fn: Task, tasks: Sequence[Sequence[Any]], routes: Sequence[int | None] | None
+    ) -> list[Any]:
+        """The futures of ``tasks``, in order: those of one route asked of one worker."""
+        if not routes or all(route is None for route in routes):
+            return list(self.client.map(fn, [list(t) for t in tasks], pure=False))
+        workers = sorted(self.client.scheduler_info()["workers"])
+        groups: dict[str | None, list[int]] = {}
+        for i, route in enumerate(routes):
+            where = None if route is None or not workers else workers[route % len(workers)]
+            groups.setdefault(where, []).append(i)
+        futures: list[Any] = [None] * len(tasks)
+        for where, members in groups.items():
+            placed = self.client.map(
+                fn,
+                [list(tasks[i]) for i in members],
+                pure=False,
+                workers=None if where is None else [where],
+                allow_other_workers=where is not None,
+            )
+            for i, future in zip(members, placed, strict=True):
+                futures[i] = future
+        return futures
 
     def alone(self, fn: Task, items: Sequence[Any]) -> list[list[Any] | Failed]:
         return self.map(fn, [[item] for item in items])
