@@ -10,7 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,22 +21,6 @@ from tests.casekit import REPO, integrity, kill_after_a_page
 from tests.pipeline import toy_stage
 
 DEMO = REPO / "demo"
-
-
-@pytest.fixture
-def toy() -> Iterator[toy_stage.TextLengths]:
-    """The toy stage, registered as a plugin would be, for this test only."""
-    registry.register(toy_stage.STAGE)
-    yield toy_stage.STAGE
-    registry.unregister(toy_stage.STAGE.name)
-
-
-@pytest.fixture(scope="module")
-def exports_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A case of the demo's exports: posts with text (the toy stage's work)."""
-    case = tmp_path_factory.mktemp("pipeline") / "posts.case"
-    api.ingest([DEMO / "exports"], case)
-    return case
 
 
 def _copy(case: Path, dest: Path) -> Path:

@@ -203,8 +203,9 @@ class Dask:
     items name the case's originals by absolute path: on a cluster of several machines the
     case folder must be on a filesystem every worker sees (see README, "Running on a Dask
     cluster").  A worker that dies is restarted by its nanny; a task that kills workers
-    ``distributed.scheduler.allowed-failures`` times fails with ``KilledWorker``, which
-    the runner treats as a dead fork worker: the task's items are retried one by one.
+    ``distributed.scheduler.allowed-failures`` times fails with ``KilledWorker`` (on the
+    local cluster, the first time: see ``__init__``), which the runner treats as a dead
+    fork worker: the task's items are retried one by one.
 
     What it costs, and why it is shaped so (bench/dask_workers.py re-measures): a task
     costs ~3-7 ms of scheduling on this loaded 2-core machine (1,000 no-op tasks), against
@@ -235,12 +236,18 @@ class Dask:
             if scheduler:
                 self.client = distributed.Client(scheduler, timeout="30s")
             else:
-                self._cluster = distributed.LocalCluster(
-                    n_workers=max(1, workers or os.cpu_count() or 1),
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                )
+                # A task that kills a worker fails at once, as in a fork pool: the runner
+                # then retries its items alone, which is where a crash is isolated (Dask's
+                # default, 3 retries, would let one hostile file kill 4 workers first).
+                with import_module("dask").config.set({ALLOWED_FAILURES: 0}):
+                    self._cluster = distributed.LocalCluster(
+                        n_workers=max(1, workers or os.cpu_count() or 1),
+                        threads_per_worker=1,
+                        processes=True,
+                        # Its status pages on a free port of this machine only (None
+                        # still takes :8787, and warns when another cluster holds it).
+                        dashboard_address="127.0.0.1:0",
+                    )
                 self.client = distributed.Client(self._cluster)
         except (OSError, TimeoutError) as exc:
             self.close()
@@ -263,7 +270,8 @@ class Dask:
         for future, result in finished:
             i = where[future.key]
             if future.status == "error":  # result: (type, exception, traceback)
-                out[i] = Failed(_reason(result[1]))  # the task's error, or KilledWorker
+                killed = isinstance(result[1], self._distributed.KilledWorker)
+                out[i] = Failed(KILLED if killed else _reason(result[1]))
             else:
                 out[i] = result
             future.release()
@@ -294,7 +302,14 @@ class Dask:
         return futures
 
     def alone(self, fn: Task, items: Sequence[Any]) -> list[list[Any] | Failed]:
-        return self.map(fn, [[item] for item in items])
+        """Each item as a task of its own; an item whose worker died (perhaps for a
+        neighbour's crash on the same worker) is run once more with nothing beside it,
+        so that only the item at fault is failed."""
+        out = self.map(fn, [[item] for item in items])
+        for i, outcome in enumerate(out):
+            if isinstance(outcome, Failed) and outcome.reason == KILLED:
+                (out[i],) = self.map(fn, [[items[i]]])
+        return out
 
     def close(self) -> None:
         client = getattr(self, "client", None)
@@ -302,6 +317,12 @@ class Dask:
             client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+#: The Dask setting of how often a task may take its worker down before it fails.
+ALLOWED_FAILURES = "distributed.scheduler.allowed-failures"
+#: A Dask task's reason when its worker died under it.
+KILLED = "a Dask worker died (KilledWorker)"
 
 
 def executor(
