@@ -10,19 +10,18 @@ One bad item never stops the run: any error while reading it becomes a problem r
 
 from __future__ import annotations
 
-import mmap
 import os
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from geotrace import ingest_read
 from geotrace.errors import GeotraceError
-from geotrace.evidence import FileReport, read_buffer, report_to_json
 from geotrace.evidence.reader import READER_VERSION
-from geotrace.evidence.sightings import sighting_from
 from geotrace.ingest_export import (
     READER as EXPORT_READER,
 )
@@ -35,9 +34,10 @@ from geotrace.ingest_export import (
     version_of,
 )
 from geotrace.pipeline.executors import Executor, Processes
-from geotrace.pipeline.runner import ProgressCallback, run_after_ingest
-from geotrace.pipeline.stage import StageSummary
-from geotrace.records import REFUSAL, Device, Media, MediaMetadata, Problem, Sighting, Source
+from geotrace.pipeline.registry import stages
+from geotrace.pipeline.runner import ProgressCallback, prepare, run_after_ingest
+from geotrace.pipeline.stage import Stage, StageSummary
+from geotrace.records import REFUSAL, Media, MediaMetadata, Problem, Sighting, Source
 from geotrace.sources import Item, Refusal, ZipLimits, find_files
 from geotrace.sources.base import ExportReader
 from geotrace.sources.folder import expand
@@ -94,45 +94,25 @@ class IngestSummary:
 
 
 def read_stored(blob: Blob, name: str) -> tuple[MediaMetadata, dict[str, Any]]:
-    """Metadata of a stored original, and its public JSON form; never raises.
-
-    The reader promises not to raise, but the case must survive a reader bug too: the
-    original is already kept, so the failure is recorded and the run goes on.
-    """
-    try:
-        with blob.path.open("rb") as f:
-            if blob.size == 0:
-                meta = read_buffer(b"", name)
-            else:
-                with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-                    meta = read_buffer(buf, name)
-        return meta, report_to_json(FileReport(name, blob.sha256, blob.size, meta))
-    except Exception as exc:  # a reader bug must not cost the rest of the run
-        problem = Problem("reader_error", f"{type(exc).__name__}: {exc}")
-        meta = MediaMetadata("other", None, None, None, Device(), (problem,))
-        return meta, _minimal_json(name, blob.sha256, problem)
+    """Metadata of a stored original, and its public JSON form; never raises (see
+    :func:`geotrace.ingest_read.read_stored`)."""
+    meta, public = ingest_read.read_stored(blob.path, blob.sha256, blob.size, name)
+    return meta, public
 
 
-def _minimal_json(name: str, sha256: str, problem: Problem) -> dict[str, Any]:
-    """The public JSON shape for a file the reader could not handle."""
-    return {
-        "path": name,
-        "sha256": sha256,
-        "kind": "other",
-        "mime": None,
-        "gps": None,
-        "taken": None,
-        "device": {"make": None, "model": None, "software": None, "serials": {}},
-        "problems": [{"code": problem.code, "message": problem.message}],
-    }
-
-
-def _known_file(case: Case, item: Item, version: str) -> tuple[str, int] | None:
+def _known_file(
+    case: Case, item: Item, version: str, stat: os.stat_result | None = None
+) -> tuple[str, int] | None:
     """(sha256, size) of a plain file already in the case, read by this reader version.
 
-    Hashing in place first spares a re-run from copying every file again.
+    Hashing in place first spares a re-run from copying every file again.  Given the
+    file's ``stat``, only a path the case already holds a source of that size for is
+    hashed: a new file would be read twice, once to hash it, once to copy it (the copy
+    is hashed too, and dropped when its bytes turn out to be in the case).
     """
     if item.kind == "archive_member":
+        return None
+    if stat is not None and not case.has_source(item.path, stat.st_size):
         return None
     with item.open() as stream:
         sha, size = hash_stream(stream)
@@ -168,12 +148,19 @@ def ingest_item(
     own.add(item, () if found is None else (found,))
     if group is None:
         own.flush()
+        own.finish()
 
 
 #: A group commit holds at most this many items (refusals included) or staged bytes: a
 #: kill redoes at most one group, and ``tmp/`` never holds more than this.
 GROUP_ITEMS = 1_000
 GROUP_BYTES = 64 * 2**20
+#: While a group is read on the executor the next one is staged: smaller groups keep the
+#: workers busy from the start and the parent's syncs in the shadow of their work
+#: (bench/ingest_pictures.py: ~180 pictures of ~90 KB cost two syncs and a commit, a few
+#: ms, against ~0.35 s of reading and fingerprints on two workers).  Tiny files keep the
+#: item limit: their cost is the syncs.
+READ_GROUP_BYTES = 16 * 2**20
 
 
 #: What :meth:`Case.record_many` writes for one item.
@@ -191,30 +178,50 @@ class _Kept:
     notes: tuple[Problem, ...]  # about the source, not its bytes: recorded whatever the reading
 
 
+@dataclass(slots=True)
+class _Placed:
+    """A group whose originals are durable and in place, being read: its rows to write."""
+
+    kept: list[_Kept]
+    refused: list[tuple[str, str, Problem]]
+    reads: dict[int, int]  # index in ``kept`` -> index in the reads
+    results: Future[list[ingest_read.Read]] | list[ingest_read.Read]
+
+
 class MediaGroup:
     """Media items kept and recorded together (a group commit).
 
     Each item's bytes are staged as it is met (an archive member's stream lives only
     while its archive is open); :meth:`flush` makes every staged original durable with
-    two filesystem syncs, moves them into place, reads each from its stored copy, and
-    writes all their rows, with the refusals met meanwhile, in one transaction.  The
+    two filesystem syncs and moves them into place; then they are read from their
+    stored copies (on ``executor`` when one is given: see :mod:`geotrace.ingest_read`)
+    while the next group is staged, and all their rows, with the refusals met meanwhile,
+    are written in one transaction, by :meth:`finish` (called by the next flush).  The
     kill rule holds for a group as for one item: no row before its original is durable,
     and a re-run finds what a kill left (originals with no rows) and records it.
     100,000 ten-byte members took 568 s with two fsyncs and a transaction per item, 26 s
     in groups (``bench/archive.py``, 2-core VM).
     """
 
-    def __init__(self, case: Case, summary: IngestSummary) -> None:
+    def __init__(
+        self, case: Case, summary: IngestSummary, executor: Executor | None = None
+    ) -> None:
         self.case = case
         self.summary = summary
+        self.executor = executor
         self._kept: list[_Kept] = []
         self._refused: list[tuple[str, str, Problem]] = []
         self._bytes = 0
+        self._placed: _Placed | None = None
+        self.prints = _print_stage() if executor is not None else None
+        #: What the fingerprints computed while reading gave (merged into the stage's).
+        self.printed = StageSummary("fingerprints")
 
     @property
     def full(self) -> bool:
         """Whether the group should be flushed before it takes more."""
-        return len(self._kept) + len(self._refused) >= GROUP_ITEMS or self._bytes >= GROUP_BYTES
+        size = GROUP_BYTES if self.executor is None else READ_GROUP_BYTES
+        return len(self._kept) + len(self._refused) >= GROUP_ITEMS or self._bytes >= size
 
     def add(self, item: Item, notes: tuple[Problem, ...] = ()) -> None:
         """Stage one media item's bytes (or find them in the case); raises what reading
@@ -222,7 +229,7 @@ class MediaGroup:
         change met while reading) are problems of the source, each counted as skipped:
         the item is kept, but not all of it was read as it is."""
         before = _stat_before(item)
-        known = _known_file(self.case, item, READER_VERSION)
+        known = _known_file(self.case, item, READER_VERSION, before)
         staged = None
         if known is not None:
             sha, size = known
@@ -244,43 +251,99 @@ class MediaGroup:
         self.summary.problems[refusal.code] += 1
 
     def flush(self) -> None:
-        """Make the group's originals durable, read them, and record everything.
+        """Make the group's originals durable, record the group before it, and start
+        reading this one (recorded by the next flush, or :meth:`finish`).
 
         An error here is the case's (its disk, its database), never one input's: it
         propagates, and the group's staged copies are removed.
         """
         kept, refused = self._kept, self._refused
         self._kept, self._refused, self._bytes = [], [], 0
+        if not kept and not refused:
+            return
         staged = [k.staged for k in kept if k.staged is not None]
         # One file: its own two fsyncs cost less than flushing the whole filesystem.
         blobs = iter(self.case.media.put_many(staged, sync=len(staged) > 1))
-        read: set[str] = set()  # the same bytes twice in a group are read once
-        rows = []
-        for k in kept:
+        # The group before is recorded first: whether this one's bytes need reading
+        # depends on what the case holds once it is.
+        self.finish()
+        jobs: list[ingest_read.ReadJob] = []
+        reads: dict[int, int] = {}
+        first: dict[str, int] = {}  # the same bytes twice in a group are read once
+        for i, k in enumerate(kept):
             blob = None if k.staged is None else next(blobs)
-            rows.append(self._rows(k, blob, read))
+            if blob is None or blob.sha256 in first:
+                continue
+            first[blob.sha256] = i
+            if self.case.media_reader_version(blob.sha256) == READER_VERSION:
+                continue
+            reads[i] = len(jobs)
+            jobs.append(
+                ingest_read.ReadJob(
+                    str(blob.path), k.item.path, blob.sha256, blob.size, self.prints is not None
+                )
+            )
+        results: Future[list[ingest_read.Read]] | list[ingest_read.Read]
+        if self.executor is None:
+            results = [ingest_read.read_one(job) for job in jobs]
+        else:
+            results = ingest_read.read_later(self.executor, jobs)
+        self._placed = _Placed(kept, refused, reads, results)
+
+    def finish(self) -> None:
+        """Write the rows of the group being read, in one transaction (waiting for its
+        reading to end); a no-op when there is none."""
+        placed, self._placed = self._placed, None
+        if placed is None:
+            return
+        results = placed.results
+        reads = results if isinstance(results, list) else results.result()
+        rows: list[ItemRows] = []
+        refused = placed.refused
+        for i, k in enumerate(placed.kept):
+            source = Source(
+                k.item.path, k.item.kind, k.size, k.sha256, READER, READER_VERSION, k.item.container
+            )
+            at = placed.reads.get(i)
+            if at is None:
+                rows.append((source, None, None, ()))
+            else:
+                read = reads[at]
+                self.summary.problems.update(p.code for p in read.problems)
+                rows.append((source, read.media, read.sighting, read.problems))
             refused.extend((k.sha256, k.item.path, note) for note in k.notes)
-        for written in self.case.record_many(rows, refused):
+        prints = [r.fingerprint for r in reads if r.fingerprint is not None]
+        stage = self.prints
+
+        def write_prints(db: sqlite3.Connection) -> None:
+            if stage is not None and prints:
+                found = stage.write(db, prints)
+                self.printed.done += len(prints)
+                self.printed.failed += sum(found.values())
+                self.printed.problems.update(found)
+
+        for written in self.case.record_many(rows, refused, write_prints):
             self.summary.new_sources += written.new_source
             self.summary.new_media += written.new_media
             self.summary.new_sightings += written.new_sighting
 
-    def _rows(self, kept: _Kept, blob: Blob | None, read: set[str]) -> ItemRows:
-        """An item's rows: its source, and its media read from the stored copy unless
-        the case (or this group) already holds these bytes read by this reader."""
-        item = kept.item
-        source = Source(
-            item.path, item.kind, kept.size, kept.sha256, READER, READER_VERSION, item.container
-        )
-        if blob is None or blob.sha256 in read:
-            return source, None, None, ()
-        read.add(blob.sha256)
-        if self.case.media_reader_version(blob.sha256) == READER_VERSION:
-            return source, None, None, ()
-        meta, public = read_stored(blob, item.path)
-        self.summary.problems.update(p.code for p in meta.problems)
-        media = Media(blob.sha256, meta.kind, meta.mime, kept.size, item.path, public)
-        return source, media, sighting_from(meta, blob.sha256), meta.problems
+    def abandon(self) -> None:
+        """Forget the group being read, once its reading has ended (the run failed: its
+        originals are in place without rows, which the re-run records)."""
+        placed, self._placed = self._placed, None
+        if placed is not None and not isinstance(placed.results, list):
+            placed.results.exception()  # waits; what it raised no longer matters
+
+
+def _print_stage() -> Stage[Any, Any] | None:
+    """The fingerprint stage when an ingest ends with it (then pictures are fingerprinted
+    as they are read, and the stage finds them done); None when it is not registered."""
+    from geotrace.evidence.fingerprint_stage import Fingerprints
+
+    found = stages().get("fingerprints")
+    if isinstance(found, Fingerprints) and found.after_ingest:
+        return found
+    return None
 
 
 def _stat_before(item: Item) -> os.stat_result | None:
@@ -403,7 +466,56 @@ def ingest(
                 refuse(case, found, summary)
             else:
                 files.append((found, root))
-    group = MediaGroup(case, summary)
+    running = executor or Processes()
+    try:
+        printed = _walk(case, files, summary, limits, progress, export_progress, table, running)
+        case.ensure_indexes()
+        for stage in run_after_ingest(case, running, stage_progress):
+            if stage.stage == printed.stage:  # the pictures fingerprinted as they were read
+                stage.done += printed.done
+                stage.failed += printed.failed
+                stage.problems.update(printed.problems)
+            summary.stages[stage.stage] = stage
+            summary.problems.update(stage.problems)
+    finally:
+        if executor is None:
+            running.close()
+    return summary
+
+
+def _walk(
+    case: Case,
+    files: list[tuple[Path, str]],
+    summary: IngestSummary,
+    limits: ZipLimits | None,
+    progress: Callable[[str, int, int], None] | None,
+    export_progress: ExportProgress | None,
+    table: ExportReader | None,
+    executor: Executor,
+) -> StageSummary:
+    """Every file found, then the files posts name, their media read on ``executor``;
+    what the fingerprints computed while reading gave."""
+    group = MediaGroup(case, summary, executor)
+    try:
+        _walk_group(case, files, summary, limits, progress, export_progress, table, group)
+    except BaseException:
+        group.abandon()
+        raise
+    return group.printed
+
+
+def _walk_group(
+    case: Case,
+    files: list[tuple[Path, str]],
+    summary: IngestSummary,
+    limits: ZipLimits | None,
+    progress: Callable[[str, int, int], None] | None,
+    export_progress: ExportProgress | None,
+    table: ExportReader | None,
+    group: MediaGroup,
+) -> None:
+    if group.prints is not None:
+        prepare(case, group.prints)  # its rows are written with the media's
     for done, (path, root) in enumerate(files, start=1):
         summary.files += 1
         for entry in expand(path, limits or ZipLimits()):
@@ -413,6 +525,7 @@ def ingest(
         if progress is not None:
             progress(str(path), done, len(files))
     group.flush()
+    group.finish()
     if summary.exports:
         summary.media_linked = case.link_post_media()
         page = case.unlinked_media_paths()
@@ -425,18 +538,9 @@ def ingest(
                     if group.full:
                         group.flush()
             group.flush()
+            group.finish()
             page = case.unlinked_media_paths(after=page[-1])
         summary.media_linked += case.link_post_media()
-    case.ensure_indexes()
-    running = executor or Processes()
-    try:
-        for stage in run_after_ingest(case, running, stage_progress):
-            summary.stages[stage.stage] = stage
-            summary.problems.update(stage.problems)
-    finally:
-        if executor is None:
-            running.close()
-    return summary
 
 
 def _ingest_entry(

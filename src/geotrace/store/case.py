@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -268,6 +268,14 @@ class Case:
         row = self.db.execute("SELECT reader_version FROM media WHERE sha256 = ?", (sha256,))
         found = row.fetchone()
         return None if found is None else str(found[0])
+
+    def has_source(self, path: str, size: int) -> bool:
+        """Whether an input at ``path`` of ``size`` bytes was recorded before (a re-run:
+        the ingest then hashes it in place before copying it; see ``ingest._known_file``)."""
+        row = self.db.execute(
+            "SELECT 1 FROM sources WHERE path = ? AND size = ? LIMIT 1", (path, size)
+        )
+        return row.fetchone() is not None
 
     def record(
         self,
@@ -598,8 +606,11 @@ class Case:
         self,
         items: Sequence[tuple[Source, Media | None, Sighting | None, Sequence[Problem]]],
         problems: Sequence[tuple[str, str, Problem]] = (),
+        then: Callable[[sqlite3.Connection], object] | None = None,
     ) -> list[Written]:
-        """Write many items, and problems as (sha256, path, problem), in one transaction.
+        """Write many items, and problems as (sha256, path, problem), in one transaction;
+        ``then(db)`` writes more rows in it (a stage's results computed with the items:
+        the fingerprints of pictures read at ingest), after the items' own.
 
         A transaction costs disk syncs (FULL synchronous): 100,000 tiny archive members
         at one transaction each spent most of their time there.  The caller makes the
@@ -609,6 +620,8 @@ class Case:
             written = [self._write_item(*item) for item in items]
             for sha256, path, problem in problems:
                 self._put_problem(sha256, path, problem)
+            if then is not None:
+                then(self.db)
         return written
 
     def _write_item(
