@@ -20,7 +20,7 @@ import pytest
 
 from geotrace.errors import InputError
 from geotrace.pipeline.runner import open_case
-from geotrace.present import report_pages
+from geotrace.present import report_pages, report_pages_accounts
 from geotrace.present.markup import esc
 from geotrace.present.report import ReportSummary, write_report
 from geotrace.present.report_pages import write_report_at
@@ -259,12 +259,17 @@ def test_hostile_text_is_text_on_every_page(paged: tuple[Path, Path, ReportSumma
     assert esc(f"exports/{IMG}.json") in everything  # a source's path
 
 
-def test_same_bytes_on_a_rerun(paged: tuple[Path, Path, ReportSummary]) -> None:
-    case, index, _ = paged
+def test_same_bytes_on_a_rerun_and_with_two_workers(
+    paged: tuple[Path, Path, ReportSummary],
+) -> None:
+    case, index, summary = paged
     before = (index.read_text("utf-8"), files(index.parent / "report_files"))
     write(case, index)
     assert (index.read_text("utf-8"), files(index.parent / "report_files")) == before
     assert not list(index.parent.glob(".report_files*"))  # no part or old folder left
+    # two processes, each writing runs of accounts (page size and threshold passed on)
+    assert write(case, index, workers=2) == summary
+    assert (index.read_text("utf-8"), files(index.parent / "report_files")) == before
 
 
 def test_the_writer_holds_a_page_at_most(
@@ -281,13 +286,13 @@ def test_the_writer_holds_a_page_at_most(
     monkeypatch.setattr(single, "_gather", refuse)
     monkeypatch.setattr(Case, "sighted_posts", refuse)
     asked: list[int] = []
-    rows = report_pages.page_rows
+    rows = report_pages_accounts.page_rows
 
     def counted(case: Case, ids: Any) -> Iterator[Any]:
         asked.append(len(ids))
         return rows(case, ids)
 
-    monkeypatch.setattr(report_pages, "page_rows", counted)
+    monkeypatch.setattr(report_pages_accounts, "page_rows", counted)
     fetched: list[int] = []
 
     class Cursor:
@@ -301,7 +306,7 @@ def test_the_writer_holds_a_page_at_most(
 
     list_pages = report_pages._list_pages
 
-    def lists(case: Case, folder: Any, index: str) -> Any:
+    def lists(case: Case, folder: Any, index: str, size: int) -> Any:
         class Db:
             def execute(self, sql: str, *args: Any) -> Any:
                 cursor = case.db.execute(sql, *args)
@@ -310,7 +315,7 @@ def test_the_writer_holds_a_page_at_most(
         class Wrapped:
             db = Db()
 
-        return list_pages(Wrapped(), folder, index)  # type: ignore[arg-type]
+        return list_pages(Wrapped(), folder, index, size)  # type: ignore[arg-type]
 
     monkeypatch.setattr(report_pages, "_list_pages", lists)
     case = paged_case(tmp_path / "p.case")
