@@ -13,7 +13,7 @@ uncertainty, so that it still counts, at its honest width.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,48 +103,85 @@ def account_tracks(
     only: Iterable[TrackKey] | None = None,
 ) -> list[Track]:
     """Up to ``limit`` accounts with timed sightings, in (platform, account id) order after
-    ``after``, each with its points."""
-    wanted = None if only is None else set(only)
-    start = ("", "") if after is None else after
+    ``after``, each with its points.
+
+    Accounts are taken in key order a batch at a time and only their sightings are read
+    (through their posts): a page costs its accounts' posts, never every sighting of the
+    case (at 1M sightings a pass over them all, for each page, made one account's track
+    take minutes; bench/analytics.py)."""
     when, args = _as_of_clause(as_of)
-    timed = " WHERE coalesce(s.at_utc, s.at_local) IS NOT NULL" + when
-    owners = {
-        int(a)
-        for (a,) in db.execute(
-            f"SELECT DISTINCT po.account FROM ({_OWNED}) o JOIN sightings s ON s.id = o.sid"
-            " JOIN posts po ON po.id = o.post" + timed,
-            args,
-        )
-        if a is not None
-    }
-    accounts = db.execute(
-        "SELECT a.id, a.platform, a.account_id FROM accounts a"
-        " WHERE (a.platform, a.account_id) > (?, ?) ORDER BY a.platform, a.account_id",
-        start,
-    )
     chosen: dict[int, TrackKey] = {}
-    for row_id, platform, account_id in accounts:
-        if int(row_id) in owners and (wanted is None or (platform, account_id) in wanted):
-            chosen[int(row_id)] = (str(platform), str(account_id))
-            if len(chosen) == limit:
-                break
-    if not chosen:
-        return []
-    # Only the page's accounts' sightings are read: a page's memory is its own tracks'.
-    marks = ",".join("?" * len(chosen))
-    rows = db.execute(
-        f"SELECT po.account, {_SIGHTING} FROM ({_OWNED}) o JOIN sightings s ON s.id = o.sid"
-        f" JOIN posts po ON po.id = o.post {PLACE_JOIN}" + timed + f" AND po.account IN ({marks})",
-        (*args, *chosen),
-    )
     grouped: dict[int, list[tuple[object, ...]]] = {}
-    for account, *sighting in rows:
-        grouped.setdefault(int(account), []).append(tuple(sighting))
-    keys = sorted((chosen[a], a) for a in grouped)
+    for batch in _account_batches(db, after, max(limit, 64), only):
+        marks = ",".join("?" * len(batch))
+        ids = list(batch)
+        rows = db.execute(
+            f"SELECT po.account, {_SIGHTING} FROM ({_owned_by(marks)}) o"
+            f" JOIN sightings s ON s.id = o.sid JOIN posts po ON po.id = o.post {PLACE_JOIN}"
+            " WHERE coalesce(s.at_utc, s.at_local) IS NOT NULL"
+            + when
+            + f" AND po.account IN ({marks})",
+            (*ids, *ids, *args, *ids),
+        )
+        found: dict[int, list[tuple[object, ...]]] = {}
+        for account, *sighting in rows:
+            found.setdefault(int(account), []).append(tuple(sighting))
+        for row_id, key in batch.items():
+            if row_id in found and len(chosen) < limit:
+                chosen[row_id] = key
+                grouped[row_id] = found[row_id]
+        if len(chosen) == limit:
+            break
+    keys = sorted((key, a) for a, key in chosen.items())
     names = _names(db, [a for _, a in keys])
     return [
         Track(key, names.get(a), _points(grouped[a]), (key,) * len(grouped[a])) for key, a in keys
     ]
+
+
+def _owned_by(marks: str) -> str:
+    """SQL for the sightings that can belong to the accounts ``marks`` stands for (given
+    twice): their posts' own, and those of the media their posts carried, each with its
+    owning post (the media's first post, which may be another account's: the caller keeps
+    the rows whose owning post is of its accounts)."""
+    return (
+        "SELECT s.id AS sid, s.post AS post FROM posts po JOIN sightings s ON s.post = po.id"
+        f" WHERE po.account IN ({marks})"
+        f" UNION SELECT s.id, {FIRST_POST_OF_MEDIA} FROM posts po"
+        " JOIN post_media pm ON pm.post = po.id"
+        " JOIN sightings s ON s.media_sha256 = pm.sha256 AND s.post IS NULL"
+        f" WHERE po.account IN ({marks})"
+    )
+
+
+def _account_batches(
+    db: sqlite3.Connection, after: TrackKey | None, size: int, only: Iterable[TrackKey] | None
+) -> Iterator[dict[int, TrackKey]]:
+    """Accounts after ``after`` in key order (only those of ``only``, when given), as
+    batches of row id -> key."""
+    start = ("", "") if after is None else after
+    if only is not None:
+        wanted = sorted(key for key in set(only) if key > start)
+        found: dict[int, TrackKey] = {}
+        for key in wanted:
+            row = db.execute(
+                "SELECT id FROM accounts WHERE platform = ? AND account_id = ?", key
+            ).fetchone()
+            if row is not None:
+                found[int(row[0])] = key
+        for i in range(0, len(found), size):
+            yield dict(list(found.items())[i : i + size])
+        return
+    while True:
+        rows = db.execute(
+            "SELECT id, platform, account_id FROM accounts WHERE (platform, account_id) > (?, ?)"
+            " ORDER BY platform, account_id LIMIT ?",
+            (*start, size),
+        ).fetchall()
+        if not rows:
+            return
+        yield {int(i): (str(p), str(a)) for i, p, a in rows}
+        start = (str(rows[-1][1]), str(rows[-1][2]))
 
 
 def _names(db: sqlite3.Connection, accounts: Sequence[int]) -> dict[int, str]:
@@ -219,37 +256,38 @@ def post_times(
     only: Iterable[TrackKey] | None = None,
 ) -> list[PostTimes]:
     """Up to ``limit`` accounts' posting instants, in (platform, account id) order after
-    ``after``: every post with a time counts, a time-only one (an X archive's header) too."""
-    wanted = None if only is None else set(only)
-    start = ("", "") if after is None else after
+    ``after``: every post with a time counts, a time-only one (an X archive's header) too.
+
+    Read a batch of accounts at a time through the posts' account index, in its order
+    (time, then row): a page costs its accounts' posts, not a sort of every post of the
+    case (bench/analytics.py)."""
     clause = (
         ""
         if as_of is None
         else f" AND {_EPOCH.format('coalesce(p.posted_utc, p.posted_local)')} <= ?"
     )
-    rows = db.execute(
-        "SELECT a.id, a.platform, a.account_id,"
-        f" {_EPOCH.format('coalesce(p.posted_utc, p.posted_local)')},"
-        " p.posted_utc IS NULL, coalesce(p.time_uncertainty_s, 0)"
-        " FROM posts p JOIN accounts a ON a.id = p.account"
-        " WHERE (a.platform, a.account_id) > (?, ?)"
-        " AND coalesce(p.posted_utc, p.posted_local) IS NOT NULL"
-        + clause
-        + " ORDER BY a.platform, a.account_id",
-        (*start, *(() if as_of is None else (as_of,))),
-    )
     grouped: dict[int, tuple[TrackKey, list[float], list[float]]] = {}
-    for row_id, platform, account_id, t, unzoned, u in rows:
-        key = (str(platform), str(account_id))
-        if wanted is not None and key not in wanted:
-            continue
-        if int(row_id) not in grouped:
-            if len(grouped) == limit:
-                break
-            grouped[int(row_id)] = (key, [], [])
-        entry = grouped[int(row_id)]
-        entry[1].append(round(float(t), 3))
-        entry[2].append(float(u) + (_UNZONED_S if unzoned else 0.0))
+    for batch in _account_batches(db, after, max(limit, 64), only):
+        marks = ",".join("?" * len(batch))
+        rows = db.execute(
+            f"SELECT p.account, {_EPOCH.format('coalesce(p.posted_utc, p.posted_local)')},"
+            " p.posted_utc IS NULL, coalesce(p.time_uncertainty_s, 0) FROM posts p"
+            f" WHERE p.account IN ({marks})"
+            " AND coalesce(p.posted_utc, p.posted_local) IS NOT NULL"
+            + clause
+            + " ORDER BY p.account, p.posted_utc, p.id",
+            (*batch, *(() if as_of is None else (as_of,))),
+        )
+        found: dict[int, tuple[list[float], list[float]]] = {}
+        for row_id, t, unzoned, u in rows:
+            entry = found.setdefault(int(row_id), ([], []))
+            entry[0].append(round(float(t), 3))
+            entry[1].append(float(u) + (_UNZONED_S if unzoned else 0.0))
+        for row_id, key in batch.items():
+            if row_id in found and len(grouped) < limit:
+                grouped[row_id] = (key, *found[row_id])
+        if len(grouped) == limit:
+            break
     names = _names(db, list(grouped))
     return [
         PostTimes(

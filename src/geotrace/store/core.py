@@ -193,6 +193,16 @@ CORE = MigrationSet(
     );
     """,
         ),
+        # The posts in a chat or channel: ``posts --account`` matches a chat too, and the
+        # accounts table counts them; without an index each is a scan of every post (at
+        # 10M posts, one timeline took minutes; bench/analytics.py).  Partial: most posts
+        # are in no chat.
+        Step(
+            "0004_posts_chat",
+            """
+    CREATE INDEX IF NOT EXISTS posts_chat ON posts(chat) WHERE chat IS NOT NULL;
+    """,
+        ),
     ),
 )
 
