@@ -94,3 +94,23 @@ def test_a_task_that_raises_or_kills_its_worker_costs_its_item_on_dask(
     assert rows.pop(ids[6]) == (-1, "no single result")
     # Every other item, its neighbours on a killed worker included, has its own result.
     assert rows == {p: (len(str(posts[p])), None) for p in ids if p not in (ids[1], ids[5], ids[6])}
+
+
+def test_a_running_scheduler_is_used_by_its_address(
+    toy: toy_stage.TextLengths, exports_case: Path, tmp_path: Path
+) -> None:
+    """--scheduler: the command's client joins that cluster (its versions checked) and
+    leaves it running."""
+    import distributed
+
+    case = tmp_path / "remote.case"
+    shutil.copy(exports_case, case)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0"
+    ) as cluster:
+        (summary,) = api.run([toy.name], case, executor="dask", scheduler=cluster.scheduler_address)
+        assert cluster.scheduler.workers  # still there for the next command
+    with sqlite3.connect(case) as db:
+        texts = dict(db.execute("SELECT id, text FROM posts"))
+        rows = dict(db.execute("SELECT post, length FROM toy_lengths"))
+    assert summary.done == len(texts) and rows == {p: len(str(t)) for p, t in texts.items()}

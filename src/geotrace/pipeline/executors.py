@@ -235,6 +235,9 @@ class Dask:
         try:
             if scheduler:
                 self.client = distributed.Client(scheduler, timeout="30s")
+                # Tasks carry functions by name and results by pickle: a worker on another
+                # Python or Dask would fail them one by one, or worse, answer differently.
+                self.client.get_versions(check=True)
             else:
                 # A task that kills a worker fails at once, as in a fork pool: the runner
                 # then retries its items alone, which is where a crash is isolated (Dask's
@@ -253,6 +256,9 @@ class Dask:
             self.close()
             where = scheduler or "a local cluster"
             raise ExecutorError(f"cannot reach the Dask scheduler ({where}): {exc}") from exc
+        except ValueError as exc:  # get_versions: a mismatch between client and workers
+            self.close()
+            raise ExecutorError(f"the Dask workers differ from this machine: {exc}") from exc
 
     def map(
         self,
