@@ -210,41 +210,67 @@ def _region_name(table: PrintTable, r: int) -> str:
     return f"{name}@{table.at_s[r]:g}s" if table.at_s[r] else name
 
 
-def candidate_pairs(table: PrintTable, joined: Ints, k: int) -> list[tuple[int, int, int]]:
+def candidate_pairs(
+    table: PrintTable, joined: Ints, k: int, near: Neighbours | None = None
+) -> list[tuple[int, int, int]]:
     """Picture pairs for the pixel check that hashes did not join: each picture's ``k``
     nearest by layout descriptor, skipped where both are already in one group
     (``joined`` labels), as (a, b, r) with a < b and r the rank of the nearer of the two
     among those of its row (0 the nearest), so that the nearest can be checked first.
-
-    All against all, a block of rows at a time (one BLAS product each): fine for the tens
-    of thousands of pictures of most cases; at a million it is hours, and ``copies`` of
-    one picture (a single row) is what scales.
+    ``near``: :func:`layout_neighbours` for ``k``, when the caller has them already.
     """
+    rows, cols = layout_neighbours(table, k) if near is None else near
+    if not len(rows):
+        return []
+    # The nearest are often copies already joined (a picture with a dozen copies has them
+    # all at the top): each row holds more than k, and keeps its k nearest not yet joined.
+    rows = np.repeat(rows, cols.shape[1]).reshape(cols.shape)
+    open_ = (rows != cols) & (joined[rows] != joined[cols])
+    rank = np.cumsum(open_, axis=1) - 1
+    keep = open_ & (rank < k)
+    a, b = np.minimum(rows, cols)[keep], np.maximum(rows, cols)[keep]
+    r = rank[keep]
+    if not len(a):
+        return []
+    # Each pair once, at the best rank either end gave it.
+    order = np.lexsort((r, b, a))
+    a, b, r = a[order], b[order], r[order]
+    first = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])]
+    return list(zip(a[first].tolist(), b[first].tolist(), r[first].tolist(), strict=True))
+
+
+#: Each picture's nearest by layout: (pictures (m,), their nearest (m, wide)), indexes into
+#: ``table.shas``, nearest first (a picture may be among its own).
+Neighbours = tuple[Ints, Ints]
+
+
+def layout_neighbours(table: PrintTable, k: int) -> Neighbours:
+    """For each picture with a layout descriptor, the ``k + 1 + LOOK_PAST`` others nearest
+    to it (fewer in a smaller case), as :func:`candidate_pairs` reads them.
+
+    All against all, a block of rows at a time (one BLAS product each), up to
+    ``EXACT_UP_TO`` pictures: exact, and quadratic (6.5 CPU-s at 20k pictures,
+    research/scale.md); beyond, an approximate index (:mod:`geotrace.analysis.candidates`,
+    recall measured by bench/candidates.py)."""
     have = np.array([i for i, d in enumerate(table.descriptors) if d], dtype=np.int64)
     if len(have) < 2:
-        return []
-    matrix = descriptors([table.descriptors[i] or b"" for i in have]).astype(np.float32)
-    # The nearest are often copies already joined (a picture with a dozen copies has them
-    # all at the top): look further down each row and keep its k nearest not yet joined.
+        return _NONE, np.zeros((0, 0), dtype=np.int64)
+    matrix = descriptors([table.descriptors[i] or b"" for i in have])
     wide = min(k + 1 + LOOK_PAST, len(have))
-    best: dict[tuple[int, int], int] = {}
-    block = max(1, SCORES // len(have))
-    for start in range(0, len(have), block):
+    top = _exact_nearest(matrix.astype(np.float32), wide)
+    return have, have[top]
+
+
+def _exact_nearest(matrix: npt.NDArray[np.float32], wide: int) -> Ints:
+    """Each row's ``wide`` best rows by dot product, best first (itself included)."""
+    out = np.empty((len(matrix), wide), dtype=np.int64)
+    block = max(1, SCORES // len(matrix))
+    for start in range(0, len(matrix), block):
         scores = matrix[start : start + block] @ matrix.T
         top = np.argpartition(-scores, wide - 1, axis=1)[:, :wide]
         order = np.take_along_axis(-scores, top, axis=1).argsort(axis=1, kind="stable")
-        top = np.take_along_axis(top, order, axis=1)
-        rows = np.repeat(have[start : start + block], wide).reshape(-1, wide)
-        cols = have[top]
-        open_ = (rows != cols) & (joined[rows] != joined[cols])
-        rank = np.cumsum(open_, axis=1) - 1
-        keep = open_ & (rank < k)
-        a, b = np.minimum(rows, cols)[keep], np.maximum(rows, cols)[keep]
-        for pair, r in zip(
-            zip(a.tolist(), b.tolist(), strict=True), rank[keep].tolist(), strict=True
-        ):
-            best[pair] = min(r, best.get(pair, r))
-    return sorted((a, b, r) for (a, b), r in best.items())
+        out[start : start + block] = np.take_along_axis(top, order, axis=1)
+    return out
 
 
 #: How far past the k nearest a row is read for pictures not yet joined.

@@ -16,24 +16,29 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from geotrace.analysis.appearances import appearances, file_facts
 from geotrace.analysis.copies import (
+    PLAIN_QUALITY,
     TOO_PLAIN,
     TOO_PLAIN_RELATION,
     FilePair,
     Hit,
+    Neighbours,
     candidate_pairs,
     file_pairs,
     hash_edge,
     hash_hits,
     hash_ranks,
     labels_of,
+    layout_neighbours,
     plain,
     plain_edge,
     query_hits,
     sure_edges,
 )
+from geotrace.analysis.copy_components import part_of, plan
 from geotrace.analysis.pairs_stage import (
     STAGE as PAIRS,
 )
@@ -44,7 +49,13 @@ from geotrace.analysis.pairs_stage import (
     verdict_json,
     verdicts,
 )
-from geotrace.analysis.provenance import CopyEdge, describe, groups, held_only_inside
+from geotrace.analysis.provenance import (
+    CopyEdge,
+    components,
+    describe,
+    groups,
+    held_only_inside,
+)
 from geotrace.analysis.verify import Features, verify
 from geotrace.evidence.fingerprint import Fingerprint
 from geotrace.evidence.fingerprint_stage import VERSION as PRINT_VERSION
@@ -91,19 +102,37 @@ def find_all(
     pairs = file_pairs(table, hash_hits(table))
     evidence = {(p.a, p.b): p for p in pairs}
     edges = sure_edges(table, pairs)
-    checks = Checks(executor, progress)
+    near = layout_neighbours(table, CANDIDATES) if deep else None
+    checks = Checks(executor, progress, _parts(table, pairs, near, executor))
     checked = _rounds(
         case, table, hash_ranks([p for p in pairs if not p.sure]), edges, evidence, checks
     )
-    if deep:
+    if near is not None:
         # Candidates are taken past the pictures the hashes already put in one group.
-        candidates = candidate_pairs(table, labels_of(table, edges), CANDIDATES)
+        candidates = candidate_pairs(table, labels_of(table, edges), CANDIDATES, near)
         checked += _rounds(case, table, candidates, edges, evidence, checks)
     found = [g for g in groups(table.shas, edges) if len(g) > 1]
     checked += _against_largest(case, table, found, edges, evidence, checks)
     found = [g for g in groups(table.shas, edges) if len(g) > 1]
     found, confirmed = _confirmed(case, table, found, edges, checks)
     return Found(found, edges, checked + confirmed, _alone(found, edges))
+
+
+def _parts(
+    table: PrintTable, pairs: Sequence[FilePair], near: Neighbours | None, executor: Executor
+) -> npt.NDArray[np.int64]:
+    """Where each picture's checks run (copy_components.plan): over every hash match and
+    the layout candidates as they would be if every hash match joined its two pictures,
+    which is what the rounds mostly find; a pair the plan did not foresee is checked
+    where its first picture's are."""
+    n = len(table.shas)
+    hashed = np.array([(p.a, p.b) for p in pairs], dtype=np.int64).reshape(-1, 2)
+    links = [hashed]
+    if near is not None:
+        joined = components(n, hashed)
+        foreseen = candidate_pairs(table, joined, CANDIDATES, near)
+        links.append(np.array([(a, b) for a, b, _ in foreseen], dtype=np.int64).reshape(-1, 2))
+    return plan(n, np.concatenate(links), int(getattr(executor, "workers", 1)))
 
 
 def _alone(found: Sequence[Sequence[str]], edges: Sequence[CopyEdge]) -> list[str]:
@@ -437,10 +466,12 @@ def stored_path(case: Case, sha: str) -> Path:
 
 @dataclass(slots=True)
 class Checks:
-    """Where a search's pixel checks run, and its count of them for ``progress``."""
+    """Where a search's pixel checks run (the executor, and each picture's part there:
+    copy_components.plan), and its count of them for ``progress``."""
 
     executor: Executor
     progress: Callable[[int], None] | None = None
+    parts: npt.NDArray[np.int64] | None = None
     checks: int = 0
 
 
@@ -450,7 +481,11 @@ def _checked(
     """Verdicts for ``pairs`` (picture indexes, a < b), from the case where it has them,
     else from the pairs stage; and how many checks ran now."""
     shas = table.shas  # in sha256 order: a < b as indexes is a < b as digests
-    asked = sorted({(shas[a], shas[b]) for a, b in pairs})
+    plain = _plain_pictures(table)
+    parts = np.zeros(len(shas), np.int64) if checks.parts is None else checks.parts
+    asked = sorted(
+        {(part_of(parts, a, b), shas[a], shas[b], bool(plain[a] or plain[b])) for a, b in pairs}
+    )
 
     def counted(event: Progress) -> None:
         if checks.progress is not None:
@@ -458,8 +493,17 @@ def _checked(
 
     ran = run(case, PAIRS, checks.executor, counted, request=asked).done
     checks.checks += ran
-    known = verdicts(case.db, PAIRS.version, asked)
+    known = verdicts(case.db, PAIRS.version, [(a, b) for _, a, b, _ in asked])
     return {(a, b): known[(shas[a], shas[b])] for a, b in pairs}, ran
+
+
+def _plain_pictures(table: PrintTable) -> npt.NDArray[np.bool_]:
+    """Per picture, whether any region of it is too plain to compare (copies.plain): two
+    blank pictures of one shade and size may have the same coded data without one being
+    a copy of the other, so that the pairs stage's identical-pixel shortcut is not theirs."""
+    out = np.zeros(len(table.shas), dtype=np.bool_)
+    out[table.owner[table.quality < PLAIN_QUALITY]] = True
+    return out
 
 
 def described(

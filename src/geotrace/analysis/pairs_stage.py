@@ -6,15 +6,20 @@ each verdict in ``verified_pairs``, so that asking again, or after adding a few 
 redoes only what is new.  Run with no request (``geotrace run pairs``), it redoes the
 verdicts an older version gave.
 
-A task computes each of its pictures' features once, and a page is in (a, b) order, so
-that the pairs of one picture mostly fall in one task; features never cross a process
-boundary.
+A task computes each of its pictures' features once, and a page is in (part, a, b) order,
+the copy search's partition of its candidate graph (see ``find_copies.Parts``), so that the
+pairs of one part fall in the tasks of one worker, which keeps their features; features
+never cross a process boundary.  Two JPEGs with the same coded image data (a copy whose
+metadata alone was edited: 28 % of the checks of a copy-heavy case, research/scale.md)
+are called copies on that digest, with no features computed (``same_pixels``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import sqlite3
 from bisect import bisect_right
 from collections import Counter
@@ -23,6 +28,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
+from geotrace.analysis.copy_components import route
 from geotrace.analysis.verify import (
     STAGE_VERSION,
     Features,
@@ -31,6 +39,7 @@ from geotrace.analysis.verify import (
     open_upright,
     verify,
 )
+from geotrace.evidence.reader import opened
 from geotrace.pipeline.stage import Context, Stage
 from geotrace.sql import MigrationSet, Step
 
@@ -56,8 +65,12 @@ MIGRATIONS = MigrationSet(
     ),
 )
 
-#: A pair to check: (a, stored file of a, b, stored file of b), a < b by sha256.
-Pair = tuple[str, str, str, str]
+#: A pair to check: (a, stored file of a, b, stored file of b, part, plain), a < b by
+#: sha256; ``part``: the piece of the candidate graph it belongs to (its route), ``plain``:
+#: one side is too plain for identical pixels to make a copy (copies.plain).
+Pair = tuple[str, str, str, str, int, bool]
+#: A pair as the copy search asks for it: (part, a, b, plain), sorted.
+Ask = tuple[int, str, str, bool]
 #: Its verdict: (a, b, the verdict as the case keeps it).
 Judged = tuple[str, str, dict[str, Any]]
 
@@ -121,25 +134,129 @@ def kept_features(path: str) -> Features | None:
 
 
 def check_page(pairs: Sequence[Pair]) -> list[Judged]:
-    """The stage's pure computation: each picture's features once, then every pair."""
+    """The stage's pure computation: every pair whose two files have the same coded pixels
+    (:func:`same_pixels`) without features; then each other picture's features once, and
+    every other pair."""
+    same = [not plain and same_pixels(pa, pb) for _, pa, _, pb, _, plain in pairs]
     found: dict[str, Features | None] = {}
-    for a, path_a, b, path_b in pairs:
+    for (a, path_a, b, path_b, _, _), shortcut in zip(pairs, same, strict=True):
         for sha, path in ((a, path_a), (b, path_b)):
-            if sha not in found:
+            if not shortcut and sha not in found:
                 found[sha] = kept_features(path)
     out: list[Judged] = []
-    for a, _, b, _ in pairs:
+    for (a, _, b, _, _, _), shortcut in zip(pairs, same, strict=True):
+        if shortcut:
+            out.append((a, b, dict(IDENTICAL)))
+            continue
         fa, fb = found[a], found[b]
         verdict = dict(UNDECODABLE) if fa is None or fb is None else verdict_json(verify(fa, fb))
         out.append((a, b, verdict))
     return out
 
 
+#: The verdict on two files with the same coded image data and orientation: the same
+#: pixels, whatever their metadata says (the shape of :func:`verdict_json`'s).
+IDENTICAL: dict[str, Any] = {
+    "relation": "copy",
+    "inliers": 0,
+    "ncc": 1.0,
+    "transformation": "identical pixels (the same coded image data: only metadata differs)",
+    "rotation_deg": 0.0,
+    "scale": 1.0,
+    "mirrored": False,
+    "a_in_b": 1.0,
+    "b_in_a": 1.0,
+}
+
+
+def same_pixels(path_a: str, path_b: str) -> bool:
+    """Whether two stored files decode to the same upright pixels without decoding them:
+    two JPEGs with the same :func:`coded_digest` and the same EXIF orientation.  Two
+    with other orientations are a turned copy, left to the pixel check to say how."""
+    digest = coded_digest(path_a)
+    if digest is None or digest != coded_digest(path_b):
+        return False
+    return orientation(path_a) == orientation(path_b)
+
+
+#: A JPEG marker that ends entropy-coded data: 0xFF then neither a stuffed zero, a
+#: restart marker (part of the data) nor another fill byte.
+_MARKER = re.compile(rb"\xff[\x01-\xcf\xd8-\xfe]")
+#: Segments walked at most (a hostile file cannot make the walk long).
+MAX_SEGMENTS = 4096
+
+
+@lru_cache(maxsize=4096)
+def coded_digest(path: str) -> bytes | None:
+    """A digest of what a JPEG decoder reads of ``path``: every segment but APPn and COM
+    (metadata: EXIF, XMP, ICC, comments), with the entropy-coded data; Adobe's APP14 is
+    kept, since its colour transform changes the decoded colours.  None for another
+    format or a JPEG that does not end (its pixels are left to the check).
+
+    Why not the decoded pixels: this reads the stored file once and decodes nothing, and
+    a platform that rewrites a picture's metadata keeps its scan data byte for byte.  A
+    memo like :func:`kept_features` (the file is content-addressed)."""
+    try:
+        with opened(path) as buf:
+            return _scan_digest(buf)
+    except (OSError, ValueError, BufferError):
+        return None
+
+
+def _scan_digest(buf: bytes | Any) -> bytes | None:
+    if bytes(buf[:2]) != b"\xff\xd8":
+        return None
+    with memoryview(buf) as view:
+        return _walk(buf, view)
+
+
+def _walk(buf: bytes | Any, view: memoryview) -> bytes | None:
+    digest = hashlib.blake2b(digest_size=20)
+    pos, n = 2, len(buf)
+    for _ in range(MAX_SEGMENTS):
+        if pos + 2 > n or buf[pos] != 0xFF:
+            return None
+        marker = buf[pos + 1]
+        if marker == 0xFF:  # a fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:  # EOI
+            return digest.digest()
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # no length
+            digest.update(view[pos : pos + 2])
+            pos += 2
+            continue
+        if pos + 4 > n:
+            return None
+        end = pos + 2 + int.from_bytes(buf[pos + 2 : pos + 4], "big")
+        if end > n or end < pos + 4:
+            return None
+        if not (0xE0 <= marker <= 0xEF and marker != 0xEE) and marker != 0xFE:
+            digest.update(view[pos:end])
+        pos = end
+        if marker == 0xDA:  # SOS: its entropy-coded data runs to the next marker
+            found = _MARKER.search(buf, pos)
+            stop = n if found is None else found.start()
+            digest.update(view[pos:stop])
+            pos = stop
+    return None
+
+
+def orientation(path: str) -> int:
+    """The EXIF orientation a decoder applies (1 when none or unreadable)."""
+    try:
+        with Image.open(path) as im:
+            return int(im.getexif().get(0x0112, 1))
+    except Exception:  # unreadable metadata: the decoder sees none either
+        return 1
+
+
 class Pairs(Stage[Pair, Judged]):
     """Pixel-check verdicts of the pairs the copy search asks about."""
 
     name = "pairs"
-    version = STAGE_VERSION
+    #: The check's own version, and the identical-pixel shortcut's.
+    version = f"{STAGE_VERSION}-same-pixels1"
     migrations = MIGRATIONS
     compute = staticmethod(check_page)
     after_ingest = False
@@ -156,40 +273,55 @@ class Pairs(Stage[Pair, Judged]):
         limit: int,
         request: Sequence[Any] | None = None,
     ) -> list[Pair]:
-        """``request``'s pairs (a, b), a < b, sorted, that lack a verdict of this version;
-        with no request, the pairs whose verdict an older version gave."""
+        """``request``'s pairs (:data:`Ask`, sorted) that lack a verdict of this version;
+        with no request, the pairs whose verdict an older version gave (each its own part
+        by its first picture, which keeps (part, a, b) in (a, b) order)."""
         if request is None:
             rows = db.execute(
                 "SELECT v.a, ma.stored_as, v.b, mb.stored_as FROM verified_pairs v"
                 " JOIN media ma ON ma.sha256 = v.a JOIN media mb ON mb.sha256 = v.b"
                 " WHERE v.version IS NOT ? AND (v.a, v.b) > (?, ?) ORDER BY v.a, v.b LIMIT ?",
-                (self.version, *(after or ("", "")), limit),
+                (self.version, *(after[1:] if after else ("", "")), limit),
             )
             return [
-                (a, str(context.media_root / ra), b, str(context.media_root / rb))
+                (a, str(context.media_root / ra), b, str(context.media_root / rb), _part(a), False)
                 for a, ra, b, rb in rows
             ]
         start = 0 if after is None else _after(request, after)
-        lacking: list[tuple[str, str]] = []
+        lacking: list[Ask] = []
         while start < len(request) and len(lacking) < limit:
-            asked = [(str(a), str(b)) for a, b in request[start : start + ASK]]
+            asked = [
+                (int(p), str(a), str(b), bool(f)) for p, a, b, f in request[start : start + ASK]
+            ]
             start += ASK
-            done = set(verdicts(db, self.version, asked))
-            lacking += [p for p in asked if p not in done]
+            done = set(verdicts(db, self.version, [(a, b) for _, a, b, _ in asked]))
+            lacking += [q for q in asked if (q[1], q[2]) not in done]
         lacking = lacking[:limit]
-        stored = _stored(db, {sha for pair in lacking for sha in pair})
+        stored = _stored(db, {sha for _, a, b, _ in lacking for sha in (a, b)})
+        root = context.media_root
         return [
-            (a, str(context.media_root / stored[a]), b, str(context.media_root / stored[b]))
-            for a, b in lacking
+            (a, str(root / stored[a]), b, str(root / stored[b]), part, plain)
+            for part, a, b, plain in lacking
         ]
 
-    def route(self, task: Sequence[Pair]) -> int:
-        """By the task's first picture: a page is in (a, b) order, so that the checks of
-        one picture go to the worker that has its features (see ``kept_features``)."""
-        return int(task[0][0][:8], 16)
+    def split(self, page: Sequence[Pair]) -> list[list[Pair]]:
+        """Runs of ``chunk_size`` pairs, never across two parts (a page is in part order):
+        every task of a part is routed to one worker."""
+        tasks: list[list[Pair]] = []
+        for item in page:
+            if tasks and tasks[-1][0][4] == item[4] and len(tasks[-1]) < self.chunk_size:
+                tasks[-1].append(item)
+            else:
+                tasks.append([item])
+        return tasks
 
-    def key(self, item: Pair) -> tuple[str, str]:
-        return (item[0], item[2])
+    def route(self, task: Sequence[Pair]) -> int:
+        """By the task's part's piece: the checks of one piece go to the worker that has
+        its pictures' features (see ``kept_features``)."""
+        return route(task[0][4])
+
+    def key(self, item: Pair) -> tuple[int, str, str]:
+        return (item[4], item[0], item[2])
 
     def failed(self, item: Pair, reason: str) -> Judged:
         return (
@@ -225,9 +357,14 @@ def verdicts(
     return out
 
 
-def _after(request: Sequence[Any], key: tuple[str, str]) -> int:
-    """The position in the sorted ``request`` just past ``key``."""
-    return bisect_right([tuple(p) for p in request], tuple(key))
+def _after(request: Sequence[Any], key: tuple[int, str, str]) -> int:
+    """The position in the sorted ``request`` just past ``key`` (part, a, b)."""
+    return bisect_right([tuple(p[:3]) for p in request], tuple(key))
+
+
+def _part(sha: str) -> int:
+    """The part of a pair asked by no search: its first picture's (monotonic in it)."""
+    return int(sha[:8], 16)
 
 
 def _stored(db: sqlite3.Connection, shas: set[str]) -> dict[str, str]:
