@@ -240,7 +240,10 @@ def _sightings(
     whens = _iso(taken)
     radius = np.where(exif, rng.uniform(5.0, 30.0, size=n).round(1), 50.0)
     seq = chosen - first[owner]
-    geotag, media, post_media = [], [], []
+    lats, lons, radii = lat.tolist(), lon.tolist(), radius.tolist()
+    geotag: list[tuple[object, ...]] = []
+    media: list[tuple[str, str, str]] = []
+    post_media: list[tuple[int, str, str]] = []
     picture = 0
     for i, (k, a, s, is_exif) in enumerate(
         zip(chosen.tolist(), owner.tolist(), seq.tolist(), exif.tolist(), strict=True)
@@ -254,7 +257,7 @@ def _sightings(
             post_media.append((k + 1, name, sha))
             evidence = '{"tag": "GPS", "gps_version": "2.3.0.0"}'
             geotag.append(
-                (sha, None, "exif_gps", lat[i], lon[i], radius[i], whens[i], "gps_clock", 0.9,
+                (sha, None, "exif_gps", lats[i], lons[i], radii[i], whens[i], "gps_clock", 0.9,
                  evidence)
             )  # fmt: skip
         else:
@@ -263,7 +266,7 @@ def _sightings(
                 ' "field": "location", "kind": "geotag"}'
             )
             geotag.append(
-                (None, k + 1, "platform_geotag", lat[i], lon[i], 50.0, whens[i], "platform_utc",
+                (None, k + 1, "platform_geotag", lats[i], lons[i], 50.0, whens[i], "platform_utc",
                  0.6, evidence)
             )  # fmt: skip
     db.executemany(
@@ -284,9 +287,8 @@ def _sightings(
     db.executemany(
         "INSERT INTO sightings (media_sha256, post, method, lat, lon, radius_m, at_utc,"
         " time_basis, confidence, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(m, p, meth, float(la), float(lo), float(r), w, b, c, e)
-         for m, p, meth, la, lo, r, w, b, c, e in geotag],
-    )  # fmt: skip
+        geotag,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
