@@ -495,14 +495,19 @@ def map(
     The layers of people (impossible legs, stays and bases, crossings, meetings, silent
     accounts; see :func:`geotrace.api_people.layers`) are brought up to date first, each a layer to
     switch.  The layers are read before anything is written: a file that cannot serve
-    raises ``ControlLayerError`` or ``BasemapError`` (both ``ValueError``) with the reason."""
+    raises ``ControlLayerError`` or ``BasemapError`` (both ``ValueError``) with the reason.
+
+    Past 50,000 sightings (``present.maptiles.TILED_ABOVE``) the map is ``output`` and a
+    folder of tiles beside it (``map.html``, ``map_files/``): bubbles of counts at low zoom,
+    the sightings themselves zoomed in, a search by sighting id; without thumbnails or the
+    layers of people, which are then not computed."""
     from geotrace.api_people import layers as people_layers
     from geotrace.places import ControlLayer
     from geotrace.present.basemap import open_tileset
-    from geotrace.present.mapview import case_map
+    from geotrace.present.mapview import case_map, tiled
 
     layer = ControlLayer.load(Path(control), control_date) if control is not None else None
-    people = people_layers(case)
+    people = None if tiled(case) else people_layers(case)
     tiles = open_tileset(Path(basemap)) if basemap is not None else None
     try:
         return case_map(

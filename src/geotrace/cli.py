@@ -465,10 +465,16 @@ def map_(
             basemap=basemap,
             basemap_budget=basemap_budget,
         )
-    err.print(
-        f"{summary.sightings} sightings of {summary.accounts} accounts"
-        f" ({summary.thumbnails} thumbnails): map written to {escape(str(output))}"
-    )
+    if summary.folder:
+        err.print(
+            f"{summary.sightings} sightings, tiled: map written to {escape(str(output))},"
+            f" its {summary.tiles} tiles to {escape(summary.folder)} (keep them together)"
+        )
+    else:
+        err.print(
+            f"{summary.sightings} sightings of {summary.accounts} accounts"
+            f" ({summary.thumbnails} thumbnails): map written to {escape(str(output))}"
+        )
     if summary.basemap:
         err.print(escape(summary.basemap))
 

@@ -198,3 +198,32 @@ def test_tiled_map_in_chromium(tiled: tuple[Path, Any]) -> None:
         page.screenshot(path=str(ARTIFACTS / "map_tiles.png"))
     allowed = {p.as_uri() for p in _files(page_path)}
     assert set(requests) <= allowed and page_path.as_uri() in requests
+
+
+def test_map_command_writes_page_and_folder(
+    tiled: tuple[Path, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``geotrace map -o map.html`` past the threshold: the page, ``map_files/`` named after
+    it (not after the command's temporary ``.map.html.part``), and, written again, its own
+    folder replaced; the layers of people, left out of a tiled map, are never computed."""
+    from typer.testing import CliRunner
+
+    from geotrace import api_people
+    from geotrace.cli import app
+
+    case = tiled[0].with_name("t.case")
+    monkeypatch.setattr(maptiles, "TILED_ABOVE", 100)
+
+    def no_people(_: Any) -> None:
+        raise AssertionError("the layers of people are not read for a tiled map")
+
+    monkeypatch.setattr(api_people, "layers", no_people)
+    page = tmp_path / "out" / "map.html"
+    page.parent.mkdir()
+    for _ in range(2):
+        result = CliRunner().invoke(app, ["map", "--case", str(case), "-o", str(page)])
+        assert result.exit_code == 0, result.output
+        assert f"{POSTS} sightings, tiled" in result.output
+    assert sorted(p.name for p in page.parent.iterdir()) == ["map.html", "map_files"]
+    assert (page.with_name("map_files") / maptiles.MARKER).is_file()
+    assert 'id="geotrace-data"' in page.read_text("utf-8")
