@@ -251,8 +251,8 @@ class MediaGroup:
         self.summary.problems[refusal.code] += 1
 
     def flush(self) -> None:
-        """Make the group's originals durable, record the group before it, and start
-        reading this one (recorded by the next flush, or :meth:`finish`).
+        """Make the group's originals durable, start reading them, and record the group
+        before (this one is recorded by the next flush, or :meth:`finish`).
 
         An error here is the case's (its disk, its database), never one input's: it
         propagates, and the group's staged copies are removed.
@@ -264,17 +264,16 @@ class MediaGroup:
         staged = [k.staged for k in kept if k.staged is not None]
         # One file: its own two fsyncs cost less than flushing the whole filesystem.
         blobs = iter(self.case.media.put_many(staged, sync=len(staged) > 1))
-        # The group before is recorded first: whether this one's bytes need reading
-        # depends on what the case holds once it is.
-        self.finish()
+        before = self._placed
+        # Bytes the group before is reading get their media row with it: not read twice.
+        reading = set() if before is None else {before.kept[i].sha256 for i in before.reads}
         jobs: list[ingest_read.ReadJob] = []
         reads: dict[int, int] = {}
-        first: dict[str, int] = {}  # the same bytes twice in a group are read once
         for i, k in enumerate(kept):
             blob = None if k.staged is None else next(blobs)
-            if blob is None or blob.sha256 in first:
+            if blob is None or blob.sha256 in reading:
                 continue
-            first[blob.sha256] = i
+            reading.add(blob.sha256)  # the same bytes twice in a group are read once
             if self.case.media_reader_version(blob.sha256) == READER_VERSION:
                 continue
             reads[i] = len(jobs)
@@ -288,7 +287,12 @@ class MediaGroup:
             results = [ingest_read.read_one(job) for job in jobs]
         else:
             results = ingest_read.read_later(self.executor, jobs)
-        self._placed = _Placed(kept, refused, reads, results)
+        # The group before is recorded while this one is read: the workers never wait
+        # for the parent's transaction.
+        try:
+            self.finish()
+        finally:
+            self._placed = _Placed(kept, refused, reads, results)
 
     def finish(self) -> None:
         """Write the rows of the group being read, in one transaction (waiting for its
