@@ -227,3 +227,11 @@ def test_map_command_writes_page_and_folder(
     assert sorted(p.name for p in page.parent.iterdir()) == ["map.html", "map_files"]
     assert (page.with_name("map_files") / maptiles.MARKER).is_file()
     assert 'id="geotrace-data"' in page.read_text("utf-8")
+
+
+def test_tile_json_escapes_as_the_one_file_map() -> None:
+    from geotrace.present.mapview import script_json
+
+    value = [1, None, 2.5, {"k": [*PAYLOADS, 'a&b \u2028\u2029 " \\ é \x01 </script']}]
+    assert maptiles.js(value).decode("utf-8") == script_json(value)
+    assert json.loads(maptiles.js(value)) == value
