@@ -5,7 +5,7 @@ open in headless Chromium in under 5 s, and a sighting found by its id must show
 Past ``maptiles.TILED_ABOVE`` sightings the map is ``map.html`` and ``map_files/`` beside
 it (``present/maptiles.py``).  Per case given, in one run:
 
-* the build (``mapview.case_map``, the map itself; the layers of people that ``api.map``
+* the build (``maptiles.case_map``, the map itself; the layers of people that ``api.map``
   reads first are ``bench/people.py``'s) in a fresh process: CPU (user+sys) and wall
   seconds, peak RSS, the page's and the folder's size and file count;
 * the load: seconds from navigation until the page is ready (the first view's bubbles and
@@ -40,12 +40,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 BUILD = """
 import json, resource, sys, time
 from pathlib import Path
-from geotrace.present import maptiles, mapview
+from geotrace.present import maptiles
 if sys.argv[3] != "-":
     maptiles.TILED_ABOVE = int(sys.argv[3])
 start, cpu = time.perf_counter(), time.process_time()
 with open(sys.argv[2], "w", encoding="utf-8") as out:
-    s = mapview.case_map(Path(sys.argv[1]), out)
+    s = maptiles.case_map(Path(sys.argv[1]), out)
 u = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu,
     "user_sys_s": u.ru_utime + u.ru_stime, "peak_rss_mb": u.ru_maxrss / 1024,

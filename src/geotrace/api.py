@@ -504,7 +504,7 @@ def map(
     from geotrace.api_people import layers as people_layers
     from geotrace.places import ControlLayer
     from geotrace.present.basemap import open_tileset
-    from geotrace.present.mapview import case_map, tiled
+    from geotrace.present.maptiles import case_map, tiled
 
     layer = ControlLayer.load(Path(control), control_date) if control is not None else None
     people = None if tiled(case) else people_layers(case)

@@ -23,10 +23,12 @@ import pytest
 from geotrace import api
 from geotrace.present import maptiles
 from tests.browser import ARTIFACTS, offline_page
+from tests.present.test_basemap import write_mbtiles
 
 POSTS = 600
 LEAF_MAX = 40
 PAYLOADS = ("<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=2">')
+CONTROL_LABEL = '<img src=x onerror="window.__pwned=3">'
 #: Kyiv: half of the posts within a few kilometres, the rest spread over Ukraine.
 KYIV = (50.45, 30.52)
 
@@ -66,11 +68,22 @@ def tiled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Any]
     case = tmp / "t.case"
     api.ingest([str(tmp / "channel.result.json")], case)
     page = tmp / "map.html"
+    control = tmp / "front-2022-03-01.geojson"
+    square = [[29.0, 49.0], [32.0, 49.0], [32.0, 52.0], [29.0, 52.0], [29.0, 49.0]]
+    feature = {"type": "Feature", "properties": {"controlled_by": CONTROL_LABEL}}
+    feature["geometry"] = {"type": "Polygon", "coordinates": [square]}
+    control.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(maptiles, "TILED_ABOVE", 100)
         mp.setattr(maptiles, "LEAF_MAX", LEAF_MAX)
         with page.open("w", encoding="utf-8") as out:
-            summary = api.map(case, out, title=PAYLOADS[0])
+            summary = api.map(
+                case,
+                out,
+                title=PAYLOADS[0],
+                control=control,
+                basemap=write_mbtiles(tmp / "t.mbtiles", max_zoom=4),
+            )
         yield page, summary
 
 
@@ -88,6 +101,7 @@ def test_every_sighting_in_one_point_tile_and_the_id_index(tiled: tuple[Path, An
     page, summary = tiled
     folder = page.with_name("map_files")
     assert summary.folder == str(folder) and summary.sightings == POSTS
+    assert summary.basemap is not None and "zoom 0-4" in summary.basemap
     assert (folder / maptiles.MARKER).is_file()
     data = json.loads(
         re.search(r'id="geotrace-data">(.*?)</script>', page.read_text("utf-8"), re.S)[1]  # type: ignore[index]
@@ -162,6 +176,11 @@ def test_tiled_map_in_chromium(tiled: tuple[Path, Any]) -> None:
         assert state["bubbles"] > 0 and state["bubbleSum"] > 0  # counted, at low zoom
         assert state["bubbleSum"] + state["drawn"] <= POSTS
         assert page.title() == PAYLOADS[0]
+        # the user's layers, as in the one-file map: tiles drawn, the control label as text
+        assert page.locator("canvas.leaflet-tile").count() > 0
+        assert CONTROL_LABEL in page.inner_text("#control-legend")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map_tiles_bubbles.png"))
 
         # zoomed in on Kyiv: the sightings themselves, no bubble left
         page.evaluate(f"() => window.geotraceMap.zoomTo({KYIV[0]}, {KYIV[1]}, 15)")

@@ -35,6 +35,8 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from geotrace.places.control import ControlLayer
+from geotrace.present.basemap import DEFAULT_BUDGET, TileSet
 from geotrace.present.mapview import (
     ATTRIBUTION,
     NO_ACCOUNT,
@@ -43,14 +45,18 @@ from geotrace.present.mapview import (
     _account,
     _fill,
     _leaflet,
+    _packed_control,
     _packed_outlines,
+    _packed_tiles,
     _settlement,
     _web,
     named_in_text,
     script_json,
 )
+from geotrace.present.mapview import case_map as one_file_map
 from geotrace.present.outlines import shared_layers
 from geotrace.present.packing import COORD_DECIMALS, epoch, number
+from geotrace.present.people_layers import PeopleLayers
 
 #: Past this many sightings the map is a page and a folder.  At 50,000 the one file is
 #: ~10 MB and opens in under a second (100,000: 20.6 MB, 1.6 s; bench/present.py); past it
@@ -398,6 +404,62 @@ class _Folder:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def tiled(case_path: str | Path) -> bool:
+    """Whether the case's map is a page and a folder of tiles: past ``TILED_ABOVE``
+    sightings.  Such a map leaves out the layers of people, so the caller need not bring
+    them up to date (minutes of stages at a million sightings)."""
+    from geotrace.store.case import Case
+
+    case = Case(Path(case_path))
+    try:
+        return count_sightings(case.db) > TILED_ABOVE
+    finally:
+        case.close()
+
+
+def case_map(
+    case_path: str | Path,
+    out: TextIO,
+    *,
+    title: str | None = None,
+    control: ControlLayer | None = None,
+    basemap: TileSet | None = None,
+    basemap_budget: int = DEFAULT_BUDGET,
+    people: PeopleLayers | None = None,
+) -> MapSummary:
+    """The map of a case: up to ``TILED_ABOVE`` sightings the one-file map of
+    ``mapview.case_map`` (with ``people``), past it the page and its folder of tiles, named
+    after ``out``'s file (``folder_beside``)."""
+    from geotrace.store.case import Case
+
+    if not tiled(case_path):
+        return one_file_map(
+            case_path,
+            out,
+            title=title,
+            control=control,
+            basemap=basemap,
+            basemap_budget=basemap_budget,
+            people=people,
+        )
+    folder = folder_beside(out)
+    if folder is None:
+        raise ValueError("a map of this many sightings is a page and a folder: give a file")
+    case = Case(Path(case_path))
+    try:
+        return write_tiled(
+            case.db,
+            out,
+            folder,
+            title=title or f"geotrace map: {Path(case_path).name}",
+            control=control,
+            basemap=basemap,
+            basemap_budget=basemap_budget,
+        )
+    finally:
+        case.close()
+
+
 def count_sightings(db: Any) -> int:
     """The case's sightings, drawable or not (what decides one file or tiles)."""
     return int(db.execute("SELECT count(*) FROM sightings").fetchone()[0])
@@ -415,12 +477,16 @@ def write_tiled(
     *,
     title: str,
     leaf_max: int | None = None,
-    notes: str = "",
+    control: ControlLayer | None = None,
+    basemap: TileSet | None = None,
+    basemap_budget: int = DEFAULT_BUDGET,
 ) -> MapSummary:
     """Write the tiled map of the case open on ``db``: the folder first, then the page.
 
     ``db`` is the case's connection; both passes run in one read transaction, so that a
-    sighting added meanwhile cannot fall outside the counted cells."""
+    sighting added meanwhile cannot fall outside the counted cells.  ``control`` and
+    ``basemap`` are the one-file map's (``mapview.write_map``), inline in the page; the
+    base map's levels are chosen for the box around every sighting."""
     from geotrace.places.queries import sightings
 
     tiles = _Folder(folder)
@@ -484,6 +550,8 @@ def write_tiled(
         finally:
             db.execute("COMMIT")
         total = int(counts.n.sum())
+        box = ([bounds[0], bounds[2]], [bounds[1], bounds[3]]) if total else ([], [])
+        embedded = None if basemap is None else basemap.embed(*box, basemap_budget)
         page = _page(
             title=title,
             folder=folder.name,
@@ -494,6 +562,10 @@ def write_tiled(
             bounds=bounds,
             span=span,
             total=total,
+            layers={
+                "control": None if control is None else _packed_control(control),
+                "basemap": None if embedded is None else _packed_tiles(embedded),
+            },
             note=(
                 f"{total} sightings, tiled: at this size the map is a page and the folder"
                 f" {folder.name}/ beside it (keep them together). Counted bubbles where"
@@ -503,7 +575,8 @@ def write_tiled(
                 f" bubbles' counts. {skipped} sighting(s) without a usable position are"
                 f" not drawn. Post text is cut at {TEXT_CAP} characters. Left out at this"
                 f" size: thumbnails, tracks, the account filter and the layers of people"
-                f" (see the report and the people commands).{notes}"
+                f" (see the report and the people commands)."
+                + ("" if embedded is None else f" The {embedded.note()}.")
             ),
         )
         tiles.commit(folder.name.removesuffix("_files") + ".html")
@@ -526,6 +599,7 @@ def write_tiled(
         bytes_written=written + sum(files),
         tiles=len(files),
         folder=str(folder),
+        basemap=None if embedded is None else embedded.note(),
     )
 
 
@@ -566,6 +640,7 @@ def _page(
     bounds: list[float],
     span: list[int],
     total: int,
+    layers: Mapping[str, Any],
     note: str,
 ) -> Iterator[str]:
     """The page's text: Leaflet, the outlines and the index of the tiles inline."""
@@ -596,14 +671,15 @@ def _page(
         },
         "attribution": ATTRIBUTION,
         "note": note,
+        **layers,
     }
-    js, css = _leaflet()
+    leaflet_js, css = _leaflet()
     parts = {
         "@@TITLE@@": html.escape(title),
         "@@LEAFLET_CSS@@": css,
         "@@APP_CSS@@": _web("map.css"),
         "@@DATA@@": script_json(data),
-        "@@LEAFLET_JS@@": js,
+        "@@LEAFLET_JS@@": leaflet_js,
         "@@APP_JS@@": _web("maptiles.js"),
     }
     return _fill(_web("maptiles.html"), parts)

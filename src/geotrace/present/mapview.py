@@ -540,20 +540,6 @@ def case_rows(case_path: str | Path) -> tuple[list[dict[str, Any]], dict[str, by
     return rows, thumbs
 
 
-def tiled(case_path: str | Path) -> bool:
-    """Whether the case's map is a page and a folder of tiles (``maptiles``): past
-    ``maptiles.TILED_ABOVE`` sightings; such a map leaves out the layers of people, so
-    the caller need not bring them up to date (minutes of stages at a million sightings)."""
-    from geotrace.present import maptiles
-    from geotrace.store.case import Case
-
-    case = Case(Path(case_path))
-    try:
-        return maptiles.count_sightings(case.db) > maptiles.TILED_ABOVE
-    finally:
-        case.close()
-
-
 def case_map(
     case_path: str | Path,
     out: TextIO,
@@ -565,27 +551,9 @@ def case_map(
     people: PeopleLayers | None = None,
 ) -> MapSummary:
     """The map of a case: its sightings, each post's text, thumbnails of its pictures, and
-    the layers of people the caller read (see ``write_map``).
-
-    Past ``maptiles.TILED_ABOVE`` sightings, the page and a folder of tiles beside it (see
-    ``maptiles``): ``out`` must then be a file, the folder being named after it."""
-    from geotrace.present import maptiles
-    from geotrace.store.case import Case
-
-    name = title or f"geotrace map: {Path(case_path).name}"
-    if tiled(case_path):
-        folder = maptiles.folder_beside(out)
-        if folder is None:
-            raise ValueError("a map of this many sightings is a page and a folder: give a file")
-        given = (("control layer", control), ("base map", basemap))
-        left_out = [what for what, layer in given if layer is not None]
-        notes = f" The {' and '.join(left_out)} given were left out." if left_out else ""
-        case = Case(Path(case_path))
-        try:
-            return maptiles.write_tiled(case.db, out, folder, title=name, notes=notes)
-        finally:
-            case.close()
+    the layers of people the caller read (see ``write_map``)."""
     rows, thumbs = case_rows(case_path)
+    name = title or f"geotrace map: {Path(case_path).name}"
     return write_map(
         rows,
         out,
