@@ -4,7 +4,8 @@ Issue 20: at 0.14 ms and 0.72 KB a sighting the single-file report would be ~7 G
 sightings, a page nothing opens.  This measures, in one run and on the same cases, the
 paged report (``present/report_pages.py``: ``report.html`` as an index and
 ``report_files/`` with each account's pages of at most 1,000 sightings) at 100k and 1M
-sightings, beside today's single file at 100k: CPU seconds (user + sys of a fresh child
+sightings (in one process, and in ``--workers`` processes), beside today's single file at
+100k: CPU seconds (user + sys of a fresh child
 process), wall seconds, peak RSS of that process, bytes written, files, the largest page;
 and, where Debian's chromium and Playwright are installed, the seconds until the index and
 the largest page have loaded in headless Chromium with the network cut.
@@ -51,7 +52,8 @@ def one(mode: str, case: Path, out: Path) -> dict[str, Any]:
         if mode == "single":
             summary = write_report(opened, f)
         else:
-            summary = report_pages.write_report_at(opened, f, index)
+            workers = int(mode.removeprefix("paged") or 1)
+            summary = report_pages.write_report_at(opened, f, index, workers=workers)
     wall = time.perf_counter() - started
     folder = report_pages.pages_folder(index)
     pages = sorted(folder.glob("*.html")) if folder.is_dir() else []
@@ -140,6 +142,7 @@ def main() -> None:
         "--case", action="append", default=[], metavar="SIZE=PATH", help="reuse a built case"
     )
     parser.add_argument("--no-browser", action="store_true", help="skip the load times")
+    parser.add_argument("--workers", type=int, default=2, help="also paged with N processes")
     args = parser.parse_args()
     if args.one:
         mode, case, out = args.one
@@ -158,14 +161,16 @@ def main() -> None:
     rows = []
     for size in sizes:
         case = case_of(size, given.get(size), work)
-        modes = ["paged", "single"] if size <= SINGLE_UP_TO else ["paged"]
+        modes = ["paged", f"paged{args.workers}"] if args.workers > 1 else ["paged"]
+        modes += ["single"] if size <= SINGLE_UP_TO else []
         for mode in modes:
             out = work / f"{mode}{size}"
             found = measured(mode, case, out)
             if not args.no_browser:
                 found["index_load_s"] = load_seconds(out / "report.html")
                 largest = Path(found["largest"])
-                found["largest_load_s"] = load_seconds(largest) if mode == "paged" else None
+                paged = mode.startswith("paged")
+                found["largest_load_s"] = load_seconds(largest) if paged else None
             rows.append((size, mode, found))
             print(json.dumps({"size": size, "mode": mode, **found}), flush=True)
     print()

@@ -269,7 +269,7 @@ def write_paged(
     settings: Mapping[str, object],
     outlines: Mapping[str, Any] | None,
     people: PeopleLayers | None,
-    workers: int = 1,
+    workers: int | None = 1,
 ) -> ReportSummary:
     """Write the index of ``case`` to ``out`` (the file ``path`` will be) and its pages
     into the folder beside ``path``; see the module's docstring."""
@@ -355,13 +355,13 @@ def write_report_at(
     settings: Mapping[str, object] | None = None,
     outlines: Mapping[str, Any] | None = None,
     people: PeopleLayers | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
 ) -> ReportSummary:
     """The report of ``case`` for the file ``path`` (``out`` is what becomes it): today's
     single file up to :data:`PAGED_ABOVE` sightings, byte for byte, else an index to
     ``out`` and pages in the folder beside ``path`` (``report_files`` for
     ``report.html``).  Arguments as for :func:`~geotrace.present.report.write_report`;
-    ``workers`` processes write the accounts' pages."""
+    ``workers`` processes write the accounts' pages (None: one per core)."""
     path = Path(path)
     count = int(case.db.execute("SELECT count(*) FROM sightings").fetchone()[0])
     if count > PAGED_ABOVE:

@@ -12,6 +12,7 @@ whatever the number of workers (``bench/report_scale.py`` measures what they gai
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections import Counter
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import pairwise
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
@@ -411,11 +412,14 @@ def write_accounts(
     events: Mapping[Key, list[Markup]],
     folder: Folder,
     index: str,
-    workers: int = 1,
+    workers: int | None = 1,
 ) -> None:
     """Every account's pages into ``folder``, counted into ``folder.counts``; with
-    ``workers`` > 1 in that many processes (spawned: nothing of this one's connection is
-    shared), each reading the case through its own read-only connection."""
+    ``workers`` > 1 in that many processes (None: one per core), each reading the case
+    through its own read-only connection."""
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    workers = min(workers, len(plan.accounts))
     mine = {(a.platform, a.account_id) for a in plan.accounts}
     own = {k: v for k, v in events.items() if k in mine}
     if workers <= 1:
@@ -425,7 +429,11 @@ def write_accounts(
             account_pages(case, plan, account, shapes, timeline, folder, index)
         return
     job = Job(case.path, folder.part, plan, outlines, own, index)
-    context = get_context("spawn")
+    # Forked where the system can (the runner's pool does the same): nothing to re-import
+    # or re-pickle, and no __main__ to re-run, which a spawned worker needs and a script
+    # read from stdin cannot give.  The child opens its own connection; it never touches
+    # the one it inherits.
+    context = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start, initargs=(job,)
     ) as pool:
