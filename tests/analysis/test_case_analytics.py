@@ -204,3 +204,24 @@ def test_a_timeline_costs_its_own_rows(opened: Case) -> None:
         p["posted_utc"] for p in found if p["posted_utc"]
     )
     assert counted[0] * 1000 < 300 * posts
+
+
+def test_regions_read_an_index_not_every_place(opened: Case) -> None:
+    """The regions' placed rows are grouped from the places' region index (their JSON, a
+    kilobyte a sighting, is never read for them), even in a case with statistics, and the
+    answer counts every sighting."""
+    from geotrace.places import queries
+
+    db = opened.db
+    db.execute("ANALYZE")  # statistics (the plan must not depend on them)
+    said: list[str] = []
+    db.set_trace_callback(said.append)
+    try:
+        found = queries.regions(db)
+    finally:
+        db.set_trace_callback(None)
+    (placed,) = [q for q in said if "WHERE p.country_de_jure != ''" in q]
+    plan = " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + placed))
+    assert "COVERING INDEX places_region" in plan and "TEMP B-TREE" not in plan, plan
+    assert sum(r["sightings"] for r in found) == 600
+    assert {r["country_de_jure"] for r in found} >= {"UA", "RU", "BY"}

@@ -101,11 +101,13 @@ def regions(db: sqlite3.Connection) -> list[dict[str, Any]]:
 
     Two queries: the placed rows, then the rest with their place's JSON read for the
     reason.  In one query SQLite reads that JSON for every row of every group, which
-    doubles the time of the country table of a large case.
+    doubles the time of the country table of a large case.  The placed rows are grouped
+    from the places' region index, in its order (``CROSS JOIN`` keeps the places as the
+    outer loop, whatever statistics a case holds): no place's JSON read, no sort.
     """
     placed = db.execute(
         f"SELECT {_REGION_COLUMNS}, 1, NULL, NULL"
-        " FROM sightings s JOIN places p ON p.sighting_id = s.id"
+        " FROM places p CROSS JOIN sightings s ON s.id = p.sighting_id"
         " WHERE p.country_de_jure != '' GROUP BY 1, 2, 3, 4"
     )
     unplaced = db.execute(

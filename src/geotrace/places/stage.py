@@ -42,6 +42,17 @@ MIGRATIONS = MigrationSet(
 """,
             legacy=2,
         ),
+        # The regions table groups every sighting by these columns: an index holding them
+        # all answers it without reading each place's JSON (1M sightings: 2.3 -> 1.1 CPU-s,
+        # bench/analytics.py).  It starts with the columns of the index it replaces.
+        Step(
+            "0002_places_region",
+            """
+    DROP INDEX IF EXISTS places_country;
+    CREATE INDEX IF NOT EXISTS places_region ON places(country_de_jure, country_de_facto,
+        admin1_code, admin1_name, border_confidence);
+""",
+        ),
     ),
 )
 
