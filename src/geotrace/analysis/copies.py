@@ -80,17 +80,25 @@ class HashHits:
 
 
 def hash_hits(table: PrintTable) -> HashHits:
-    """Every region pair of two different pictures within the PDQ or the pHash radius."""
+    """Every region pair of two different pictures within the PDQ or the pHash radius;
+    except that of a crowd of regions with the same hashes (``CROWD`` or more: a picture
+    reposted thousands of times, its metadata alone edited) only the first is compared
+    with the others' regions, and every other member is matched with it alone, at
+    distance 0: 10,000 reposts give 10,000 pairs, not 50 million."""
     found: list[tuple[Ints, Ints, Ints, int, int]] = []  # a, b, distance, method, variant
     if len(table):
-        pdq = HammingIndex(table.pdq[:, 0, :])
+        kept, crowd = _crowds(table)
+        pdq0 = table.pdq[kept, 0, :]
+        pdq = HammingIndex(pdq0)
         i, j, d = pdq.pairs(PDQ_RADIUS)
-        found.append((i, j, d.astype(np.int64), 0, 0))
+        found.append((kept[i], kept[j], d.astype(np.int64), 0, 0))
         for v in range(1, VARIANTS):
-            q, ids, d = pdq.query_many(np.ascontiguousarray(table.pdq[:, v, :]), PDQ_RADIUS)
-            found.append((q, ids, d.astype(np.int64), 0, v))
-        i, j, d = HammingIndex(table.phash.reshape(-1, 1)).pairs(PHASH_RADIUS)
-        found.append((i, j, d.astype(np.int64), 1, 0))
+            q, ids, d = pdq.query_many(np.ascontiguousarray(table.pdq[kept, v, :]), PDQ_RADIUS)
+            found.append((kept[q], kept[ids], d.astype(np.int64), 0, v))
+        i, j, d = HammingIndex(table.phash[kept].reshape(-1, 1)).pairs(PHASH_RADIUS)
+        found.append((kept[i], kept[j], d.astype(np.int64), 1, 0))
+        member, first = crowd
+        found.append((first, member, np.zeros(len(member), np.int64), 0, 0))
     ra = np.concatenate([f[0] for f in found] or [_NONE])
     rb = np.concatenate([f[1] for f in found] or [_NONE])
     d = np.concatenate([f[2] for f in found] or [_NONE])
@@ -98,6 +106,25 @@ def hash_hits(table: PrintTable) -> HashHits:
     variant = np.concatenate([np.full(len(f[0]), f[4], np.int8) for f in found] or [_NONE8])
     keep = table.owner[ra] != table.owner[rb]
     return HashHits(ra[keep], rb[keep], d[keep], method[keep], variant[keep])
+
+
+#: Regions with the same hashes from which on only the first is compared (hash_hits).
+CROWD = 64
+
+
+def _crowds(table: PrintTable) -> tuple[Ints, tuple[Ints, Ints]]:
+    """The regions compared with one another (every one but the later members of a crowd
+    of the same PDQ and pHash), and each later member with its crowd's first region."""
+    n = len(table)
+    key = np.concatenate([table.pdq[:, 0, :], table.phash.view(np.uint8).reshape(n, 8)], axis=1)
+    _, first, inverse, counts = np.unique(
+        key, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
+    inverse = inverse.ravel()
+    rows = np.arange(n, dtype=np.int64)
+    crowded = counts[inverse] >= CROWD
+    later = crowded & (rows != first[inverse])
+    return rows[~later], (rows[later], first[inverse][later].astype(np.int64))
 
 
 Ints = npt.NDArray[np.int64]
