@@ -143,15 +143,17 @@ def timed_child(argv: list[str]) -> tuple[float, float]:
     return time.perf_counter() - wall, _cpu_children() - cpu
 
 
-def export_parquet(case: Path, folder: Path) -> float:
-    """Write the Parquet copy (once per case file: keyed by its size and mtime); the
+def export_parquet(case: Path, folder: Path, reuse: bool = False) -> float:
+    """Write the Parquet copy (once per case file: keyed by its size and mtime, as a
+    derived cache would be; ``reuse``: any copy there, since tracks and silence write their
+    answers into the case, which changes neither the rows copied nor their answers); the
     seconds it took, 0.0 when it was already there."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     stat = case.stat()
     mark = folder / f"{case.name}.{stat.st_size}.{int(stat.st_mtime)}.done"
-    if mark.exists():
+    if mark.exists() or (reuse and any(folder.glob("*.done"))):
         return 0.0
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -295,6 +297,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--account", help="an account id (default: the one with most posts)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--parquet", type=Path, default=Path("/tmp/h20/H3/parquet"))
+    parser.add_argument(
+        "--reuse-parquet", action="store_true", help="keep the Parquet copy there, if any"
+    )
     parser.add_argument("--table", action="store_true", help="also time the Rich table")
     parser.add_argument("--only", nargs="*", help="these questions only")
     args = parser.parse_args(argv)
@@ -310,7 +315,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     key = (str(platform), str(account_id))
     print(f"case {case} ({case.stat().st_size / 1e9:.2f} GB); account {account} ({posts} posts)")
-    exported = export_parquet(case, args.parquet)
+    exported = export_parquet(case, args.parquet, args.reuse_parquet)
     print(f"parquet copy in {args.parquet}: {exported:.1f} s to write (0: already there)")
 
     commands = plan(case, account, args.table)
