@@ -13,7 +13,9 @@ and prints, per size: pictures/s (wall, interpreter start-up included) and the s
 without start-up and the fixed cost of the place layers ("steady"), CPU seconds of the
 whole process tree (user + sys) and by stage per picture, peak RSS (the largest of the
 tree's summed VmRSS sampled every 50 ms: shared pages count once per process, so it errs
-high), and the ratio geotrace / exiftool in pictures/s.  The machine's load average is
+high), and the ratio geotrace / exiftool in pictures/s.  On a machine shared with other
+work the wall times say little; "CPU-bound on 2 idle cores" (n / (CPU s / 2)) is what the
+CPU spent allows at best, start-up included.  The machine's load average is
 printed before each run: wall times move with it, CPU seconds much less.
 
 Stages (CPU ms a picture): ``walk`` (the parent from the first file to the last group
@@ -302,7 +304,8 @@ def _print_run(label: str, i: int, run: dict[str, Any]) -> None:
     print(
         f"n={n} run {i + 1} {label}: load {run['load']:.1f}; {run['per_s']:.0f} pictures/s"
         f" ({run['wall']:.1f} s wall, {run['cpu']:.1f} CPU s, {1e3 * run['cpu'] / n:.2f}"
-        f" CPU ms/picture, steady {run['steady_per_s']:.0f}/s, peak RSS"
+        f" CPU ms/picture, steady {run['steady_per_s']:.0f}/s, CPU-bound on 2 idle cores"
+        f" {2 * n / run['cpu']:.0f}/s, peak RSS"
         f" {run['rss_mb']:.0f} MB); exiftool {run['exiftool_per_s']:.0f} pictures/s"
         f" ({run['exiftool_wall']:.1f} s, {run['exiftool_cpu']:.1f} CPU s);"
         f" ratio {run['per_s'] / run['exiftool_per_s']:.2f}x",
