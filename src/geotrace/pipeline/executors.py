@@ -207,20 +207,22 @@ class Dask:
     local cluster, the first time: see ``__init__``), which the runner treats as a dead
     fork worker: the task's items are retried one by one.
 
-    What it costs, and why it is shaped so (bench/dask_workers.py re-measures): a task
-    costs ~3-7 ms of scheduling on this loaded 2-core machine (1,000 no-op tasks), against
-    ~0.1 ms in a fork pool, so tasks are a stage's batches (``chunk_size`` items, tens of
-    ms to seconds of work), never single files.  A page's tasks go out in one
-    ``client.map`` (``pure=False``: two tasks of equal items are still two runs, and no
-    hashing of the items), and come back through ``as_completed`` in batches: 1.2-1.8x
-    less overhead than one ``result()`` round trip per task.  Each future is released as
-    soon as its result is here, so that a worker does not keep a page's results while the
-    runner writes them.  Stages marked ``in_process`` (places, links) stay in the client
-    whatever the executor: a vectorised NumPy pass over numbers is cheaper than pickling
-    its inputs and answers to a worker (bench/dask_workers.py: places, in the client vs
-    on a worker).  Tasks with a route (the pixel checks of one piece) are asked of one
-    worker, as ``Processes`` does, with ``allow_other_workers`` so that an idle worker
-    may still take them: that worker then has the piece's features in memory.
+    What it costs, and why it is shaped so (bench/dask_workers.py re-measures): a task costs
+    ~3-14 ms of scheduling on this shared 2-core machine (1,000 no-op tasks of 16 items,
+    load 6-18), against ~0.1 ms in a fork pool, so tasks are a stage's batches
+    (``chunk_size`` items, tens of ms to seconds of work), never single files. A page's
+    tasks go out in one ``client.map`` (``pure=False``: two tasks of equal items are still
+    two runs, and no hashing of the items), and come back through ``as_completed`` in
+    batches, not one ``result()`` round trip per task. Each future
+    is released as soon as its result is here, so that a worker does not keep a page's
+    results while the runner writes them. Stages marked ``in_process`` (places, links) stay
+    in the client whatever the executor: a vectorised NumPy pass over numbers is cheaper
+    than pickling its inputs and answers to a worker (bench/dask_workers.py: places over
+    10,000 sightings, 0.77-0.92 CPU-s in the client, 1.44-1.72 on a warmed worker, pickling
+    included; wall 1.1-1.4 s against 2.2-2.5 s). Tasks with a route (the pixel checks of one
+    piece) are asked of one worker, as ``Processes`` does, with ``allow_other_workers`` so
+    that an idle worker may still take them: that worker then has the piece's features in
+    memory.
     """
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
@@ -260,6 +262,14 @@ class Dask:
             self.close()
             raise ExecutorError(f"the Dask workers differ from this machine: {exc}") from exc
 
+    @property
+    def workers(self) -> int:
+        """The threads of the cluster's workers now: a stage that plans its routes for
+        so many workers (the copy search's pieces) reads it, as it reads ``Processes``'s;
+        without it, every check went to one route and the second worker stole tasks whose
+        features it then computed again (bench/dask_workers.py: 1.6x the CPU)."""
+        return max(1, int(sum(self.client.nthreads().values())))
+
     def map(
         self,
         fn: Task,
@@ -289,7 +299,7 @@ class Dask:
         """The futures of ``tasks``, in order: those of one route asked of one worker."""
         if not routes or all(route is None for route in routes):
             return list(self.client.map(fn, [list(t) for t in tasks], pure=False))
-        workers = sorted(self.client.scheduler_info()["workers"])
+        workers = sorted(self.client.nthreads())
         groups: dict[str | None, list[int]] = {}
         for i, route in enumerate(routes):
             where = None if route is None or not workers else workers[route % len(workers)]
