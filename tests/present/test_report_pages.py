@@ -383,3 +383,42 @@ def test_more_accounts_than_a_page_the_index_shows_the_largest(
     counts = [c for text in listed for c in re.findall(r"</a></td><td>(\d+)</td>", text)]
     assert counts == ["250", "103", "7", str(LOOSE_PHOTOS)]
     assert 'href="a4-1.html"' in listed[1] and 'rel="prev"' in listed[1]
+
+
+def test_the_report_command_pages_a_large_case(tmp_path: Path, small_pages: None) -> None:
+    """``geotrace report -o report.html``: the index, its folder beside it, said; --pdf
+    prints the index and says that the accounts print from their pages."""
+    import inspect
+
+    from typer.testing import CliRunner
+
+    from geotrace import api
+    from geotrace.cli import app
+    from geotrace.present.report import chromium
+
+    if "path" not in inspect.signature(api.report).parameters:
+        pytest.skip("api.report has no path yet (the api.py/cli.py diff of issue 20, H5)")
+    case = paged_case(tmp_path / "p.case")
+    index = tmp_path / "report.html"
+    args = ["report", "--case", str(case), "-o", str(index), "--workers", "2"]
+    done = CliRunner().invoke(app, [*args, *(["--pdf"] if chromium() else [])])
+    assert done.exit_code == 0, done.output
+    assert "pages in" in done.output and "report_files" in done.output
+    assert (tmp_path / "report_files" / "a1-3.html").is_file()
+    assert not list(tmp_path.glob(".report*"))  # the part files and folders are gone
+    if chromium():
+        assert (tmp_path / "report.pdf").read_bytes()[:5] == b"%PDF-"
+        assert "the PDF holds the index" in done.output
+
+
+def test_legs_at_one_instant_do_not_stop_the_report(tmp_path: Path) -> None:
+    """Two sightings of one account at one instant, 40 km apart: the tracks table holds no
+    speed (zero time); the report says so instead of failing (the single file here)."""
+    from geotrace import api
+
+    case = paged_case(tmp_path / "p.case")
+    out = io.StringIO()
+    api.report(case, out)
+    html = out.getvalue()
+    assert "impossible leg (faster_than_air): both at the same instant" in html
+    assert html.count('<tr class="sighting"') == sum(ACCOUNTS.values()) + 5

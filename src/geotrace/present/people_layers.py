@@ -260,6 +260,14 @@ def _crossing(r: Row) -> Entry:
     )
 
 
+def _speed(kmh: Any) -> str:
+    """The least speed a leg needs; none where its two sightings share one instant (the
+    tracks table holds NULL: the division by zero time)."""
+    if kmh is None:
+        return "both at the same instant"
+    return f"at least {float(kmh):.0f} km/h"
+
+
 def _leg(r: Row) -> Entry:
     witnesses = ""
     if r.get("from_witness") and r.get("from_witness") != r.get("to_witness"):
@@ -269,7 +277,7 @@ def _leg(r: Row) -> Entry:
         r["from_utc"],
         [
             f"{r['from_utc']} to {r['to_utc']}",
-            f"impossible leg ({r['flag']}): at least {float(r['min_speed_kmh']):.0f} km/h",
+            f"impossible leg ({r['flag']}): {_speed(r.get('min_speed_kmh'))}",
             f"{float(r['distance_m']) / 1000:.1f} km, {_at(r['from_lat'], r['from_lon'])} to "
             f"{_at(r['to_lat'], r['to_lon'])}",
             join([_links([int(r["from_sighting"]), int(r["to_sighting"])]), witnesses]),
