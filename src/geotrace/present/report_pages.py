@@ -53,12 +53,14 @@ from geotrace.present.report_pages_accounts import (
 )
 from geotrace.store.case import Case
 
-#: Above this many sightings a report written to a file is paged.  10,000 sightings make
-#: a single file of about 7 MB, which headless Chromium parses in about 7 s on the 2-core
-#: VM (1 MB/s, ``bench/present.py``); beyond it the single file is no longer a page one
-#: opens, and a page of :data:`PAGE_ROWS` opens in under a second.
+#: Above this many sightings a report written to a file is paged.  Headless Chromium
+#: parses about 1 MB of report a second on the 2-core VM (``bench/present.py``); 10,000
+#: sightings of ``bench/bigcase.py`` make a single file of 10.7 MB that loaded in 5.4 s
+#: there (``bench/report_scale.py --sizes 10000``), 100,000 one of 84 MB that took 101 s:
+#: past about ten thousand the single file is no longer a page one opens.
 PAGED_ABOVE = 10_000
-#: Sightings per page: about 0.7 MB, under a second to open, some 200 printed sheets.
+#: Sightings per page: 0.68-0.70 MB, loaded in 0.2-0.7 s at 100k and 1M sightings
+#: (``bench/report_scale.py``); a few hundred printed sheets.
 PAGE_ROWS = 1_000
 SOURCE_HEADERS = (
     "#",
