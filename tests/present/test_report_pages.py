@@ -422,3 +422,34 @@ def test_legs_at_one_instant_do_not_stop_the_report(tmp_path: Path) -> None:
     html = out.getvalue()
     assert "impossible leg (faster_than_air): both at the same instant" in html
     assert html.count('<tr class="sighting"') == sum(ACCOUNTS.values()) + 5
+
+
+def test_paged_report_in_chromium(paged: tuple[Path, Path, ReportSummary]) -> None:
+    """In a real browser with the network cut: from the index to an account's first page,
+    on to its last by the next links, to the sighting a timeline would link to; nothing
+    runs, nothing outside the report is asked for."""
+    from tests.browser import offline_page
+
+    _, index, _ = paged
+    folder = index.parent / "report_files"
+    allowed = [index, *sorted(folder.glob("*.html"))]
+    requests: list[str] = []
+    with offline_page(requests, *allowed) as page:
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: dialogs.append(d.message))
+        page.goto(index.as_uri())
+        page.locator("table.accounts a").first.click()
+        page.wait_for_url("**/a1-1.html")
+        assert page.locator("tr.sighting").count() == ROWS
+        for expected in ("a1-2.html", "a1-3.html"):
+            page.locator('nav.pages a[rel="next"]').first.click()
+            page.wait_for_url(f"**/{expected}")
+        last = page.locator("tr.sighting").last
+        assert "time unknown" in last.inner_text()  # the untimed come last
+        assert page.locator("tr.sighting").count() == 250 - 2 * ROWS
+        assert page.locator('nav.pages a[rel="next"]').count() == 0
+        page.locator("nav.pages a.index").first.click()
+        page.wait_for_url("**/report.html")
+        body = page.inner_text("body")
+        assert SCRIPT in body and page.locator("script").count() == 0 and dialogs == []
+    assert set(requests) <= {p.as_uri() for p in allowed}, "nothing else was asked for"
