@@ -192,8 +192,11 @@ def test_every_executor_gives_the_same_case(inputs: Path, tmp_path: Path) -> Non
     assert _built(inputs, tmp_path / "dask.case", "dask") == local
 
 
-KILL_AFTER_A_FINGERPRINT_PAGE = kill_after_a_page(
-    "geotrace.evidence.fingerprint_stage", "Fingerprints", "_Stage.page_size = 2"
+#: The text stage: the first stage after an ingest that runs on the executor (an ingest
+#: fingerprints its pictures as it reads them, on the executor too, inside its own
+#: transactions; places are computed in process).
+KILL_AFTER_A_TEXT_PAGE = kill_after_a_page(
+    "geotrace.evidence.text_stage", "Text", "_Stage.page_size = 2"
 )
 
 
@@ -205,7 +208,7 @@ def test_a_kill_during_a_dask_run_leaves_a_case_a_rerun_completes(
     api.ingest([inputs], complete, executor="local")
     case = tmp_path / "killed.case"
     code = _geotrace(
-        KILL_AFTER_A_FINGERPRINT_PAGE,
+        KILL_AFTER_A_TEXT_PAGE,
         "ingest",
         str(inputs),
         "--case",
@@ -216,6 +219,8 @@ def test_a_kill_during_a_dask_run_leaves_a_case_a_rerun_completes(
     )
     assert code == -signal.SIGKILL, (tmp_path / "log").read_text()
     assert integrity(case) == "ok"
-    assert len(_rows(case, "SELECT * FROM fingerprints")) == 2  # one page, no more
+    assert len(_rows(case, "SELECT * FROM text_readings")) == 2  # one page, no more
     api.ingest([inputs], case, executor="dask", workers=2)
     assert _case_rows(case) == _case_rows(complete)
+    readings = "SELECT * FROM text_readings ORDER BY post"
+    assert _rows(case, readings) == _rows(complete, readings)
