@@ -525,18 +525,34 @@ def map(
 
 
 def report(
-    case: str | Path, output: TextIO, *, settings: Mapping[str, object] | None = None
+    case: str | Path,
+    output: TextIO,
+    *,
+    settings: Mapping[str, object] | None = None,
+    path: str | Path | None = None,
+    workers: int = 1,
 ) -> ReportSummary:
     """Write the evidence report of a case: one self-contained, offline HTML file (summary,
     per account a map, a timeline of stays, crossings, impossible legs, meetings and
     silences with their evidence, and every sighting's evidence; methods, problems,
-    attribution, chain of custody); the same case gives the same bytes."""
+    attribution, chain of custody); the same case gives the same bytes.
+
+    ``path`` is the file ``output`` becomes: given, a case of more than 10,000 sightings
+    (``report_pages.PAGED_ABOVE``) is written as an index to ``output`` and each account's
+    pages of at most 1,000 sightings in the folder beside it (``report_files/`` for
+    ``report.html``), by ``workers`` processes; the summary's ``pages`` counts the files
+    there (0 for one file)."""
     from geotrace.api_people import layers as people_layers
     from geotrace.present.report import write_report
+    from geotrace.present.report_pages import write_report_at
 
     people = people_layers(case)
     with _open_case(case) as opened:
-        return write_report(opened, output, settings=settings, people=people)
+        if path is None:
+            return write_report(opened, output, settings=settings, people=people)
+        return write_report_at(
+            opened, output, Path(path), settings=settings, people=people, workers=workers
+        )
 
 
 def report_pdf(html: str | Path, pdf: str | Path) -> bool:

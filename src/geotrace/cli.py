@@ -487,16 +487,28 @@ def report(
         bool,
         typer.Option("--pdf", help="Also print it to PDF beside the HTML (needs chromium)."),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes that write a large report's pages (its accounts split among them).",
+        ),
+    ] = 1,
 ) -> None:
-    """Write the evidence report: one HTML file, offline and printable.
+    """Write the evidence report: offline, printable HTML.
 
     It holds a summary, the sightings per account with maps, the methods, the problems,
-    attribution and the chain of custody."""
+    attribution and the chain of custody.  Above 10,000 sightings the file is an index
+    and each account's sightings are in pages of 1,000 in a folder beside it
+    (report_files/ for report.html), each page printable; --pdf then prints the index."""
     with fatal_errors(), writing(output) as f:
-        summary = api.report(case, f)
+        summary = api.report(case, f, path=output, workers=workers)
+    folder = output.with_name(f"{output.stem}_files")
+    paged = f", its {summary.pages} pages in {folder}" if summary.pages else ""
     err.print(
         f"{summary.sightings} sightings of {summary.accounts} accounts:"
-        f" report written to {escape(str(output))}"
+        f" report written to {escape(str(output))}{escape(paged)}"
     )
     if pdf:
         target = output.with_suffix(".pdf")
@@ -504,6 +516,11 @@ def report(
             err.print("this machine cannot render PDF (no chromium: apt-get install chromium)")
             raise typer.Exit(1)
         err.print(f"PDF written to {escape(str(target))}")
+        if summary.pages:
+            err.print(
+                "the PDF holds the index: an account's sightings print from its pages"
+                f" in {escape(str(folder))} (open one in a browser and print it)"
+            )
 
 
 @app.command()
