@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from geotrace.errors import InputError
 from geotrace.geo import parse_iso
 from geotrace.sql import latest_name
@@ -156,6 +158,7 @@ def accounts(case: Case) -> Iterator[dict[str, Any]]:
     (bench/analytics.py: hours, against seconds).
     """
     db = case.db
+    # msgspec, not json.loads: 100k lists of names (strict JSON: SQLite wrote them).
     names: dict[int, str] = dict(
         db.execute(
             "SELECT account, json_group_array(json_object('handle', nullif(handle, ''),"
@@ -196,7 +199,7 @@ def accounts(case: Case) -> Iterator[dict[str, Any]]:
             {
                 "platform": platform,
                 "account_id": account_id,
-                "names": json.loads(names.get(row_id, "[]")),
+                "names": msgspec.json.decode(names.get(row_id, "[]")),
                 "posts": count,
                 "first_post_utc": first,
                 "last_post_utc": last,
