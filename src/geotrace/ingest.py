@@ -454,8 +454,10 @@ def ingest(
     bytes read, bytes in all, posts)`` after each batch of posts an export document gives.
     Files that posts name and the walk did not meet (the user gave ``result.json``, not
     its folder) are ingested after the walk, then posts are linked to their media.
+    Each group of originals is read (and its pictures fingerprinted) on ``executor``
+    (default: a fork pool; see :mod:`geotrace.ingest_read`) while the next is copied.
     Last come the registered stages that end an ingest (places of new sightings,
-    fingerprints of new pictures, ...), on ``executor`` (default: a fork pool), with
+    fingerprints of what the reading left, ...), on the same executor, with
     ``stage_progress(event)`` after each page.  ``table`` reads every CSV/TSV/JSON Lines
     table met (``sources.generic.user_table``).
     """
