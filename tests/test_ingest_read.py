@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from geotrace import api, ingest
-from geotrace.pipeline.executors import Failed, Local
+from geotrace import api, ingest, ingest_read
+from geotrace.evidence import fingerprint_stage
+from geotrace.pipeline.executors import Failed, Local, Processes
 from tests.casekit import counts, duplicates, has_schema, integrity
 from tests.conftest import PHOTOS, require_shared
 
@@ -105,6 +106,38 @@ def test_a_read_task_that_dies_costs_no_row(inputs: Path, tmp_path: Path) -> Non
     stage that ends the ingest does those, one crash costing one file."""
     expected = table_rows(_built(inputs, tmp_path / "local.case", Local()))
     assert table_rows(_built(inputs, tmp_path / "dies.case", DiesOnEveryTask())) == expected
+
+
+def test_a_decoder_that_kills_its_worker_costs_no_row(
+    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real crash in a forked worker (SIGKILL while decoding one picture): its task is
+    read again in the parent, and the stage that ends the ingest fingerprints the rest."""
+    expected = table_rows(_built(inputs, tmp_path / "local.case", Local()))
+    victim = sorted(inputs.glob("*.jpg"))[5].read_bytes()
+    decode = fingerprint_stage.fingerprint_one
+    again: list[str] = []  # what the parent read again after a task died
+    unprinted = ingest_read._unprinted
+
+    def crashing(job: tuple[str, str, str]) -> Any:
+        if Path(job[2]).read_bytes() == victim:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return decode(job)
+
+    def counted(job: ingest_read.ReadJob) -> ingest_read.Read:
+        again.append(job.name)
+        return unprinted(job)
+
+    monkeypatch.setattr(ingest_read, "fingerprint_one", crashing)  # forked workers inherit it
+    monkeypatch.setattr(ingest_read, "_unprinted", counted)
+    executor = Processes(2)
+    try:
+        crashed = _built(inputs, tmp_path / "crashed.case", executor)
+    finally:
+        executor.close()
+    assert table_rows(crashed) == expected
+    # The tasks the dead worker held were read again here (the victim's among them).
+    assert any(Path(name).read_bytes() == victim for name in again)
 
 
 def _built(inputs: Path, case: Path, executor: Any) -> Path:
