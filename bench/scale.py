@@ -265,7 +265,7 @@ def summary(run: Run) -> str:
             )
         table.append(cells)
     out = ["Each cell: wall s / CPU s / peak RSS MB\n"]
-    out += ["| " + " | ".join(c) + " |" for c in table]
+    out += ["| " + " | ".join(c) + " |" for c in table] if run.sizes else []
     out.append("\nRatios:")
     for n in run.sizes:
         ingest, copies = _get(rows, n, "ingest"), _get(rows, n, "copies")
