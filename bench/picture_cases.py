@@ -17,7 +17,7 @@ by a library: the bytes must be the same whatever is installed, and the segment 
 
 Deterministic: the same pool, n and seed give the same bytes.  The pool's size depends on
 what ``provenance_set.py`` finds installed (its README lists the Debian and PyPI packages);
-``build`` prints it, and ``cases.csv`` in the output names each file's pool source.
+``build`` prints it, and the manifest beside the output (``OUT.csv``) names each file's pool source.
 
     python bench/picture_cases.py --n 5000 --out /tmp/cases/5k [--verify]
 
@@ -259,6 +259,12 @@ def relative(i: int) -> str:
     return f"{i // 1000:03d}/p{i:06d}.jpg"
 
 
+def manifest(out_dir: Path) -> Path:
+    """The case folder's manifest, beside it (inside, ``ingest`` would read it as a
+    table of points)."""
+    return out_dir.with_name(out_dir.name + ".csv")
+
+
 def build(
     n: int,
     out_dir: Path,
@@ -267,7 +273,7 @@ def build(
     set_dir: Path = DEFAULT_SET,
     photos: Path = PHOTOS,
 ) -> list[Path]:
-    """Write n pictures under ``out_dir`` (emptied first) and ``cases.csv`` beside them
+    """Write n pictures under ``out_dir`` (emptied first) and their :func:`manifest`
     (file, pool source, lat, lon, local time, offset, make, model); the files' paths."""
     pool, left = load_pool(pool_files(ensure_set(set_dir), photos))
     if not pool:
@@ -277,7 +283,7 @@ def build(
     out_dir.mkdir(parents=True)
     paths: list[Path] = []
     hours = int(OFFSET.total_seconds()) // 3600
-    with (out_dir / "cases.csv").open("w", newline="") as f:
+    with manifest(out_dir).open("w", newline="") as f:
         rows = csv.writer(f)
         rows.writerow(["file", "source", "lat", "lon", "local", "offset", "make", "model"])
         for i, shot in enumerate(shots(n, seed)):
@@ -311,7 +317,7 @@ def verify(out_dir: Path, geotrace: str | None = None) -> list[str]:
     its local time and its UTC instant as written.  The mismatches (empty: all right)."""
     exe = geotrace or str(Path(sys.executable).with_name("geotrace"))
     expected: dict[str, dict[str, str]] = {}
-    with (out_dir / "cases.csv").open() as f:
+    with manifest(out_dir).open() as f:
         for row in csv.DictReader(f):
             expected[str((out_dir / row["file"]).resolve())] = row
     done = subprocess.run(
