@@ -474,6 +474,7 @@ def ingest(
                 files.append((found, root))
     running = executor or Processes()
     try:
+        running.start()  # before the reading thread gives it work (Processes.start)
         printed = _walk(case, files, summary, limits, progress, export_progress, table, running)
         case.ensure_indexes()
         for stage in run_after_ingest(case, running, stage_progress):

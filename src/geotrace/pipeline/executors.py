@@ -57,6 +57,10 @@ class Executor(Protocol):
         """Each item as a task of its own, where a crash costs only that item."""
         ...
 
+    def start(self) -> None:
+        """Start the workers now, from the calling thread (see ``Processes.start``)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -104,6 +108,9 @@ class Local:
 
     def alone(self, fn: Task, items: Sequence[Any]) -> list[list[Any] | Failed]:
         return self.map(fn, [[item] for item in items])
+
+    def start(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -191,6 +198,18 @@ class Processes:
             except Exception as exc:
                 out.append(Failed(_reason(exc)))
         return out
+
+    def start(self) -> None:
+        """Fork every worker now, from the calling thread.  A worker otherwise forks at its
+        first task, from whichever thread gives it: ingest gives its reading from a thread
+        of its own while the main thread copies and writes, and a process forked beside a
+        busy thread inherits the locks that thread held (the scrub's pool hung so, before
+        it was forked first), and dies with the thread that forked it (PR_SET_PDEATHSIG
+        is per thread).  A worker restarted after a crash still forks where it is asked."""
+        for worker in range(self.workers):
+            if self._pools[worker] is None:
+                pool = self._pools[worker] = _fork_pool(1)
+                pool.submit(int).result()  # its process is forked by this submit
 
     def close(self) -> None:
         for worker in range(self.workers):
@@ -326,6 +345,9 @@ class Dask:
             if isinstance(outcome, Failed) and outcome.reason == KILLED:
                 (out[i],) = self.map(fn, [[items[i]]])
         return out
+
+    def start(self) -> None:
+        """The cluster's workers are started with it."""
 
     def close(self) -> None:
         client = getattr(self, "client", None)
