@@ -238,13 +238,24 @@ def _region_name(table: PrintTable, r: int) -> str:
 
 
 def candidate_pairs(
-    table: PrintTable, joined: Ints, k: int, near: Neighbours | None = None
+    table: PrintTable,
+    joined: Ints,
+    k: int,
+    near: Neighbours | None = None,
+    same: Ints | None = None,
 ) -> list[tuple[int, int, int]]:
     """Picture pairs for the pixel check that hashes did not join: each picture's ``k``
     nearest by layout descriptor, skipped where both are already in one group
     (``joined`` labels), as (a, b, r) with a < b and r the rank of the nearer of the two
     among those of its row (0 the nearest), so that the nearest can be checked first.
     ``near``: :func:`layout_neighbours` for ``k``, when the caller has them already.
+
+    ``same`` labels pictures that are one picture (joined by a sure hash match: the same
+    pixels, or a re-encode): a row counts each such set once among its ``k`` nearest, and
+    each two sets are checked through one pair, their nearest.  Without it a picture
+    posted four times checked each of its 3 nearest four times over, each a copy of the
+    other's four (bench/scale.py: most of the checks of a copy-heavy case); a verdict on
+    one pair of two sets of one picture is the verdict on all their pairs.
     """
     rows, cols = layout_neighbours(table, k) if near is None else near
     if not len(rows):
@@ -253,17 +264,34 @@ def candidate_pairs(
     # all at the top): each row holds more than k, and keeps its k nearest not yet joined.
     rows = np.repeat(rows, cols.shape[1]).reshape(cols.shape)
     open_ = (rows != cols) & (joined[rows] != joined[cols])
+    if same is not None:
+        open_ &= ~_repeated(same[cols], open_)
     rank = np.cumsum(open_, axis=1) - 1
     keep = open_ & (rank < k)
     a, b = np.minimum(rows, cols)[keep], np.maximum(rows, cols)[keep]
     r = rank[keep]
     if not len(a):
         return []
-    # Each pair once, at the best rank either end gave it.
-    order = np.lexsort((r, b, a))
-    a, b, r = a[order], b[order], r[order]
-    first = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])]
-    return list(zip(a[first].tolist(), b[first].tolist(), r[first].tolist(), strict=True))
+    # Each pair once, at the best rank either end gave it; with ``same``, each two sets
+    # once, through their pair of best rank (then the nearest by index, for determinism).
+    ka, kb = (a, b) if same is None else (same[a], same[b])
+    ka, kb = np.minimum(ka, kb), np.maximum(ka, kb)
+    order = np.lexsort((b, a, r, kb, ka))
+    ka, kb, a, b, r = ka[order], kb[order], a[order], b[order], r[order]
+    first = np.r_[True, (ka[1:] != ka[:-1]) | (kb[1:] != kb[:-1])]
+    a, b, r = a[first], b[first], r[first]
+    order = np.lexsort((b, a))
+    return list(zip(a[order].tolist(), b[order].tolist(), r[order].tolist(), strict=True))
+
+
+def _repeated(labels: Ints, open_: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Where a row's label already appeared in an open column before it (column by
+    column: a row is ~20 wide, and the (rows, wide, wide) comparison would cost 400 MB at a
+    million pictures)."""
+    out = np.zeros(labels.shape, dtype=bool)
+    for j in range(1, labels.shape[1]):
+        out[:, j] = ((labels[:, :j] == labels[:, j : j + 1]) & open_[:, :j]).any(axis=1)
+    return out
 
 
 #: Each picture's nearest by layout: (pictures (m,), their nearest (m, wide)), indexes into

@@ -40,14 +40,15 @@ from geotrace.analysis.copies import (
 )
 from geotrace.analysis.copy_components import part_of, plan
 from geotrace.analysis.pairs_stage import (
-    STAGE as PAIRS,
-)
-from geotrace.analysis.pairs_stage import (
+    IDENTICAL,
     UNDECODABLE,
     features,
     features_or_none,
     verdict_json,
     verdicts,
+)
+from geotrace.analysis.pairs_stage import (
+    STAGE as PAIRS,
 )
 from geotrace.analysis.provenance import (
     CopyEdge,
@@ -103,13 +104,15 @@ def find_all(
     evidence = {(p.a, p.b): p for p in pairs}
     edges = sure_edges(table, pairs)
     near = layout_neighbours(table, CANDIDATES) if deep else None
-    checks = Checks(executor, progress, _parts(table, pairs, near, executor))
+    checks = Checks(executor, progress, _parts(table, pairs, near, _same(table, edges), executor))
     checked = _rounds(
         case, table, hash_ranks([p for p in pairs if not p.sure]), edges, evidence, checks
     )
     if near is not None:
-        # Candidates are taken past the pictures the hashes already put in one group.
-        candidates = candidate_pairs(table, labels_of(table, edges), CANDIDATES, near)
+        # Candidates are taken past the pictures the hashes already put in one group, and
+        # each picture is asked about once, however many files hold it.
+        joined, same = labels_of(table, edges), _same(table, edges)
+        candidates = candidate_pairs(table, joined, CANDIDATES, near, same)
         checked += _rounds(case, table, candidates, edges, evidence, checks)
     found = [g for g in groups(table.shas, edges) if len(g) > 1]
     checked += _against_largest(case, table, found, edges, evidence, checks)
@@ -119,7 +122,11 @@ def find_all(
 
 
 def _parts(
-    table: PrintTable, pairs: Sequence[FilePair], near: Neighbours | None, executor: Executor
+    table: PrintTable,
+    pairs: Sequence[FilePair],
+    near: Neighbours | None,
+    same: npt.NDArray[np.int64],
+    executor: Executor,
 ) -> npt.NDArray[np.int64]:
     """Where each picture's checks run (copy_components.plan): over every hash match and
     the layout candidates as they would be if every hash match joined its two pictures,
@@ -130,7 +137,7 @@ def _parts(
     links = [hashed]
     if near is not None:
         joined = components(n, hashed)
-        foreseen = candidate_pairs(table, joined, CANDIDATES, near)
+        foreseen = candidate_pairs(table, joined, CANDIDATES, near, same)
         links.append(np.array([(a, b) for a, b, _ in foreseen], dtype=np.int64).reshape(-1, 2))
     return plan(n, np.concatenate(links), int(getattr(executor, "workers", 1)))
 
@@ -141,6 +148,21 @@ def _alone(found: Sequence[Sequence[str]], edges: Sequence[CopyEdge]) -> list[st
     grouped = {sha for group in found for sha in group}
     ends = {x for e in edges if e.relation == TOO_PLAIN_RELATION for x in (e.a, e.b)}
     return sorted(ends - grouped)
+
+
+def _same(table: PrintTable, edges: Sequence[CopyEdge]) -> npt.NDArray[np.int64]:
+    """Labels of the files that hold one picture: joined by a sure hash match (the same
+    pixels or a re-encode) or found to have the same coded pixels.  A verdict on one of
+    them is the verdict on all: a copy-heavy case (a picture posted four times) otherwise
+    checks each of them against the same neighbours (bench/scale.py)."""
+    one = [e for e in edges if e.relation == "copy" and _one_picture(e)]
+    return labels_of(table, one)
+
+
+def _one_picture(edge: CopyEdge) -> bool:
+    if edge.method == "local_features":
+        return bool(edge.detail.get("transformation") == IDENTICAL["transformation"])
+    return "pixel_check" not in edge.detail  # a sure match, not one the check had no say on
 
 
 def _against_largest(
@@ -161,12 +183,18 @@ def _against_largest(
     two apart (provenance.groups)."""
     index = {sha: i for i, sha in enumerate(table.shas)}
     judged = {_pair(a, b) for a, b in _judged(table, edges)}
+    same = _same(table, edges)
     asks: list[tuple[int, int]] = []
     for group in found:
         rows = [index[sha] for sha in group]
         largest = _largest(table, rows)
-        asks += [_pair(i, largest) for i in rows if i != largest]
-    asks = [p for p in asks if p not in judged]
+        # One file of each picture: the largest's own files, and a picture whose file was
+        # judged against it already, have their verdict.
+        done = {same[largest]} | {same[i] for i in rows if _pair(i, largest) in judged}
+        for i in rows:
+            if i != largest and same[i] not in done:
+                done.add(same[i])
+                asks.append(_pair(i, largest))
     if not asks:
         return 0
     verdicts, ran = _checked(case, table, asks, checks)
