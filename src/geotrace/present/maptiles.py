@@ -50,6 +50,7 @@ from geotrace.present.mapview import (
     _packed_tiles,
     _settlement,
     _web,
+    app_js,
     named_in_text,
     script_json,
 )
@@ -680,6 +681,6 @@ def _page(
         "@@APP_CSS@@": _web("map.css"),
         "@@DATA@@": script_json(data),
         "@@LEAFLET_JS@@": leaflet_js,
-        "@@APP_JS@@": _web("maptiles.js"),
+        "@@APP_JS@@": app_js("maptiles.js"),
     }
     return _fill(_web("maptiles.html"), parts)

@@ -20,6 +20,7 @@ import base64
 import html
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -249,6 +250,16 @@ def _web(name: str) -> str:
     return resources.files("geotrace.present").joinpath("web", name).read_text("utf-8")
 
 
+#: Where a page's script takes the shared map and base layers (``web/mapbase.js``).
+MAP_BASE = re.compile(r"^ */\*@@MAP_BASE@@[^\n]*\*/$", re.MULTILINE)
+
+
+def app_js(name: str) -> str:
+    """A page's script with the map and its base layers put in where it names them: one
+    copy for the one-file map and the tiled one."""
+    return MAP_BASE.sub(lambda _: _web("mapbase.js").rstrip("\n"), _web(name), count=1)
+
+
 def _thumbnails(
     shas: list[str], thumbnails: Mapping[str, bytes] | None
 ) -> tuple[dict[str, str], int]:
@@ -329,7 +340,7 @@ def write_map(
         "@@APP_CSS@@": _web("map.css"),
         "@@DATA@@": script_json(page_data),
         "@@LEAFLET_JS@@": js,
-        "@@APP_JS@@": _web("map.js"),
+        "@@APP_JS@@": app_js("map.js"),
     }
     written = 0
     for chunk in _fill(page, parts):
