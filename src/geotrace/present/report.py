@@ -409,7 +409,7 @@ def _problems(case: Case) -> Markup:
     )
 
 
-def _custody_facts(case: Case, settings: Mapping[str, object], outlines: str) -> Markup:
+def custody_facts(case: Case, settings: Mapping[str, object], outlines: str) -> Markup:
     """The chain of custody's heading, facts and settings: the part a paged report's
     index shows whole (its sources and log are paged)."""
     schema = "; ".join(f"{owner} {step}" for owner, step in case.schema().items())
@@ -449,7 +449,7 @@ def _custody(case: Case, settings: Mapping[str, object], outlines: str) -> Marku
     log = case.db.execute("SELECT id, at, action, sha256, detail FROM custody_log ORDER BY id")
     return join(
         [
-            _custody_facts(case, settings, outlines),
+            custody_facts(case, settings, outlines),
             el("h3", "Sources"),
             table(
                 (
@@ -499,23 +499,7 @@ def write_report(
     shapes = _outlines(outlines)
     title = f"geotrace evidence report: {case.path.name}"
     generated = settings.get("generated_at")
-    toc = el(
-        "nav",
-        el(
-            "ol",
-            *(
-                el("li", el("a", label, href=f"#{anchor}"))
-                for anchor, label in (
-                    ("summary", "Summary"),
-                    ("accounts", "Sightings per account"),
-                    ("methods", "Methods"),
-                    ("problems", "Problems met"),
-                    ("attribution", "Attribution"),
-                    ("custody", "Chain of custody"),
-                )
-            ),
-        ),
-    )
+    toc = contents()
     written = 0
 
     def put(part: str) -> None:
@@ -605,3 +589,20 @@ def html_to_pdf(html: Path, pdf: Path) -> bool:
         except (OSError, subprocess.TimeoutExpired):
             return False
     return done.returncode == 0 and pdf.is_file() and pdf.stat().st_size > 0
+
+
+#: The report's sections, in order (their anchors and titles).
+SECTIONS = (
+    ("summary", "Summary"),
+    ("accounts", "Sightings per account"),
+    ("methods", "Methods"),
+    ("problems", "Problems met"),
+    ("attribution", "Attribution"),
+    ("custody", "Chain of custody"),
+)
+
+
+def contents() -> Markup:
+    """The table of contents: the single file's, and the paged report's index."""
+    items = (el("li", el("a", label, href=f"#{anchor}")) for anchor, label in SECTIONS)
+    return el("nav", el("ol", *items))

@@ -33,7 +33,8 @@ from geotrace.present.markup import Markup, dl, el, table
 from geotrace.present.people_layers import PeopleLayers, timeline_note, timeline_table, timelines
 from geotrace.present.report import (
     ReportSummary,
-    _custody_facts,
+    contents,
+    custody_facts,
     outlines_label,
     plural,
     write_report,
@@ -295,26 +296,10 @@ def write_paged(
         ]
         extra = [el("p", timeline_note(people), cls="note")] if people is not None else []
         extra += other
-        custody = _custody_facts(case, settings, outlines_label(outlines))
+        custody = custody_facts(case, settings, outlines_label(outlines))
         title = f"geotrace evidence report: {case.path.name}"
         generated = settings.get("generated_at")
-        toc = el(
-            "nav",
-            el(
-                "ol",
-                *(
-                    el("li", el("a", label, href=f"#{anchor}"))
-                    for anchor, label in (
-                        ("summary", "Summary"),
-                        ("accounts", "Sightings per account"),
-                        ("methods", "Methods"),
-                        ("problems", "Problems met"),
-                        ("attribution", "Attribution"),
-                        ("custody", "Chain of custody"),
-                    )
-                ),
-            ),
-        )
+        toc = contents()
         head = el(
             "p",
             f"Generated {generated} by geotrace {__version__}."
