@@ -185,13 +185,6 @@
   });
 
   /* --- popups: the nearest shown sighting within 8 px of the click --- */
-  function row(table, name, value) {
-    if (value === null || value === undefined || value === "") return;
-    var tr = document.createElement("tr");
-    var th = document.createElement("th"); th.textContent = name;
-    var td = document.createElement("td"); td.textContent = String(value);
-    tr.appendChild(th); tr.appendChild(td); table.appendChild(tr);
-  }
   function popupContent(i) {
     var box = document.createElement("div");
     box.className = "gt-popup";

@@ -95,3 +95,12 @@
   }
   L.control.layers(bases, overlays, { collapsed: false, position: "topright" }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
+
+  /* a popup's row: a name and a value, as text (the value is hostile) */
+  function row(table, name, value) {
+    if (value === null || value === undefined || value === "") return;
+    var tr = document.createElement("tr");
+    var th = document.createElement("th"); th.textContent = name;
+    var td = document.createElement("td"); td.textContent = String(value);
+    tr.appendChild(th); tr.appendChild(td); table.appendChild(tr);
+  }

@@ -198,13 +198,6 @@
   map.on("moveend zoomend", function () { update(); });
 
   /* --- popups: the same fields as the one-file map's --- */
-  function row(table, name, value) {
-    if (value === null || value === undefined || value === "") return;
-    var tr = document.createElement("tr");
-    var th = document.createElement("th"); th.textContent = name;
-    var td = document.createElement("td"); td.textContent = String(value);
-    tr.appendChild(th); tr.appendChild(td); table.appendChild(tr);
-  }
   function popupContent(r) {
     var box = document.createElement("div");
     box.className = "gt-popup";
