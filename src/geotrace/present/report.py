@@ -201,6 +201,19 @@ def sighting_row(row: Mapping[str, Any], post: tuple[Any, ...] | None) -> Markup
 
 
 SIGHTING_HEADERS = ("#", "time (UTC)", "position", "method", "place", "evidence")
+#: The chain of custody's tables: the sources, and the log (the paged report's lists too).
+SOURCE_HEADERS = (
+    "#",
+    "path",
+    "kind",
+    "container",
+    "bytes",
+    "sha256",
+    "reader",
+    "version",
+    "ingested (UTC)",
+)
+CUSTODY_HEADERS = ("#", "at (UTC)", "action", "sha256", "detail")
 #: Sightings per table (see :func:`_sighting_table`).
 ROWS_PER_TABLE = 200
 
@@ -452,22 +465,12 @@ def _custody(case: Case, settings: Mapping[str, object], outlines: str) -> Marku
             custody_facts(case, settings, outlines),
             el("h3", "Sources"),
             table(
-                (
-                    "#",
-                    "path",
-                    "kind",
-                    "container",
-                    "bytes",
-                    "sha256",
-                    "reader",
-                    "version",
-                    "ingested (UTC)",
-                ),
+                SOURCE_HEADERS,
                 sources,
                 cls="sources",
             ),
             el("h3", "Custody log"),
-            table(("#", "at (UTC)", "action", "sha256", "detail"), log, cls="custody"),
+            table(CUSTODY_HEADERS, log, cls="custody"),
         ]
     )
 

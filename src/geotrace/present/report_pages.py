@@ -32,6 +32,8 @@ from geotrace import __version__
 from geotrace.present.markup import Markup, dl, el, table
 from geotrace.present.people_layers import PeopleLayers, timeline_note, timeline_table, timelines
 from geotrace.present.report import (
+    CUSTODY_HEADERS,
+    SOURCE_HEADERS,
     ReportSummary,
     contents,
     custody_facts,
@@ -63,17 +65,6 @@ PAGED_ABOVE = 10_000
 #: Sightings per page: 0.68-0.70 MB, loaded in 0.2-0.7 s at 100k and 1M sightings
 #: (``bench/report_scale.py``); a few hundred printed sheets.
 PAGE_ROWS = 1_000
-SOURCE_HEADERS = (
-    "#",
-    "path",
-    "kind",
-    "container",
-    "bytes",
-    "sha256",
-    "reader",
-    "version",
-    "ingested (UTC)",
-)
 #: The long lists, paged like the sightings: (file stem, title, headers, query).
 LISTS = (
     (
@@ -92,7 +83,7 @@ LISTS = (
     (
         "custody",
         "Custody log",
-        ("#", "at (UTC)", "action", "sha256", "detail"),
+        CUSTODY_HEADERS,
         "SELECT id, at, action, sha256, detail FROM custody_log ORDER BY id",
     ),
 )

@@ -94,17 +94,6 @@
     draw();
   }
 
-  /* --- one canvas over the map for points, circles and tracks --- */
-  var canvas = document.createElement("canvas");
-  canvas.className = "gt-canvas";
-  map.getContainer().appendChild(canvas);
-  var ctx = canvas.getContext("2d");
-
-  function offset() {
-    var z = map.getZoom(), size = map.getSize();
-    var c = map.project(map.getCenter(), z);
-    return { s: Math.pow(2, z), x: c.x - size.x / 2, y: c.y - size.y / 2, w: size.x, h: size.y };
-  }
   function screen(i, o) { return [px[i] * o.s - o.x, py[i] * o.s - o.y]; }
 
   function draw() {

@@ -104,3 +104,15 @@
     var td = document.createElement("td"); td.textContent = String(value);
     tr.appendChild(th); tr.appendChild(td); table.appendChild(tr);
   }
+
+  /* --- one canvas over the map, where each page draws its points --- */
+  var canvas = document.createElement("canvas");
+  canvas.className = "gt-canvas";
+  map.getContainer().appendChild(canvas);
+  var ctx = canvas.getContext("2d");
+  /* the view in world pixels at the current zoom: what a point's projection is offset by */
+  function offset() {
+    var z = map.getZoom(), size = map.getSize();
+    var c = map.project(map.getCenter(), z);
+    return { s: Math.pow(2, z), x: c.x - size.x / 2, y: c.y - size.y / 2, w: size.x, h: size.y };
+  }

@@ -117,16 +117,6 @@
     return Promise.all(wait).then(function () { if (mine === updates) draw(); });
   }
 
-  /* --- one canvas over the map --- */
-  var canvas = document.createElement("canvas");
-  canvas.className = "gt-canvas";
-  map.getContainer().appendChild(canvas);
-  var ctx = canvas.getContext("2d");
-  function offset() {
-    var z = map.getZoom(), size = map.getSize();
-    var c = map.project(map.getCenter(), z);
-    return { s: Math.pow(2, z), x: c.x - size.x / 2, y: c.y - size.y / 2, w: size.x, h: size.y };
-  }
   var hues = {};
   function colour(label) {
     var c = hues[label];
