@@ -39,6 +39,7 @@ from geotrace.analysis.verify import (
     open_upright,
     verify,
 )
+from geotrace.evidence.fingerprint import exif_orientation
 from geotrace.evidence.reader import opened
 from geotrace.pipeline.stage import Context, Stage
 from geotrace.sql import MigrationSet, Step
@@ -246,11 +247,12 @@ def _walk(buf: bytes | Any, view: memoryview) -> bytes | None:
 
 
 def orientation(path: str) -> int:
-    """The EXIF orientation a decoder applies (1 when none or unreadable)."""
+    """The EXIF orientation a decoder applies (1 when none or unreadable), as the
+    fingerprints read it."""
     try:
         with Image.open(path) as im:
-            return int(im.getexif().get(0x0112, 1))
-    except Exception:  # unreadable metadata: the decoder sees none either
+            return exif_orientation(im)
+    except Exception:  # not a picture Pillow opens: the decoder sees no orientation either
         return 1
 
 

@@ -149,7 +149,7 @@ def _decode_open(im: Image.Image) -> tuple[Image.Image, tuple[int, int]]:
         raise ImageError(f"empty picture ({width}x{height})")
     if width * height > MAX_PIXELS:
         raise ImageError(f"too many pixels: {width}x{height} > {MAX_PIXELS}")
-    orientation = _orientation(im)
+    orientation = exif_orientation(im)
     if im.format in ("JPEG", "MPO"):
         scale = MIN_SIDE / min(width, height)
         if scale < 1:
@@ -170,7 +170,7 @@ def _decode_open(im: Image.Image) -> tuple[Image.Image, tuple[int, int]]:
     return small, (width, height)
 
 
-def _orientation(im: Image.Image) -> int:
+def exif_orientation(im: Image.Image) -> int:
     """EXIF orientation, 1 when absent or unreadable: a broken EXIF block must not cost
     the picture its fingerprint.  (Applied by hand rather than ``ImageOps.exif_transpose``,
     which also rewrites the EXIF block of the copy it returns: work thrown away here; the
